@@ -1,0 +1,285 @@
+"""The normalised model every stage shares.
+
+Loaders turn syntax into :class:`Resource` objects; the data-store catalog in ``checks/`` turns a
+resource into :class:`DataStoreFacts`; rules turn facts into :class:`Violation` objects; the engine
+stamps them into :class:`Finding` objects. Nothing here knows a parser's shapes: values are plain
+Python (str, int, float, bool, None, list, dict) plus :class:`Unknown` and :class:`Ref`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from enum import Enum
+from typing import Any
+
+
+class Category(str, Enum):
+    """What kind of problem a finding is; stable strings in every output format."""
+
+    PLACEMENT = "placement"
+    REPLICATION = "replication"
+    ENCRYPTION = "encryption"
+    UNRESOLVED = "unresolved"
+    PARSE = "parse"
+    WAIVER = "waiver"
+
+
+class Severity(str, Enum):
+    """Ordered severities; ``--fail-on`` compares with :meth:`rank`."""
+
+    CRITICAL = "critical"
+    HIGH = "high"
+    MEDIUM = "medium"
+    LOW = "low"
+    INFO = "info"
+
+    @property
+    def rank(self) -> int:
+        """Higher is worse, so ``a.rank >= threshold.rank`` means "at least as bad"."""
+        return _SEVERITY_RANK[self.value]
+
+
+_SEVERITY_RANK = {"info": 0, "low": 1, "medium": 2, "high": 3, "critical": 4}
+
+
+class Encryption(str, Enum):
+    """Encryption at rest as a level, so a policy minimum is a simple comparison."""
+
+    NONE = "none"
+    PROVIDER = "provider-managed"
+    CUSTOMER = "customer-managed"
+
+    @property
+    def rank(self) -> int:
+        return {"none": 0, "provider-managed": 1, "customer-managed": 2}[self.value]
+
+
+@dataclass(frozen=True)
+class Unknown:
+    """A value that cannot be determined statically, with the reason a human can act on.
+
+    Unknown propagates through expressions; a rule that meets one where it needs a fact
+    yields an ``unresolved`` violation carrying ``reason``. Never treat it as a pass.
+    """
+
+    reason: str
+
+    def __bool__(self) -> bool:  # an Unknown must never pass an ``if`` silently as truthy data
+        return False
+
+
+@dataclass(frozen=True)
+class Ref:
+    """A reference to another resource's computed attribute (``aws_s3_bucket.dst.arn``).
+
+    The evaluator returns this where the value only exists after apply (ids, ARNs), so the
+    catalog can still join the two resources (a replication destination, an encryption
+    configuration's bucket) by ``address``.
+    """
+
+    address: str
+    attribute: str = ""
+
+    def __str__(self) -> str:
+        return f"{self.address}.{self.attribute}" if self.attribute else self.address
+
+
+@dataclass(frozen=True)
+class Location:
+    """A location code as written (normalised) plus why the scanner believes it.
+
+    ``code`` is a region (``eu-west-1``), a zone (``europe-west1-b``), a multi- or dual-region
+    (``EU``, ``EUR4``, ``nam-eur-asia1``) or an Azure name (``westeurope``); the region catalog
+    expands it to member regions. ``source`` is the provenance sentence used in messages, e.g.
+    ``provider aws.virginia (main.tf:6)`` or ``argument location (main.tf:12)``.
+    """
+
+    cloud: str
+    code: str
+    source: str = ""
+
+
+@dataclass(frozen=True)
+class ProviderContext:
+    """What a Terraform resource inherits from the provider configuration that manages it.
+
+    ``region``/``zone`` are a str, an :class:`Unknown` (region from the environment), or None
+    (the provider has no such argument, e.g. azurerm). ``source`` is the provenance, e.g.
+    ``provider aws.virginia (main.tf:6)``.
+    """
+
+    name: str  # provider local name: aws, google, azurerm
+    alias: str | None = None
+    region: str | Unknown | None = None
+    zone: str | Unknown | None = None
+    source: str = ""
+    default_tags: dict[str, Any] | Unknown | None = None  # AWS provider default_tags.tags
+
+    @property
+    def address(self) -> str:
+        return f"{self.name}.{self.alias}" if self.alias else self.name
+
+
+@dataclass
+class Resource:
+    """One resource instance, as loaded: Terraform (HCL or plan) or a Kubernetes object.
+
+    ``attributes`` are the evaluated arguments: nested blocks are lists of dicts (a repeated
+    block keeps its order), maps are dicts, unresolved values are :class:`Unknown`, computed
+    attributes of other resources are :class:`Ref`. ``file`` is relative to the scan root.
+    For Kubernetes objects ``attributes`` is the whole manifest and ``type`` is ``Kind[.group]``;
+    cloud resources declared through Crossplane/ACK/KCC/ASO are translated by the loader to
+    the Terraform type they mean (``aws_s3_bucket``) with snake_case attributes, so the one
+    catalog serves both.
+    """
+
+    type: str
+    address: str
+    file: str
+    line: int
+    attributes: dict[str, Any]
+    source: str = "terraform"  # terraform | plan | kubernetes
+    provider: ProviderContext | None = None
+    module_dir: str | None = None  # Terraform: directory of the module that declares it
+    root_dir: str | None = None  # Terraform: root module directory (scopes match this)
+    location_hint: Location | Unknown | None = None  # a loader-known location (k8s cluster, ACK annotation)
+    end_line: int | None = None
+    extra: dict[str, Any] = field(default_factory=dict)  # loader-specific facts (k8s kind, namespace)
+
+
+@dataclass(frozen=True)
+class Copy:
+    """A place a data store copies its data to: a replica, backup copy, paired region, sink."""
+
+    kind: str  # replica | backup | geo-pair | sink | snapshot | key-replica | ...
+    location: Location | Unknown
+    via: str  # the argument path that makes the copy, e.g. ``replica[1].region_name``
+    line: int | None = None
+    note: str = ""
+
+
+@dataclass(frozen=True)
+class KeyUse:
+    """A customer-managed key that protects a data store; its own location matters too."""
+
+    reference: str
+    location: Location | Unknown | None
+    via: str
+
+
+@dataclass
+class DataStoreFacts:
+    """What the catalog reads out of a resource, in policy-free terms.
+
+    ``location`` is None when the type has no location of its own (not applicable),
+    ``encryption`` is None when encryption does not apply (a KMS key ring).
+    """
+
+    resource: Resource
+    cloud: str
+    holds_user_data: bool
+    location: Location | Unknown | None
+    role: str = "data-store"  # data-store | key | workload: which rules apply (Rule.roles)
+    copies: list[Copy] = field(default_factory=list)
+    encryption: Encryption | Unknown | None = None
+    encryption_source: str = ""
+    keys: list[KeyUse] = field(default_factory=list)
+    tags: dict[str, Any] = field(default_factory=dict)
+    notes: list[str] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class Violation:
+    """What a rule yields: the engine stamps rule id, severity, file and resource onto it."""
+
+    category: Category
+    message: str
+    remediation: str
+    region: str | None = None
+    jurisdiction: str | None = None
+    country: str | None = None
+    provenance: str = ""
+    line: int | None = None  # defaults to the resource's line
+
+
+@dataclass(frozen=True)
+class Waiver:
+    """An exemption that applied to a finding: where it came from and until when."""
+
+    reason: str
+    expires: str | None
+    approver: str | None
+    source: str  # "inline main.tf:4" | "policy residency.yaml:31" | "baseline"
+
+
+@dataclass(frozen=True)
+class Finding:
+    """One reportable problem. Always carries file and line; ``fingerprint`` ignores the line."""
+
+    rule_id: str
+    rule_name: str
+    category: Category
+    severity: Severity
+    resource: str
+    resource_type: str
+    file: str
+    line: int
+    message: str
+    remediation: str
+    region: str | None = None
+    jurisdiction: str | None = None
+    country: str | None = None
+    provenance: str = ""
+    blocking: bool = True
+    waiver: Waiver | None = None
+    controls: tuple[str, ...] = ()
+    baseline: str | None = None  # "known" when matched by a baseline entry
+
+    @property
+    def waived(self) -> bool:
+        return self.waiver is not None
+
+    @property
+    def fingerprint(self) -> str:
+        """Stable across line moves: rule, resource and file only."""
+        import hashlib
+
+        key = f"{self.rule_id}\x1f{self.resource}\x1f{self.file}"
+        return hashlib.sha256(key.encode()).hexdigest()[:32]
+
+
+@dataclass(frozen=True)
+class Note:
+    """Something worth telling that is not a finding (a skipped Helm template, an exemption)."""
+
+    file: str
+    message: str
+    resource: str | None = None
+
+
+@dataclass
+class LoadResult:
+    """What a loader returns for its inputs: resources, and problems that become findings.
+
+    ``problems`` are engine-level findings already shaped as (rule_id, Violation, file, line,
+    resource address) tuples; the engine stamps them like rule output. Loaders never decide
+    policy: a parse error is reported, never judged.
+    """
+
+    resources: list[Resource] = field(default_factory=list)
+    problems: list[Problem] = field(default_factory=list)
+    notes: list[Note] = field(default_factory=list)
+    files: int = 0
+
+
+@dataclass(frozen=True)
+class Problem:
+    """A loader-side problem: a file that does not parse, a module source that cannot be read."""
+
+    category: Category  # PARSE or UNRESOLVED
+    file: str
+    line: int
+    message: str
+    remediation: str
+    resource: str = ""  # address when it concerns one (a module call), else empty
+    resource_type: str = ""
