@@ -1,0 +1,259 @@
+"""The ``residency`` command: a thin click layer over the engine.
+
+It parses options, finds the policy, calls the engine, renders formats and picks the exit code:
+0 nothing blocking, 1 blocking findings, 2 usage or configuration error, 3 internal error (a bug).
+Heavy modules (parsers, loaders, report formats) are imported inside commands so that
+``residency --version`` and ``--help`` stay fast.
+"""
+
+from __future__ import annotations
+
+import sys
+import traceback
+from pathlib import Path
+
+import click
+
+from scanner import __version__
+from scanner.errors import ResidencyError
+
+SEVERITIES = ("critical", "high", "medium", "low", "info")
+FORMAT_NAMES = ("text", "json", "sarif", "junit", "github", "markdown", "gitlab")
+
+
+def _parse_formats(values: tuple[str, ...], output: str | None) -> list[tuple[str, str | None]]:
+    """``--format text --format json=scan.json`` -> [(text, None), (json, scan.json)]."""
+    specs: list[tuple[str, str | None]] = []
+    for value in values or ("text",):
+        name, _, path = value.partition("=")
+        name = name.strip().lower()
+        if name not in FORMAT_NAMES:
+            raise ResidencyError(f"unknown format {name!r}; choose from {', '.join(FORMAT_NAMES)}")
+        specs.append((name, path or None))
+    stdout_specs = [s for s in specs if s[1] is None]
+    if output:
+        if len(stdout_specs) != 1:
+            raise ResidencyError("--output takes exactly one format without =PATH")
+        specs = [(n, output if p is None else p) for n, p in specs]
+    elif len(stdout_specs) > 1:
+        raise ResidencyError("only one format can go to standard output; give the others a path: --format json=FILE")
+    return specs
+
+
+def _load_policy(policy_path: str | None, allowed: tuple[str, ...], start: Path):  # type: ignore[no-untyped-def]
+    from checks import RULES
+    from scanner.policy import find_policy, load_policy, policy_from_regions
+
+    if allowed:
+        entries = [e.strip() for value in allowed for e in value.split(",") if e.strip()]
+        if policy_path:
+            raise ResidencyError("give either --policy or --allowed-regions, not both")
+        return policy_from_regions(entries, Path.cwd())
+    path = Path(policy_path) if policy_path else find_policy(start)
+    if path is None:
+        raise ResidencyError(
+            "no policy found: create one with `residency init` (writes residency.yaml), pass --policy FILE, "
+            "or scan quickly with --allowed-regions in:eu-locations"
+        )
+    if not path.is_file():
+        raise ResidencyError(f"policy file {path} does not exist")
+    return load_policy(path, known_rules=RULES.keys())
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 110})
+@click.version_option(__version__, "--version", prog_name="residency")
+@click.option("--debug", is_flag=True, help="Print tracebacks of internal errors.")
+@click.pass_context
+def cli(ctx: click.Context, debug: bool) -> None:
+    """Keep user data where it is allowed to live: scan Terraform, plans and Kubernetes manifests
+    for data stores placed or replicated outside the approved regions, or left unencrypted."""
+    ctx.ensure_object(dict)
+    ctx.obj["debug"] = debug
+
+
+@cli.command()
+@click.argument("paths", nargs=-1, type=click.Path(path_type=str))
+@click.option("--policy", "policy_path", metavar="FILE", help="Policy file (default: residency.yaml or "
+              ".residency.yaml in the current directory, then the git root).")
+@click.option("--allowed-regions", multiple=True, metavar="LIST",
+              help="Quick scan without a policy file, e.g. in:eu-locations,aws:eu-west-1.")
+@click.option("--format", "formats", multiple=True, metavar="FMT[=PATH]",
+              help=f"Output format ({', '.join(FORMAT_NAMES)}); repeat with =PATH to write several.")
+@click.option("-o", "--output", metavar="FILE", help="Write the (single) format to FILE instead of stdout.")
+@click.option("--fail-on", type=click.Choice(SEVERITIES), default="low", show_default=True,
+              help="Lowest severity that blocks (exit 1).")
+@click.option("--soft-fail", is_flag=True, help="Report everything but exit 0 (for rollout).")
+@click.option("--var-file", "var_files", multiple=True, metavar="FILE",
+              help="Terraform -var-file for root modules, in order.")
+@click.option("--var", "variables", multiple=True, metavar="K=V", help="Terraform -var, last wins.")
+@click.option("--env-vars", is_flag=True, help="Read TF_VAR_* from the environment (off: CI differs from laptops).")
+@click.option("--plan", "plans", multiple=True, metavar="FILE", help="A `terraform show -json` plan file.")
+@click.option("--source", "source_dir", metavar="DIR", help="Terraform source of a plan (for lines and waivers).")
+@click.option("--cluster-region", metavar="REGION", help="Region of the cluster manifests on stdin deploy to.")
+@click.option("--baseline", metavar="FILE", help="Fail only on findings not in this baseline.")
+@click.option("--jobs", "-j", type=int, metavar="N", help="Parse processes (default: usable CPUs).")
+@click.option("--no-cache", is_flag=True, help="Do not read or write the parse cache.")
+@click.pass_context
+def scan(ctx: click.Context, paths: tuple[str, ...], policy_path: str | None, allowed_regions: tuple[str, ...],
+         formats: tuple[str, ...], output: str | None, fail_on: str, soft_fail: bool, var_files: tuple[str, ...],
+         variables: tuple[str, ...], env_vars: bool, plans: tuple[str, ...], source_dir: str | None,
+         cluster_region: str | None, baseline: str | None, jobs: int | None, no_cache: bool) -> None:
+    """Scan PATHS (default: the current directory; - reads manifests or a plan from stdin)."""
+    import os
+
+    from scanner.engine import ScanOptions
+    from scanner.engine import scan as run_scan
+    from scanner.model import Severity
+    from scanner.report import render
+
+    specs = _parse_formats(formats, output)
+    stdin = None
+    path_list = [p for p in paths if p != "-"]
+    if "-" in paths:
+        stdin = click.get_binary_stream("stdin").read()
+    if not path_list and stdin is None and not plans:
+        path_list = ["."]
+    parsed_vars: dict[str, str] = {}
+    for item in variables:
+        key, sep, value = item.partition("=")
+        if not sep or not key:
+            raise ResidencyError(f"--var takes KEY=VALUE, got {item!r}")
+        parsed_vars[key.strip()] = value
+    policy = _load_policy(policy_path, allowed_regions, Path(path_list[0]) if path_list else Path.cwd())
+    options = ScanOptions(
+        paths=[Path(p) for p in path_list],
+        stdin=stdin,
+        var_files=[Path(v) for v in var_files],
+        variables=parsed_vars,
+        env=dict(os.environ) if env_vars else None,
+        plan_files=[Path(p) for p in plans],
+        source_dir=Path(source_dir) if source_dir else None,
+        cluster_region=cluster_region,
+        fail_on=Severity(fail_on),
+        baseline=Path(baseline) if baseline else None,
+        jobs=jobs,
+        use_cache=not no_cache,
+    )
+    report = run_scan(options, policy)
+    for name, dest in specs:
+        if dest is None:
+            color = name == "text" and sys.stdout.isatty() and "NO_COLOR" not in os.environ
+            click.echo(render(name, report, color=color), nl=False)
+        else:
+            Path(dest).write_text(render(name, report), encoding="utf-8")
+    ctx.exit(1 if report.blocking and not soft_fail else 0)
+
+
+@cli.command()
+@click.option("--cloud", type=click.Choice(["aws", "gcp", "azure"]), help="Only this cloud.")
+@click.option("--group", metavar="GROUP", help="Only members of a group, e.g. in:eu-locations or country:DE.")
+@click.option("--groups", "list_groups", is_flag=True, help="List the groups and what they mean.")
+def regions(cloud: str | None, group: str | None, list_groups: bool) -> None:
+    """Print the region catalog, so a policy's groups can be checked by eye."""
+    from scanner.regions import catalog
+
+    cat = catalog()
+    if list_groups:
+        for name, description in sorted(cat.groups().items()):
+            click.echo(f"{name:<28} {description}")
+        return
+    if group:
+        if not cat.is_group(group):
+            raise ResidencyError(f"unknown group {group!r}; `residency regions --groups` lists them")
+        rows = cat.group_members(group)
+    else:
+        rows = cat.all_regions()
+    rows = [r for r in rows if cloud is None or r.cloud == cloud]
+    header = ("CLOUD", "CODE", "NAME", "COUNTRY", "GROUPS")
+    table = [header] + [
+        (r.cloud, r.code, r.name, r.country, ", ".join(sorted(g for g in r.groups if g.startswith("in:")
+                                                              and not g.endswith(f"{r.code}-locations"))))
+        for r in sorted(rows, key=lambda r: (r.cloud, r.code))
+    ]
+    widths = [max(len(row[i]) for row in table) for i in range(4)]
+    for row in table:
+        click.echo("  ".join(cell.ljust(widths[i]) for i, cell in enumerate(row[:4])) + "  " + row[4])
+
+
+@cli.command()
+@click.option("--path", "target", default="residency.yaml", show_default=True, metavar="FILE")
+@click.option("--force", is_flag=True, help="Overwrite an existing file.")
+def init(target: str, force: bool) -> None:
+    """Write a commented starter policy."""
+    from scanner.policy import STARTER_POLICY
+
+    path = Path(target)
+    if path.exists() and not force:
+        raise ResidencyError(f"{path} exists; use --force to overwrite")
+    path.write_text(STARTER_POLICY, encoding="utf-8")
+    click.echo(f"wrote {path}: edit allowed_regions, then run `residency scan`")
+
+
+@cli.command()
+@click.option("--format", "fmt", type=click.Choice(["table", "json", "markdown"]), default="table",
+              show_default=True)
+def rules(fmt: str) -> None:
+    """List the rules: id, name, category, severity, controls."""
+    from scanner.rules_doc import render_rules
+
+    click.echo(render_rules(fmt), nl=False)
+
+
+@cli.command()
+@click.argument("rule_id")
+def explain(rule_id: str) -> None:
+    """What a rule checks, why it matters, a failing and a fixed example, the controls."""
+    from scanner.rules_doc import explain_rule
+
+    click.echo(explain_rule(rule_id), nl=False)
+
+
+@cli.command("baseline")
+@click.argument("paths", nargs=-1, type=click.Path(path_type=str))
+@click.option("--policy", "policy_path", metavar="FILE")
+@click.option("--allowed-regions", multiple=True, metavar="LIST")
+@click.option("-o", "--output", default=".residency-baseline.json", show_default=True, metavar="FILE")
+def baseline_cmd(paths: tuple[str, ...], policy_path: str | None, allowed_regions: tuple[str, ...],
+                 output: str) -> None:
+    """Record today's findings so that `scan --baseline` fails only on new ones."""
+    from scanner.baseline import write_baseline
+    from scanner.engine import ScanOptions
+    from scanner.engine import scan as run_scan
+
+    path_list = list(paths) or ["."]
+    policy = _load_policy(policy_path, allowed_regions, Path(path_list[0]))
+    report = run_scan(ScanOptions(paths=[Path(p) for p in path_list]), policy)
+    kept = [f for f in report.findings if not f.waived]
+    write_baseline(kept, Path(output))
+    click.echo(f"recorded {len(kept)} finding(s) in {output}")
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Entry point: maps every outcome to the documented exit codes, never a bare traceback."""
+    debug = "--debug" in (argv if argv is not None else sys.argv[1:])
+    try:
+        cli.main(args=argv, prog_name="residency", standalone_mode=False)
+    except click.exceptions.Exit as exc:
+        return exc.exit_code
+    except click.Abort:
+        click.echo("aborted", err=True)
+        return 2
+    except click.ClickException as exc:
+        exc.show()
+        return 2
+    except ResidencyError as exc:
+        click.echo(f"residency: error: {exc}", err=True)
+        return 2
+    except BrokenPipeError:
+        return 1
+    except Exception as exc:  # any exit 3 is a bug: say so in one line, trace only on request
+        if debug:
+            traceback.print_exc()
+        click.echo(f"residency: internal error ({type(exc).__name__}: {exc}); this is a bug, "
+                   "rerun with --debug and report it", err=True)
+        return 3
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,172 @@
+"""Walk the given paths and sort files by what loads them.
+
+Discovery knows file names and a few bytes of content, nothing about policy beyond the exclude
+globs it is handed. It never follows a symbolic link that leaves the scan root (a repository that
+links to /etc must not make the scanner read it) and survives link loops.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+
+TERRAFORM_SUFFIXES = (".tf", ".tf.json", ".tofu", ".tfvars", ".tfvars.json")
+YAML_SUFFIXES = (".yaml", ".yml")
+DEFAULT_EXCLUDES = (".git", ".terraform", "node_modules")
+_PLAN_HEAD = 1 << 16
+
+
+@dataclass
+class Discovery:
+    """What a walk found, by loader; every path is absolute and resolved inside the scan root."""
+
+    terraform_dirs: list[Path] = field(default_factory=list)
+    plans: list[Path] = field(default_factory=list)
+    yaml_files: list[Path] = field(default_factory=list)
+    helm_templates: list[Path] = field(default_factory=list)
+    refused: list[tuple[Path, str]] = field(default_factory=list)  # (path, reason) -> parse findings
+    ignored: int = 0
+
+
+def find_scan_root(paths: list[Path], cwd: Path) -> Path:
+    """The git root holding the first path, else the current directory, else the paths' common parent.
+
+    Every file in every format is reported relative to this root, so one scan of a repository
+    gives the same names whether run from its root or from a subdirectory.
+    """
+    first = (paths[0] if paths else cwd).resolve()
+    probe = first if first.is_dir() else first.parent
+    for candidate in (probe, *probe.parents):
+        if (candidate / ".git").exists():
+            return candidate
+    resolved_cwd = cwd.resolve()
+    if all(_is_within(p.resolve(), resolved_cwd) for p in paths):
+        return resolved_cwd
+    common = Path(os.path.commonpath([str(p.resolve()) for p in paths]))
+    return common if common.is_dir() else common.parent
+
+
+def _is_within(path: Path, root: Path) -> bool:
+    return path == root or root in path.parents
+
+
+def rel(path: Path, root: Path) -> str:
+    """Path relative to the scan root with '/' separators (the form every report uses)."""
+    try:
+        return path.relative_to(root).as_posix() or "."
+    except ValueError:
+        return path.as_posix()
+
+
+def is_plan_file(path: Path) -> bool:
+    """A Terraform plan is a JSON object with format_version and planned_values/resource_changes.
+
+    Decided by content, not name: plans are written as plan.json, tfplan.json, out.json...
+    The head must start the object and name format_version; the other keys may sit far into a
+    large plan, so the rest is searched without decoding it.
+    """
+    try:
+        with path.open("rb") as fh:
+            head = fh.read(_PLAN_HEAD)
+            if not head.lstrip(b"\xef\xbb\xbf \t\r\n").startswith(b"{") or b'"format_version"' not in head:
+                return False
+            if b'"planned_values"' in head or b'"resource_changes"' in head:
+                return True
+            while chunk := fh.read(1 << 20):
+                if b'"planned_values"' in chunk or b'"resource_changes"' in chunk:
+                    return True
+    except OSError:
+        return False
+    return False
+
+
+def _helm_chart_template(path: Path, root: Path) -> bool:
+    parent = path.parent
+    while _is_within(parent, root):
+        if parent.name == "templates" and (parent.parent / "Chart.yaml").exists():
+            return True
+        if parent == root:
+            break
+        parent = parent.parent
+    return False
+
+
+def discover(paths: list[Path], root: Path, excluded: callable = lambda rel_path: False) -> Discovery:  # type: ignore[valid-type]
+    """Sort every file under ``paths`` by loader. ``excluded(rel_path)`` applies the policy's globs."""
+    found = Discovery()
+    tf_dirs: dict[Path, None] = {}
+    seen: set[Path] = set()
+
+    def consider(path: Path) -> None:
+        try:
+            real = path.resolve()
+        except (OSError, RuntimeError):
+            found.refused.append((path, "cannot resolve path (symbolic link loop?)"))
+            return
+        if not _is_within(real, root):
+            found.refused.append((path, f"links outside the scan root ({root}); not followed"))
+            return
+        if real in seen:
+            return
+        seen.add(real)
+        name = real.name
+        if name.endswith(TERRAFORM_SUFFIXES) or name == "terragrunt.hcl":
+            tf_dirs.setdefault(real.parent)
+        elif name.endswith(".json"):
+            if is_plan_file(real):
+                found.plans.append(real)
+            else:
+                found.ignored += 1
+        elif name.endswith(YAML_SUFFIXES):
+            if _helm_chart_template(real, root):
+                found.helm_templates.append(real)
+            else:
+                found.yaml_files.append(real)
+        else:
+            found.ignored += 1
+
+    for start in paths:
+        if start.is_symlink() or not start.is_dir():
+            if not start.exists() and not start.is_symlink():
+                found.refused.append((start, "no such file or directory"))
+                continue
+            if start.is_dir():  # a symlinked directory given directly
+                start = start.resolve()
+                if not _is_within(start, root):
+                    found.refused.append((start, f"links outside the scan root ({root}); not followed"))
+                    continue
+            else:
+                consider(start)
+                continue
+        visited_dirs: set[Path] = set()
+        for dirpath, dirnames, filenames in os.walk(start, followlinks=False):
+            current = Path(dirpath)
+            real_dir = current.resolve()
+            if real_dir in visited_dirs:
+                dirnames[:] = []
+                continue
+            visited_dirs.add(real_dir)
+            keep = []
+            for d in sorted(dirnames):
+                child = current / d
+                rel_child = rel(child, root)
+                if d in DEFAULT_EXCLUDES or excluded(rel_child):
+                    continue
+                if child.is_symlink():
+                    target = child.resolve()
+                    if not _is_within(target, root):
+                        found.refused.append((child, f"links outside the scan root ({root}); not followed"))
+                    # linked directories inside the root are reached through their real path already
+                    continue
+                keep.append(d)
+            dirnames[:] = keep
+            for f in sorted(filenames):
+                child = current / f
+                if excluded(rel(child, root)):
+                    continue
+                consider(child)
+    found.terraform_dirs = sorted(tf_dirs)
+    found.plans.sort()
+    found.yaml_files.sort()
+    return found

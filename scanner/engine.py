@@ -1,0 +1,385 @@
+"""The pure engine: ``scan(options) -> Report``. The CLI only parses options and formats.
+
+discover -> load -> classify -> rules -> policy (exemptions, waivers, severities, baseline).
+Each stage only feeds the next; nothing here parses syntax or formats output.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+from scanner import __version__
+from scanner.discover import discover, find_scan_root, rel
+from scanner.model import (
+    Category,
+    DataStoreFacts,
+    Finding,
+    LoadResult,
+    Note,
+    Problem,
+    Resource,
+    Severity,
+    Violation,
+)
+from scanner.policy import Policy
+from scanner.report import Report
+
+
+@dataclass
+class ScanOptions:
+    """Everything a scan needs besides the policy; defaults are what a bare ``residency scan`` does."""
+
+    paths: list[Path]
+    cwd: Path = field(default_factory=Path.cwd)
+    stdin: bytes | None = None  # manifests or a plan piped in as "-"
+    stdin_name: str = "-"
+    var_files: list[Path] = field(default_factory=list)
+    variables: dict[str, str] = field(default_factory=dict)
+    env: dict[str, str] | None = None  # TF_VAR_* only when the user asked for --env-vars
+    plan_files: list[Path] = field(default_factory=list)
+    source_dir: Path | None = None
+    cluster_region: str | None = None
+    fail_on: Severity = Severity.LOW
+    baseline: Path | None = None
+    jobs: int | None = None
+    use_cache: bool = True
+    today: date = field(default_factory=date.today)
+
+
+def scan(options: ScanOptions, policy: Policy) -> Report:
+    """Run one scan. Files that cannot be read become findings; nothing is skipped silently."""
+    from checks import RULES
+
+    root = find_scan_root(options.paths or [options.cwd], options.cwd)
+    excluded = _excluder(policy, root)
+    found = discover(list(options.paths), root, excluded)
+    found.plans.extend(p.resolve() for p in options.plan_files if p.resolve() not in found.plans)
+
+    loaded = LoadResult()
+    for path, reason in found.refused:
+        loaded.problems.append(Problem(Category.PARSE, rel(path, root), 1, f"not scanned: {reason}",
+                                       "Keep scanned files inside the repository; links are not followed."))
+    for path in found.helm_templates:
+        loaded.notes.append(Note(rel(path, root), "Helm template skipped: render it first "
+                                 "(helm template ... | residency scan -)"))
+    loaded.files += found.ignored + len(found.helm_templates)
+
+    if found.terraform_dirs:
+        _merge(loaded, _load_terraform(found.terraform_dirs, root, options, policy))
+    for plan in found.plans:
+        _merge(loaded, _load_plan(plan, root, options))
+    yaml_inputs = [(rel(p, root), p.read_bytes()) for p in _readable(found.yaml_files, root, loaded)]
+    if options.stdin is not None:
+        stdin_result = _load_stdin(options, root)
+        if stdin_result is not None:
+            _merge(loaded, stdin_result)
+        else:
+            yaml_inputs.append((options.stdin_name, options.stdin))
+    if yaml_inputs:
+        _merge(loaded, _load_kubernetes(yaml_inputs, policy, options))
+
+    facts = classify(loaded.resources, policy)
+    findings, notes = evaluate(facts, policy, RULES, options, root)
+    findings.extend(_problem_findings(loaded.problems, policy, RULES, options))
+    findings.extend(_waiver_findings(loaded.resources, policy, RULES, options))
+    findings = _apply_waivers(findings, loaded.resources, policy, RULES, options)
+
+    fixed: list[dict[str, str]] = []
+    if options.baseline is not None:
+        from scanner.baseline import load_baseline
+
+        findings, fixed = load_baseline(options.baseline).apply(findings)
+
+    findings.sort(key=lambda f: (f.file, f.line, f.rule_id, f.resource))
+    return Report(
+        findings=findings,
+        notes=loaded.notes + notes,
+        files=loaded.files,
+        resources=len(loaded.resources),
+        data_stores=[f for f in facts if f.holds_user_data],
+        scan_root=str(root),
+        policy_path=str(policy.path) if policy.path else None,
+        fixed=fixed,
+        tool_version=__version__,
+    )
+
+
+# --- load -------------------------------------------------------------------------------------
+
+
+def _excluder(policy: Policy, root: Path):  # type: ignore[no-untyped-def]
+    base = policy.base_dir.resolve()
+
+    def excluded(rel_to_root: str) -> bool:
+        absolute = root / rel_to_root
+        try:
+            rel_to_policy = absolute.relative_to(base).as_posix()
+        except ValueError:
+            return False
+        return policy.is_excluded(rel_to_policy)
+
+    return excluded
+
+
+def _merge(into: LoadResult, part: LoadResult) -> None:
+    into.resources.extend(part.resources)
+    into.problems.extend(part.problems)
+    into.notes.extend(part.notes)
+    into.files += part.files
+
+
+def _readable(paths: Iterable[Path], root: Path, loaded: LoadResult) -> Iterator[Path]:
+    for path in paths:
+        try:
+            with path.open("rb"):
+                pass
+        except OSError as exc:
+            loaded.problems.append(Problem(Category.PARSE, rel(path, root), 1, f"cannot read file: {exc.strerror}",
+                                           "Make the file readable by the scanner."))
+            continue
+        yield path
+
+
+def _policy_rel(policy: Policy, root: Path, rel_to_root: str) -> str:
+    """Policy globs are relative to the policy file's directory; reports are relative to the root."""
+    try:
+        return (root / rel_to_root).resolve().relative_to(policy.base_dir.resolve()).as_posix()
+    except ValueError:
+        return rel_to_root
+
+
+def _load_terraform(dirs: list[Path], root: Path, options: ScanOptions, policy: Policy) -> LoadResult:
+    from scanner.loaders.terraform import RootContext, TerraformOptions, load_terraform
+
+    def root_context(rel_dir: str) -> RootContext | None:
+        match = policy.root_for(_policy_rel(policy, root, rel_dir))
+        if match is None:
+            return None
+        return RootContext(region=match.region,
+                           var_files=[policy.base_dir / v for v in match.var_files],
+                           source=f"policy terraform.roots ({_display(policy)})")
+
+    tf_options = TerraformOptions(
+        var_files=[(options.cwd / p) for p in options.var_files],
+        variables=dict(options.variables),
+        env=options.env,
+        root_context=root_context,
+    )
+    return load_terraform(dirs, root, tf_options)
+
+
+def _load_plan(path: Path, root: Path, options: ScanOptions) -> LoadResult:
+    from scanner.loaders.tfplan import load_plan
+
+    return load_plan(path, root, source_dir=options.source_dir)
+
+
+def _load_stdin(options: ScanOptions, root: Path) -> LoadResult | None:
+    """A plan piped on stdin is loaded as a plan; anything else goes to the Kubernetes loader."""
+    data = options.stdin or b""
+    head = data[:_HEAD].lstrip(b"\xef\xbb\xbf \t\r\n")
+    if head.startswith(b"{") and b'"format_version"' in head:
+        from scanner.loaders.tfplan import load_plan_bytes
+
+        return load_plan_bytes(data, options.stdin_name, root, source_dir=options.source_dir)
+    return None
+
+
+_HEAD = 1 << 16
+
+
+def _load_kubernetes(inputs: list[tuple[str, bytes]], policy: Policy, options: ScanOptions) -> LoadResult:
+    from scanner.loaders.kubernetes import load_kubernetes
+
+    def cluster_region(rel_path: str) -> tuple[str | None, str | None, str] | None:
+        if rel_path == options.stdin_name and options.cluster_region:
+            return options.cluster_region, None, "--cluster-region"
+        cluster = policy.cluster_for(rel_path)
+        if cluster is None:
+            return None
+        return cluster.region, cluster.cloud, f"policy kubernetes.clusters ({_display(policy)})"
+
+    return load_kubernetes(inputs, cluster_region=cluster_region)
+
+
+def _display(policy: Policy) -> str:
+    return policy.path.name if policy.path else "--allowed-regions"
+
+
+# --- classify and judge -----------------------------------------------------------------------
+
+
+def classify(resources: list[Resource], policy: Policy) -> list[DataStoreFacts]:
+    """The catalog turns resources into facts; Kubernetes-native kinds have their own classifier."""
+    from checks.catalog import classify as classify_cloud
+
+    native = [r for r in resources if r.source == "kubernetes" and not r.type.startswith(_TF_PREFIXES)]
+    cloud = [r for r in resources if not (r.source == "kubernetes" and not r.type.startswith(_TF_PREFIXES))]
+    facts = classify_cloud(cloud, policy.catalog)
+    if native:
+        from checks.kubernetes import classify_kubernetes
+
+        facts.extend(classify_kubernetes(native, policy.catalog))
+    return facts
+
+
+_TF_PREFIXES = ("aws_", "google_", "azurerm_")
+
+
+def _scope_path(resource: Resource) -> str:
+    """Terraform scopes match the root module directory; other files match their path."""
+    return resource.root_dir if resource.root_dir is not None else resource.file
+
+
+def evaluate(
+    facts: list[DataStoreFacts], policy: Policy, rules: dict[str, Any], options: ScanOptions, root: Path
+) -> tuple[list[Finding], list[Note]]:
+    """Run every enabled rule over every fact, stamping what rules yield into findings."""
+    from checks import RuleContext
+
+    by_address = {f.resource.address: f for f in facts}
+    findings: list[Finding] = []
+    notes: list[Note] = []
+    contexts: dict[str, RuleContext] = {}
+    active = [r for r in rules.values() if r.roles and _enabled(policy, r.id)]
+    for fact in facts:
+        exemption = _exemption(policy, fact)
+        if exemption:
+            notes.append(Note(fact.resource.file, f"{fact.resource.address} exempted by policy ({exemption})",
+                              fact.resource.address))
+            continue
+        notes.extend(Note(fact.resource.file, n, fact.resource.address) for n in fact.notes)
+        scope = _scope_path(fact.resource)
+        ctx = contexts.get(scope)
+        if ctx is None:
+            allowed = policy.allowed_for(_policy_rel(policy, root, scope))
+            ctx = contexts[scope] = RuleContext(policy=policy, allowed=allowed, catalog=policy.catalog,
+                                                facts=by_address)
+        for rule in active:
+            if fact.role not in rule.roles:
+                continue
+            for violation in rule.check(fact, ctx):
+                findings.append(stamp(rule, violation, fact.resource, policy, options))
+    return findings, notes
+
+
+def _enabled(policy: Policy, rule_id: str) -> bool:
+    setting = policy.rules.get(rule_id)
+    return setting is None or setting.enabled
+
+
+def _exemption(policy: Policy, fact: DataStoreFacts) -> str | None:
+    if not fact.tags:
+        return None
+    labels_cloud = fact.cloud in ("gcp", "kubernetes") or fact.resource.source == "kubernetes"
+    return policy.exemption(tags={} if labels_cloud else fact.tags, labels=fact.tags if labels_cloud else {})
+
+
+def stamp(rule: Any, v: Violation, resource: Resource, policy: Policy, options: ScanOptions) -> Finding:
+    """Turn a rule's violation into a finding: rule identity, severity, location and blocking."""
+    setting = policy.rules.get(rule.id)
+    severity = setting.severity if setting is not None and setting.severity is not None else rule.severity
+    category = v.category
+    blocking = severity.rank >= options.fail_on.rank
+    if category is Category.UNRESOLVED and policy.unresolved == "warn":
+        blocking = False
+    return Finding(
+        rule_id=rule.id, rule_name=rule.name, category=category, severity=severity,
+        resource=resource.address, resource_type=resource.extra.get("kubernetes_type", resource.type),
+        file=resource.file, line=v.line or resource.line, message=v.message, remediation=v.remediation,
+        region=v.region, jurisdiction=v.jurisdiction, country=v.country, provenance=v.provenance,
+        blocking=blocking, controls=tuple(rule.controls),
+    )
+
+
+def _problem_findings(problems: list[Problem], policy: Policy, rules: dict[str, Any],
+                      options: ScanOptions) -> list[Finding]:
+    findings = []
+    for p in problems:
+        rule = rules["RES900"] if p.category is Category.PARSE else rules["RES901"]
+        if not _enabled(policy, rule.id):
+            continue
+        fake = Resource(type=p.resource_type or "file", address=p.resource or p.file, file=p.file, line=p.line,
+                        attributes={})
+        findings.append(stamp(rule, Violation(p.category, p.message, p.remediation), fake, policy, options))
+    return findings
+
+
+# --- waivers ----------------------------------------------------------------------------------
+
+
+def _waiver_specs(resource: Resource) -> list[Any]:
+    from scanner import waivers
+
+    specs = waivers.from_comments(resource.extra.get("comments", ()), resource.file)
+    annotations = resource.extra.get("annotations") or {}
+    if annotations:
+        specs.extend(waivers.from_annotations(annotations, resource.file, resource.line))
+    return specs
+
+
+def _waiver_findings(resources: list[Resource], policy: Policy, rules: dict[str, Any],
+                     options: ScanOptions) -> list[Finding]:
+    """A malformed, unknown or expired waiver is itself a finding and waives nothing."""
+    from scanner import waivers
+
+    findings: list[Finding] = []
+    seen: set[tuple[str, int, str]] = set()
+    for resource in resources:
+        for spec in _waiver_specs(resource):
+            problem = waivers.validate(spec, rules.keys(), options.today)
+            key = (spec.file, spec.line, spec.rule)
+            if problem is None or key in seen:
+                continue
+            seen.add(key)
+            violation = Violation(Category.WAIVER, f"waiver for {spec.rule} ignored: {problem}",
+                                  'Write: residency:ignore RULE-ID reason="why" expires=YYYY-MM-DD', line=spec.line)
+            findings.append(stamp(rules["RES902"], violation, resource, policy, options))
+    for pw in policy.waivers:
+        if pw.expires is not None and pw.expires < options.today:
+            where = policy.path.name if policy.path else "policy"
+            fake = Resource(type="policy", address=f"waiver {pw.rule} {pw.resource}", file=where, line=pw.line,
+                            attributes={})
+            violation = Violation(Category.WAIVER, f"policy waiver for {pw.rule} on {pw.resource} expired on "
+                                  f"{pw.expires.isoformat()}",
+                                  "Renew the waiver with a new expiry or fix the resource.")
+            findings.append(stamp(rules["RES902"], violation, fake, policy, options))
+    return findings
+
+
+def _apply_waivers(findings: list[Finding], resources: list[Resource], policy: Policy,
+                   rules: dict[str, Any], options: ScanOptions) -> list[Finding]:
+    from scanner import waivers
+
+    by_address: dict[tuple[str, str], Resource] = {(r.file, r.address): r for r in resources}
+    out = []
+    for finding in findings:
+        if finding.category is Category.WAIVER:
+            out.append(finding)
+            continue
+        waiver = None
+        resource = by_address.get((finding.file, finding.resource))
+        if resource is not None:
+            for spec in _waiver_specs(resource):
+                if spec.rule == finding.rule_id and waivers.validate(spec, rules.keys(), options.today) is None:
+                    waiver = waivers.to_waiver(spec)
+                    break
+        if waiver is None:
+            pw = waivers.match_policy_waiver(
+                [w for w in policy.waivers if w.expires is None or w.expires >= options.today],
+                finding.rule_id, finding.resource, finding.file)
+            if pw is not None:
+                from scanner.model import Waiver
+
+                where = policy.path.name if policy.path else "policy"
+                waiver = Waiver(reason=pw.reason, expires=pw.expires.isoformat() if pw.expires else None,
+                                approver=pw.approver, source=f"policy {where}:{pw.line}")
+        if waiver is not None:
+            finding = dataclasses.replace(finding, waiver=waiver, blocking=False)
+        out.append(finding)
+    return out
