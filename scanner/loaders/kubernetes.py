@@ -1,0 +1,1078 @@
+"""Kubernetes YAML -> :class:`Resource` objects, with the line of every object.
+
+Loaders know syntax, not policy. This one:
+
+* composes each file once with libyaml (``CSafeLoader``) and converts the node graph to plain
+  Python itself, so every mapping keeps its start line (:class:`LineDict`) and alias expansion is
+  bounded (a "billion laughs" document becomes a parse problem, not an out-of-memory kill);
+* keeps only Kubernetes objects (``apiVersion`` + ``kind``); other YAML (workflows, compose files,
+  Helm values, kustomization.yaml) is skipped without a word, Helm templates with a Note;
+* translates cloud data stores declared as manifests (Crossplane Upbound, ACK, Config Connector,
+  Azure Service Operator) to the Terraform type and snake_case arguments they mean, so the one
+  data-store catalog in ``checks/catalog.py`` serves both.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from collections.abc import Callable, Iterable
+from pathlib import Path, PurePosixPath
+from typing import Any
+
+import yaml
+from yaml.constructor import SafeConstructor
+from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
+
+from scanner.model import (
+    Category,
+    LoadResult,
+    Location,
+    Note,
+    Problem,
+    ProviderContext,
+    Ref,
+    Resource,
+    Unknown,
+)
+
+_BaseLoader: type = yaml.CSafeLoader if yaml.__with_libyaml__ else yaml.SafeLoader
+
+
+class _Loader(_BaseLoader):  # type: ignore[misc, valid-type]
+    """Safe loader that also accepts the YAML 1.1 ``=`` value key some published CRDs contain."""
+
+
+# A subclass, so registering the tag does not change the global SafeLoader others may use.
+_Loader.add_constructor("tag:yaml.org,2002:value", lambda loader, node: loader.construct_scalar(node))
+
+#: (region or None, cloud, provenance sentence) for a scanned file, e.g. from ``Policy.cluster_for``.
+ClusterRegionFn = Callable[[str], "tuple[str | None, str, str] | None"]
+
+HELM_NOTE = "Helm template skipped: render it first (helm template ... | residency scan -)"
+
+# Groups whose kinds are addressed without the group (the contract's "core" set).
+_CORE_GROUPS = frozenset({"", "apps", "batch", "storage.k8s.io"})
+_CLUSTER_SCOPED = frozenset(
+    {
+        "StorageClass",
+        "PersistentVolume",
+        "Namespace",
+        "Node",
+        "ClusterRole",
+        "ClusterRoleBinding",
+        "CustomResourceDefinition",
+        "PriorityClass",
+        "VolumeSnapshotClass",
+        "VolumeSnapshotContent",
+        "CSIDriver",
+        "CSINode",
+        "IngressClass",
+        "RuntimeClass",
+        "VolumeAttachment",
+        "APIService",
+        "ValidatingWebhookConfiguration",
+        "MutatingWebhookConfiguration",
+        "ClusterIssuer",
+    }
+)
+# YAML that carries apiVersion/kind but is a build input, not an object sent to a cluster.
+_NOT_OBJECTS = frozenset(
+    {("kustomize.config.k8s.io", "Kustomization"), ("kustomize.config.k8s.io", "Component")}
+)
+
+
+class YamlLimitError(ValueError):
+    """A document whose aliases expand past the budget, or that refers to itself."""
+
+
+class LineDict(dict):  # type: ignore[type-arg]
+    """A mapping that remembers where it was written: ``line`` of its first key, ``key_lines`` per key.
+
+    A plain dict subclass so every consumer (catalog, JSON output, deepcopy, pickle) treats it as
+    the dict it is, while the loader and classifiers can still point at the exact line.
+    """
+
+    __slots__ = ("key_lines", "line")
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.line = 0
+        self.key_lines: dict[str, int] = {}
+
+
+def line_of(value: Any, key: str | None = None, default: int = 0) -> int:
+    """The 1-based line of a loaded mapping (or of one of its keys), ``default`` when unknown."""
+    if isinstance(value, LineDict):
+        if key is not None and key in value.key_lines:
+            return value.key_lines[key]
+        return value.line or default
+    return default
+
+
+# --------------------------------------------------------------------------------------------
+# YAML nodes -> Python, with lines and an expansion budget
+
+
+class _Converter:
+    """Turns one composed document into Python values.
+
+    PyYAML's own constructor would expand aliases without limit and drop positions; this walks
+    the node graph once, counting every node it emits against ``budget``.
+    """
+
+    _constructor = SafeConstructor()
+
+    def __init__(self, budget: int) -> None:
+        self.budget = budget
+        self.templated = False  # a ``{{ }}`` Go template seen where YAML structure is
+        self._active: set[int] = set()
+
+    def convert(self, node: Node) -> Any:
+        self.budget -= 1
+        if self.budget < 0:
+            raise YamlLimitError(
+                "YAML aliases expand to more nodes than the file could hold; refusing to expand"
+            )
+        if isinstance(node, ScalarNode):
+            return self._scalar(node)
+        ident = id(node)
+        if ident in self._active:
+            raise YamlLimitError("YAML alias refers to the node that contains it (a recursive document)")
+        self._active.add(ident)
+        try:
+            if isinstance(node, SequenceNode):
+                return [self.convert(item) for item in node.value]
+            if isinstance(node, MappingNode):
+                return self._mapping(node)
+        finally:
+            self._active.discard(ident)
+        return None
+
+    def _scalar(self, node: ScalarNode) -> Any:
+        tag = node.tag
+        if node.style is None and "{{" in node.value:
+            self.templated = True
+        if tag == "tag:yaml.org,2002:str":
+            return node.value
+        if tag == "tag:yaml.org,2002:null":
+            return None
+        if tag == "tag:yaml.org,2002:bool":
+            return self._constructor.construct_yaml_bool(node)
+        if tag == "tag:yaml.org,2002:int":
+            return self._constructor.construct_yaml_int(node)
+        if tag == "tag:yaml.org,2002:float":
+            return self._constructor.construct_yaml_float(node)
+        return node.value  # timestamps, binary, ``=`` and custom tags stay the text that was written
+
+    def _key(self, node: Node) -> str:
+        if isinstance(node, ScalarNode):
+            return node.value  # the text as written: ``on:`` stays "on", ``80:`` stays "80"
+        self.templated = True  # a complex key only appears in manifests as ``{{ ... }}``
+        return repr(self.convert(node))
+
+    def _mapping(self, node: MappingNode) -> LineDict:
+        out = LineDict()
+        out.line = node.start_mark.line + 1
+        merged: list[tuple[str, Any, int]] = []
+        for key_node, value_node in node.value:
+            if key_node.tag == "tag:yaml.org,2002:merge":
+                sources = value_node.value if isinstance(value_node, SequenceNode) else [value_node]
+                for source in sources:
+                    value = self.convert(source)
+                    if isinstance(value, LineDict):
+                        merged.extend((k, v, value.key_lines.get(k, value.line)) for k, v in value.items())
+                continue
+            key = self._key(key_node)
+            out[key] = self.convert(value_node)
+            out.key_lines[key] = key_node.start_mark.line + 1
+        seen: set[str] = set(out)  # explicit keys win over merged ones; earlier merge sources win
+        for key, value, line in merged:
+            if key not in seen:
+                seen.add(key)
+                out[key] = value
+                out.key_lines[key] = line
+        return out
+
+
+def parse_documents(text: str) -> tuple[list[tuple[Any, int]], bool]:
+    """All documents of ``text`` as (value, first line), and whether Go templating was seen.
+
+    Raises ``yaml.YAMLError`` or :class:`YamlLimitError`; the caller turns both into a Problem.
+    """
+    converter = _Converter(budget=max(100_000, len(text)))
+    documents: list[tuple[Any, int]] = []
+    for node in yaml.compose_all(text, Loader=_Loader):
+        if node is None:
+            continue
+        documents.append((converter.convert(node), node.start_mark.line + 1))
+    return documents, converter.templated
+
+
+# --------------------------------------------------------------------------------------------
+# File classification helpers (used by discovery too)
+
+_API_RE = re.compile(r"""^["']?apiVersion["']?\s*:\s*\S""", re.M)
+_KIND_RE = re.compile(r"""^["']?kind["']?\s*:\s*["']?(\w+)""", re.M)
+_JSON_API_RE = re.compile(r'"apiVersion"\s*:\s*"[^"]+"')
+_JSON_KIND_RE = re.compile(r'"kind"\s*:\s*"(\w+)"')
+_TEMPLATE_LINE_RE = re.compile(r"^\s*\{\{|:\s+\{\{|^\s*-\s+\{\{", re.M)
+
+
+def is_kubernetes_yaml(text: str) -> bool:
+    """Cheap test: does this YAML (or JSON) text hold at least one Kubernetes object?
+
+    Looks for top-level ``apiVersion`` and ``kind`` keys, so Helm values.yaml (nested keys),
+    workflows, compose files and pre-commit configs are not Kubernetes; a kustomization.yaml is
+    a build input, not an object.
+    """
+    if _API_RE.search(text):
+        kinds = _KIND_RE.findall(text)
+    elif _JSON_API_RE.search(text):
+        kinds = _JSON_KIND_RE.findall(text)
+    else:
+        return False
+    return any(kind not in ("Kustomization", "Component") for kind in kinds)
+
+
+def has_go_templating(text: str) -> bool:
+    """``{{`` where YAML structure is expected (a Helm/Go template), not inside a quoted string."""
+    return "{{" in text and _TEMPLATE_LINE_RE.search(text) is not None
+
+
+def in_helm_chart(
+    rel_path: str, chart_files: Iterable[str] = (), root: str | os.PathLike[str] | None = None
+) -> bool:
+    """True for a file under a chart's ``templates/`` dir: an ancestor of that dir holds Chart.yaml.
+
+    ``chart_files`` are scanned paths (relative, ``/``-separated) to test against; ``root`` lets
+    the check look on disk too, for charts whose Chart.yaml was not passed in.
+    """
+    parts = PurePosixPath(rel_path).parts
+    if "templates" not in parts[:-1]:
+        return False
+    charts = {str(PurePosixPath(p).parent) for p in chart_files if PurePosixPath(p).name == "Chart.yaml"}
+    index = len(parts) - 1 - list(reversed(parts[:-1])).index("templates") - 1
+    for depth in range(index, -1, -1):
+        ancestor = str(PurePosixPath(*parts[:depth])) if depth else "."
+        if ancestor in charts:
+            return True
+        if root is not None and rel_path != "-" and (Path(root) / ancestor / "Chart.yaml").is_file():
+            return True
+    return False
+
+
+# --------------------------------------------------------------------------------------------
+# Addresses
+
+
+def split_api_version(api_version: str) -> tuple[str, str]:
+    """``apps/v1`` -> ("apps", "v1"); ``v1`` -> ("", "v1")."""
+    group, _, version = api_version.rpartition("/")
+    return group, version
+
+
+def kube_type(kind: str, group: str) -> str:
+    """``Kind`` for core/apps/batch/storage.k8s.io, ``Kind.group`` otherwise."""
+    return kind if group in _CORE_GROUPS else f"{kind}.{group}"
+
+
+def is_cluster_scoped(kind: str, group: str) -> bool:
+    """Kinds whose objects have no namespace (namespace is dropped from their address)."""
+    if group.endswith(".upbound.io"):
+        return not group.endswith(".m.upbound.io")
+    return kind in _CLUSTER_SCOPED and (group in _CORE_GROUPS or "k8s.io" in group or group.endswith(".io"))
+
+
+def kube_address(kind: str, group: str, namespace: str | None, name: str) -> str:
+    """``Kind[.group]/namespace/name`` as the contract spells it."""
+    head = kube_type(kind, group)
+    if namespace and not is_cluster_scoped(kind, group):
+        return f"{head}/{namespace}/{name}"
+    return f"{head}/{name}"
+
+
+# --------------------------------------------------------------------------------------------
+# Loading
+
+
+class _Object:
+    """One Kubernetes object as read, before it becomes a Resource."""
+
+    __slots__ = ("api_version", "file", "group", "kind", "line", "manifest", "name", "namespace")
+
+    def __init__(self, manifest: dict[str, Any], file: str, line: int) -> None:
+        self.manifest = manifest
+        self.file = file
+        self.line = line
+        self.api_version = str(manifest.get("apiVersion"))
+        self.kind = str(manifest.get("kind"))
+        self.group, _ = split_api_version(self.api_version)
+        meta = manifest.get("metadata") if isinstance(manifest.get("metadata"), dict) else {}
+        name = meta.get("name") or (f"{meta['generateName']}*" if meta.get("generateName") else None)
+        self.name = str(name) if name is not None else f"<unnamed:{line}>"
+        ns = meta.get("namespace")
+        self.namespace = str(ns) if ns not in (None, "") else None
+
+    @property
+    def metadata(self) -> dict[str, Any]:
+        meta = self.manifest.get("metadata")
+        return meta if isinstance(meta, dict) else {}
+
+    @property
+    def address(self) -> str:
+        return kube_address(self.kind, self.group, self.namespace, self.name)
+
+
+def _is_object(doc: Any) -> bool:
+    if not isinstance(doc, dict):
+        return False
+    api, kind = doc.get("apiVersion"), doc.get("kind")
+    if not isinstance(api, str) or not isinstance(kind, str) or not api or not kind:
+        return False
+    return (split_api_version(api)[0], kind) not in _NOT_OBJECTS
+
+
+def _objects(doc: Any, file: str, line: int) -> Iterable[_Object]:
+    if not _is_object(doc):
+        return
+    items = doc.get("items")
+    if doc["kind"].endswith("List") and isinstance(items, list):
+        for item in items:
+            if _is_object(item):
+                yield _Object(item, file, line_of(item, default=line))
+        return
+    yield _Object(doc, file, line_of(doc, default=line))
+
+
+def _decode(data: bytes) -> str:
+    return data.decode("utf-8-sig")
+
+
+def load_kubernetes(
+    files: Iterable[tuple[str, bytes]],
+    *,
+    cluster_region: ClusterRegionFn | None = None,
+    root: str | os.PathLike[str] | None = None,
+    chart_files: Iterable[str] = (),
+) -> LoadResult:
+    """Load Kubernetes YAML files (``("-", data)`` for standard input) into Resources.
+
+    ``cluster_region(rel_path)`` gives the cluster a file is applied to, as (region, cloud,
+    provenance); the loader only records it as each object's ``location_hint``. ``root`` and
+    ``chart_files`` let it recognise Helm chart templates. Files that do not parse become
+    Problems; YAML that is not a Kubernetes object is skipped silently.
+    """
+    result = LoadResult()
+    objects: list[_Object] = []
+    chart_files = list(chart_files)
+    file_list = list(files)
+    chart_files += [p for p, _ in file_list if PurePosixPath(p).name == "Chart.yaml"]
+    for rel_path, data in file_list:
+        result.files += 1
+        try:
+            text = _decode(data)
+        except UnicodeDecodeError as exc:
+            result.problems.append(
+                Problem(
+                    Category.PARSE,
+                    rel_path,
+                    1,
+                    f"not UTF-8 text: {exc.reason} at byte {exc.start}",
+                    "save the file as UTF-8",
+                )
+            )
+            continue
+        if in_helm_chart(rel_path, chart_files, root):
+            result.notes.append(Note(rel_path, HELM_NOTE))
+            continue
+        templated = has_go_templating(text)
+        try:
+            documents, seen_templating = parse_documents(text)
+        except (yaml.YAMLError, YamlLimitError, RecursionError) as exc:
+            if templated:
+                result.notes.append(Note(rel_path, HELM_NOTE))
+                continue
+            result.problems.append(_parse_problem(rel_path, exc))
+            continue
+        if templated and seen_templating:
+            result.notes.append(Note(rel_path, HELM_NOTE))
+            continue
+        for doc, line in documents:
+            objects.extend(_objects(doc, rel_path, line))
+    result.resources = _Builder(objects, cluster_region).build()
+    return result
+
+
+def _parse_problem(rel_path: str, exc: BaseException) -> Problem:
+    mark = getattr(exc, "problem_mark", None) or getattr(exc, "context_mark", None)
+    line = mark.line + 1 if mark is not None else 1
+    if isinstance(exc, yaml.YAMLError):
+        problem = getattr(exc, "problem", None) or str(exc)
+        context = getattr(exc, "context", None)
+        message = f"YAML does not parse: {context + ', ' if context else ''}{problem}"
+    elif isinstance(exc, RecursionError):
+        message = "YAML nests too deeply to read"
+    else:
+        message = str(exc)
+    return Problem(
+        Category.PARSE, rel_path, line, message, "fix the YAML syntax (yamllint shows the exact spot)"
+    )
+
+
+# --------------------------------------------------------------------------------------------
+# Building resources (native objects and translated cloud resources)
+
+
+class _Builder:
+    """Second pass: objects that refer to one another (ACK namespaces, ASO owners, refs) are all known."""
+
+    def __init__(self, objects: list[_Object], cluster_region: ClusterRegionFn | None) -> None:
+        self.objects = objects
+        self.cluster_region = cluster_region
+        self.by_name: dict[str, list[_Object]] = {}
+        self.namespaces: dict[str, _Object] = {}
+        for obj in objects:
+            self.by_name.setdefault(obj.name, []).append(obj)
+            if obj.kind == "Namespace" and obj.group == "":
+                self.namespaces[obj.name] = obj
+        self._hints: dict[str, Location | None] = {}
+
+    def build(self) -> list[Resource]:
+        resources = []
+        for obj in self.objects:
+            translated = _translate(obj, self)
+            resources.append(translated if translated is not None else self.native(obj))
+        return resources
+
+    def hint(self, file: str) -> Location | None:
+        if self.cluster_region is None:
+            return None
+        if file not in self._hints:
+            found = self.cluster_region(file)
+            region, cloud, source = found if found else (None, "", "")
+            self._hints[file] = Location(cloud, region, source) if region else None
+        return self._hints[file]
+
+    def extra(self, obj: _Object) -> dict[str, Any]:
+        meta = obj.metadata
+        labels = meta.get("labels") if isinstance(meta.get("labels"), dict) else {}
+        annotations = meta.get("annotations") if isinstance(meta.get("annotations"), dict) else {}
+        return {
+            "apiVersion": obj.api_version,
+            "kind": obj.kind,
+            "namespace": obj.namespace,
+            "name": obj.name,
+            "labels": dict(labels),
+            "annotations": dict(annotations),
+        }
+
+    def native(self, obj: _Object) -> Resource:
+        return Resource(
+            type=kube_type(obj.kind, obj.group),
+            address=obj.address,
+            file=obj.file,
+            line=obj.line,
+            attributes=obj.manifest,
+            source="kubernetes",
+            location_hint=self.hint(obj.file),
+            extra=self.extra(obj),
+        )
+
+    def find(
+        self, name: str, namespace: str | None, family: str, kinds: tuple[str, ...] = ()
+    ) -> _Object | None:
+        """The object a ``...Ref: {name}`` points at: same operator family, preferably a hinted kind."""
+        candidates = [
+            o
+            for o in self.by_name.get(name, ())
+            if _family(o.group) == family
+            and (o.namespace in (namespace, None) or is_cluster_scoped(o.kind, o.group))
+        ]
+        preferred = [o for o in candidates if o.kind in kinds]
+        pick = preferred or candidates
+        return pick[0] if len(pick) == 1 else None
+
+
+def _family(group: str) -> str:
+    for suffix in (
+        ".aws.upbound.io",
+        ".aws.m.upbound.io",
+        ".gcp.upbound.io",
+        ".gcp.m.upbound.io",
+        ".azure.upbound.io",
+        ".azure.m.upbound.io",
+        ".services.k8s.aws",
+        ".cnrm.cloud.google.com",
+        ".azure.com",
+    ):
+        if group.endswith(suffix) or group == suffix[1:]:
+            return suffix.replace(".m.", ".")
+    return group
+
+
+# --------------------------------------------------------------------------------------------
+# Operator translation tables (data): (family, service, kind) -> Terraform type
+
+UPBOUND_TYPES: dict[tuple[str, str], str] = {
+    # AWS: key is (service group, Kind)
+    ("s3.aws", "Bucket"): "aws_s3_bucket",
+    (
+        "s3.aws",
+        "BucketServerSideEncryptionConfiguration",
+    ): "aws_s3_bucket_server_side_encryption_configuration",
+    ("s3.aws", "BucketReplicationConfiguration"): "aws_s3_bucket_replication_configuration",
+    ("s3control.aws", "MultiRegionAccessPoint"): "aws_s3control_multi_region_access_point",
+    ("rds.aws", "Instance"): "aws_db_instance",
+    ("rds.aws", "Cluster"): "aws_rds_cluster",
+    ("rds.aws", "GlobalCluster"): "aws_rds_global_cluster",
+    ("rds.aws", "DBSnapshotCopy"): "aws_db_snapshot_copy",
+    ("rds.aws", "InstanceAutomatedBackupsReplication"): "aws_db_instance_automated_backups_replication",
+    ("dynamodb.aws", "Table"): "aws_dynamodb_table",
+    ("dynamodb.aws", "TableReplica"): "aws_dynamodb_table_replica",
+    ("dynamodb.aws", "GlobalTable"): "aws_dynamodb_global_table",
+    ("kms.aws", "Key"): "aws_kms_key",
+    ("kms.aws", "ReplicaKey"): "aws_kms_replica_key",
+    ("efs.aws", "FileSystem"): "aws_efs_file_system",
+    ("efs.aws", "ReplicationConfiguration"): "aws_efs_replication_configuration",
+    ("ec2.aws", "EBSVolume"): "aws_ebs_volume",
+    ("ec2.aws", "EBSSnapshotCopy"): "aws_ebs_snapshot_copy",
+    ("ec2.aws", "AMICopy"): "aws_ami_copy",
+    ("elasticache.aws", "ReplicationGroup"): "aws_elasticache_replication_group",
+    ("elasticache.aws", "GlobalReplicationGroup"): "aws_elasticache_global_replication_group",
+    ("secretsmanager.aws", "Secret"): "aws_secretsmanager_secret",
+    ("sqs.aws", "Queue"): "aws_sqs_queue",
+    ("sns.aws", "Topic"): "aws_sns_topic",
+    ("kinesis.aws", "Stream"): "aws_kinesis_stream",
+    ("docdb.aws", "Cluster"): "aws_docdb_cluster",
+    ("neptune.aws", "Cluster"): "aws_neptune_cluster",
+    ("redshift.aws", "Cluster"): "aws_redshift_cluster",
+    ("opensearch.aws", "Domain"): "aws_opensearch_domain",
+    ("ecr.aws", "Repository"): "aws_ecr_repository",
+    ("backup.aws", "Vault"): "aws_backup_vault",
+    ("backup.aws", "Plan"): "aws_backup_plan",
+    ("cloudwatchlogs.aws", "Group"): "aws_cloudwatch_log_group",
+    ("memorydb.aws", "Cluster"): "aws_memorydb_cluster",
+    ("kafka.aws", "Cluster"): "aws_msk_cluster",
+    # GCP
+    ("storage.gcp", "Bucket"): "google_storage_bucket",
+    ("sql.gcp", "DatabaseInstance"): "google_sql_database_instance",
+    ("bigquery.gcp", "Dataset"): "google_bigquery_dataset",
+    ("pubsub.gcp", "Topic"): "google_pubsub_topic",
+    ("spanner.gcp", "Instance"): "google_spanner_instance",
+    ("compute.gcp", "Disk"): "google_compute_disk",
+    ("compute.gcp", "RegionDisk"): "google_compute_region_disk",
+    ("kms.gcp", "KeyRing"): "google_kms_key_ring",
+    ("kms.gcp", "CryptoKey"): "google_kms_crypto_key",
+    ("redis.gcp", "Instance"): "google_redis_instance",
+    ("secretmanager.gcp", "Secret"): "google_secret_manager_secret",
+    ("filestore.gcp", "Instance"): "google_filestore_instance",
+    ("artifact.gcp", "RegistryRepository"): "google_artifact_registry_repository",
+    # Azure
+    ("azure", "ResourceGroup"): "azurerm_resource_group",
+    ("storage.azure", "Account"): "azurerm_storage_account",
+    ("storage.azure", "Container"): "azurerm_storage_container",
+    ("compute.azure", "ManagedDisk"): "azurerm_managed_disk",
+    ("sql.azure", "MSSQLServer"): "azurerm_mssql_server",
+    ("sql.azure", "MSSQLDatabase"): "azurerm_mssql_database",
+    ("cosmosdb.azure", "Account"): "azurerm_cosmosdb_account",
+    ("keyvault.azure", "Vault"): "azurerm_key_vault",
+    ("dbforpostgresql.azure", "FlexibleServer"): "azurerm_postgresql_flexible_server",
+    ("dbformysql.azure", "FlexibleServer"): "azurerm_mysql_flexible_server",
+    ("cache.azure", "RedisCache"): "azurerm_redis_cache",
+    ("containerregistry.azure", "Registry"): "azurerm_container_registry",
+}
+
+ACK_TYPES: dict[tuple[str, str], str] = {
+    ("s3", "Bucket"): "aws_s3_bucket",
+    ("rds", "DBInstance"): "aws_db_instance",
+    ("rds", "DBCluster"): "aws_rds_cluster",
+    ("rds", "GlobalCluster"): "aws_rds_global_cluster",
+    ("dynamodb", "Table"): "aws_dynamodb_table",
+    ("dynamodb", "GlobalTable"): "aws_dynamodb_global_table",
+    ("kms", "Key"): "aws_kms_key",
+}
+
+KCC_TYPES: dict[tuple[str, str], str] = {
+    ("storage", "StorageBucket"): "google_storage_bucket",
+    ("sql", "SQLInstance"): "google_sql_database_instance",
+    ("bigquery", "BigQueryDataset"): "google_bigquery_dataset",
+    ("pubsub", "PubSubTopic"): "google_pubsub_topic",
+    ("spanner", "SpannerInstance"): "google_spanner_instance",
+    ("compute", "ComputeDisk"): "google_compute_disk",  # google_compute_region_disk for a region location
+    ("compute", "ComputeSnapshot"): "google_compute_snapshot",
+    ("kms", "KMSKeyRing"): "google_kms_key_ring",
+    ("kms", "KMSCryptoKey"): "google_kms_crypto_key",
+}
+
+ASO_TYPES: dict[tuple[str, str], str] = {
+    ("resources", "ResourceGroup"): "azurerm_resource_group",
+    ("storage", "StorageAccount"): "azurerm_storage_account",
+}
+
+# Map-valued Terraform arguments: their keys are data (tag names), never snake_cased or wrapped.
+_MAP_ARGS = frozenset(
+    {"tags", "tags_all", "labels", "user_labels", "parameters", "annotations", "default_tags"}
+)
+_CAMEL_1 = re.compile(r"([A-Z]+)([A-Z][a-z])")
+_CAMEL_2 = re.compile(r"([a-z0-9])([A-Z])")
+
+
+def snake(name: str) -> str:
+    """lowerCamelCase (``kmsKeyID``, ``serverSideEncryption``) -> snake_case Terraform argument."""
+    return _CAMEL_2.sub(r"\1_\2", _CAMEL_1.sub(r"\1_\2", name)).lower()
+
+
+def _ref_attribute(field: str) -> str:
+    low = field.lower()
+    return "arn" if low.endswith("arn") or "kms" in low or low.endswith("keyid") else "id"
+
+
+class _Translation:
+    """Shared state for translating one object: where it is, and how to resolve its refs."""
+
+    def __init__(self, obj: _Object, builder: _Builder) -> None:
+        self.obj = obj
+        self.builder = builder
+        self.family = _family(obj.group)
+
+    def where(self, mapping: Any, key: str) -> str:
+        return f"{self.obj.file}:{line_of(mapping, key, self.obj.line)}"
+
+    def ref(self, field: str, value: Any, kinds: tuple[str, ...] = ()) -> Ref | Unknown:
+        """A ``{name|external}`` reference -> a Ref joinable by address (or the external id)."""
+        if isinstance(value, dict):
+            if value.get("external"):
+                return Ref(str(value["external"]))
+            if value.get("name"):
+                target = self.builder.find(str(value["name"]), self.obj.namespace, self.family, kinds)
+                address = (
+                    target.address
+                    if target is not None
+                    else f"{kinds[0] if kinds else field}/{value['name']}"
+                )
+                return Ref(address, _ref_attribute(field))
+            labels = value.get("matchLabels")
+            if isinstance(labels, dict):
+                selector = ",".join(f"{k}={v}" for k, v in sorted(labels.items()))
+                return Ref(f"{kinds[0] if kinds else field}[{selector}]", _ref_attribute(field))
+        return Unknown(f"{field} of {self.obj.address} is not a reference the scanner can read")
+
+    def snake_tree(self, value: Any) -> Any:
+        """Crossplane forProvider -> Terraform arguments: snake_case keys, blocks as lists of dicts."""
+        if isinstance(value, list):
+            return [self.snake_tree(v) for v in value]
+        if not isinstance(value, dict):
+            return value
+        out: dict[str, Any] = LineDict()
+        if isinstance(value, LineDict):
+            out.line = value.line
+        for key, item in value.items():
+            for suffix in ("Ref", "Selector", "Refs"):
+                if key.endswith(suffix) and len(key) > len(suffix):
+                    base = snake(key[: -len(suffix)])
+                    if base not in out and key[: -len(suffix)] not in value:
+                        if suffix == "Refs" and isinstance(item, list):
+                            out[base] = [self.ref(key, v) for v in item]
+                        else:
+                            out[base] = self.ref(key, item, (_ref_kind(key[: -len(suffix)]),))
+                        if isinstance(value, LineDict):
+                            out.key_lines[base] = value.key_lines.get(key, value.line)
+                    break
+            else:
+                name = snake(key)
+                if name in _MAP_ARGS and isinstance(item, dict):
+                    out[name] = dict(item)
+                elif isinstance(item, dict):
+                    out[name] = [self.snake_tree(item)]
+                else:
+                    out[name] = self.snake_tree(item)
+                if isinstance(value, LineDict):
+                    out.key_lines[name] = value.key_lines.get(key, value.line)
+        return out
+
+
+def _ref_kind(field: str) -> str:
+    """``kmsKeyId`` -> "Key", ``bucket`` -> "Bucket", ``destinationBucket`` -> "Bucket"."""
+    base = re.sub(r"(Id|ID|Arn|ARN|Name|Identifier)$", "", field) or field
+    words = re.findall(r"[A-Z]?[a-z0-9]+|[A-Z]+(?![a-z])", base)
+    return words[-1].capitalize() if words else field
+
+
+def _translate(obj: _Object, builder: _Builder) -> Resource | None:
+    group = obj.group
+    if group.endswith(".upbound.io"):
+        return _upbound(obj, builder)
+    if group.endswith(".services.k8s.aws"):
+        return _ack(obj, builder)
+    if group.endswith(".cnrm.cloud.google.com"):
+        return _kcc(obj, builder)
+    if group.endswith(".azure.com"):
+        return _aso(obj, builder)
+    return None
+
+
+def _spec(obj: _Object) -> dict[str, Any]:
+    spec = obj.manifest.get("spec")
+    return spec if isinstance(spec, dict) else {}
+
+
+def _translated(
+    obj: _Object,
+    builder: _Builder,
+    tf_type: str,
+    attributes: dict[str, Any],
+    provider: ProviderContext | None,
+) -> Resource:
+    extra = builder.extra(obj)
+    extra["kubernetes_type"] = kube_type(obj.kind, obj.group)
+    return Resource(
+        type=tf_type,
+        address=obj.address,
+        file=obj.file,
+        line=obj.line,
+        attributes=attributes,
+        source="kubernetes",
+        provider=provider,
+        extra=extra,
+    )
+
+
+def _upbound(obj: _Object, builder: _Builder) -> Resource | None:
+    service = obj.group.removesuffix(".upbound.io").replace(".m.", ".")
+    if service.endswith(".m"):
+        service = service[:-2]
+    tf_type = UPBOUND_TYPES.get((service, obj.kind))
+    if tf_type is None:
+        return None
+    spec = _spec(obj)
+    for_provider = spec.get("forProvider") if isinstance(spec.get("forProvider"), dict) else {}
+    t = _Translation(obj, builder)
+    attributes = t.snake_tree(for_provider)
+    provider: ProviderContext | None
+    if tf_type.startswith("aws_"):
+        region = for_provider.get("region")
+        provider = ProviderContext(
+            "aws",
+            region=str(region)
+            if region
+            else Unknown(
+                f"spec.forProvider.region is not set on {obj.address} (it is required by the provider)"
+            ),
+            source=f"spec.forProvider.region ({t.where(for_provider, 'region')})",
+        )
+    elif tf_type.startswith("google_"):
+        provider = ProviderContext(
+            "google",
+            region=Unknown("the Crossplane ProviderConfig's default region is not in the manifests"),
+            source=f"Crossplane ProviderConfig for {obj.address}",
+        )
+    else:
+        provider = ProviderContext("azurerm", source=f"Crossplane ProviderConfig for {obj.address}")
+    return _translated(obj, builder, tf_type, attributes, provider)
+
+
+def _ack_region(obj: _Object, builder: _Builder) -> tuple[str | Unknown, str]:
+    annotations = obj.metadata.get("annotations")
+    if isinstance(annotations, dict) and annotations.get("services.k8s.aws/region"):
+        where = f"{obj.file}:{line_of(annotations, 'services.k8s.aws/region', obj.line)}"
+        return str(annotations["services.k8s.aws/region"]), f"annotation services.k8s.aws/region ({where})"
+    ns = builder.namespaces.get(obj.namespace or "")
+    if ns is not None:
+        ns_annotations = ns.metadata.get("annotations")
+        if isinstance(ns_annotations, dict):
+            for key in ("services.k8s.aws/region", "services.k8s.aws/default-region"):
+                if ns_annotations.get(key):
+                    where = f"{ns.file}:{line_of(ns_annotations, key, ns.line)}"
+                    return str(ns_annotations[key]), f"Namespace {ns.name} annotation {key} ({where})"
+    return Unknown(
+        "ACK controller default region is not in the manifests"
+    ), f"ACK controller for {obj.address}"
+
+
+def _ack(obj: _Object, builder: _Builder) -> Resource | None:
+    service = obj.group.removesuffix(".services.k8s.aws")
+    tf_type = ACK_TYPES.get((service, obj.kind))
+    if tf_type is None:
+        return None
+    spec = _spec(obj)
+    t = _Translation(obj, builder)
+    region, source = _ack_region(obj, builder)
+    attrs: dict[str, Any] = LineDict()
+    if isinstance(spec, LineDict):
+        attrs.line = spec.line
+    if isinstance(region, str):
+        attrs["region"] = region
+
+    def key_of(block: dict[str, Any], id_field: str, ref_field: str) -> Any:
+        if block.get(id_field):
+            return block[id_field]
+        if isinstance(block.get(ref_field), dict):
+            return t.ref(ref_field, _ack_ref(block[ref_field]), ("Key",))
+        return None
+
+    if tf_type == "aws_s3_bucket":
+        attrs["bucket"] = spec.get("name", obj.name)
+        encryption = spec.get("encryption") if isinstance(spec.get("encryption"), dict) else None
+        if encryption is not None:
+            rules = []
+            for rule in encryption.get("rules") or []:
+                default = rule.get("applyServerSideEncryptionByDefault") if isinstance(rule, dict) else None
+                if isinstance(default, dict):
+                    apply = {"sse_algorithm": default.get("sseAlgorithm")}
+                    key = default.get("kmsMasterKeyID")
+                    if key:
+                        apply["kms_master_key_id"] = key
+                    rules.append(
+                        {
+                            "apply_server_side_encryption_by_default": [apply],
+                            "bucket_key_enabled": rule.get("bucketKeyEnabled"),
+                        }
+                    )
+            attrs["server_side_encryption_configuration"] = [{"rule": rules}]
+        replication = spec.get("replication") if isinstance(spec.get("replication"), dict) else None
+        if replication is not None:
+            rules = []
+            for rule in replication.get("rules") or []:
+                if not isinstance(rule, dict):
+                    continue
+                dest = rule.get("destination") if isinstance(rule.get("destination"), dict) else {}
+                enc = (
+                    dest.get("encryptionConfiguration")
+                    if isinstance(dest.get("encryptionConfiguration"), dict)
+                    else {}
+                )
+                d = {
+                    "bucket": dest.get("bucket"),
+                    "account_id": dest.get("account"),
+                    "storage_class": dest.get("storageClass"),
+                }
+                if enc.get("replicaKMSKeyID"):
+                    d["replica_kms_key_id"] = enc["replicaKMSKeyID"]
+                rules.append({"id": rule.get("id"), "status": rule.get("status"), "destination": [d]})
+            attrs["replication_configuration"] = [{"role": replication.get("role"), "rules": rules}]
+        constraint = spec.get("createBucketConfiguration")
+        if isinstance(constraint, dict) and constraint.get("locationConstraint"):
+            attrs["region"] = constraint["locationConstraint"]  # S3 creates the bucket where this says
+            where = t.where(constraint, "locationConstraint")
+            source = f"spec.createBucketConfiguration.locationConstraint ({where})"
+            region = str(constraint["locationConstraint"])
+    elif tf_type in ("aws_db_instance", "aws_rds_cluster"):
+        attrs["identifier"] = spec.get("dbInstanceIdentifier") or spec.get("dbClusterIdentifier") or obj.name
+        if "storageEncrypted" in spec:
+            attrs["storage_encrypted"] = spec["storageEncrypted"]
+        key = key_of(spec, "kmsKeyID", "kmsKeyRef")
+        if key is not None:
+            attrs["kms_key_id"] = key
+        for src, dst in (
+            ("engine", "engine"),
+            ("availabilityZone", "availability_zone"),
+            ("sourceDBInstanceIdentifier", "replicate_source_db"),
+            ("globalClusterIdentifier", "global_cluster_identifier"),
+            ("replicationSourceIdentifier", "replication_source_identifier"),
+            ("sourceRegion", "source_region"),
+            ("engineMode", "engine_mode"),
+        ):
+            if spec.get(src) is not None:
+                attrs[dst] = spec[src]
+    elif tf_type == "aws_dynamodb_table":
+        attrs["name"] = spec.get("tableName", obj.name)
+        sse = spec.get("sseSpecification") if isinstance(spec.get("sseSpecification"), dict) else None
+        if sse is not None:
+            block: dict[str, Any] = {"enabled": sse.get("enabled")}
+            key = key_of(sse, "kmsMasterKeyID", "kmsMasterKeyRef")
+            if key is not None:
+                block["kms_key_arn"] = key
+            attrs["server_side_encryption"] = [block]
+        replicas = []
+        for replica in spec.get("tableReplicas") or []:
+            if isinstance(replica, dict):
+                r: dict[str, Any] = {"region_name": replica.get("regionName")}
+                if replica.get("kmsMasterKeyID"):
+                    r["kms_key_arn"] = replica["kmsMasterKeyID"]
+                replicas.append(r)
+        if replicas:
+            attrs["replica"] = replicas
+    elif tf_type == "aws_dynamodb_global_table":
+        attrs["name"] = spec.get("globalTableName", obj.name)
+        attrs["replica"] = [
+            {"region_name": r.get("regionName")}
+            for r in spec.get("replicationGroup") or []
+            if isinstance(r, dict)
+        ]
+    else:
+        attrs.update(t.snake_tree(spec))
+    provider = ProviderContext("aws", region=region, source=source)
+    return _translated(obj, builder, tf_type, attrs, provider)
+
+
+def _ack_ref(value: dict[str, Any]) -> dict[str, Any]:
+    """ACK refs are ``{from: {name}}``; Crossplane and KCC refs are ``{name}``."""
+    inner = value.get("from")
+    return inner if isinstance(inner, dict) else value
+
+
+_ZONE_RE = re.compile(r"^[a-z]+-[a-z]+\d+-[a-z]$")
+
+
+def _kcc(obj: _Object, builder: _Builder) -> Resource | None:
+    service = obj.group.removesuffix(".cnrm.cloud.google.com")
+    tf_type = KCC_TYPES.get((service, obj.kind))
+    if tf_type is None:
+        return None
+    spec = _spec(obj)
+    t = _Translation(obj, builder)
+    attrs: dict[str, Any] = LineDict()
+    attrs.line = line_of(spec, default=obj.line)
+
+    def kms(block: Any, field: str = "kmsKeyRef") -> Any:
+        return (
+            t.ref(field, block.get(field), ("KMSCryptoKey",))
+            if isinstance(block, dict) and block.get(field)
+            else None
+        )
+
+    if tf_type == "google_storage_bucket":
+        # The CRD defaults spec.location to US: an omitted location is a US multi-region bucket.
+        attrs["location"] = spec.get("location", "US")
+        if "location" not in spec:
+            attrs.key_lines["location"] = obj.line
+        placement = spec.get("customPlacementConfig")
+        if isinstance(placement, dict):
+            attrs["custom_placement_config"] = [
+                {"data_locations": list(placement.get("dataLocations") or [])}
+            ]
+        key = kms(spec.get("encryption"))
+        if key is not None:
+            attrs["encryption"] = [{"default_kms_key_name": key}]
+        if spec.get("storageClass"):
+            attrs["storage_class"] = spec["storageClass"]
+    elif tf_type == "google_sql_database_instance":
+        attrs.update(
+            t.snake_tree(
+                {k: v for k, v in spec.items() if k not in ("masterInstanceRef", "encryptionKMSCryptoKeyRef")}
+            )
+        )
+        if spec.get("masterInstanceRef"):
+            attrs["master_instance_name"] = t.ref(
+                "masterInstanceRef", spec["masterInstanceRef"], ("SQLInstance",)
+            )
+        key = kms(spec, "encryptionKMSCryptoKeyRef")
+        if key is not None:
+            attrs["encryption_key_name"] = key
+    elif tf_type == "google_bigquery_dataset":
+        if spec.get("location"):
+            attrs["location"] = spec["location"]
+        key = kms(spec.get("defaultEncryptionConfiguration"))
+        if key is not None:
+            attrs["default_encryption_configuration"] = [{"kms_key_name": key}]
+    elif tf_type == "google_pubsub_topic":
+        policy = spec.get("messageStoragePolicy")
+        if isinstance(policy, dict):
+            attrs["message_storage_policy"] = [
+                {
+                    "allowed_persistence_regions": list(policy.get("allowedPersistenceRegions") or []),
+                }
+            ]
+        key = kms(spec)
+        if key is not None:
+            attrs["kms_key_name"] = key
+    elif tf_type == "google_spanner_instance":
+        config = spec.get("config")
+        attrs["config"] = config.get("external") or config.get("name") if isinstance(config, dict) else config
+    elif tf_type == "google_compute_disk":
+        location = spec.get("location")
+        if isinstance(location, str) and not _ZONE_RE.match(location):
+            tf_type = "google_compute_region_disk"
+            attrs["region"] = location
+            if spec.get("replicaZones"):
+                attrs["replica_zones"] = list(spec["replicaZones"])
+        elif location:
+            attrs["zone"] = location
+        key = kms(spec.get("diskEncryptionKey"))
+        if key is not None:
+            field = "kms_key_name" if tf_type == "google_compute_region_disk" else "kms_key_self_link"
+            attrs["disk_encryption_key"] = [{field: key}]
+    elif tf_type == "google_compute_snapshot":
+        if spec.get("storageLocations"):
+            attrs["storage_locations"] = list(spec["storageLocations"])
+        if spec.get("zone"):
+            attrs["zone"] = spec["zone"]
+    elif tf_type == "google_kms_key_ring":
+        attrs["location"] = spec.get("location")
+    elif tf_type == "google_kms_crypto_key":
+        attrs["key_ring"] = t.ref("keyRingRef", spec.get("keyRingRef"), ("KMSKeyRing",))
+    _copy_lines(spec, attrs)
+    provider = ProviderContext(
+        "google",
+        region=Unknown("Config Connector takes no default region from the manifests"),
+        source=f"Config Connector for {obj.address}",
+    )
+    return _translated(obj, builder, tf_type, attrs, provider)
+
+
+def _copy_lines(spec: Any, attrs: LineDict) -> None:
+    """Point translated arguments at the spec keys they came from, where the names match."""
+    if isinstance(spec, LineDict):
+        for key, line in spec.key_lines.items():
+            attrs.key_lines.setdefault(snake(key), line)
+
+
+_GRS_SKUS = {"GRS", "RAGRS", "GZRS", "RAGZRS"}
+
+
+def _aso(obj: _Object, builder: _Builder) -> Resource | None:
+    service = obj.group.removesuffix(".azure.com")
+    tf_type = ASO_TYPES.get((service, obj.kind))
+    if tf_type is None:
+        return None
+    spec = _spec(obj)
+    attrs: dict[str, Any] = LineDict()
+    attrs.line = line_of(spec, default=obj.line)
+    location = spec.get("location")
+    if not location:
+        location = _aso_owner_location(obj, builder, spec)
+    attrs["location"] = location
+    if tf_type == "azurerm_storage_account":
+        attrs["name"] = spec.get("azureName", obj.name)
+        sku = spec.get("sku") if isinstance(spec.get("sku"), dict) else {}
+        name = str(sku.get("name") or "")
+        if name:
+            tier, _, replication = name.partition("_")
+            attrs["account_tier"] = tier
+            attrs["account_replication_type"] = replication.upper()
+        else:
+            attrs["account_replication_type"] = Unknown(f"spec.sku.name is not set on {obj.address}")
+        encryption = spec.get("encryption") if isinstance(spec.get("encryption"), dict) else {}
+        if str(encryption.get("keySource", "")).lower() == "microsoft.keyvault":
+            props = encryption.get("keyvaultproperties") or encryption.get("keyVaultProperties") or {}
+            attrs["customer_managed_key"] = [
+                {
+                    "key_vault_key_id": (props.get("keyname") or props.get("keyName") or Ref("key vault key"))
+                    if isinstance(props, dict)
+                    else Ref("key vault key"),
+                }
+            ]
+        if encryption.get("requireInfrastructureEncryption") is not None:
+            attrs["infrastructure_encryption_enabled"] = encryption["requireInfrastructureEncryption"]
+    _copy_lines(spec, attrs)
+    return _translated(
+        obj, builder, tf_type, attrs, ProviderContext("azurerm", source=f"ASO for {obj.address}")
+    )
+
+
+def _aso_owner_location(obj: _Object, builder: _Builder, spec: dict[str, Any]) -> str | Unknown:
+    owner = spec.get("owner") if isinstance(spec.get("owner"), dict) else {}
+    name = owner.get("name")
+    if not name:
+        return Unknown(f"{obj.address} has no spec.location and no spec.owner")
+    for candidate in builder.by_name.get(str(name), ()):
+        if (
+            candidate.kind == "ResourceGroup"
+            and candidate.group.endswith(".azure.com")
+            and candidate.namespace == obj.namespace
+        ):
+            loc = _spec(candidate).get("location")
+            if loc:
+                return str(loc)
+    return Unknown(f"{obj.address} inherits its location from owner {name}, which is not in the scan")
