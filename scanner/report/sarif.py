@@ -1,0 +1,193 @@
+"""SARIF 2.1.0 for GitHub code scanning, Azure DevOps and any SARIF viewer.
+
+Choices that matter to consumers:
+- ``partialFingerprints["residencyFingerprint/v1"]`` is the finding's fingerprint (rule, resource,
+  file; never the line), so moving a block does not close one alert and open another.
+- ``properties.security-severity`` on each rule descriptor is what GitHub turns into its
+  critical/high/medium/low label; it reflects the worst severity the rule had in this run, so a
+  policy that raises a rule's severity is not understated.
+- Waived findings stay in the log with a ``suppressions`` entry (``inSource`` for inline comments
+  and annotations, ``external`` for policy and baseline waivers), so auditors see them.
+- Text from the scanned repository passes through :func:`escape.clean` (no ANSI or control
+  characters); JSON encoding does the rest.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+from urllib.parse import quote
+
+import scanner
+from scanner.model import Finding, Severity
+from scanner.report import Report
+from scanner.report.escape import clean, single_line
+
+SCHEMA_URI = "https://json.schemastore.org/sarif-2.1.0.json"
+# The project's home page; keep in step with pyproject's [project.urls] once it has one.
+INFORMATION_URI = "https://github.com/residency-guardrail/residency-guardrail"
+FINGERPRINT_KEY = "residencyFingerprint/v1"
+SRCROOT = "%SRCROOT%"
+
+SECURITY_SEVERITY = {
+    Severity.CRITICAL: "9.5",
+    Severity.HIGH: "8.0",
+    Severity.MEDIUM: "5.5",
+    Severity.LOW: "3.0",
+    Severity.INFO: "0.0",
+}
+
+
+def level(finding: Finding) -> str:
+    """``error`` when it fails the build, ``note`` for info, otherwise ``warning``."""
+    if finding.blocking:
+        return "error"
+    if finding.severity is Severity.INFO:
+        return "note"
+    return "warning"
+
+
+def render(report: Report) -> str:
+    """The whole log as indented JSON with a trailing newline."""
+    return json.dumps(build(report), indent=2, ensure_ascii=False) + "\n"
+
+
+def build(report: Report) -> dict[str, Any]:
+    """The SARIF log as a dict (exposed so tests and tools can inspect without re-parsing)."""
+    rule_ids = sorted({f.rule_id for f in report.findings})
+    worst: dict[str, Severity] = {}
+    for f in report.findings:
+        if f.rule_id not in worst or f.severity.rank > worst[f.rule_id].rank:
+            worst[f.rule_id] = f.severity
+    descriptors = [_descriptor(rid, worst[rid], report.findings) for rid in rule_ids]
+    index = {rid: i for i, rid in enumerate(rule_ids)}
+    version = report.tool_version or scanner.__version__
+    run: dict[str, Any] = {
+        "tool": {
+            "driver": {
+                "name": "residency-guardrail",
+                "version": version,
+                "semanticVersion": version,
+                "informationUri": INFORMATION_URI,
+                "rules": descriptors,
+            }
+        },
+        "invocations": [_invocation(report)],
+        "columnKind": "unicodeCodePoints",
+        "results": [_result(f, index[f.rule_id]) for f in report.findings],
+        "properties": {
+            "files": report.files,
+            "resources": report.resources,
+            "dataStores": len(report.data_stores),
+            "blocking": len(report.blocking),
+            "fixedBaselineEntries": [{k: clean(v) for k, v in e.items()} for e in report.fixed],
+        },
+    }
+    if report.policy_path:
+        run["properties"]["policy"] = clean(report.policy_path)
+    return {"$schema": SCHEMA_URI, "version": "2.1.0", "runs": [run]}
+
+
+def _descriptor(rule_id: str, severity: Severity, findings: list[Finding]) -> dict[str, Any]:
+    from checks import RULES  # the registry imports every rule module: only pay for it when rendering
+
+    rule = RULES.get(rule_id)
+    sample = next(f for f in findings if f.rule_id == rule_id)
+    name = rule.name if rule else sample.rule_name
+    summary = (rule.summary if rule else "") or sample.rule_name or rule_id
+    doc = (rule.doc if rule else "").strip() or summary
+    category = (rule.category.value if rule else sample.category.value)
+    controls = rule.controls if rule else sample.controls
+    tags = ["security", "data-residency", category, *controls]
+    return {
+        "id": rule_id,
+        "name": name,
+        "shortDescription": {"text": clean(summary)},
+        "fullDescription": {"text": clean(doc)},
+        "help": {"text": clean(doc), "markdown": clean(doc)},
+        "defaultConfiguration": {"level": "note" if severity is Severity.INFO else "warning"},
+        "properties": {
+            "security-severity": SECURITY_SEVERITY[severity],
+            "tags": list(dict.fromkeys(tags)),
+            "precision": "high",
+        },
+    }
+
+
+def _result(f: Finding, rule_index: int) -> dict[str, Any]:
+    result: dict[str, Any] = {
+        "ruleId": f.rule_id,
+        "ruleIndex": rule_index,
+        "level": level(f),
+        "message": {"text": clean(f.message) or f.rule_name or f.rule_id},
+        "locations": [_location(f)],
+        "partialFingerprints": {FINGERPRINT_KEY: f.fingerprint},
+        "properties": _properties(f),
+    }
+    if f.waiver is not None:
+        suppression: dict[str, Any] = {
+            "kind": "inSource" if f.waiver.source.startswith("inline") else "external",
+            "status": "accepted",
+            "justification": clean(f.waiver.reason),
+            "properties": {"source": clean(f.waiver.source)},
+        }
+        if f.waiver.expires:
+            suppression["properties"]["expires"] = clean(f.waiver.expires)
+        if f.waiver.approver:
+            suppression["properties"]["approver"] = clean(f.waiver.approver)
+        result["suppressions"] = [suppression]
+    if f.baseline == "known":
+        result["baselineState"] = "unchanged"
+    return result
+
+
+def _location(f: Finding) -> dict[str, Any]:
+    location: dict[str, Any] = {
+        "physicalLocation": {
+            "artifactLocation": {"uri": artifact_uri(f.file), "uriBaseId": SRCROOT},
+            "region": {"startLine": max(1, int(f.line or 1))},
+        }
+    }
+    if f.resource:
+        location["logicalLocations"] = [{
+            "fullyQualifiedName": single_line(f.resource),
+            "name": single_line(f.resource),
+            "kind": "resource",
+        }]
+    return location
+
+
+def artifact_uri(path: str) -> str:
+    """A relative URI reference for a scan-root-relative path (spaces, ``#``, ``%`` encoded)."""
+    return quote(clean(path).replace("\\", "/").lstrip("/"), safe="/-._~!$&'()*+,;=@")
+
+
+def _properties(f: Finding) -> dict[str, Any]:
+    props: dict[str, Any] = {
+        "severity": f.severity.value,
+        "category": f.category.value,
+        "resource": clean(f.resource),
+        "resourceType": clean(f.resource_type),
+        "blocking": f.blocking,
+    }
+    for key, value in (("remediation", f.remediation), ("region", f.region),
+                       ("jurisdiction", f.jurisdiction), ("country", f.country),
+                       ("provenance", f.provenance), ("baseline", f.baseline)):
+        if value:
+            props[key] = clean(value)
+    if f.controls:
+        props["controls"] = list(f.controls)
+    return props
+
+
+def _invocation(report: Report) -> dict[str, Any]:
+    notes = []
+    for note in report.notes:
+        notification: dict[str, Any] = {"level": "note", "message": {"text": clean(note.message)}}
+        if note.file:
+            notification["locations"] = [{
+                "physicalLocation": {"artifactLocation": {"uri": artifact_uri(note.file),
+                                                          "uriBaseId": SRCROOT}}
+            }]
+        notes.append(notification)
+    return {"executionSuccessful": True, "toolExecutionNotifications": notes}
