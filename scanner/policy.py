@@ -346,9 +346,13 @@ def _empty() -> Mapping[str, Any]:
     return MappingProxyType({})
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class Policy:
-    """A validated policy. Immutable: mappings are read-only views, sequences are tuples."""
+    """A validated policy. Immutable: mappings are read-only views, sequences are tuples.
+
+    Compared and hashed by identity (``eq=False``): the read-only mappings are unhashable, and
+    callers key caches and contexts by the policy object.
+    """
 
     path: Path | None
     base_dir: Path
@@ -686,7 +690,7 @@ def compile_allowed(
                 report(node, f"unknown region group '{entry}'{hint or f' (known groups: {_clip(shown)})'}")
                 ok = False
                 continue
-            groups.update(_group_names([entry]))
+            groups.update(_group_names([entry.lower()]))
             regions.update((r.cloud, r.code) for r in members)
         elif sep and prefix_l == "country":
             cc = rest.strip().upper()
@@ -911,8 +915,9 @@ def _extend(r: _Reader, node: yaml.Node) -> Catalog:
                 continue
             d[key] = value
         if "cloud" in d and d["cloud"] not in CLOUDS:
-            r.error(m["cloud"], f"regions.cloud: unknown cloud '{d['cloud']}'{_suggest(d['cloud'], CLOUDS)} "
-                                f"(use aws, gcp or azure)")
+            alias = _CLOUD_ALIASES.get(d["cloud"].lower())
+            hint = f"; write {alias}" if alias else _suggest(d["cloud"], CLOUDS)
+            r.error(m["cloud"], f"regions.cloud: unknown cloud '{d['cloud']}'{hint} (use aws, gcp or azure)")
             bad = True
         if "country" in d:
             cc = d["country"].upper()

@@ -33,6 +33,7 @@ from scanner.regions import catalog
 FIXTURES = Path(__file__).resolve().parent.parent / "fixtures"
 POLICIES = FIXTURES / "policies"
 BAD = sorted(POLICIES.glob("bad_*.yaml"))
+HEAD = "version: 1\nallowed_regions: [in:eu-locations]\n"
 
 
 def write(tmp_path: Path, text: str, name: str = "residency.yaml") -> Path:
@@ -508,3 +509,28 @@ def test_find_policy_none(tmp_path: Path) -> None:
     sub = tmp_path / "x"
     sub.mkdir()
     assert find_policy(sub) is None
+
+
+def test_policy_is_hashable_by_identity() -> None:
+    policy = load_policy(POLICIES / "good_minimal.yaml")
+    assert {policy: 1}[policy] == 1
+    assert hash(policy.allowed) == hash(policy.allowed)
+    assert dataclasses.replace(policy, unresolved="warn").unresolved == "warn"
+
+
+def test_group_entry_is_case_insensitive(tmp_path: Path) -> None:
+    allowed = load_text(tmp_path, "version: 1\nallowed_regions: [in:EU-Locations]\n").allowed
+    assert allowed.allows(region("aws", "eu-west-1"))
+    assert allowed.entries == ("in:EU-Locations",)
+
+
+def test_regions_extension_cloud_alias_is_explained(tmp_path: Path) -> None:
+    text = HEAD + "regions:\n  - {cloud: google, code: x-y1, country: DE}\n"
+    with pytest.raises(PolicyError, match=r":4: regions.cloud: unknown cloud 'google'; write gcp"):
+        load_text(tmp_path, text)
+
+
+def test_regions_extension_conflict_is_reported_at_its_line(tmp_path: Path) -> None:
+    text = HEAD + "regions:\n  - {cloud: aws, code: eu-west-1, country: FR}\n"
+    with pytest.raises(PolicyError, match=r":4: regions: cannot add aws:eu-west-1: .*already in the catalog"):
+        load_text(tmp_path, text)
