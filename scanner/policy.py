@@ -614,6 +614,9 @@ class _Reader:
 
     # -- policy parts
     def allowed(self, node: yaml.Node, where: str) -> AllowedSet | None:
+        if isinstance(node, yaml.ScalarNode) and not _is_null(node):  # the commonest slip: no brackets
+            self.error(node, f"{where}: expected a list, got a string; write [{node.value}]")
+            return None
         items = self.seq(node, where)
         if items is None:
             return None

@@ -534,3 +534,8 @@ def test_regions_extension_conflict_is_reported_at_its_line(tmp_path: Path) -> N
     text = HEAD + "regions:\n  - {cloud: aws, code: eu-west-1, country: FR}\n"
     with pytest.raises(PolicyError, match=r":4: regions: cannot add aws:eu-west-1: .*already in the catalog"):
         load_text(tmp_path, text)
+
+
+def test_allowed_regions_as_a_string_says_how_to_write_a_list(tmp_path: Path) -> None:
+    with pytest.raises(PolicyError, match=r":2: allowed_regions: expected a list, got a string; write \[in"):
+        load_text(tmp_path, "version: 1\nallowed_regions: in:eu-locations\n")
