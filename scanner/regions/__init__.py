@@ -132,6 +132,22 @@ class ResolvedLocation:
         return text
 
 
+def _union(locations: list[ResolvedLocation]) -> ResolvedLocation:
+    """One answer for a code with several product meanings: every region any of them uses."""
+    if len(locations) == 1:
+        return locations[0]
+    first = locations[0]
+    members = {r for loc in locations for r in loc.members}
+    kinds = {loc.kind for loc in locations}
+    return ResolvedLocation(
+        cloud=first.cloud,
+        code=first.code,
+        kind=first.kind if len(kinds) == 1 else "multi-region",
+        members=tuple(sorted(members, key=_region_sort_key)),
+        members_published=all(loc.members_published for loc in locations),
+    )
+
+
 def _load() -> dict[str, Any]:
     """Read the JSON package data (zip-safe through importlib.resources)."""
     base = resources.files(__name__).joinpath("data")
@@ -186,10 +202,13 @@ class Catalog:
             self._descriptions[f"country:{country}"] = f"Regions in {self._countries[country]} ({country})."
         self._members = {name: tuple(regions) for name, regions in members.items()}
 
-        self._locations: dict[str, ResolvedLocation] = {}
+        # One code can name different places in different products (Cloud Storage EUR5 vs Spanner
+        # eur5): keep each product's entry, and the union for lookups that do not say the product.
+        self._by_product: dict[str, list[tuple[frozenset[str], ResolvedLocation]]] = {}
         for rec in data["locations"]["locations"]:
             loc = self._build_location(rec)
-            self._locations[loc.code.lower()] = loc
+            self._by_product.setdefault(loc.code.lower(), []).append((frozenset(rec.get("products", ())), loc))
+        self._locations = {key: _union([loc for _, loc in entries]) for key, entries in self._by_product.items()}
         self._azure_aliases: dict[str, str] = dict(data["locations"].get("azure_aliases", {}))
 
     # ----------------------------------------------------------------- building
@@ -269,13 +288,18 @@ class Catalog:
             return None
         return self._regions.get((c, self._key(c, code)))
 
-    def resolve(self, cloud: str, code: str) -> ResolvedLocation | None:
+    def resolve(self, cloud: str, code: str, *, product: str | None = None) -> ResolvedLocation | None:
         """Expand a location code to its member regions; None when the code is unknown.
 
         Accepts regions, zones (``us-west-2a``, ``europe-west1-b``, ``westeurope-1``), Azure display
         names and the India aliases, GCP codes in any case (``eu`` == ``EU``), multi-/dual-regions,
         Firestore ``eur3``/``nam5`` and Spanner configs (``regional-<region>``, ``nam3``...).
         ``global`` is not a location and resolves to None: callers handle global services.
+
+        ``product`` (``storage``, ``bigquery``, ``kms``, ``firestore``, ``datastore``, ``spanner``)
+        picks the right meaning of a GCP code that products spell alike (Cloud Storage ``EUR5`` is a
+        dual-region, Spanner ``eur5`` spans three regions). Without it, or when no entry is declared
+        for that product, such a code resolves to the union of its meanings: never fewer regions.
         """
         c = normalize_cloud(cloud)
         if c is None or not isinstance(code, str):
@@ -287,9 +311,10 @@ class Catalog:
         if region is not None:
             return ResolvedLocation(c, region.code, "region", (region,))
         if c == "gcp":
-            loc = self._locations.get(key)
-            if loc is not None:
-                return loc
+            entries = self._by_product.get(key)
+            if entries:
+                chosen = [loc for products, loc in entries if product in products] if product else []
+                return chosen[0] if len(chosen) == 1 else self._locations[key]
             if key.startswith("regional-"):
                 region = self._regions.get(("gcp", key.removeprefix("regional-")))
                 if region is not None:
