@@ -1,0 +1,683 @@
+"""Kubernetes-native objects -> :class:`DataStoreFacts` (workloads, volumes, storage classes, backups).
+
+Cloud resources declared as manifests (Crossplane, ACK, Config Connector, ASO) are translated by
+the loader to Terraform types and classified by ``checks/catalog.py``; this module covers the
+kinds that only exist in Kubernetes:
+
+* workloads (role ``workload``, judged by RES005): the regions their pods may be scheduled in,
+  read from ``nodeSelector`` and required ``nodeAffinity`` on the region/zone labels;
+* PersistentVolumes and StorageClasses (role ``data-store``): where volumes are created and how
+  the provisioner encrypts them;
+* Velero backup/snapshot locations and VolumeSnapshotClasses: copies of cluster data elsewhere.
+
+Several admitted regions are represented without a new field: ``location`` is the first region
+and every further region is a :class:`Copy` of kind ``placement`` (a place the object may run or
+be provisioned, not a replica), each with its own provenance and line. An admitted set that cannot
+be bounded (``NotIn``, ``Exists``, a term without a region) is an :class:`Unknown` that says why.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+from typing import TYPE_CHECKING, Any
+
+from scanner.model import Copy, DataStoreFacts, Encryption, KeyUse, Location, Resource, Unknown
+
+if TYPE_CHECKING:
+    from scanner.regions import Catalog
+
+WORKLOAD_KINDS = frozenset(
+    {"Deployment", "StatefulSet", "DaemonSet", "Job", "CronJob", "Pod", "ReplicaSet", "ReplicationController"}
+)
+REGION_KEYS = ("topology.kubernetes.io/region", "failure-domain.beta.kubernetes.io/region")
+ZONE_KEYS = (
+    "topology.kubernetes.io/zone",
+    "failure-domain.beta.kubernetes.io/zone",
+    "topology.ebs.csi.aws.com/zone",
+    "topology.gke.io/zone",
+)
+UNPINNED_NOTE = "unpinned workload: runs wherever its cluster is"
+
+# Provisioner -> (cloud, how its StorageClass parameters decide encryption at rest).
+PROVISIONERS: dict[str, tuple[str, str]] = {
+    "ebs.csi.aws.com": ("aws", "ebs"),
+    "kubernetes.io/aws-ebs": ("aws", "ebs"),
+    "efs.csi.aws.com": ("aws", "efs"),
+    "pd.csi.storage.gke.io": ("gcp", "gce-pd"),
+    "kubernetes.io/gce-pd": ("gcp", "gce-pd"),
+    "filestore.csi.storage.gke.io": ("gcp", "google-managed"),
+    "disk.csi.azure.com": ("azure", "azure-disk"),
+    "kubernetes.io/azure-disk": ("azure", "azure-disk"),
+    "file.csi.azure.com": ("azure", "azure-file"),
+    "kubernetes.io/azure-file": ("azure", "azure-file"),
+}
+# File drivers that mount a file system made elsewhere: the StorageClass cannot say how it is encrypted.
+EXTERNAL_FILE_SYSTEMS: dict[str, str] = {
+    "nfs.csi.k8s.io": "the NFS server named in parameters.server",
+    "smb.csi.k8s.io": "the SMB server named in parameters.source",
+    "fsx.csi.aws.com": "the FSx file system (its kmsKeyId and deployment type)",
+    "kubernetes.io/no-provisioner": "the node's local disks",
+}
+_AZURE_GEO_SKUS = frozenset({"GRS", "RAGRS", "GZRS", "RAGZRS"})
+_ARN_REGION = re.compile(r"^arn:aws[a-z-]*:kms:([a-z0-9-]+):")
+_GCP_KEY_LOCATION = re.compile(r"(?:^|/)locations/([A-Za-z0-9-]+)/")
+
+
+def classify_kubernetes(resources: Iterable[Resource], catalog: Catalog) -> list[DataStoreFacts]:
+    """Facts for every Kubernetes-native object this module knows; other objects are not data stores."""
+    resources = list(resources)
+    classes = {r.attributes.get("metadata", {}).get("name"): r for r in resources if r.type == "StorageClass"}
+    out: list[DataStoreFacts] = []
+    for resource in resources:
+        kind = resource.extra.get("kind", resource.type)
+        group = resource.type.partition(".")[2]
+        reader = _Reader(resource, catalog)
+        if group == "" and kind in WORKLOAD_KINDS:
+            out.append(reader.workload())
+        elif resource.type == "PersistentVolume":
+            storage_class = classes.get(_get(resource.attributes, "spec", "storageClassName"))
+            out.append(reader.persistent_volume(storage_class))
+        elif resource.type == "StorageClass":
+            out.append(reader.storage_class())
+        elif resource.type in ("BackupStorageLocation.velero.io", "VolumeSnapshotLocation.velero.io"):
+            out.append(reader.velero())
+        elif resource.type == "VolumeSnapshotClass.snapshot.storage.k8s.io":
+            facts = reader.snapshot_class()
+            if facts is not None:
+                out.append(facts)
+    return out
+
+
+def _get(value: Any, *path: str) -> Any:
+    for part in path:
+        if not isinstance(value, dict):
+            return None
+        value = value.get(part)
+    return value
+
+
+def _line(mapping: Any, key: str | None = None, default: int | None = None) -> int | None:
+    """Line of a loaded mapping or of one of its keys (the loader's LineDict), else ``default``."""
+    key_lines = getattr(mapping, "key_lines", None)
+    if key is not None and key_lines and key in key_lines:
+        return key_lines[key]
+    return getattr(mapping, "line", None) or default
+
+
+class _Regions:
+    """A set of admitted regions: finite (``names``), or everything except ``excluded`` (unbounded).
+
+    Each admitted region keeps where it was written (provenance, line) for messages.
+    """
+
+    __slots__ = ("excluded", "names", "reason")
+
+    def __init__(
+        self,
+        names: dict[str, tuple[str, int | None]] | None = None,
+        excluded: frozenset[str] = frozenset(),
+        reason: str = "",
+    ) -> None:
+        self.names = names  # None = unbounded
+        self.excluded = excluded
+        self.reason = reason
+
+    @classmethod
+    def everything(cls, reason: str = "") -> _Regions:
+        return cls(None, frozenset(), reason)
+
+    def intersect(self, other: _Regions) -> _Regions:
+        if self.names is None and other.names is None:
+            return _Regions(None, self.excluded | other.excluded, self.reason or other.reason)
+        if self.names is None:
+            return other.intersect(self)
+        if other.names is None:
+            return _Regions({k: v for k, v in self.names.items() if k not in other.excluded})
+        return _Regions({k: v for k, v in self.names.items() if k in other.names})
+
+    def union(self, other: _Regions) -> _Regions:
+        if self.names is None or other.names is None:
+            return _Regions(None, frozenset(), self.reason or other.reason)
+        return _Regions({**self.names, **{k: v for k, v in other.names.items() if k not in self.names}})
+
+
+class _Reader:
+    """Reads one resource; holds what every reading needs (catalog, file, cluster hint)."""
+
+    def __init__(self, resource: Resource, catalog: Catalog) -> None:
+        self.r = resource
+        self.catalog = catalog
+        self.hint = resource.location_hint
+        self.labels = dict(resource.extra.get("labels") or {})
+
+    def where(self, mapping: Any, key: str | None = None) -> str:
+        return f"{self.r.file}:{_line(mapping, key, self.r.line)}"
+
+    def facts(
+        self, cloud: str, location: Location | Unknown | None, role: str = "data-store", **kwargs: Any
+    ) -> DataStoreFacts:
+        return DataStoreFacts(
+            resource=self.r,
+            cloud=cloud,
+            holds_user_data=True,
+            location=location,
+            role=role,
+            tags=self.labels,
+            **kwargs,
+        )
+
+    # ------------------------------------------------------------------ regions and clouds
+    def zone_region(self, zone: str, cloud: str | None) -> str:
+        """The region a zone label value lies in (``us-east-1c`` -> ``us-east-1``); the value if unknown."""
+        found = [self.catalog.resolve(cloud, zone)] if cloud else self.catalog.resolve_any(zone)
+        for loc in found:
+            if loc is not None and loc.kind == "zone" and len(loc.members) == 1:
+                return loc.members[0].code
+        return zone
+
+    def hint_cloud(self) -> str | None:
+        return self.hint.cloud if isinstance(self.hint, Location) and self.hint.cloud else None
+
+    def locations(self, code: str, cloud: str | None, source: str) -> list[Location]:
+        """A bare region code as Locations: its cloud, the cluster's when ambiguous, else every reading."""
+        if cloud:
+            return [Location(cloud, code, source)]
+        found = self.catalog.resolve_any(code)
+        clouds = [loc.cloud for loc in found]
+        preferred = self.hint_cloud()
+        if preferred in clouds:
+            clouds = [preferred]
+        if not clouds:
+            clouds = [preferred or "kubernetes"]  # the rule reports the code as unknown in that cloud
+        return [Location(c, code, source) for c in clouds]
+
+    def cluster_locations(self) -> list[Location]:
+        if not isinstance(self.hint, Location):
+            return []
+        source = self.hint.source
+        if not source.startswith("cluster region"):
+            source = f"cluster region from {source}" if source else "cluster region"
+        return self.locations(self.hint.code, self.hint.cloud or None, source)
+
+    # ------------------------------------------------------------------ selector algebra
+    def expression(self, expr: Any, where: str, cloud: str | None) -> _Regions | None:
+        """One ``{key, operator, values}``: the regions it admits, or None when it is not about regions."""
+        if not isinstance(expr, dict):
+            return None
+        key = expr.get("key")
+        is_region, is_zone = key in REGION_KEYS, key in ZONE_KEYS
+        if not (is_region or is_zone):
+            return None
+        operator = str(expr.get("operator", "In"))
+        values = [str(v) for v in expr.get("values") or [] if v is not None]
+        line = _line(expr, "values", _line(expr))
+        if operator == "In":
+            names = {}
+            for value in values:
+                region = value if is_region else self.zone_region(value, cloud)
+                names.setdefault(region, (f"{where} {key} In {value} ({self.r.file}:{line})", line))
+            return _Regions(names)
+        if operator == "NotIn" and is_region:
+            return _Regions(None, frozenset(values), f"{where} {key} NotIn admits every other region")
+        return _Regions.everything(f"{where} {key} {operator} does not bound the region")
+
+    def terms(self, terms: Any, where: str, cloud: str | None, expressions_key: str) -> tuple[_Regions, bool]:
+        """ORed terms of ANDed expressions -> (admitted set, whether any term mentions a region)."""
+        if not isinstance(terms, list) or not terms:
+            return _Regions.everything(), False
+        result: _Regions | None = None
+        mentioned = False
+        for index, term in enumerate(terms):
+            admitted = _Regions.everything(f"{where}[{index}] does not constrain the region (terms are ORed)")
+            for expr in (term.get(expressions_key) if isinstance(term, dict) else None) or []:
+                found = self.expression(expr, f"{where}[{index}]", cloud)
+                if found is not None:
+                    mentioned = True
+                    admitted = admitted.intersect(found)
+            result = admitted if result is None else result.union(admitted)
+        assert result is not None
+        return result, mentioned
+
+    def node_selector(self, selector: Any, where: str, cloud: str | None) -> tuple[_Regions, bool]:
+        admitted, mentioned = _Regions.everything(), False
+        if not isinstance(selector, dict):
+            return admitted, mentioned
+        for key, value in selector.items():
+            if key in REGION_KEYS or key in ZONE_KEYS:
+                mentioned = True
+                region = str(value) if key in REGION_KEYS else self.zone_region(str(value), cloud)
+                line = _line(selector, key)
+                source = f"{where} {key}={value} ({self.r.file}:{line})"
+                admitted = admitted.intersect(_Regions({region: (source, line)}))
+        return admitted, mentioned
+
+    def placed(
+        self, admitted: _Regions, cloud: str | None, what: str
+    ) -> tuple[Location | Unknown | None, list[Copy]]:
+        """An admitted set as (location, further placements)."""
+        if admitted.names is None:
+            return Unknown(f"{admitted.reason}: pin {what} with In on topology.kubernetes.io/region"), []
+        if not admitted.names:
+            return None, []
+        locations: list[tuple[Location, int | None]] = []
+        for code, (source, line) in admitted.names.items():
+            locations.extend((loc, line) for loc in self.locations(code, cloud, source))
+        first, _ = locations[0]
+        copies = [
+            Copy(
+                "placement",
+                loc,
+                via=loc.source.split(" (")[0],
+                line=line,
+                note=f"{what} may also be placed here",
+            )
+            for loc, line in locations[1:]
+        ]
+        return first, copies
+
+    # ------------------------------------------------------------------ kinds
+    def pod_spec(self) -> tuple[Any, str]:
+        spec = self.r.attributes.get("spec")
+        kind = self.r.extra.get("kind", self.r.type)
+        if kind == "Pod":
+            return spec, "spec"
+        if kind == "CronJob":
+            return _get(
+                spec, "jobTemplate", "spec", "template", "spec"
+            ), "spec.jobTemplate.spec.template.spec"
+        return _get(spec, "template", "spec"), "spec.template.spec"
+
+    def workload(self) -> DataStoreFacts:
+        pod, prefix = self.pod_spec()
+        cloud = self.hint_cloud()
+        admitted, by_selector = self.node_selector(_get(pod, "nodeSelector"), f"{prefix}.nodeSelector", cloud)
+        required = _get(pod, "affinity", "nodeAffinity", "requiredDuringSchedulingIgnoredDuringExecution")
+        where = f"{prefix}.affinity.nodeAffinity.required...nodeSelectorTerms"
+        terms, by_affinity = self.terms(_get(required, "nodeSelectorTerms"), where, cloud, "matchExpressions")
+        if by_affinity:
+            admitted = admitted.intersect(terms)
+        if by_selector or by_affinity:
+            location, copies = self.placed(admitted, cloud, "this workload")
+            notes = (
+                []
+                if location is not None
+                else ["workload can never be scheduled: its region constraints admit no region"]
+            )
+            return self.facts(_cloud_of(location, cloud), location, "workload", copies=copies, notes=notes)
+        cluster = self.cluster_locations()
+        if cluster:
+            copies = [Copy("placement", loc, via="cluster region") for loc in cluster[1:]]
+            return self.facts(cluster[0].cloud, cluster[0], "workload", copies=copies)
+        return self.facts(cloud or "kubernetes", None, "workload", notes=[UNPINNED_NOTE])
+
+    def persistent_volume(self, storage_class: Resource | None) -> DataStoreFacts:
+        spec = self.r.attributes.get("spec") or {}
+        cloud = self.volume_cloud(spec) or self.hint_cloud()
+        meta_labels = _get(self.r.attributes, "metadata", "labels")
+        admitted, by_labels = self.node_selector(meta_labels, "metadata.labels", cloud)
+        required = _get(spec, "nodeAffinity", "required")
+        terms, by_affinity = self.terms(
+            _get(required, "nodeSelectorTerms"),
+            "spec.nodeAffinity.required.nodeSelectorTerms",
+            cloud,
+            "matchExpressions",
+        )
+        if by_affinity:
+            admitted = admitted.intersect(terms)
+        copies: list[Copy] = []
+        if by_labels or by_affinity:
+            location, copies = self.placed(admitted, cloud, "this volume")
+        else:
+            cluster = self.cluster_locations()
+            location = cluster[0] if cluster else None
+        if storage_class is not None:
+            sc = _Reader(storage_class, self.catalog).storage_class()
+            encryption, source, keys = sc.encryption, f"StorageClass {sc.resource.address}", sc.keys
+        else:
+            handle = (
+                _get(spec, "csi", "volumeHandle")
+                or _get(spec, "awsElasticBlockStore", "volumeID")
+                or _get(spec, "gcePersistentDisk", "pdName")
+                or _get(spec, "azureDisk", "diskURI")
+            )
+            what = f"the disk {handle}" if handle else "the storage it points at"
+            encryption = Unknown(
+                f"a pre-provisioned volume's encryption at rest is decided by {what}, "
+                "not by the PersistentVolume"
+            )
+            source, keys = "", []
+        return self.facts(
+            cloud or _cloud_of(location, None),
+            location,
+            copies=copies,
+            encryption=encryption,
+            encryption_source=source,
+            keys=list(keys),
+        )
+
+    def volume_cloud(self, spec: Any) -> str | None:
+        driver = _get(spec, "csi", "driver")
+        if isinstance(driver, str) and driver in PROVISIONERS:
+            return PROVISIONERS[driver][0]
+        for field, cloud in (
+            ("awsElasticBlockStore", "aws"),
+            ("gcePersistentDisk", "gcp"),
+            ("azureDisk", "azure"),
+            ("azureFile", "azure"),
+        ):
+            if isinstance(spec, dict) and field in spec:
+                return cloud
+        return None
+
+    def storage_class(self) -> DataStoreFacts:
+        attrs = self.r.attributes
+        provisioner = str(attrs.get("provisioner") or "")
+        cloud, family = PROVISIONERS.get(provisioner, (self.hint_cloud() or "kubernetes", ""))
+        raw_params = attrs.get("parameters") if isinstance(attrs.get("parameters"), dict) else {}
+        params = {str(k).lower(): v for k, v in raw_params.items()}  # CSI parameter keys are case-insensitive
+
+        def param_line(name: str) -> int | None:
+            for key in raw_params:
+                if str(key).lower() == name:
+                    return _line(raw_params, key)
+            return None
+
+        def where(name: str) -> str:
+            return f"parameters.{name} ({self.r.file}:{param_line(name) or self.r.line})"
+
+        # Location: an explicit Azure location, else allowedTopologies / legacy zone(s), else the cluster.
+        location: Location | Unknown | None
+        copies: list[Copy] = []
+        known_cloud = cloud if cloud != "kubernetes" else None
+        if family in ("azure-disk", "azure-file") and params.get("location"):
+            location = Location("azure", str(params["location"]), where("location"))
+        else:
+            admitted, mentioned = self.terms(
+                attrs.get("allowedTopologies"), "allowedTopologies", known_cloud, "matchLabelExpressions"
+            )
+            zones = params.get("zones") or params.get("zone")
+            if zones:
+                mentioned = True
+                names = {}
+                for zone in str(zones).split(","):
+                    region = self.zone_region(zone.strip(), known_cloud)
+                    names.setdefault(
+                        region,
+                        (
+                            f"parameters.zone(s) {zone.strip()} "
+                            f"({self.r.file}:{param_line('zones') or param_line('zone')})",
+                            param_line("zones") or param_line("zone"),
+                        ),
+                    )
+                admitted = admitted.intersect(_Regions(names))
+            if mentioned:
+                location, copies = self.placed(admitted, known_cloud, "a volume of this class")
+            else:
+                cluster = self.cluster_locations()
+                location = cluster[0] if cluster else None
+
+        encryption, source, keys, notes = self.sc_encryption(provisioner, family, params, where, location)
+        if family == "azure-file":
+            sku = str(params.get("skuname") or params.get("storageaccounttype") or "Standard_LRS")
+            if sku.partition("_")[2].upper() in _AZURE_GEO_SKUS:
+                key = "skuName" if params.get("skuname") else "storageAccountType"
+                copies.append(
+                    self.azure_pair_copy(location, sku, f"parameters.{key}", param_line(key.lower()))
+                )
+        return self.facts(
+            cloud,
+            location,
+            copies=copies,
+            encryption=encryption,
+            encryption_source=source,
+            keys=keys,
+            notes=notes,
+        )
+
+    def azure_pair_copy(
+        self, location: Location | Unknown | None, sku: str, via: str, line: int | None
+    ) -> Copy:
+        note = f"{sku} replicates to the paired region"
+        if not isinstance(location, Location):
+            reason = (
+                location.reason
+                if isinstance(location, Unknown)
+                else (
+                    "the storage account's region is not in the StorageClass: set parameters.location, "
+                    "or the cluster region in residency.yaml kubernetes.clusters"
+                )
+            )
+            return Copy(
+                "geo-pair",
+                Unknown(f"{sku} replicates to the paired region of a region that is not known: {reason}"),
+                via,
+                line,
+                note,
+            )
+        try:
+            pair = self.catalog.azure_pair(location.code)
+        except KeyError:
+            return Copy(
+                "geo-pair",
+                Unknown(
+                    f"{location.code} is not an Azure region the scanner knows, so its "
+                    "paired region is unknown"
+                ),
+                via,
+                line,
+                note,
+            )
+        if pair is None:
+            return Copy(
+                "geo-pair",
+                Unknown(f"{location.code} has no published pair; Azure picks the secondary for {sku}"),
+                via,
+                line,
+                note,
+            )
+        return Copy(
+            "geo-pair",
+            Location("azure", pair.code, f"paired region of {location.code} ({via}={sku})"),
+            via,
+            line,
+            note,
+        )
+
+    def sc_encryption(
+        self,
+        provisioner: str,
+        family: str,
+        params: dict[str, Any],
+        where: Any,
+        location: Location | Unknown | None,
+    ) -> tuple[Encryption | Unknown, str, list[KeyUse], list[str]]:
+        """Encryption at rest of volumes from this class, per provisioner (fail closed when unknown)."""
+        keys: list[KeyUse] = []
+        notes: list[str] = []
+        if family == "ebs":
+            encrypted = str(params.get("encrypted", "false")).strip().lower() == "true"
+            key = params.get("kmskeyid")
+            if not encrypted:
+                if key:
+                    notes.append('parameters.kmsKeyId is set but encrypted is not "true"')
+                return (
+                    Encryption.NONE,
+                    f'parameters.encrypted is not "true" ({where("encrypted")})',
+                    keys,
+                    notes,
+                )
+            if not key or "alias/aws/" in str(key):  # no key, or the AWS-managed aws/ebs alias
+                return (
+                    Encryption.PROVIDER,
+                    f"encrypted with the AWS-managed aws/ebs key ({where('encrypted')})",
+                    keys,
+                    notes,
+                )
+            keys.append(
+                KeyUse(
+                    str(key),
+                    self.key_location(str(key), "aws", location, where("kmsKeyId")),
+                    "parameters.kmsKeyId",
+                )
+            )
+            return Encryption.CUSTOMER, f"customer-managed key {where('kmsKeyId')}", keys, notes
+        if family == "gce-pd":
+            key = params.get("disk-encryption-kms-key")
+            if key:
+                keys.append(
+                    KeyUse(
+                        str(key),
+                        self.key_location(str(key), "gcp", location, where("disk-encryption-kms-key")),
+                        "parameters.disk-encryption-kms-key",
+                    )
+                )
+                return Encryption.CUSTOMER, f"Cloud KMS key {where('disk-encryption-kms-key')}", keys, notes
+            return Encryption.PROVIDER, "Google-managed encryption (no disk-encryption-kms-key)", keys, notes
+        if family == "google-managed":
+            return Encryption.PROVIDER, "Google encrypts all data at rest", keys, notes
+        if family == "azure-disk":
+            des = params.get("diskencryptionsetid")
+            if des:
+                # A disk encryption set must be in the disk's region, so the key lives where the disk does.
+                keys.append(
+                    KeyUse(
+                        str(des),
+                        location if isinstance(location, Location) else None,
+                        "parameters.diskEncryptionSetID",
+                    )
+                )
+                return Encryption.CUSTOMER, f"disk encryption set {where('diskEncryptionSetID')}", keys, notes
+            return Encryption.PROVIDER, "platform-managed key (no diskEncryptionSetID)", keys, notes
+        if family == "azure-file":
+            return (
+                Encryption.PROVIDER,
+                "Azure Storage always encrypts at rest (Microsoft-managed key)",
+                keys,
+                notes,
+            )
+        if family == "efs":
+            fs = params.get("filesystemid")
+            what = f"the EFS file system {fs}" if fs else "the EFS file system it names"
+            return (
+                Unknown(
+                    f"encryption is decided by {what}, not by the StorageClass: check that file "
+                    "system's encrypted setting"
+                ),
+                "",
+                keys,
+                notes,
+            )
+        if provisioner in EXTERNAL_FILE_SYSTEMS:
+            return (
+                Unknown(
+                    f"encryption is decided by {EXTERNAL_FILE_SYSTEMS[provisioner]}, not by the StorageClass"
+                ),
+                "",
+                keys,
+                notes,
+            )
+        return (
+            Unknown(
+                f"provisioner {provisioner or '(none)'} is not one the scanner knows, so its encryption "
+                "at rest cannot be read from the StorageClass"
+            ),
+            "",
+            keys,
+            notes,
+        )
+
+    def key_location(
+        self, key: str, cloud: str, volume: Location | Unknown | None, source: str
+    ) -> Location | Unknown | None:
+        """Where a key lives: the region in its ARN / resource name, else the volume's own region."""
+        match = _ARN_REGION.match(key) if cloud == "aws" else _GCP_KEY_LOCATION.search(key)
+        if match:
+            return Location(cloud, match.group(1), source)
+        return volume if isinstance(volume, Location) else None
+
+    def velero(self) -> DataStoreFacts:
+        spec = self.r.attributes.get("spec") or {}
+        provider = str(spec.get("provider") or "")
+        cloud = {"aws": "aws", "gcp": "gcp", "azure": "azure", "microsoft-azure": "azure"}.get(
+            provider.removeprefix("velero.io/"), ""
+        )
+        config = spec.get("config") if isinstance(spec.get("config"), dict) else {}
+        is_bsl = self.r.type.startswith("BackupStorageLocation")
+        what = "backups" if is_bsl else "volume snapshots"
+        line = _line(config, None, _line(spec, "provider"))
+
+        def at(key: str) -> str:
+            return f"spec.config.{key} ({self.r.file}:{_line(config, key, self.r.line)})"
+
+        target: Location | Unknown
+        via = "spec.config.region"
+        if cloud == "aws":
+            url = config.get("s3Url")
+            if is_bsl and url and "amazonaws.com" not in str(url):
+                target = Unknown(
+                    f"{what} go to the S3-compatible endpoint {url}; its location is not in the manifest"
+                )
+                via = "spec.config.s3Url"
+            elif config.get("region"):
+                target = Location("aws", str(config["region"]), at("region"))
+                line = _line(config, "region", line)
+            else:
+                target = Unknown(
+                    f"spec.config.region is not set: Velero asks S3 for the bucket's region at run "
+                    f"time, so where {what} go is not in the manifest"
+                )
+        elif cloud == "gcp" and not is_bsl:
+            via = "spec.config.snapshotLocation"
+            if config.get("snapshotLocation"):
+                target = Location("gcp", str(config["snapshotLocation"]), at("snapshotLocation"))
+                line = _line(config, "snapshotLocation", line)
+            else:
+                target = Unknown(
+                    "spec.config.snapshotLocation is not set: GCP stores the snapshots in the "
+                    "nearest multi-region"
+                )
+        elif cloud == "azure" and not is_bsl:
+            cluster = self.cluster_locations()
+            via = "spec.config.resourceGroup"
+            target = (
+                cluster[0]
+                if cluster
+                else Unknown(
+                    "Azure snapshots are kept in the disk's region, and no cluster region is set "
+                    "for this path"
+                )
+            )
+        elif cloud in ("gcp", "azure"):
+            bucket = _get(spec, "objectStorage", "bucket")
+            store = "bucket" if cloud == "gcp" else "storage account container"
+            via = "spec.objectStorage.bucket"
+            target = Unknown(
+                f"{what} go to the {store} {bucket}, whose location is set on the {store} itself, "
+                "not in the BackupStorageLocation"
+            )
+        else:
+            via = "spec.provider"
+            target = Unknown(f"Velero provider {provider or '(none)'} is not one the scanner knows")
+        copy = Copy("backup", target, via, line, note=f"Velero {what}")
+        return self.facts(cloud or "kubernetes", None, copies=[copy])
+
+    def snapshot_class(self) -> DataStoreFacts | None:
+        attrs = self.r.attributes
+        driver = str(attrs.get("driver") or "")
+        params = attrs.get("parameters") if isinstance(attrs.get("parameters"), dict) else {}
+        if driver == "pd.csi.storage.gke.io" and params.get("storage-locations"):
+            code, key, cloud = str(params["storage-locations"]), "storage-locations", "gcp"
+        elif driver == "disk.csi.azure.com" and params.get("location"):
+            code, key, cloud = str(params["location"]), "location", "azure"
+        else:
+            return None  # snapshots stay with the disk (or the cloud's default), nothing new to judge
+        line = _line(params, key, self.r.line)
+        target = Location(cloud, code, f"parameters.{key} ({self.r.file}:{line})")
+        return self.facts(cloud, None, copies=[Copy("snapshot", target, f"parameters.{key}", line)])
+
+
+def _cloud_of(location: Location | Unknown | None, fallback: str | None) -> str:
+    if isinstance(location, Location) and location.cloud:
+        return location.cloud
+    return fallback or "kubernetes"

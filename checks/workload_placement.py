@@ -1,0 +1,115 @@
+"""RES005 workload-outside-allowed-regions: a Kubernetes workload that may run outside the allowed regions.
+
+What it checks
+    Every Deployment, StatefulSet, DaemonSet, Job, CronJob, Pod and ReplicaSet: the regions its pods
+    may be scheduled in. They come from ``nodeSelector`` and required ``nodeAffinity`` on
+    ``topology.kubernetes.io/region`` or ``.../zone`` (and the deprecated ``failure-domain.beta``
+    labels): node-selector terms are ORed, expressions in a term ANDed, and ``nodeSelector`` ANDed
+    with both. An unpinned workload runs where its cluster is (``kubernetes.clusters`` in the policy,
+    or ``--cluster-region`` for standard input). Every admitted region must be allowed.
+
+Why it matters
+    A workload processes user data where its pods run: a pod pinned to ``us-east-1`` reads EU
+    records into memory and local disk in the US, whatever the database's region. A constraint that
+    admits an open set of regions (``NotIn``, ``Exists``) cannot be shown to keep data in place, so
+    it is reported as unresolved, never passed.
+
+Example
+    ``spec.template.spec.nodeSelector: {topology.kubernetes.io/region: us-east-1}`` under a policy of
+    ``allowed_regions: [in:eu-locations]``.
+
+How to fix
+    Pin the workload with ``nodeSelector`` or a required ``nodeAffinity`` ``In`` on an allowed region
+    (or zones of one), or deploy it to a cluster in an allowed region and record that cluster in the
+    policy's ``kubernetes.clusters``. With ``kubernetes.require_placement: true`` every workload needs
+    a known region: pin it or map its path to a cluster.
+
+Controls
+    NIST CSF 2.0 GV.OC-03, ID.AM-07; ISO/IEC 27001:2022 5.23, 5.34; SOC 2 CC6.1, CC9.2.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from checks import Rule, RuleContext
+from scanner.model import Category, DataStoreFacts, Location, Severity, Unknown, Violation
+
+PIN_FIX = (
+    "Pin the workload to an allowed region (nodeSelector or required nodeAffinity In on "
+    "topology.kubernetes.io/region), or run it in a cluster in an allowed region."
+)
+
+
+def check(facts: DataStoreFacts, ctx: RuleContext) -> Iterator[Violation]:
+    """Yield one violation per admitted region that is not allowed (or cannot be resolved)."""
+    address = facts.resource.address
+    placements: list[tuple[Location | Unknown | None, int | None]] = [(facts.location, None)]
+    placements += [(c.location, c.line) for c in facts.copies if c.kind == "placement"]
+    if facts.location is None and len(placements) == 1:
+        if getattr(ctx.policy, "require_placement", False):
+            yield Violation(
+                Category.UNRESOLVED,
+                f"{address} is not pinned to a region and no cluster region is known for this path, but the "
+                "policy sets kubernetes.require_placement",
+                "Pin the workload with nodeSelector topology.kubernetes.io/region, or map this path to a "
+                "cluster in residency.yaml kubernetes.clusters (or pass --cluster-region for stdin).",
+            )
+        return
+    for location, line in placements:
+        if location is None:
+            continue
+        if isinstance(location, Unknown):
+            yield Violation(
+                Category.UNRESOLVED,
+                f"{address}: where its pods run cannot be told: {location.reason}",
+                PIN_FIX,
+                line=line,
+            )
+            continue
+        yield from _judge(address, location, line, ctx)
+
+
+def _judge(address: str, location: Location, line: int | None, ctx: RuleContext) -> Iterator[Violation]:
+    resolved = [ctx.catalog.resolve(location.cloud, location.code)] if location.cloud != "kubernetes" else []
+    found = [r for r in resolved if r is not None] or (
+        [] if location.cloud != "kubernetes" else ctx.catalog.resolve_any(location.code)
+    )
+    if not found:
+        cloud = "" if location.cloud == "kubernetes" else f"{location.cloud} "
+        yield Violation(
+            Category.UNRESOLVED,
+            f"{address} runs in {location.code!r}, which is not a {cloud}region the scanner knows",
+            "Use a region code of the cluster's cloud (e.g. eu-west-1, europe-west4, westeurope).",
+            provenance=location.source,
+            line=line,
+        )
+        return
+    for loc in found:
+        bad = ctx.allowed.disallowed(loc)
+        if not bad:
+            continue
+        first = bad[0]
+        yield Violation(
+            Category.PLACEMENT,
+            f"{address} runs in {loc.describe()}, outside the allowed regions ({ctx.allowed.describe()})",
+            PIN_FIX,
+            region=first.code,
+            jurisdiction=first.jurisdiction,
+            country=first.country,
+            provenance=location.source,
+            line=line,
+        )
+
+
+RULE = Rule(
+    id="RES005",
+    name="workload-outside-allowed-regions",
+    category=Category.PLACEMENT,
+    severity=Severity.HIGH,
+    summary="A Kubernetes workload is pinned to, or its cluster is in, a region the policy does not allow.",
+    check=check,
+    roles=("workload",),
+    controls=("NIST:GV.OC-03", "NIST:ID.AM-07", "ISO27001:5.23", "ISO27001:5.34", "SOC2:CC6.1", "SOC2:CC9.2"),
+    doc=__doc__ or "",
+)
