@@ -192,6 +192,7 @@ def test_unverified_aws_iso_e_is_gb_and_flagged_in_data() -> None:
         ("gcp", "us-central1-ai1a", "us-central1"),
         ("azure", "westeurope-1", "westeurope"),
         ("azurerm", "West Europe-3", "westeurope"),
+        ("azure", "indiacentral-2", "centralindia"),
     ],
 )
 def test_zone_resolves_to_its_region(cat: Catalog, cloud: str, zone: str, region: str) -> None:

@@ -325,7 +325,8 @@ class Catalog:
         else:
             zone = _AZURE_ZONE.match(key)
         if zone is not None:
-            region = self._regions.get((c, zone.group(1)))
+            base = zone.group(1)
+            region = self._regions.get((c, self._azure_aliases.get(base, base) if c == "azure" else base))
             if region is not None:
                 return ResolvedLocation(c, key, "zone", (region,))
         return None
