@@ -1,0 +1,1232 @@
+"""Terraform configuration (HCL, ``*.tf.json``, ``*.tofu``) -> one :class:`Resource` per instance.
+
+Loaders know syntax, not policy: this module evaluates what Terraform would evaluate before talking
+to a cloud (variables and their precedence, locals, provider wiring through module calls,
+``count``/``for_each``, ``dynamic`` blocks, references between resources, module outputs) and says
+``Unknown(reason)`` for everything else. It never decides whether a region is allowed.
+
+Evaluation is lazy and memoised per module instance: a resource argument, a local or a module output
+is evaluated the first time something needs it, once. Files are parsed once per load (or through an
+injected ``options.parse`` that can cache by content hash or run in worker processes).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from scanner.loaders.hcl_eval import EvalError, Lazy, Scope, evaluate, materialise, to_string
+from scanner.loaders.hcl_parse import (
+    Attr,
+    Block,
+    ParsedFile,
+    ParseError,
+    parse_expression,
+    parse_file,
+    static_ref,
+)
+from scanner.model import Category, LoadResult, Note, Problem, ProviderContext, Ref, Resource, Unknown
+
+POLICY_ROOT_SOURCE = "policy terraform.roots (residency.yaml)"
+_META_ARGS = frozenset({"count", "for_each", "provider", "depends_on", "lifecycle", "provisioner",
+                        "connection"})
+_MODULE_META = frozenset({"source", "version", "providers", "count", "for_each", "depends_on"})
+_COMPLEX_TYPES = ("list", "set", "map", "object", "tuple")
+_REGION_FROM_ENV = {
+    "aws": "it would come from AWS_REGION or the profile",
+    "google": "it would come from GOOGLE_REGION or the gcloud configuration",
+    "google-beta": "it would come from GOOGLE_REGION or the gcloud configuration",
+}
+_ZONE_FROM_ENV = "it would come from GOOGLE_ZONE or the gcloud configuration"
+_TERRAGRUNT = "terragrunt configuration: scan the rendered plan (`terragrunt show -json`) instead"
+_TERRAGRUNT_FIX = "run `terragrunt plan -out=plan.bin && terragrunt show -json plan.bin` and scan the JSON"
+
+
+def _reason(v: Any, what: str) -> str:
+    return v.reason if isinstance(v, Unknown) else f"{what} depends on {v}, known only after apply"
+
+
+@dataclass
+class RootContext:
+    """What the policy says about one root module (``terraform.roots`` in residency.yaml).
+
+    ``region`` stands in for an AWS/Google provider that has no ``region`` argument (the region
+    comes from the pipeline's environment); ``var_files`` are loaded after the auto-loaded tfvars
+    (relative paths are taken from the scan root).
+    """
+
+    region: str | None = None
+    var_files: list[Path] = field(default_factory=list)
+    source: str = POLICY_ROOT_SOURCE
+
+
+@dataclass
+class TerraformOptions:
+    """Inputs Terraform would get from the command line or the environment."""
+
+    var_files: list[Path] = field(default_factory=list)  # --var-file, in order
+    variables: dict[str, str] = field(default_factory=dict)  # --var k=v, last wins
+    env: Mapping[str, str] | None = None  # TF_VAR_* only when --env-vars was given
+    root_context: Callable[[str], RootContext | None] | None = None  # rel root dir -> policy context
+    max_instances: int = 10000
+    parse: Callable[[Path], ParsedFile] | None = None  # injectable: cache / process pool
+
+
+@dataclass
+class ModuleGraph:
+    """Which module directories call which (local sources only), and which are roots."""
+
+    dirs: list[Path]
+    callers: dict[Path, set[Path]]
+    calls: dict[Path, set[Path]]
+    roots: list[Path]
+
+    def roots_for(self, d: Path) -> list[Path]:
+        """The roots whose module tree reaches ``d`` (``d`` itself when nobody calls it)."""
+        d = d.resolve()
+        if not self.callers.get(d):
+            return [d]
+        seen = {d}
+        todo = [d]
+        found: list[Path] = []
+        while todo:
+            cur = todo.pop()
+            ups = self.callers.get(cur, set()) - {cur}
+            if not ups and cur != d:
+                found.append(cur)
+            for up in sorted(ups):
+                if up not in seen:
+                    seen.add(up)
+                    todo.append(up)
+        return sorted(found) or [d]  # a pure cycle: evaluate the dir itself, the cycle is reported
+
+
+# --------------------------------------------------------------------------------------------
+# files and module configuration
+# --------------------------------------------------------------------------------------------
+
+def _rel(path: Path, scan_root: Path) -> str:
+    try:
+        r = os.path.relpath(path, scan_root)
+    except ValueError:
+        return path.as_posix()
+    return "." if r == "." else r.replace(os.sep, "/")
+
+
+def _default_parse(path: Path, name: str) -> ParsedFile:
+    text = path.read_text(encoding="utf-8-sig", errors="replace")
+    return parse_file(text, name)
+
+
+def _config_files(d: Path) -> list[Path]:
+    """The module's configuration files; ``x.tofu`` hides ``x.tf`` (OpenTofu's rule)."""
+    try:
+        names = sorted(p.name for p in d.iterdir() if p.is_file())
+    except OSError:
+        return []
+    chosen: dict[str, str] = {}
+    for n in names:
+        for ext in (".tf", ".tf.json", ".tofu", ".tofu.json"):
+            if n.endswith(ext) and not n.startswith("."):
+                stem = n[: -len(ext)] + ("#json" if ext.endswith(".json") else "")
+                if ext.startswith(".tofu") or stem not in chosen:
+                    chosen[stem] = n
+    return [d / n for n in sorted(chosen.values())]
+
+
+def _is_override(name: str) -> bool:
+    base = name.split(".", 1)[0]
+    return base == "override" or base.endswith("_override")
+
+
+def _block_key(b: Block) -> tuple:
+    if b.type == "provider":
+        alias = b.attrs.get("alias")
+        return ("provider", b.labels[:1], static_ref(alias.expr) if alias else None)
+    return (b.type, b.labels)
+
+
+def _merge_override(base: Block, over: Block) -> Block:
+    """Terraform override: attributes replace, nested blocks of a type replace all of that type."""
+    attrs = dict(base.attrs)
+    attrs.update(over.attrs)
+    over_types = {b.type for b in over.blocks}
+    blocks = [b for b in base.blocks if b.type not in over_types] + list(over.blocks)
+    return Block(base.type, base.labels, base.line, base.end_line, attrs, blocks)
+
+
+@dataclass
+class _ModuleConfig:
+    dir: Path
+    rel: str
+    variables: dict[str, tuple[Block, str]] = field(default_factory=dict)
+    locals: dict[str, tuple[Attr, str]] = field(default_factory=dict)
+    providers: list[tuple[Block, str]] = field(default_factory=list)
+    modules: dict[str, tuple[Block, str]] = field(default_factory=dict)
+    resources: dict[tuple[str, str], tuple[Block, str]] = field(default_factory=dict)
+    data: dict[tuple[str, str], tuple[Block, str]] = field(default_factory=dict)
+    outputs: dict[str, tuple[Block, str]] = field(default_factory=dict)
+    comments: dict[str, list[tuple[int, str]]] = field(default_factory=dict)
+    resource_types: set[str] = field(default_factory=set)
+
+
+# --------------------------------------------------------------------------------------------
+# discovery of roots and callers
+# --------------------------------------------------------------------------------------------
+
+def _local_source(src: Any) -> bool:
+    return isinstance(src, str) and (src.startswith("./") or src.startswith("../") or src in (".", ".."))
+
+
+def _module_sources(pf: ParsedFile) -> Iterator[tuple[Block, str | None]]:
+    for b in pf.blocks:
+        if b.type == "module":
+            a = b.attrs.get("source")
+            yield b, (a.expr[1] if a and a.expr[0] == "lit" and isinstance(a.expr[1], str) else None)
+
+
+def discover_modules(dirs: Iterable[Path], scan_root: Path,
+                     parse: Callable[[Path], ParsedFile | None] | None = None) -> ModuleGraph:
+    """Build the caller graph among module dirs (local ``source`` only): a dir nobody calls is a root.
+
+    Pure function of the parsed files so a cache can key it by their hashes. Files that do not
+    mention ``module`` are not parsed here at all.
+    """
+    root = scan_root.resolve()
+    all_dirs = sorted({Path(d).resolve() for d in dirs})
+    callers: dict[Path, set[Path]] = {d: set() for d in all_dirs}
+    calls: dict[Path, set[Path]] = {d: set() for d in all_dirs}
+    for d in all_dirs:
+        for f in _config_files(d):
+            try:
+                if parse is not None:
+                    pf = parse(f)
+                else:
+                    text = f.read_text(encoding="utf-8-sig", errors="replace")
+                    if "module" not in text:
+                        continue
+                    pf = parse_file(text, _rel(f, root))
+            except (ParseError, OSError):
+                continue
+            if pf is None:
+                continue
+            for _, src in _module_sources(pf):
+                if not _local_source(src):
+                    continue
+                child = (d / src).resolve()
+                if child == d or not child.is_relative_to(root):
+                    continue
+                calls[d].add(child)
+                callers.setdefault(child, set()).add(d)
+                calls.setdefault(child, set())
+    roots = [d for d in all_dirs if not (callers.get(d, set()) - {d})]
+    return ModuleGraph(all_dirs, callers, calls, roots)
+
+
+def _walk_module_dirs(scan_root: Path) -> list[Path]:
+    """Every directory under the scan root holding Terraform files (skipping .terraform, hidden dirs)."""
+    out: list[Path] = []
+    for cur, subdirs, files in os.walk(scan_root):
+        subdirs[:] = sorted(s for s in subdirs if not s.startswith(".") and s != "node_modules")
+        if any(f.endswith((".tf", ".tf.json", ".tofu", ".tofu.json")) for f in files):
+            out.append(Path(cur).resolve())
+    return out
+
+
+# --------------------------------------------------------------------------------------------
+# the load
+# --------------------------------------------------------------------------------------------
+
+def load_terraform(module_dirs: Iterable[Path], scan_root: Path, options: TerraformOptions) -> LoadResult:
+    """Evaluate the given module directories (through their callers when they are child modules)."""
+    run = _Run(scan_root, options)
+    return run.load([Path(d) for d in module_dirs])
+
+
+class _Run:
+    """State of one ``load_terraform`` call: parse cache, configs, problems, the active-eval stack."""
+
+    def __init__(self, scan_root: Path, options: TerraformOptions) -> None:
+        self.scan_root = scan_root.resolve()
+        self.options = options
+        self.parsed: dict[Path, ParsedFile | ParseError] = {}
+        self.configs: dict[Path, _ModuleConfig] = {}
+        self.result = LoadResult()
+        self.problem_keys: set[tuple] = set()
+        self.active: list[tuple] = []
+        self.active_labels: list[str] = []
+        self.manifests: dict[Path, dict[str, str] | None] = {}
+
+    # ---- bookkeeping -----------------------------------------------------------------
+    def rel(self, p: Path) -> str:
+        return _rel(p, self.scan_root)
+
+    def problem(self, category: Category, file: str, line: int, message: str, remediation: str,
+                resource: str = "", resource_type: str = "") -> None:
+        key = (category, file, line, message)
+        if key in self.problem_keys:
+            return
+        self.problem_keys.add(key)
+        self.result.problems.append(
+            Problem(category, file, line, message, remediation, resource, resource_type))
+
+    def parse(self, path: Path) -> ParsedFile | None:
+        if path not in self.parsed:
+            try:
+                if self.options.parse is not None:
+                    pf = self.options.parse(path)
+                else:
+                    pf = _default_parse(path, self.rel(path))
+                self.parsed[path] = pf
+            except ParseError as exc:
+                self.parsed[path] = exc
+                self.problem(Category.PARSE, self.rel(path), exc.line, f"cannot parse: {exc.message}",
+                             "fix the syntax error (terraform validate shows it)")
+            except OSError as exc:
+                self.parsed[path] = ParseError(self.rel(path), 1, str(exc))
+                self.problem(Category.PARSE, self.rel(path), 1, f"cannot read: {exc}", "check the file")
+            self.result.files += 1
+        pf = self.parsed[path]
+        return None if isinstance(pf, ParseError) else pf
+
+    def guarded(self, key: tuple, label: str, cache: dict, compute: Callable[[], Any]) -> Any:
+        """Memoise ``compute`` under ``key``; a re-entry is a reference cycle -> Unknown naming it."""
+        if key in cache:
+            return cache[key]
+        if key in self.active:
+            i = self.active.index(key)
+            return Unknown("cycle: " + " -> ".join([*self.active_labels[i:], label]))
+        if len(self.active) > 200:
+            return Unknown(f"{label}: references nested too deeply")
+        self.active.append(key)
+        self.active_labels.append(label)
+        try:
+            value = compute()
+        except EvalError as exc:
+            value = Unknown(f"{label}: {exc}")
+        finally:
+            self.active.pop()
+            self.active_labels.pop()
+        cache[key] = value
+        return value
+
+    # ---- configuration ---------------------------------------------------------------
+    def config(self, d: Path) -> _ModuleConfig:
+        d = d.resolve()
+        if d in self.configs:
+            return self.configs[d]
+        cfg = _ModuleConfig(d, self.rel(d))
+        files = _config_files(d)
+        normal = [f for f in files if not _is_override(f.name)]
+        overrides = [f for f in files if _is_override(f.name)]
+        blocks: list[tuple[Block, str]] = []
+        index: dict[tuple, int] = {}
+        for f in normal:
+            pf = self.parse(f)
+            if pf is None:
+                continue
+            rel = self.rel(f)
+            cfg.comments[rel] = pf.comments
+            for b in pf.blocks:
+                if b.type == "locals":
+                    for name, a in b.attrs.items():
+                        cfg.locals[name] = (a, rel)
+                    continue
+                index.setdefault(_block_key(b), len(blocks))
+                blocks.append((b, rel))
+        for f in overrides:
+            pf = self.parse(f)
+            if pf is None:
+                continue
+            rel = self.rel(f)
+            cfg.comments[rel] = pf.comments
+            for b in pf.blocks:
+                if b.type == "locals":
+                    for name, a in b.attrs.items():
+                        cfg.locals[name] = (a, cfg.locals[name][1] if name in cfg.locals else rel)
+                    continue
+                i = index.get(_block_key(b))
+                if i is None:
+                    continue  # Terraform: an override block must override something
+                base, brel = blocks[i]
+                blocks[i] = (_merge_override(base, b), brel)
+        for b, rel in blocks:
+            t = b.type
+            if t == "variable" and b.labels:
+                cfg.variables[b.labels[0]] = (b, rel)
+            elif t == "provider" and b.labels:
+                cfg.providers.append((b, rel))
+            elif t == "module" and b.labels:
+                cfg.modules[b.labels[0]] = (b, rel)
+            elif t == "resource" and len(b.labels) == 2:
+                cfg.resources[(b.labels[0], b.labels[1])] = (b, rel)
+                cfg.resource_types.add(b.labels[0])
+            elif t == "data" and len(b.labels) == 2:
+                cfg.data[(b.labels[0], b.labels[1])] = (b, rel)
+            elif t == "output" and b.labels:
+                cfg.outputs[b.labels[0]] = (b, rel)
+        self.configs[d] = cfg
+        return cfg
+
+    # ---- entry ---------------------------------------------------------------------
+    def load(self, module_dirs: list[Path]) -> LoadResult:
+        requested: list[Path] = []
+        for d in module_dirs:
+            d = (d if d.is_absolute() else Path.cwd() / d).resolve()
+            if (d / "terragrunt.hcl").is_file():
+                tg = self.rel(d / "terragrunt.hcl")
+                self.problem(Category.UNRESOLVED, tg, 1, _TERRAGRUNT, _TERRAGRUNT_FIX)
+                self.result.files += 1
+                if not _config_files(d):
+                    continue
+            if d not in requested:
+                requested.append(d)
+        if not requested:
+            return self.result
+        graph = discover_modules(set(_walk_module_dirs(self.scan_root)) | set(requested), self.scan_root,
+                                 parse=self._parse_for_discovery)
+        plan: dict[Path, set[Path] | None] = {}  # root -> requested dirs to keep (None = everything)
+        for d in requested:
+            roots = graph.roots_for(d)
+            if roots == [d]:
+                plan[d] = None
+                continue
+            for r in roots:
+                if r in requested:
+                    continue  # already evaluated in full as a requested root
+                keep = plan.setdefault(r, set())
+                if keep is not None:
+                    keep.add(d)
+                msg = f"module {self.rel(d)} evaluated through root {self.rel(r)}"
+                self.result.notes.append(Note(self.rel(d), msg))
+        for r, keep in plan.items():
+            resources = _RootEval(self, r).resources()
+            if keep is not None:
+                rels = {self.rel(k) for k in keep}
+                resources = [x for x in resources if x.module_dir in rels]
+            self.result.resources.extend(resources)
+        return self.result
+
+    def _parse_for_discovery(self, path: Path) -> ParsedFile | None:
+        if path in self.parsed:
+            pf = self.parsed[path]
+            return None if isinstance(pf, ParseError) else pf
+        if self.options.parse is None:
+            try:
+                text = path.read_text(encoding="utf-8-sig", errors="replace")
+            except OSError:
+                return None
+            if "module" not in text:
+                return None  # cheap: no module calls, nothing to learn (parsed later if evaluated)
+        try:
+            if self.options.parse is not None:
+                return self.options.parse(path)
+            return parse_file(text, self.rel(path))
+        except ParseError:
+            return None
+
+    # ---- manifest ------------------------------------------------------------------
+    def manifest(self, root: Path) -> dict[str, str] | None:
+        if root not in self.manifests:
+            mf = root / ".terraform" / "modules" / "modules.json"
+            data: dict[str, str] | None = None
+            if mf.is_file():
+                try:
+                    raw = json.loads(mf.read_text(encoding="utf-8"))
+                    data = {m.get("Key", ""): m.get("Dir", "")
+                            for m in raw.get("Modules", []) if isinstance(m, dict)}
+                except (OSError, ValueError, AttributeError):
+                    data = None
+            self.manifests[root] = data
+        return self.manifests[root]
+
+
+# --------------------------------------------------------------------------------------------
+# evaluation per module instance
+# --------------------------------------------------------------------------------------------
+
+class _NS(Lazy):
+    """A namespace (``var``, ``local``, ``path``...) resolving attribute names through a function."""
+
+    def __init__(self, label: str, fn: Callable[[str], Any]) -> None:
+        self.label = label
+        self.fn = fn
+
+    def attr(self, name: str) -> Any:
+        return self.fn(name)
+
+    def materialise(self) -> Any:
+        return Unknown(f"{self.label} cannot be used as a whole value")
+
+    def collection(self) -> Any:
+        raise EvalError(f"{self.label} cannot be used as a whole value")
+
+
+def _instance_key(key: Any) -> str:
+    return f"[{key}]" if isinstance(key, int) else "[" + json.dumps(key, ensure_ascii=False) + "]"
+
+
+class _Expansion:
+    """Result of evaluating count/for_each: keyed instances, or unknown, or too many."""
+
+    def __init__(self, mode: str, items: list[tuple[Any, dict[str, Any]]] | None = None,
+                 unknown: str | None = None, too_many: int = 0) -> None:
+        self.mode = mode  # single | count | for_each
+        self.items = items or []
+        self.unknown = unknown
+        self.too_many = too_many
+
+
+def _expand(block: Block, scope: Scope, limit: int) -> _Expansion:
+    if "count" in block.attrs:
+        try:
+            v = materialise(evaluate(block.attrs["count"].expr, scope))
+        except EvalError as exc:
+            return _Expansion("count", unknown=f"count: {exc}")
+        if isinstance(v, (Unknown, Ref)):
+            return _Expansion("count", unknown=_reason(v, "count"))
+        try:
+            n = int(float(v)) if not isinstance(v, bool) else None
+        except (TypeError, ValueError):
+            n = None
+        if n is None or n < 0:
+            return _Expansion("count", unknown=f"count is not a whole number: {v!r}")
+        if n > limit:
+            return _Expansion("count", too_many=n)
+        return _Expansion("count", [(i, {"count": {"index": i}}) for i in range(n)])
+    if "for_each" in block.attrs:
+        try:
+            v = materialise(evaluate(block.attrs["for_each"].expr, scope))
+        except EvalError as exc:
+            return _Expansion("for_each", unknown=f"for_each: {exc}")
+        if isinstance(v, (Unknown, Ref)):
+            return _Expansion("for_each", unknown=_reason(v, "for_each"))
+        pairs: list[tuple[str, Any]] = []
+        if isinstance(v, dict):
+            pairs = [(k, v[k]) for k in sorted(v)]
+        elif isinstance(v, list):
+            for x in v:
+                if isinstance(x, (Unknown, Ref)):
+                    return _Expansion("for_each", unknown=f"a for_each key is unknown: {x}")
+                if not isinstance(x, str):
+                    return _Expansion("for_each", unknown=f"for_each over a set needs strings, got {x!r}")
+            pairs = [(x, x) for x in sorted(set(v))]
+        else:
+            return _Expansion("for_each", unknown=f"for_each needs a map or a set of strings, got {v!r}")
+        if len(pairs) > limit:
+            return _Expansion("for_each", too_many=len(pairs))
+        return _Expansion("for_each", [(k, {"each": {"key": k, "value": val}}) for k, val in pairs])
+    return _Expansion("single", [(None, {})])
+
+
+def _unknown_names(exp: _Expansion) -> dict[str, Any]:
+    u = Unknown(exp.unknown or "unknown")
+    if exp.mode == "count":
+        return {"count": {"index": u}}
+    return {"each": {"key": u, "value": u}}
+
+
+class _RootEval:
+    """Evaluates one root module and every module it calls."""
+
+    def __init__(self, run: _Run, root: Path) -> None:
+        self.run = run
+        self.root = root
+        self.root_rel = run.rel(root)
+        ctx_fn = run.options.root_context
+        self.context = ctx_fn(self.root_rel) if ctx_fn else None
+
+    def resources(self) -> list[Resource]:
+        inst = _Instance(self, self.run.config(self.root), None, "", (), {}, None, chain=(self.root,))
+        out: list[Resource] = []
+        inst.collect(out)
+        return out
+
+
+class _Instance:
+    """One instance of a module (the root, or ``module.a["x"]``) with its own variables and providers."""
+
+    def __init__(self, root: _RootEval, cfg: _ModuleConfig, parent: _Instance | None, prefix: str,
+                 key_path: tuple[str, ...], inputs: dict[str, Callable[[], Any]],
+                 providers: dict[str, ProviderContext] | None, chain: tuple[Path, ...]) -> None:
+        self.root = root
+        self.run = root.run
+        self.cfg = cfg
+        self.parent = parent
+        self.prefix = prefix
+        self.key_path = key_path
+        self.inputs = inputs
+        self.chain = chain
+        self.cache: dict[tuple, Any] = {}
+        self.scope = Scope(self.lookup)
+        self.root_vars = self._root_variables() if parent is None else None
+        self.providers = self._own_providers(providers or {})
+        self._children: dict[str, list[tuple[Any, _Instance]] | _Expansion] | None = None
+        self._namespaces = {
+            "var": _NS("var", self.var),
+            "local": _NS("local", self.local),
+            "module": _NS("module", self.module_value),
+            "data": _NS("data", lambda t: _NS(f"data.{t}", lambda n: self.data_value(t, n))),
+            "path": _NS("path", self.path_value),
+            "terraform": _NS("terraform", self.terraform_value),
+        }
+
+    # ---- names -----------------------------------------------------------------------
+    def lookup(self, name: str) -> Any:
+        ns = self._namespaces.get(name)
+        if ns is not None:
+            return ns
+        if name in self.cfg.resource_types:
+            return _NS(name, lambda n: self.resource_value(name, n))
+        if name in ("count", "each"):
+            return Unknown(f"{name} is not available here")
+        if name == "self":
+            return Unknown("self is only known during provisioning")
+        raise EvalError(f"reference to undeclared {name!r}")
+
+    def path_value(self, name: str) -> Any:
+        if name == "module":
+            r = os.path.relpath(self.cfg.dir, self.root.root)
+            return "." if r == "." else r.replace(os.sep, "/")
+        if name == "root":
+            return "."
+        return Unknown(f"path.{name} depends on where Terraform runs")
+
+    def terraform_value(self, name: str) -> Any:
+        if name == "workspace":
+            # Deliberately not "default": workspaces are how many teams pick a region per
+            # environment, so assuming "default" would evaluate a branch real deploys never use.
+            return Unknown("terraform.workspace depends on the selected workspace")
+        return Unknown(f"terraform.{name} is not known statically")
+
+    # ---- variables ---------------------------------------------------------------------
+    def _var_type(self, name: str) -> str:
+        decl = self.cfg.variables.get(name)
+        if decl is None or "type" not in decl[0].attrs:
+            return "any"
+        t = decl[0].attrs["type"].expr
+        if t[0] == "lit" and isinstance(t[1], str):
+            return t[1].split("(", 1)[0].strip()
+        if t[0] == "call":
+            return t[1]
+        if t[0] == "name":
+            return t[1]
+        return "any"
+
+    def _convert(self, name: str, value: Any, from_string: bool, origin: str) -> Any:
+        """Apply a variable's type to a value; strings from -var/env of complex types are HCL."""
+        vtype = self._var_type(name)
+        if from_string and isinstance(value, str) and vtype in _COMPLEX_TYPES:
+            try:
+                value = materialise(evaluate(parse_expression(value, origin), _LITERAL_SCOPE))
+            except (ParseError, EvalError) as exc:
+                return Unknown(f"var.{name} from {origin} is not valid HCL: {exc}")
+        if isinstance(value, (Unknown, Ref)) or value is None:
+            return value
+        try:
+            if vtype == "number" and isinstance(value, str):
+                n = float(value)
+                return int(n) if n.is_integer() else n
+            if vtype == "bool" and isinstance(value, str):
+                return {"true": True, "false": False}[value]
+            if vtype == "string" and isinstance(value, (int, float, bool)):
+                return to_string(value)
+        except (ValueError, KeyError):
+            return Unknown(f"var.{name} from {origin}: {value!r} is not a {vtype}")
+        return value
+
+    def _root_variables(self) -> dict[str, Any]:
+        """Root variable values by Terraform's precedence (later sources win)."""
+        run, d = self.run, self.cfg.dir
+        values: dict[str, Any] = {}
+        declared = self.cfg.variables
+        env = run.options.env
+        if env is not None:
+            for k, v in env.items():
+                if k.startswith("TF_VAR_") and k[7:] in declared:
+                    values[k[7:]] = self._convert(k[7:], v, True, f"environment {k}")
+        auto = [d / "terraform.tfvars", d / "terraform.tfvars.json"]
+        with contextlib.suppress(OSError):
+            auto += sorted((p for p in d.iterdir()
+                            if p.name.endswith((".auto.tfvars", ".auto.tfvars.json")) and p.is_file()),
+                           key=lambda p: p.name)
+        files = [p for p in auto if p.is_file()]
+        ctx = self.root.context
+        if ctx is not None:
+            for p in ctx.var_files:
+                files.append(p if p.is_absolute() else run.scan_root / p)
+        for p in run.options.var_files:
+            files.append(p if p.is_absolute() else Path.cwd() / p)
+        for p in files:
+            if not p.is_file():
+                run.problem(Category.UNRESOLVED, run.rel(p), 1, f"variable file {run.rel(p)} does not exist",
+                            "fix the --var-file path or the policy's terraform.roots var_files")
+                continue
+            pf = run.parse(p)
+            if pf is None:
+                continue
+            for name, a in pf.attrs.items():
+                if name in declared:
+                    try:
+                        v = materialise(evaluate(a.expr, _LITERAL_SCOPE))
+                    except EvalError as exc:
+                        v = Unknown(f"var.{name} in {run.rel(p)}: {exc}")
+                    values[name] = self._convert(name, v, False, run.rel(p))
+        for k, v in run.options.variables.items():
+            if k in declared:
+                values[k] = self._convert(k, v, True, "--var")
+        return values
+
+    def var(self, name: str) -> Any:
+        def compute() -> Any:
+            decl = self.cfg.variables.get(name)
+            if decl is None:
+                raise EvalError(f"var.{name} is not declared in {self.cfg.rel}")
+            block = decl[0]
+            have = False
+            value: Any = None
+            if self.root_vars is not None:
+                if name in self.root_vars:
+                    have, value = True, self.root_vars[name]
+            elif name in self.inputs:
+                have, value = True, self.inputs[name]()
+            nullable = True
+            if "nullable" in block.attrs:
+                nullable = block.attrs["nullable"].expr != ("lit", False)
+            if have and not (value is None and not nullable and "default" in block.attrs):
+                if self.root_vars is not None:
+                    return value
+                return self._convert(name, value, False, "module call")
+            if "default" in block.attrs:
+                return evaluate(block.attrs["default"].expr, _LITERAL_SCOPE)
+            where = f" ({self.prefix.rstrip('.')})" if self.prefix else ""
+            return Unknown(f"var.{name} has no value{where}")
+
+        return self.run.guarded((id(self), "var", name), f"{self.prefix}var.{name}", self.cache, compute)
+
+    def local(self, name: str) -> Any:
+        def compute() -> Any:
+            if name not in self.cfg.locals:
+                raise EvalError(f"local.{name} is not defined in {self.cfg.rel}")
+            return evaluate(self.cfg.locals[name][0].expr, self.scope)
+
+        return self.run.guarded((id(self), "local", name), f"local.{name}", self.cache, compute)
+
+    # ---- providers ---------------------------------------------------------------------
+    def _provider_context(self, block: Block, rel: str) -> ProviderContext:
+        name = block.labels[0]
+        alias_attr = block.attrs.get("alias")
+        alias = static_ref(alias_attr.expr) if alias_attr else None
+        key = f"{name}.{alias}" if alias else name
+        source = f"provider {key} ({rel}:{block.line})"
+
+        def ev(attr: str) -> Any:
+            if attr not in block.attrs:
+                return None
+            try:
+                return materialise(evaluate(block.attrs[attr].expr, self.scope))
+            except EvalError as exc:
+                return Unknown(f"provider {key} {attr}: {exc}")
+
+        region = ev("region")
+        zone = ev("zone")
+        if name in _REGION_FROM_ENV and region is None:
+            ctx = self.root.context
+            if ctx is not None and ctx.region:
+                region, source = ctx.region, ctx.source
+            else:
+                region = Unknown(f"provider {name} has no region argument ({_REGION_FROM_ENV[name]})")
+        if name.startswith("google") and zone is None:
+            zone = Unknown(f"provider {name} has no zone argument ({_ZONE_FROM_ENV})")
+        tags: Any = None
+        for nb in block.blocks:
+            if nb.type == "default_tags" and "tags" in nb.attrs:
+                try:
+                    tags = materialise(evaluate(nb.attrs["tags"].expr, self.scope))
+                except EvalError as exc:
+                    tags = Unknown(f"provider {key} default_tags: {exc}")
+        return ProviderContext(name=name, alias=alias, region=region, zone=zone, source=source,
+                               default_tags=tags)
+
+    def _own_providers(self, passed: dict[str, ProviderContext]) -> dict[str, ProviderContext]:
+        provs = dict(passed)
+        self._provider_blocks: dict[str, tuple[Block, str]] = {}
+        for block, rel in self.cfg.providers:
+            alias_attr = block.attrs.get("alias")
+            alias = static_ref(alias_attr.expr) if alias_attr else None
+            key = f"{block.labels[0]}.{alias}" if alias else block.labels[0]
+            self._provider_blocks[key] = (block, rel)
+            provs.pop(key, None)  # a provider block in the module itself wins (legacy modules)
+        return provs
+
+    def provider(self, key: str) -> ProviderContext:
+        """The configuration ``key`` (``aws`` / ``aws.us``) as seen from this module instance."""
+        if key in self.providers:
+            return self.providers[key]
+
+        def compute() -> ProviderContext:
+            if key in self._provider_blocks:
+                block, rel = self._provider_blocks[key]
+                return self._provider_context(block, rel)
+            name, _, alias = key.partition(".")
+            if self.parent is not None and self.passed_explicitly:
+                reason = f"provider {key} is not passed to {self.prefix.rstrip('.')} (its providers map)"
+                return ProviderContext(name, alias or None, Unknown(reason), None, "")
+            if alias and self.parent is not None:
+                reason = (f"provider {key} is not passed to {self.prefix.rstrip('.')} "
+                          "(aliased configurations are never inherited)")
+                return ProviderContext(name, alias, Unknown(reason), None, "")
+            if alias:
+                return ProviderContext(name, alias, Unknown(f"provider {key} is not configured"), None, "")
+            if name in _REGION_FROM_ENV:
+                ctx = self.root.context
+                if ctx is not None and ctx.region:
+                    return ProviderContext(name, None, ctx.region, None, ctx.source)
+                reason = f"no provider block for {name} ({_REGION_FROM_ENV[name]})"
+                zone = None
+                if name.startswith("google"):
+                    zone = Unknown(f"no provider block for {name} ({_ZONE_FROM_ENV})")
+                return ProviderContext(name, None, Unknown(reason), zone, "")
+            return ProviderContext(name, None, None, None, "")
+
+        ctx = self.run.guarded((id(self), "provider", key), f"provider {key}", self.cache, compute)
+        self.providers[key] = ctx
+        return ctx
+
+    passed_explicitly = False
+
+    def _provider_key_for(self, block: Block, rtype: str) -> str:
+        if "provider" in block.attrs:
+            ref = static_ref(block.attrs["provider"].expr)
+            if ref:
+                return ref
+        return rtype.split("_", 1)[0]
+
+    # ---- resources -------------------------------------------------------------------
+    def expansion(self, kind: str, key: tuple, block: Block) -> _Expansion:
+        return self.run.guarded((id(self), kind, "expansion", key), f"{kind} expansion", self.cache,
+                                lambda: _expand(block, self.scope, self.run.options.max_instances))
+
+    def resource_value(self, rtype: str, name: str) -> Any:
+        entry = self.cfg.resources.get((rtype, name))
+        if entry is None:
+            raise EvalError(f"reference to undeclared resource {rtype}.{name}")
+        block = entry[0]
+        base = f"{self.prefix}{rtype}.{name}"
+        exp = self.expansion("resource", (rtype, name), block)
+        return _ResourceValue(self, block, base, exp)
+
+    def instance_attrs(self, block: Block, address: str, names: dict[str, Any]) -> dict[str, Any]:
+        """All evaluated arguments of one resource instance (memoised: references reuse them)."""
+        return self.run.guarded((id(self), "attrs", address), address, self.cache,
+                                lambda: self._eval_body(block, self.scope.child(names), top=True))
+
+    def instance_arg(self, block: Block, address: str, names: dict[str, Any], arg: str) -> Any:
+        if arg in block.attrs and arg not in _META_ARGS:
+            scope = self.scope.child(names)
+            return self.run.guarded((id(self), "arg", address, arg), f"{address}.{arg}", self.cache,
+                                    lambda: evaluate(block.attrs[arg].expr, scope))
+        if any(b.type == arg or (b.type == "dynamic" and b.labels[:1] == (arg,)) for b in block.blocks):
+            return self.instance_attrs(block, address, names).get(arg, [])
+        return Ref(address, arg)
+
+    def _eval_body(self, block: Block, scope: Scope, top: bool = False) -> dict[str, Any]:
+        out: dict[str, Any] = {}
+        for name, a in block.attrs.items():
+            if top and name in _META_ARGS:
+                continue
+            try:
+                out[name] = materialise(evaluate(a.expr, scope))
+            except EvalError as exc:
+                out[name] = Unknown(f"{name}: {exc}")
+        for nb in block.blocks:
+            if top and nb.type in _META_ARGS:
+                continue
+            if nb.type == "dynamic" and nb.labels:
+                label = nb.labels[0]
+                existing = out.get(label)
+                lst = existing if isinstance(existing, list) else []
+                dyn = self._eval_dynamic(nb, scope)
+                if isinstance(dyn, Unknown):
+                    out[label] = dyn
+                    continue
+                lst.extend(dyn)
+                out[label] = lst
+                continue
+            existing = out.get(nb.type)
+            if isinstance(existing, Unknown):
+                continue
+            out.setdefault(nb.type, []).append(self._eval_body(nb, scope))
+        return out
+
+    def _eval_dynamic(self, nb: Block, scope: Scope) -> list[dict[str, Any]] | Unknown:
+        label = nb.labels[0]
+        it_attr = nb.attrs.get("iterator")
+        iterator = static_ref(it_attr.expr) if it_attr else label
+        if "for_each" not in nb.attrs:
+            return Unknown(f"dynamic {label} has no for_each")
+        try:
+            coll = materialise(evaluate(nb.attrs["for_each"].expr, scope))
+        except EvalError as exc:
+            return Unknown(f"dynamic {label} for_each: {exc}")
+        if isinstance(coll, (Unknown, Ref)):
+            return Unknown(_reason(coll, f"dynamic {label} for_each"))
+        if isinstance(coll, dict):
+            pairs = [(k, coll[k]) for k in sorted(coll)]
+        elif isinstance(coll, list):
+            pairs = list(enumerate(coll))
+        else:
+            return Unknown(f"dynamic {label} for_each is not a collection")
+        content = next((b for b in nb.blocks if b.type == "content"), None)
+        if content is None:
+            return []
+        return [self._eval_body(content, scope.child({iterator or label: {"key": k, "value": v}}))
+                for k, v in pairs]
+
+    # ---- data sources ----------------------------------------------------------------
+    def data_value(self, dtype: str, name: str) -> Any:
+        entry = self.cfg.data.get((dtype, name))
+        address = f"{self.prefix}data.{dtype}.{name}"
+        if entry is None:
+            raise EvalError(f"reference to undeclared data source data.{dtype}.{name}")
+        return _DataValue(self, entry[0], address, dtype)
+
+    # ---- modules -----------------------------------------------------------------------
+    def children(self) -> dict[str, list[tuple[Any, _Instance]] | _Expansion]:
+        if self._children is None:
+            self._children = {}
+            for name, (block, rel) in self.cfg.modules.items():
+                self._children[name] = self._instantiate(name, block, rel)
+        return self._children
+
+    def _resolve_source(self, name: str, block: Block, rel: str) -> Path | None:
+        run = self.run
+        src_attr = block.attrs.get("source")
+        src = src_attr.expr[1] if src_attr and src_attr.expr[0] == "lit" else None
+        addr = f"{self.prefix}module.{name}"
+        if not isinstance(src, str):
+            run.problem(Category.UNRESOLVED, rel, block.line, f"module {addr} has no literal source",
+                        "give the module block a literal source", addr, "module")
+            return None
+        if _local_source(src):
+            target = (self.cfg.dir / src).resolve()
+        else:
+            manifest = run.manifest(self.root.root)
+            key = ".".join((*self.key_path, name))
+            if manifest is None or key not in manifest:
+                run.problem(Category.UNRESOLVED, rel, block.line,
+                            f"module source {src} is not local; run `terraform init` (so "
+                            f".terraform/modules/modules.json exists) or scan the plan",
+                            "run `terraform init` before scanning, or scan `terraform show -json` output",
+                            addr, "module")
+                return None
+            target = (self.root.root / manifest[key]).resolve()
+        if not target.is_relative_to(run.scan_root):
+            run.problem(Category.UNRESOLVED, rel, block.line,
+                        f"module source {src} resolves outside the scan root; refused",
+                        "scan from a directory that contains the module, or scan the plan", addr, "module")
+            return None
+        if not target.is_dir():
+            run.problem(Category.UNRESOLVED, rel, block.line, f"module source {src} does not exist",
+                        "fix the module source path", addr, "module")
+            return None
+        if target in self.chain:
+            cycle = " -> ".join(run.rel(p) for p in (*self.chain, target))
+            run.problem(Category.UNRESOLVED, rel, block.line, f"module cycle: {cycle}",
+                        "break the cycle of module calls", addr, "module")
+            return None
+        return target
+
+    def _instantiate(self, name: str, block: Block, rel: str) -> list[tuple[Any, _Instance]] | _Expansion:
+        target = self._resolve_source(name, block, rel)
+        if target is None:
+            return []
+        cfg = self.run.config(target)
+        exp = self.expansion("module", (name,), block)
+        base = f"{self.prefix}module.{name}"
+        if exp.too_many:
+            self.run.problem(Category.UNRESOLVED, rel, block.line,
+                             f"{base} expands to {exp.too_many} instances "
+                             f"(limit {self.run.options.max_instances})",
+                             "lower the count or raise the instance limit", base, "module")
+            return []
+        items = exp.items if exp.unknown is None else [(None, _unknown_names(exp))]
+        passed, explicit = self._passed_providers(block)
+        out: list[tuple[Any, _Instance]] = []
+        for key, names in items:
+            addr = base + (_instance_key(key) if key is not None else "")
+            scope = self.scope.child(names)
+            inputs = {arg: self._input_thunk(a, scope, f"{addr}.{arg}")
+                      for arg, a in block.attrs.items() if arg not in _MODULE_META}
+            child = _Instance(self.root, cfg, self, addr + ".", (*self.key_path, name), inputs, dict(passed),
+                              (*self.chain, target))
+            child.passed_explicitly = explicit
+            if exp.unknown is not None:
+                child.expansion_unknown = exp.unknown
+            out.append((key, child))
+        return out
+
+    def _input_thunk(self, a: Attr, scope: Scope, label: str) -> Callable[[], Any]:
+        cache: dict[tuple, Any] = {}
+        return lambda: self.run.guarded((id(cache),), label, cache, lambda: evaluate(a.expr, scope))
+
+    def _passed_providers(self, block: Block) -> tuple[dict[str, ProviderContext], bool]:
+        if "providers" in block.attrs:
+            expr = block.attrs["providers"].expr
+            out: dict[str, ProviderContext] = {}
+            if expr[0] == "obj":
+                for kexpr, vexpr in expr[1]:
+                    k, v = static_ref(kexpr), static_ref(vexpr)
+                    if k and v:
+                        out[k] = self.provider(v)  # the parent's configuration, with its provenance
+            return out, True
+        out = {}
+        for key in list(self._provider_blocks) + list(self.providers):
+            if "." not in key:
+                out[key] = self.provider(key)
+        return out, False
+
+    def module_value(self, name: str) -> Any:
+        if name not in self.cfg.modules:
+            raise EvalError(f"reference to undeclared module module.{name}")
+        kids = self.children()[name]
+        block = self.cfg.modules[name][0]
+        mode = "count" if "count" in block.attrs else "for_each" if "for_each" in block.attrs else "single"
+        return _ModuleValue(self, name, kids, mode)
+
+    def output(self, name: str) -> Any:
+        def compute() -> Any:
+            entry = self.cfg.outputs.get(name)
+            if entry is None:
+                raise EvalError(f"{self.prefix}module has no output {name!r}")
+            if "value" not in entry[0].attrs:
+                return None
+            return evaluate(entry[0].attrs["value"].expr, self.scope)
+
+        label = f"{self.prefix}output.{name}"
+        return self.run.guarded((id(self), "output", name), label, self.cache, compute)
+
+    expansion_unknown: str | None = None
+
+    # ---- producing Resources ------------------------------------------------------------
+    def collect(self, out: list[Resource]) -> None:
+        run = self.run
+        limit = run.options.max_instances
+        for (rtype, name), (block, rel) in self.cfg.resources.items():
+            base = f"{self.prefix}{rtype}.{name}"
+            exp = self.expansion("resource", (rtype, name), block)
+            if exp.too_many:
+                run.problem(Category.UNRESOLVED, rel, block.line,
+                            f"{base} expands to {exp.too_many} instances (limit {limit})",
+                            "lower the count or raise the instance limit", base, rtype)
+                continue
+            provider = self.provider(self._provider_key_for(block, rtype))
+            comments = _comments_for(self.cfg.comments.get(rel, []), block.line, block.end_line)
+            items = exp.items if exp.unknown is None else [(None, _unknown_names(exp))]
+            for key, names in items:
+                address = base + (_instance_key(key) if key is not None else "")
+                attrs = self.instance_attrs(block, address, names)
+                if isinstance(attrs, Unknown):
+                    attrs = {"__unknown__": attrs}
+                extra: dict[str, Any] = {"comments": comments}
+                reason = exp.unknown or self._expansion_chain_unknown()
+                if reason:
+                    extra["expansion_unknown"] = reason
+                out.append(Resource(type=rtype, address=address, file=rel, line=block.line, attributes=attrs,
+                                    source="terraform", provider=provider, module_dir=self.cfg.rel,
+                                    root_dir=self.root.root_rel, end_line=block.end_line, extra=extra))
+        for _name, kids in self.children().items():
+            if isinstance(kids, _Expansion):
+                continue
+            for _key, child in kids:
+                child.collect(out)
+
+    def _expansion_chain_unknown(self) -> str | None:
+        inst: _Instance | None = self
+        while inst is not None:
+            if inst.expansion_unknown:
+                return inst.expansion_unknown
+            inst = inst.parent
+        return None
+
+
+def _comments_for(comments: list[tuple[int, str]], line: int, end_line: int) -> list[tuple[int, str]]:
+    """Comments on the contiguous lines directly above a block, plus those inside it."""
+    if not comments:
+        return []
+    by_end: dict[int, tuple[int, str]] = {}
+    for c_line, text in comments:
+        by_end[c_line + text.count("\n")] = (c_line, text)
+    above: list[tuple[int, str]] = []
+    expect = line - 1
+    while expect in by_end:
+        c = by_end[expect]
+        above.append(c)
+        expect = c[0] - 1
+    inside = [c for c in comments if line <= c[0] <= end_line]
+    return sorted(above) + inside
+
+
+class _ResourceValue(Lazy):
+    """``aws_s3_bucket.b``: one instance, or a list/map of instances with count/for_each."""
+
+    def __init__(self, inst: _Instance, block: Block, base: str, exp: _Expansion) -> None:
+        self.inst, self.block, self.base, self.exp = inst, block, base, exp
+
+    def _one(self) -> _ResourceInstance:
+        names = _unknown_names(self.exp) if self.exp.unknown else {}
+        return _ResourceInstance(self.inst, self.block, self.base, names)
+
+    def attr(self, name: str) -> Any:
+        if self.exp.mode == "single" or self.exp.unknown:
+            return self._one().attr(name)
+        raise EvalError(f"{self.base} has {self.exp.mode}: refer to one instance, e.g. {self.base}[0].{name}")
+
+    def index(self, key: Any) -> Any:
+        if self.exp.unknown:
+            return Unknown(self.exp.unknown)
+        if self.exp.mode == "single":
+            raise EvalError(f"{self.base} has no count or for_each")
+        for k, names in self.exp.items:
+            if k == key or (self.exp.mode == "count" and isinstance(key, (int, float)) and k == int(key)):
+                return _ResourceInstance(self.inst, self.block, self.base + _instance_key(k), names)
+        raise EvalError(f"{self.base} has no instance {key!r}")
+
+    def collection(self) -> Any:
+        if self.exp.unknown:
+            return Unknown(self.exp.unknown)
+        if self.exp.too_many:
+            return Unknown(f"{self.base} has too many instances to evaluate")
+        if self.exp.mode == "single":
+            return self._one().collection()
+        made = [(k, _ResourceInstance(self.inst, self.block, self.base + _instance_key(k), n))
+                for k, n in self.exp.items]
+        if self.exp.mode == "count":
+            return [r for _, r in made]
+        return {k: r for k, r in made}
+
+    def materialise(self) -> Any:
+        if self.exp.mode == "single" and not self.exp.unknown:
+            return Ref(self.base)
+        c = self.collection()
+        return materialise(c) if not isinstance(c, Unknown) else c
+
+
+class _ResourceInstance(Lazy):
+    def __init__(self, inst: _Instance, block: Block, address: str, names: dict[str, Any]) -> None:
+        self.inst, self.block, self.address, self.names = inst, block, address, names
+
+    def attr(self, name: str) -> Any:
+        return self.inst.instance_arg(self.block, self.address, self.names, name)
+
+    def collection(self) -> Any:
+        return self.inst.instance_attrs(self.block, self.address, self.names)
+
+    def materialise(self) -> Any:
+        return Ref(self.address)
+
+
+class _DataValue(Lazy):
+    """A data source: the few that only echo provider configuration resolve, the rest are Unknown."""
+
+    def __init__(self, inst: _Instance, block: Block, address: str, dtype: str) -> None:
+        self.inst, self.block, self.address, self.dtype = inst, block, address, dtype
+
+    def _unknown(self) -> Unknown:
+        return Unknown(f"data source {self.address} is not evaluated statically")
+
+    def _provider(self) -> ProviderContext:
+        return self.inst.provider(self.inst._provider_key_for(self.block, self.dtype))
+
+    def _own(self, arg: str) -> Any:
+        if arg in self.block.attrs:
+            return evaluate(self.block.attrs[arg].expr, self.inst.scope)
+        return None
+
+    def attr(self, name: str) -> Any:
+        if self.dtype == "aws_region" and name in ("name", "region", "id"):
+            own = self._own("region") if "region" in self.block.attrs else self._own("name")
+            return own if own is not None else self._provider().region
+        if self.dtype == "aws_partition" and name in ("partition", "id"):
+            region = self._provider().region
+            if not isinstance(region, str):
+                return region if isinstance(region, Unknown) else self._unknown()
+            if region.startswith("cn-"):
+                return "aws-cn"
+            if region.startswith("us-gov-"):
+                return "aws-us-gov"
+            return "aws"
+        if self.dtype == "google_client_config" and name in ("region", "zone", "project"):
+            prov = self._provider()
+            if name == "region":
+                return prov.region
+            if name == "zone":
+                return prov.zone
+            return Unknown(f"data source {self.address}.project is not evaluated statically")
+        return self._unknown()
+
+    def index(self, key: Any) -> Any:
+        return _DataValue(self.inst, self.block, self.address + _instance_key(key), self.dtype)
+
+    def collection(self) -> Any:
+        return self._unknown()
+
+    def materialise(self) -> Any:
+        return self._unknown()
+
+
+class _ModuleValue(Lazy):
+    """``module.m``: the outputs of one child instance, or a list/map of them."""
+
+    def __init__(self, inst: _Instance, name: str, kids: Any, mode: str) -> None:
+        self.inst, self.name, self.kids, self.mode = inst, name, kids, mode
+
+    def _unresolved(self) -> Unknown:
+        return Unknown(f"module {self.inst.prefix}module.{self.name} could not be loaded")
+
+    def attr(self, name: str) -> Any:
+        if not self.kids:
+            return self._unresolved()
+        if self.mode == "single" or self.kids[0][1].expansion_unknown:
+            return self.kids[0][1].output(name)
+        raise EvalError(f"module.{self.name} has {self.mode}: refer to one instance")
+
+    def index(self, key: Any) -> Any:
+        if not self.kids:
+            return self._unresolved()
+        if self.kids[0][1].expansion_unknown:
+            return Unknown(self.kids[0][1].expansion_unknown)
+        for k, child in self.kids:
+            if k == key or (isinstance(key, float) and k == int(key)):
+                return _NS(f"module.{self.name}", child.output)
+        raise EvalError(f"module.{self.name} has no instance {key!r}")
+
+    def collection(self) -> Any:
+        if not self.kids:
+            return self._unresolved()
+        if self.mode == "single":
+            child = self.kids[0][1]
+            return {n: child.output(n) for n in child.cfg.outputs}
+        if self.kids[0][1].expansion_unknown:
+            return Unknown(self.kids[0][1].expansion_unknown)
+        made = [(k, {n: c.output(n) for n in c.cfg.outputs}) for k, c in self.kids]
+        return [m for _, m in made] if self.mode == "count" else {k: m for k, m in made}
+
+    def materialise(self) -> Any:
+        c = self.collection()
+        return c if isinstance(c, Unknown) else materialise(c)
+
+
+def _no_reference(name: str) -> Any:
+    raise EvalError(f"{name} cannot be referenced here (only literal values)")
+
+
+_LITERAL_SCOPE = Scope(_no_reference)
+
+
+__all__ = ["ModuleGraph", "RootContext", "TerraformOptions", "discover_modules", "load_terraform"]
