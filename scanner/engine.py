@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from scanner import __version__
+from scanner.cache import ParseCache, default_cache_dir, usable_cpus
 from scanner.discover import discover, find_scan_root, rel
 from scanner.model import (
     Category,
@@ -155,6 +156,7 @@ def _policy_rel(policy: Policy, root: Path, rel_to_root: str) -> str:
 
 def _load_terraform(dirs: list[Path], root: Path, options: ScanOptions, policy: Policy) -> LoadResult:
     from scanner.loaders.terraform import RootContext, TerraformOptions, load_terraform
+    from scanner.parse_pool import TerraformParser
 
     def root_context(rel_dir: str) -> RootContext | None:
         match = policy.root_for(_policy_rel(policy, root, rel_dir))
@@ -164,13 +166,23 @@ def _load_terraform(dirs: list[Path], root: Path, options: ScanOptions, policy: 
                            var_files=[policy.base_dir / v for v in match.var_files],
                            source=f"policy terraform.roots ({_display(policy)})")
 
+    parser = TerraformParser(root, _parse_cache(options), options.jobs or usable_cpus())
+    parser.warm(f for d in dirs for f in sorted(d.iterdir()) if f.name.endswith(_TF_CONFIG) and f.is_file())
     tf_options = TerraformOptions(
         var_files=[(options.cwd / p) for p in options.var_files],
         variables=dict(options.variables),
         env=options.env,
         root_context=root_context,
+        parse=parser,
     )
     return load_terraform(dirs, root, tf_options)
+
+
+_TF_CONFIG = (".tf", ".tf.json", ".tofu", ".tofu.json")
+
+
+def _parse_cache(options: ScanOptions) -> ParseCache:
+    return ParseCache(default_cache_dir() if options.use_cache else None)
 
 
 def _load_plan(path: Path, root: Path, options: ScanOptions) -> LoadResult:

@@ -1,0 +1,165 @@
+"""Parse results cached by content hash, so an unchanged file is never parsed twice.
+
+The key is the file's bytes plus everything that could change the parse: the kind of parse, the
+tool version and the parser versions (python-hcl2, PyYAML and whether libyaml is used). Entries
+are named by the key's hex digest only, so no scanned path can steer a write outside the cache
+directory. Writes go to a temporary file renamed into place (safe under concurrent runs). A
+corrupt or truncated entry is ignored and rebuilt, never trusted: entries are unpickled with an
+allow-list of classes, so a tampered entry cannot run code.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import os
+import pickle
+import tempfile
+from collections.abc import Callable
+from functools import cache
+from importlib import metadata
+from pathlib import Path
+from typing import Any
+
+_MAGIC = b"RGC1"
+_ALLOWED_MODULE_PREFIXES = ("scanner.",)
+_ALLOWED_BUILTINS = {
+    ("builtins", name)
+    for name in ("dict", "list", "tuple", "set", "frozenset", "str", "int", "float", "bool", "bytes", "NoneType",
+                 "complex", "slice")
+}
+
+
+def default_cache_dir() -> Path:
+    """$RESIDENCY_CACHE_DIR, else $XDG_CACHE_HOME/residency-guardrail, else ~/.cache/residency-guardrail."""
+    explicit = os.environ.get("RESIDENCY_CACHE_DIR")
+    if explicit:
+        return Path(explicit)
+    base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
+    return Path(base) / "residency-guardrail"
+
+
+@cache
+def parser_fingerprint() -> str:
+    """Versions that change what a parse returns; part of every key."""
+    from scanner import __version__
+
+    parts = [__version__]
+    for dist in ("python-hcl2", "lark", "PyYAML"):
+        try:
+            parts.append(f"{dist}={metadata.version(dist)}")
+        except metadata.PackageNotFoundError:
+            parts.append(f"{dist}=none")
+    try:
+        import yaml
+
+        parts.append(f"libyaml={getattr(yaml, '__with_libyaml__', False)}")
+    except ImportError:  # pragma: no cover - pyyaml is a dependency
+        parts.append("libyaml=none")
+    return ";".join(parts)
+
+
+class _SafeUnpickler(pickle.Unpickler):
+    def find_class(self, module: str, name: str) -> Any:
+        if (module, name) in _ALLOWED_BUILTINS or module.startswith(_ALLOWED_MODULE_PREFIXES):
+            return super().find_class(module, name)
+        raise pickle.UnpicklingError(f"class {module}.{name} is not allowed in the parse cache")
+
+
+class ParseCache:
+    """A directory of pickled parse results; ``None`` directory means caching is off."""
+
+    def __init__(self, directory: Path | None) -> None:
+        self.directory = directory
+        self.hits = 0
+        self.misses = 0
+
+    def key(self, kind: str, data: bytes) -> str:
+        h = hashlib.sha256()
+        h.update(kind.encode())
+        h.update(b"\0")
+        h.update(parser_fingerprint().encode())
+        h.update(b"\0")
+        h.update(data)
+        return h.hexdigest()
+
+    def _path(self, key: str) -> Path:
+        assert self.directory is not None
+        return self.directory / key[:2] / f"{key}.pickle"
+
+    def get(self, key: str) -> Any | None:
+        """The cached value, or None when absent, unreadable, corrupt or not ours."""
+        if self.directory is None:
+            return None
+        try:
+            raw = self._path(key).read_bytes()
+        except OSError:
+            return None
+        if not raw.startswith(_MAGIC) or len(raw) < len(_MAGIC) + 32:
+            return None
+        digest, payload = raw[len(_MAGIC):len(_MAGIC) + 32], raw[len(_MAGIC) + 32:]
+        if hashlib.sha256(payload).digest() != digest:
+            return None  # truncated or tampered: rebuild
+        try:
+            return _SafeUnpickler(io.BytesIO(payload)).load()
+        except Exception:  # any corrupt entry is a miss, never an error
+            return None
+
+    def put(self, key: str, value: Any) -> None:
+        """Store atomically; a cache that cannot be written only costs speed."""
+        if self.directory is None:
+            return
+        try:
+            payload = pickle.dumps(value, protocol=pickle.HIGHEST_PROTOCOL)
+            target = self._path(key)
+            target.parent.mkdir(parents=True, exist_ok=True)
+            fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=".tmp-")
+            try:
+                with os.fdopen(fd, "wb") as fh:
+                    fh.write(_MAGIC + hashlib.sha256(payload).digest() + payload)
+                os.replace(tmp, target)
+            except BaseException:
+                Path(tmp).unlink(missing_ok=True)
+                raise
+        except (OSError, pickle.PicklingError, TypeError, AttributeError, RecursionError):
+            return
+
+    def get_or_compute(self, kind: str, data: bytes, compute: Callable[[bytes], Any]) -> Any:
+        key = self.key(kind, data)
+        value = self.get(key)
+        if value is not None:
+            self.hits += 1
+            return value
+        self.misses += 1
+        value = compute(data)
+        self.put(key, value)
+        return value
+
+
+def usable_cpus() -> int:
+    """CPUs this process may really use: affinity and the cgroup v2/v1 quota, not the host's count."""
+    try:
+        count = len(os.sched_getaffinity(0))
+    except (AttributeError, OSError):
+        count = os.cpu_count() or 1
+    quota = _cgroup_quota()
+    if quota is not None:
+        count = max(1, min(count, quota))
+    return max(1, count)
+
+
+def _cgroup_quota() -> int | None:
+    try:
+        text = Path("/sys/fs/cgroup/cpu.max").read_text().split()
+        if text and text[0] != "max":
+            return max(1, int(int(text[0]) / int(text[1]) + 0.999))
+    except (OSError, ValueError, IndexError):
+        pass
+    try:
+        quota = int(Path("/sys/fs/cgroup/cpu/cpu.cfs_quota_us").read_text())
+        period = int(Path("/sys/fs/cgroup/cpu/cpu.cfs_period_us").read_text())
+        if quota > 0 and period > 0:
+            return max(1, int(quota / period + 0.999))
+    except (OSError, ValueError):
+        pass
+    return None
