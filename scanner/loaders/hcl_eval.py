@@ -250,15 +250,7 @@ def _e_name(e: tuple, scope: Scope) -> Any:
 
 
 def _e_get(e: tuple, scope: Scope) -> Any:
-    v = evaluate(e[1], scope)
-    for step in e[2]:
-        if isinstance(v, Unknown):
-            return v
-        if step[0] == "a":
-            v = get_attr(v, step[1])
-        else:
-            v = get_index(v, evaluate(step[1], scope))
-    return v
+    return _apply_steps(evaluate(e[1], scope), e[2], scope)
 
 
 def _apply_steps(v: Any, steps: tuple, scope: Scope) -> Any:
@@ -603,7 +595,8 @@ def _format(fmt: Any, *args: Any) -> str:
                 raise EvalError(f"format(): %d needs a whole number, not {n}")
             s = ("+" if "+" in flags and n >= 0 else "") + str(int(n))
         elif verb in ("f", "e", "E", "g", "G"):
-            spec = ("+" if "+" in flags else "") + (f".{prec}" if prec else ("" if verb != "f" else ".6")) + verb
+            precision = f".{prec}" if prec else ("" if verb != "f" else ".6")
+            spec = ("+" if "+" in flags else "") + precision + verb
             s = format(float(_num(v)), spec)
         elif verb == "t":
             s = "true" if _bool(v) else "false"
@@ -833,7 +826,7 @@ def _distinct(v: Any) -> list[Any]:
 def _zipmap(ks: Any, vs: Any) -> dict[str, Any]:
     if not isinstance(ks, list) or not isinstance(vs, list) or len(ks) != len(vs):
         raise EvalError("zipmap() needs two lists of the same length")
-    return {to_string(k): v for k, v in zip(ks, vs)}
+    return {to_string(k): v for k, v in zip(ks, vs, strict=True)}
 
 
 def _compact(v: Any) -> list[Any]:

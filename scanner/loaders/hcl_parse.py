@@ -115,9 +115,14 @@ def _parse_tree(text: str, filename: str) -> Tree:
     try:
         return _parser().parse(text + "\n")  # hcl2.parses_to_tree does the same (lark issue #237)
     except UnexpectedInput as exc:
-        line = getattr(exc, "line", None) or 1
-        msg = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-        raise ParseError(filename, max(int(line), 1), msg) from None
+        last = text.count("\n") + (0 if text.endswith("\n") else 1)
+        line = min(max(int(getattr(exc, "line", None) or 1), 1), max(last, 1))
+        token = getattr(exc, "token", None)
+        if token is not None and getattr(token, "type", "") == "$END":
+            msg = "unexpected end of file (an unclosed block, bracket or string?)"
+        else:
+            msg = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        raise ParseError(filename, line, msg) from None
     except LarkError as exc:
         msg = str(exc).strip().splitlines()[0] if str(exc).strip() else "syntax error"
         raise ParseError(filename, 1, msg) from None

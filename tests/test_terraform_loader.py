@@ -1,0 +1,292 @@
+"""The Terraform loader against real files under fixtures/terraform/loader/ (no policy, no rules)."""
+
+from __future__ import annotations
+
+import pickle
+from pathlib import Path
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from scanner.loaders.hcl_eval import Scope, call_function, evaluate_value
+from scanner.loaders.hcl_parse import ParseError, parse_hcl, parse_template, parse_tf_json
+from scanner.loaders.terraform import RootContext, TerraformOptions, discover_modules, load_terraform
+from scanner.model import Category, Ref, Unknown
+
+F = Path(__file__).resolve().parent.parent / "fixtures" / "terraform" / "loader"
+
+
+def load(name: str, scan_root: str | None = None, **opts: object):
+    root = F / (scan_root or name)
+    return load_terraform([F / name], root, TerraformOptions(**opts))
+
+
+def by_address(result) -> dict:
+    return {r.address: r for r in result.resources}
+
+
+# ---- parsing -------------------------------------------------------------------------------
+
+def test_block_lines_and_comments_come_from_the_one_parse():
+    # python-hcl2's with_meta emits no lines (its issue #291): lines come from the lark tree.
+    pf = parse_hcl((F / "aliases" / "main.tf").read_text(), "main.tf")
+    lines = {(b.type, b.labels): (b.line, b.end_line) for b in reversed(pf.blocks)}
+    assert lines[("provider", ("aws",))] == (1, 6)
+    assert lines[("resource", ("aws_s3_bucket", "eu"))] == (14, 16)
+    assert lines[("module", ("repl",))] == (49, 55)
+    assert (13, '# residency:ignore RES001 reason="legacy" expires=2030-01-01') in pf.comments
+
+
+def test_all_comment_styles_with_lines():
+    text = 'a = 1 // two\n# three\n/* four\nfive */\nb = 2\n'
+    assert parse_hcl(text, "x.tf").comments == [(1, "// two"), (2, "# three"), (3, "/* four\nfive */")]
+
+
+def test_parsed_file_is_picklable():
+    pf = parse_hcl((F / "expressions" / "main.tf").read_text(), "main.tf")
+    assert pickle.loads(pickle.dumps(pf)) == pf
+
+
+def test_tf_json_lines():
+    pf = parse_tf_json((F / "json" / "main.tf.json").read_text(), "main.tf.json")
+    lines = {(b.type, b.labels): b.line for b in pf.blocks}
+    assert lines[("resource", ("aws_s3_bucket", "a"))] == 20
+    assert lines[("resource", ("aws_s3_bucket", "b"))] == 23
+
+
+def test_parse_error_carries_line():
+    with pytest.raises(ParseError) as exc:
+        parse_hcl('a = 1\nb = = 2\n', "x.tf")
+    assert exc.value.line == 2
+
+
+def test_heredoc_template():
+    pf = parse_hcl('x = <<-EOT\n    hi ${var.a}\n     two\n  EOT\n', "x.tf")
+    assert pf.attrs["x"].expr == ("tmpl", ("hi ", ("i", ("get", ("name", "var"), (("a", "a"),))), "\n two\n"))
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.text(alphabet=st.characters(blacklist_categories=("Cs",), blacklist_characters="$%"), max_size=30))
+def test_string_literals_round_trip_through_templates(s):
+    scope = Scope(lambda name: {"v": s}[name])
+    assert evaluate_value(parse_template("${v}", "t"), scope) == s
+    assert evaluate_value(parse_template("<${v}>", "t"), scope) == f"<{s}>"
+
+
+# ---- providers and modules -----------------------------------------------------------------
+
+def test_provider_aliases_default_tags_and_provenance():
+    res = by_address(load("aliases"))
+    eu, us = res["aws_s3_bucket.eu"], res["aws_s3_bucket.us"]
+    assert (eu.file, eu.line, eu.end_line) == ("main.tf", 14, 16)
+    assert eu.provider.region == "eu-west-1" and eu.provider.source == "provider aws (main.tf:1)"
+    assert eu.provider.default_tags == {"owner": "data"}
+    assert us.provider.region == "us-east-1" and us.provider.source == "provider aws.us (main.tf:8)"
+    assert "provider" not in us.attributes
+    assert eu.extra["comments"] == [(13, '# residency:ignore RES001 reason="legacy" expires=2030-01-01')]
+
+
+def test_data_aws_region_follows_its_provider():
+    named = by_address(load("aliases"))["aws_s3_bucket.named"]
+    assert named.attributes == {"bucket": "logs-eu-west-1", "tags": {"other": "us-east-1"}}
+
+
+def test_module_providers_map_inheritance_and_nesting():
+    res = by_address(load("aliases"))
+    store = res["module.us_store.aws_s3_bucket.this"]
+    assert store.attributes == {"bucket": "store-us"}
+    assert store.provider.region == "us-east-1" and store.provider.source == "provider aws.us (main.tf:8)"
+    assert (store.file, store.module_dir, store.root_dir) == ("modules/store/main.tf", "modules/store", ".")
+    # without `providers`, only the default configuration is inherited, never aliases
+    assert res["module.inherit.aws_s3_bucket.this"].provider.region == "eu-west-1"
+    aliased = res["module.inherit.aws_s3_bucket.aliased"].provider.region
+    assert isinstance(aliased, Unknown) and "never inherited" in aliased.reason
+    assert res["module.repl.aws_s3_bucket.src"].provider.region == "eu-west-1"
+    assert res["module.repl.aws_s3_bucket.dst"].provider.region == "us-east-1"
+    inner = res["module.outer.module.inner.aws_dynamodb_table.t"]
+    assert inner.attributes == {"name": "t-deep"} and inner.provider.region == "eu-west-1"
+
+
+def test_discover_modules_roots_and_callers():
+    dirs = [F / "aliases", F / "aliases/modules/store", F / "aliases/modules/outer",
+            F / "aliases/modules/outer/inner", F / "aliases/modules/replica"]
+    graph = discover_modules(dirs, F / "aliases")
+    assert graph.roots == [(F / "aliases").resolve()]
+    assert graph.roots_for(F / "aliases/modules/outer/inner") == [(F / "aliases").resolve()]
+
+
+def test_child_module_only_is_evaluated_through_its_caller():
+    result = load("child_only/modules/db", scan_root="child_only")
+    assert [r.address for r in result.resources] == ["module.db.aws_db_instance.main"]
+    db = result.resources[0]
+    assert db.attributes == {"identifier": "db-eu-north-1"} and db.provider.region == "eu-north-1"
+    assert db.root_dir == "." and db.module_dir == "modules/db"
+    assert any("evaluated through root" in n.message for n in result.notes)
+
+
+def test_aws_provider_without_region_uses_root_context_or_is_unknown():
+    res = by_address(load("child_only"))  # has region: control
+    assert res["aws_s3_bucket.root_only"].provider.region == "eu-north-1"
+    result = load("registry_noinit")  # provider has region; use a root without provider instead
+    assert result.problems
+
+
+# ---- variables -----------------------------------------------------------------------------
+
+def test_variable_precedence():
+    opts = {"var_files": [F / "variables" / "extra.tfvars"],
+            "variables": {"from_cli": "cli", "regions": '["a", "b"]', "count_n": "4"},
+            "env": {"TF_VAR_from_env": "env", "TF_VAR_from_default": "eu-south-1"}}
+    b = load("variables", **opts).resources[0]
+    tags = b.attributes["tags"]
+    assert tags["tfvars"] == "tfvars"
+    assert tags["auto"] == "b-auto-json"  # *.auto.tfvars(.json) in lexical order, after terraform.tfvars
+    assert tags["env"] == "tfvars-not-env"  # terraform.tfvars beats TF_VAR_
+    assert tags["var_file"] == "var-file" and tags["cli"] == "cli"
+    assert tags["regions"] == "a,b" and tags["count"] == 5  # typed -var values
+    assert tags["missing"] == Unknown("var.no_value has no value")
+    assert b.provider.region == "eu-south-1"
+
+
+def test_tf_var_only_with_env():
+    b = load("variables", env=None).resources[0]
+    assert b.provider.region == "eu-west-1"
+    assert b.attributes["tags"]["cli"] == "default"
+
+
+def test_root_context_var_files_and_region(tmp_path):
+    (tmp_path / "main.tf").write_text('variable "r" {}\nprovider "aws" {}\n'
+                                      'resource "aws_s3_bucket" "b" { bucket = var.r }\n')
+    (tmp_path / "ci.tfvars").write_text('r = "from-policy"\n')
+    ctx = RootContext(region="eu-west-3", var_files=[Path("ci.tfvars")])
+    res = load_terraform([tmp_path], tmp_path, TerraformOptions(root_context=lambda rel: ctx)).resources[0]
+    assert res.attributes == {"bucket": "from-policy"}
+    assert res.provider.region == "eu-west-3"
+    assert res.provider.source == "policy terraform.roots (residency.yaml)"
+    plain = load_terraform([tmp_path], tmp_path, TerraformOptions()).resources[0]
+    assert isinstance(plain.provider.region, Unknown)
+    assert "no region argument" in plain.provider.region.reason
+
+
+def test_no_provider_block_is_unknown(tmp_path):
+    (tmp_path / "main.tf").write_text('resource "aws_s3_bucket" "b" {}\n'
+                                      'resource "azurerm_resource_group" "g" {}\n')
+    res = by_address(load_terraform([tmp_path], tmp_path, TerraformOptions()))
+    assert "no provider block" in res["aws_s3_bucket.b"].provider.region.reason
+    assert res["azurerm_resource_group.g"].provider.region is None
+
+
+# ---- expressions ---------------------------------------------------------------------------
+
+def test_count_for_each_dynamic_and_references():
+    res = by_address(load("expressions"))
+    assert res["aws_db_instance.db[1]"].attributes == {"identifier": "db-1"}
+    logs = res['aws_s3_bucket.logs["us-east-1"]']
+    assert logs.attributes == {"bucket": "logs-us-east-1", "region": "us-east-1"}
+    assert res['aws_s3_bucket.by_map["dr"]'].attributes["region"] == "eu-north-1"
+    assert res["aws_dynamodb_table.global"].attributes["replica"] == [
+        {"region_name": "eu-west-2"}, {"region_name": "eu-west-3"}]
+    assert res["azurerm_storage_account.sa"].attributes["location"] == "westeurope"
+    r = res["aws_s3_bucket_replication_configuration.r"].attributes
+    assert r["bucket"] == Ref('aws_s3_bucket.logs["eu-west-1"]', "id")
+    assert r["rule"][0]["destination"][0]["bucket"] == Ref('aws_s3_bucket.by_map["dr"]', "arn")
+    assert r["region"] == "eu-north-1"
+
+
+def test_unknown_count_keeps_one_resource():
+    u = by_address(load("expressions"))["aws_s3_bucket.unknown_count"]
+    assert u.attributes == {"bucket": "u"}
+    assert "not evaluated statically" in u.extra["expansion_unknown"]
+
+
+def test_locals_and_functions():
+    tags = by_address(load("expressions"))["aws_s3_bucket.funcs"].attributes["tags"]
+    assert tags["chain"] == "c-x"
+    assert tags["cycle"] == Unknown("cycle: local.loop1 -> local.loop2 -> local.loop1")
+    assert (tags["lookup"], tags["lookdef"], tags["coalesce"], tags["try"]) == ("eu-north-1", "none", "first",
+                                                                                "fallback")
+    assert (tags["format"], tags["join"]) == ("x-007", "Alpha/Beta")
+    assert (tags["merge"], tags["element"]) == (2, "Beta")
+    assert (tags["lower"], tags["cond"], tags["forexpr"], tags["splat"]) == ("eu-west-1", "many", "ALPHA",
+                                                                             "db-0,db-1")
+    assert tags["ssm"] == Unknown("data source data.aws_ssm_parameter.region is not evaluated statically")
+    assert tags["ws"] == Unknown("terraform.workspace depends on the selected workspace")
+
+
+def test_function_details():
+    assert call_function("regex", "^([a-z]+)-(\\w+)", "eu-west") == ["eu", "west"]
+    assert call_function("replace", "eu-west-1", "/-(\\d)$/", "_$1") == "eu-west_1"
+    assert call_function("jsonencode", {"b": 1, "a": [True]}) == '{"a":[true],"b":1}'
+    assert call_function("substr", "europe-west1", 0, 6) == "europe"
+    assert call_function("title", "west europe") == "West Europe"
+    assert call_function("flatten", [["a"], [["b"]]]) == ["a", "b"]
+
+
+# ---- file sets -----------------------------------------------------------------------------
+
+def test_tf_json_resources_and_aliases():
+    res = by_address(load("json"))
+    assert res["aws_s3_bucket.a"].attributes == {"bucket": "cdk-a"}
+    assert (res["aws_s3_bucket.a"].file, res["aws_s3_bucket.a"].line) == ("main.tf.json", 20)
+    assert res["aws_s3_bucket.b"].provider.region == "us-east-1"
+
+
+def test_tofu_precedence_and_override():
+    (b,) = load("tofu").resources
+    assert b.file == "main.tofu"
+    assert b.attributes == {"bucket": "from-tofu", "acl": "overridden"}
+    assert b.provider.region == "eu-west-1"
+
+
+def test_registry_module_through_manifest():
+    (vpc,) = load("registry").resources
+    assert vpc.address == "module.vpc.aws_vpc.this"
+    assert vpc.file == ".terraform/modules/vpc/main.tf"
+    assert vpc.attributes["tags"] == {"Name": "main"}
+
+
+def test_registry_module_without_init_is_a_problem():
+    result = load("registry_noinit")
+    (p,) = result.problems
+    assert (p.category, p.file, p.line, p.resource) == (Category.UNRESOLVED, "main.tf", 5, "module.vpc")
+    assert "terraform init" in p.message
+
+
+def test_module_source_outside_scan_root_is_refused():
+    result = load("outside/root", scan_root="outside")
+    (p,) = result.problems
+    assert "outside the scan root" in p.message and result.resources == []
+
+
+def test_terragrunt_dir():
+    (p,) = load("terragrunt").problems
+    assert p.category == Category.UNRESOLVED and p.file == "terragrunt.hcl"
+    assert "terragrunt show -json" in p.message
+
+
+def test_parse_error_is_a_problem_and_other_files_load():
+    result = load("parse_error")
+    (p,) = result.problems
+    assert (p.category, p.file, p.line) == (Category.PARSE, "bad.tf", 7)
+    assert [r.address for r in result.resources] == ["aws_s3_bucket.good"]
+    assert result.files == 2
+
+
+def test_max_instances(tmp_path):
+    (tmp_path / "main.tf").write_text('resource "aws_s3_bucket" "b" {\n  count = 50\n}\n')
+    result = load_terraform([tmp_path], tmp_path, TerraformOptions(max_instances=10))
+    assert result.resources == [] and result.problems[0].line == 1
+
+
+def test_module_count_and_for_each_addresses(tmp_path):
+    (tmp_path / "m").mkdir()
+    (tmp_path / "m" / "main.tf").write_text('variable "r" {}\n'
+                                            'resource "aws_s3_bucket" "b" { region = var.r }\n')
+    (tmp_path / "main.tf").write_text(
+        'provider "aws" { region = "eu-west-1" }\n'
+        'module "a" {\n  source = "./m"\n  for_each = toset(["x"])\n  r = each.key\n}\n'
+        'module "c" {\n  source = "./m"\n  count = 1\n  r = "n${count.index}"\n}\n')
+    res = by_address(load_terraform([tmp_path], tmp_path, TerraformOptions()))
+    assert res['module.a["x"].aws_s3_bucket.b'].attributes == {"region": "x"}
+    assert res["module.c[0].aws_s3_bucket.b"].attributes == {"region": "n0"}
