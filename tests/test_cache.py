@@ -119,5 +119,11 @@ def test_binary_and_utf16_files(tmp_path: Path) -> None:
         "aws_s3_bucket", "b")
 
 
-def test_usable_cpus_is_positive() -> None:
-    assert usable_cpus() >= 1
+def test_usable_cpus_honours_affinity_and_cgroup_quota(monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    import scanner.cache as c
+
+    monkeypatch.setattr(c.os, "sched_getaffinity", lambda pid: {0, 1, 2, 3})
+    monkeypatch.setattr(c, "_cgroup_quota", lambda: None)
+    assert usable_cpus() == 4
+    monkeypatch.setattr(c, "_cgroup_quota", lambda: 2)
+    assert usable_cpus() == 2
