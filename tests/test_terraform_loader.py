@@ -125,13 +125,6 @@ def test_child_module_only_is_evaluated_through_its_caller():
     assert any("evaluated through root" in n.message for n in result.notes)
 
 
-def test_aws_provider_without_region_uses_root_context_or_is_unknown():
-    res = by_address(load("child_only"))  # has region: control
-    assert res["aws_s3_bucket.root_only"].provider.region == "eu-north-1"
-    result = load("registry_noinit")  # provider has region; use a root without provider instead
-    assert result.problems
-
-
 # ---- variables -----------------------------------------------------------------------------
 
 def test_variable_precedence():
