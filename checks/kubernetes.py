@@ -160,7 +160,7 @@ class _Reader:
         return DataStoreFacts(
             resource=self.r,
             cloud=cloud,
-            holds_user_data=True,
+            holds_user_data=role != "workload",  # a workload processes data; the inventory lists stores
             location=location,
             role=role,
             tags=self.labels,
@@ -263,13 +263,12 @@ class _Reader:
         locations: list[tuple[Location, int | None]] = []
         for code, (source, line) in admitted.names.items():
             locations.extend((loc, line) for loc in self.locations(code, cloud, source))
-        first, _ = locations[0]
+        first, _ = locations[0]  # every placement is reported at the object's line (source has the value's)
         copies = [
             Copy(
                 "placement",
                 loc,
                 via=loc.source.split(" (")[0],
-                line=line,
                 note=f"{what} may also be placed here",
             )
             for loc, line in locations[1:]
@@ -439,6 +438,7 @@ class _Reader:
         self, location: Location | Unknown | None, sku: str, via: str, line: int | None
     ) -> Copy:
         note = f"{sku} replicates to the paired region"
+        line = None  # findings point at the object's first line; the value's line is in the provenance
         if not isinstance(location, Location):
             reason = (
                 location.reason
@@ -659,7 +659,7 @@ class _Reader:
         else:
             via = "spec.provider"
             target = Unknown(f"Velero provider {provider or '(none)'} is not one the scanner knows")
-        copy = Copy("backup", target, via, line, note=f"Velero {what}")
+        copy = Copy("backup", target, via, None, note=f"Velero {what}")  # reported at the object's line
         return self.facts(cloud or "kubernetes", None, copies=[copy])
 
     def snapshot_class(self) -> DataStoreFacts | None:
@@ -674,7 +674,7 @@ class _Reader:
             return None  # snapshots stay with the disk (or the cloud's default), nothing new to judge
         line = _line(params, key, self.r.line)
         target = Location(cloud, code, f"parameters.{key} ({self.r.file}:{line})")
-        return self.facts(cloud, None, copies=[Copy("snapshot", target, f"parameters.{key}", line)])
+        return self.facts(cloud, None, copies=[Copy("snapshot", target, f"parameters.{key}")])
 
 
 def _cloud_of(location: Location | Unknown | None, fallback: str | None) -> str:

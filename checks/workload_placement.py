@@ -32,74 +32,62 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from checks import Rule, RuleContext
+from checks import Rule, RuleContext, locate
 from scanner.model import Category, DataStoreFacts, Location, Severity, Unknown, Violation
-
-PIN_FIX = (
-    "Pin the workload to an allowed region (nodeSelector or required nodeAffinity In on "
-    "topology.kubernetes.io/region), or run it in a cluster in an allowed region."
-)
 
 
 def check(facts: DataStoreFacts, ctx: RuleContext) -> Iterator[Violation]:
     """Yield one violation per admitted region that is not allowed (or cannot be resolved)."""
-    address = facts.resource.address
-    placements: list[tuple[Location | Unknown | None, int | None]] = [(facts.location, None)]
-    placements += [(c.location, c.line) for c in facts.copies if c.kind == "placement"]
+    subject = f"workload {facts.resource.address}"
+    placements: list[Location | Unknown | None] = [facts.location]
+    placements += [c.location for c in facts.copies if c.kind == "placement"]
     if facts.location is None and len(placements) == 1:
         if getattr(ctx.policy, "require_placement", False):
-            yield Violation(
-                Category.UNRESOLVED,
-                f"{address} is not pinned to a region and no cluster region is known for this path, but the "
-                "policy sets kubernetes.require_placement",
-                "Pin the workload with nodeSelector topology.kubernetes.io/region, or map this path to a "
-                "cluster in residency.yaml kubernetes.clusters (or pass --cluster-region for stdin).",
+            yield locate.unresolved_violation(
+                subject,
+                "it is not pinned to a region and no cluster region is known for this path, but the policy "
+                "sets kubernetes.require_placement",
+                "Pin it with nodeSelector topology.kubernetes.io/region, or map this path to a cluster in "
+                "residency.yaml kubernetes.clusters (or pass --cluster-region for standard input).",
             )
         return
-    for location, line in placements:
+    for location in placements:
         if location is None:
             continue
         if isinstance(location, Unknown):
-            yield Violation(
-                Category.UNRESOLVED,
-                f"{address}: where its pods run cannot be told: {location.reason}",
-                PIN_FIX,
-                line=line,
-            )
+            reason = f"where its pods run cannot be told: {location.reason}"
+            yield locate.unresolved_violation(subject, reason, _fix(ctx, facts.cloud))
             continue
-        yield from _judge(address, location, line, ctx)
+        yield from _judge(subject, location, ctx)
 
 
-def _judge(address: str, location: Location, line: int | None, ctx: RuleContext) -> Iterator[Violation]:
-    resolved = [ctx.catalog.resolve(location.cloud, location.code)] if location.cloud != "kubernetes" else []
-    found = [r for r in resolved if r is not None] or (
-        [] if location.cloud != "kubernetes" else ctx.catalog.resolve_any(location.code)
-    )
-    if not found:
-        cloud = "" if location.cloud == "kubernetes" else f"{location.cloud} "
-        yield Violation(
-            Category.UNRESOLVED,
-            f"{address} runs in {location.code!r}, which is not a {cloud}region the scanner knows",
-            "Use a region code of the cluster's cloud (e.g. eu-west-1, europe-west4, westeurope).",
-            provenance=location.source,
-            line=line,
-        )
-        return
-    for loc in found:
-        bad = ctx.allowed.disallowed(loc)
-        if not bad:
-            continue
-        first = bad[0]
-        yield Violation(
-            Category.PLACEMENT,
-            f"{address} runs in {loc.describe()}, outside the allowed regions ({ctx.allowed.describe()})",
-            PIN_FIX,
-            region=first.code,
-            jurisdiction=first.jurisdiction,
-            country=first.country,
-            provenance=location.source,
-            line=line,
-        )
+def _fix(ctx: RuleContext, cloud: str) -> str:
+    allowed = locate.suggestion(ctx, cloud) if cloud in ("aws", "gcp", "azure") else ""
+    example = f" (e.g. {allowed})" if allowed else ""
+    return (f"Pin the workload to an allowed region{example} with nodeSelector or a required nodeAffinity In "
+            "on topology.kubernetes.io/region, or run it in a cluster in an allowed region.")
+
+
+def _judge(subject: str, location: Location, ctx: RuleContext) -> Iterator[Violation]:
+    """Judge one admitted region; a code of no known cloud is read in every cloud that has it."""
+    readings = [location]
+    if location.cloud not in ("aws", "gcp", "azure"):
+        readings = [Location(r.cloud, location.code, location.source)
+                    for r in ctx.catalog.resolve_any(location.code)]
+        if not readings:
+            yield locate.unresolved_violation(
+                subject, f"{location.code!r} is not a region code of any cloud the scanner knows",
+                "Use the cluster's region code (e.g. eu-west-1, europe-west4, westeurope) in the label.",
+                location=location)
+            return
+    for reading in readings:
+        verdict = locate.judge(reading, ctx)
+        if verdict.unresolved:
+            yield locate.unresolved_violation(subject, verdict.unresolved, _fix(ctx, reading.cloud),
+                                              location=reading)
+        elif verdict.outside:
+            yield locate.outside_violation(verdict, ctx, category=Category.PLACEMENT, subject=subject,
+                                           remediation=_fix(ctx, reading.cloud))
 
 
 RULE = Rule(
