@@ -228,6 +228,36 @@ def baseline_cmd(paths: tuple[str, ...], policy_path: str | None, allowed_region
     click.echo(f"recorded {len(kept)} finding(s) in {output}")
 
 
+@cli.command("inventory")
+@click.argument("paths", nargs=-1, type=click.Path(path_type=str))
+@click.option("--policy", "policy_path", metavar="FILE", help="Policy file (found as for scan when omitted).")
+@click.option("--allowed-regions", multiple=True, metavar="LIST", help="Judge against these instead of a policy file.")
+@click.option("--format", "fmt", type=click.Choice(["json", "markdown", "mermaid", "dot", "csv"]), default="markdown",
+              show_default=True, help="json (docs/inventory.schema.json), markdown with a Mermaid map, mermaid, "
+              "dot (Graphviz), csv.")
+@click.option("-o", "--output", metavar="FILE", help="Write to FILE instead of standard output.")
+def inventory_cmd(paths: tuple[str, ...], policy_path: str | None, allowed_regions: tuple[str, ...], fmt: str,
+                  output: str | None) -> None:
+    """List every data store, where it and its copies live, and what the policy allows.
+
+    A map, not a gate: exit 0 whatever it shows (use `scan` to block). Regenerate the committed map with
+    `residency inventory fixtures --policy fixtures/residency.yaml --format dot | dot -Tsvg > docs/residency-map.svg`.
+    """
+    from scanner.engine import ScanOptions
+    from scanner.engine import scan as run_scan
+    from scanner.inventory import build_inventory
+    from scanner.report.inventory_formats import render_inventory
+
+    path_list = list(paths) or ["."]
+    policy = _load_policy(policy_path, allowed_regions, Path(path_list[0]))
+    report = run_scan(ScanOptions(paths=[Path(p) for p in path_list]), policy)
+    text = render_inventory(fmt, build_inventory(report, policy))
+    if output:
+        Path(output).write_text(text, encoding="utf-8")
+    else:
+        click.echo(text, nl=False)
+
+
 def main(argv: list[str] | None = None) -> int:
     """Entry point: maps every outcome to the documented exit codes, never a bare traceback."""
     debug = "--debug" in (argv if argv is not None else sys.argv[1:])

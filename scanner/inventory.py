@@ -1,0 +1,343 @@
+"""The data-residency inventory: where every data store, its copies and its keys live, judged by policy.
+
+Findings say what is wrong; the inventory says what *is*: one entry per data store (address, type,
+file:line, cloud, regions, jurisdictions, countries, encryption) with the places its data is
+copied to and the keys that protect it, each marked allowed / disallowed / unresolved under the
+policy scope that applies to the data store's path. Auditors ask for exactly this (NIST CSF
+ID.AM-07, ISO/IEC 27001 5.9), and a map drawn from it shows at a glance which replication arrows
+leave the approved jurisdictions.
+
+The inventory is built from ``Report.data_stores`` (the facts the catalog produced) plus the
+policy, never from syntax; locations are judged by ``checks.locate.judge`` so the map and the
+findings cannot disagree. Formats live in :mod:`scanner.report.inventory_formats`.
+"""
+
+from __future__ import annotations
+
+from collections import Counter, defaultdict
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from scanner.model import DataStoreFacts, Encryption, Finding, Location, Unknown
+
+if TYPE_CHECKING:
+    from checks import RuleContext
+    from scanner.policy import Policy
+    from scanner.report import Report
+
+#: Status of a place: its members all allowed, some not allowed, or cannot be told statically.
+ALLOWED, DISALLOWED, UNRESOLVED, NOT_APPLICABLE = "allowed", "disallowed", "unresolved", "not-applicable"
+
+#: Map group of places that cannot be placed in a jurisdiction (Unknown value, unknown region code).
+UNRESOLVED_GROUP = "unresolved"
+#: Map group of data stores without a location of their own (a Velero BackupStorageLocation, a
+#: StorageClass whose cluster region is not known): their copies say where the data goes.
+NO_LOCATION_GROUP = "no-location"
+#: Map group of places spanning more jurisdictions than fit in a readable group name.
+MULTIPLE_GROUP = "multiple"
+_MAX_JOINED = 3
+_BUCKETS = (UNRESOLVED_GROUP, NO_LOCATION_GROUP)
+
+
+@dataclass(frozen=True)
+class Place:
+    """One location judged: what it expands to and whether the applicable policy allows all of it."""
+
+    status: str
+    cloud: str | None = None
+    code: str | None = None
+    kind: str | None = None  # region | zone | multi-region | dual-region | custom-dual-region | any-region
+    regions: tuple[str, ...] = ()
+    jurisdictions: tuple[str, ...] = ()
+    countries: tuple[str, ...] = ()
+    disallowed_regions: tuple[str, ...] = ()
+    disallowed_jurisdictions: tuple[str, ...] = ()
+    description: str = ""
+    provenance: str = ""
+    reason: str | None = None  # why it is unresolved / not applicable
+
+    @property
+    def group(self) -> str:
+        """The map group (subgraph) the place is drawn in: one jurisdiction, ``eu+uk``, or a bucket.
+
+        A location spanning two or three jurisdictions (a custom dual-region) keeps them in its
+        name so the map shows the crossing; more than that (``nam-eur-asia1``, any region) goes to
+        ``multiple`` and the node label lists them.
+        """
+        if self.status == NOT_APPLICABLE:
+            return NO_LOCATION_GROUP
+        if self.status == UNRESOLVED or not self.jurisdictions:
+            return UNRESOLVED_GROUP
+        if len(self.jurisdictions) > _MAX_JOINED:
+            return MULTIPLE_GROUP
+        return "+".join(self.jurisdictions)
+
+    @property
+    def label(self) -> str:
+        """Short text for a map node or table cell: ``aws eu-west-1`` or ``unknown``."""
+        if self.code is None:
+            return "no location" if self.status == NOT_APPLICABLE else "unknown"
+        return f"{self.cloud} {self.code}" if self.cloud else self.code
+
+
+@dataclass(frozen=True)
+class CopyEntry:
+    """A place the data store copies its data to (replica, backup, geo-pair, sink ...)."""
+
+    kind: str
+    via: str
+    place: Place
+    line: int | None = None
+    note: str = ""
+
+
+@dataclass(frozen=True)
+class KeyEntry:
+    """A customer-managed key protecting the data store, with its own location judged."""
+
+    reference: str
+    via: str
+    place: Place
+
+
+@dataclass(frozen=True)
+class DataStoreEntry:
+    """One data store as the inventory shows it."""
+
+    address: str
+    type: str
+    file: str
+    line: int
+    source: str
+    cloud: str
+    role: str
+    place: Place
+    allowed_regions: str  # the policy entries that apply to this path, as written
+    encryption: str  # none | provider-managed | customer-managed | unknown | not-applicable
+    encryption_source: str = ""
+    encryption_reason: str | None = None
+    encryption_meets_minimum: bool | None = None
+    copies: tuple[CopyEntry, ...] = ()
+    keys: tuple[KeyEntry, ...] = ()
+    findings: tuple[Finding, ...] = ()  # by line, then rule; a waived one keeps its waiver
+    exemption: str | None = None  # e.g. "tag data-classification=public": rules skipped it
+
+    @property
+    def id(self) -> str:
+        """What identifies it across files: Terraform addresses repeat across root modules."""
+        return f"{self.file}:{self.address}"
+
+
+@dataclass(frozen=True)
+class Inventory:
+    """Every data store of one scan, plus summaries by jurisdiction and by cloud."""
+
+    data_stores: tuple[DataStoreEntry, ...]
+    scan_root: str = "."
+    policy_path: str | None = None
+    allowed_regions: str = ""
+    encryption_minimum: str = ""
+    tool_version: str = ""
+    by_jurisdiction: dict[str, dict[str, int]] = field(default_factory=dict)
+    by_cloud: dict[str, dict[str, object]] = field(default_factory=dict)
+
+    @property
+    def copies(self) -> list[tuple[DataStoreEntry, CopyEntry]]:
+        return [(d, c) for d in self.data_stores for c in d.copies]
+
+    @property
+    def totals(self) -> dict[str, int]:
+        stores = self.data_stores
+        copies = self.copies
+        return {
+            "data_stores": len(stores),
+            "copies": len(copies),
+            "keys": sum(len(d.keys) for d in stores),
+            "disallowed_data_stores": sum(d.place.status == DISALLOWED for d in stores),
+            "disallowed_copies": sum(c.place.status == DISALLOWED for _, c in copies),
+            "unresolved_data_stores": sum(d.place.status == UNRESOLVED for d in stores),
+            "unresolved_copies": sum(c.place.status == UNRESOLVED for _, c in copies),
+            "findings": sum(len(d.findings) for d in stores),
+            "waived_findings": sum(f.waived for d in stores for f in d.findings),
+        }
+
+
+def build_inventory(report: Report, policy: Policy) -> Inventory:
+    """Judge every data store of ``report`` (and its copies and keys) under ``policy``.
+
+    Each data store is judged under the scope for its path, exactly as the rules do, so a copy to
+    ``us-east-1`` is red on the map precisely when RES002 would flag it (waivers aside: the map
+    shows where data goes; a waiver is shown next to it, not hidden).
+    """
+    from checks import RuleContext
+
+    root = Path(report.scan_root)
+    contexts: dict[str, RuleContext] = {}
+    by_resource: dict[tuple[str, str], list[Finding]] = defaultdict(list)
+    for f in report.findings:
+        by_resource[(f.file, f.resource)].append(f)
+
+    entries = []
+    for fact in report.data_stores:
+        scope = _scope_path(fact)
+        ctx = contexts.get(scope)
+        if ctx is None:
+            allowed = policy.allowed_for(_policy_relative(policy, root, scope))
+            ctx = contexts[scope] = RuleContext(policy=policy, allowed=allowed, catalog=policy.catalog)
+        entries.append(_entry(fact, ctx, policy, by_resource.get((fact.resource.file, fact.resource.address), [])))
+    entries.sort(key=lambda e: (e.file, e.line, e.address))
+    return Inventory(
+        data_stores=tuple(entries),
+        scan_root=report.scan_root,
+        policy_path=report.policy_path,
+        allowed_regions=policy.allowed.describe(),
+        encryption_minimum=policy.encryption_minimum.value,
+        tool_version=report.tool_version,
+        by_jurisdiction=_by_jurisdiction(entries),
+        by_cloud=_by_cloud(entries),
+    )
+
+
+# --- one data store ---------------------------------------------------------------------------
+
+
+def _entry(fact: DataStoreFacts, ctx: RuleContext, policy: Policy, findings: list[Finding]) -> DataStoreEntry:
+    from checks.locate import product_for
+
+    r = fact.resource
+    product = product_for(r.type)
+    level, reason = _encryption(fact.encryption)
+    meets = None
+    if isinstance(fact.encryption, Encryption):
+        meets = fact.encryption.rank >= policy.encryption_minimum.rank
+    return DataStoreEntry(
+        address=r.address,
+        type=r.extra.get("kubernetes_type", r.type),
+        file=r.file,
+        line=r.line,
+        source=r.source,
+        cloud=fact.cloud,
+        role=fact.role,
+        place=judge_place(fact.location, ctx, product),
+        allowed_regions=ctx.allowed.describe(),
+        encryption=level,
+        encryption_source=fact.encryption_source,
+        encryption_reason=reason,
+        encryption_meets_minimum=meets,
+        copies=tuple(CopyEntry(c.kind, c.via, judge_place(c.location, ctx, product), c.line, c.note)
+                     for c in fact.copies),
+        keys=tuple(KeyEntry(k.reference, k.via, judge_place(k.location, ctx, product)) for k in fact.keys),
+        findings=tuple(sorted(findings, key=lambda f: (f.line, f.rule_id))),
+        exemption=_exemption(policy, fact),
+    )
+
+
+def judge_place(location: Location | Unknown | None, ctx: RuleContext, product: str | None = None) -> Place:
+    """One location as a :class:`Place`, judged by the same helper the rules use."""
+    from checks.locate import ANY_REGION, judge
+
+    if location is None:
+        return Place(NOT_APPLICABLE, reason="the resource type has no location of its own")
+    if isinstance(location, Unknown):
+        return Place(UNRESOLVED, reason=location.reason)
+    verdict = judge(location, ctx, product)
+    outside = verdict.outside
+    common = {"cloud": location.cloud, "code": location.code, "provenance": location.source,
+              "disallowed_regions": tuple(r.code for r in outside),
+              "disallowed_jurisdictions": tuple(sorted({r.jurisdiction for r in outside}))}
+    if verdict.unresolved is not None:
+        return Place(UNRESOLVED, reason=verdict.unresolved, description=location.code, **common)
+    if location.code == ANY_REGION:
+        members = ctx.catalog.all_regions(location.cloud)
+        kind, description = "any-region", "automatic (any region the provider picks)"
+    else:
+        assert verdict.resolved is not None
+        members, kind, description = verdict.resolved.members, verdict.resolved.kind, verdict.resolved.describe()
+    if verdict.resolved is not None:  # the catalog's spelling, so EUROPE-WEST4 and europe-west4 are one place
+        common["code"] = verdict.resolved.code
+    return Place(
+        DISALLOWED if outside else ALLOWED,
+        kind=kind,
+        regions=tuple(dict.fromkeys(m.code for m in members)),
+        jurisdictions=tuple(sorted({m.jurisdiction for m in members})),
+        countries=tuple(sorted({m.country for m in members if m.country})),
+        description=description,
+        **common,
+    )
+
+
+def _encryption(value: Encryption | Unknown | None) -> tuple[str, str | None]:
+    if value is None:
+        return NOT_APPLICABLE, None
+    if isinstance(value, Unknown):
+        return "unknown", value.reason
+    return value.value, None
+
+
+# The engine owns how a resource maps to a policy scope and to an exemption; the inventory must
+# judge exactly the same way, so it calls the engine's helpers rather than keeping a second copy.
+def _scope_path(fact: DataStoreFacts) -> str:
+    from scanner.engine import _scope_path as scope_path
+
+    return scope_path(fact.resource)
+
+
+def _policy_relative(policy: Policy, root: Path, rel_to_root: str) -> str:
+    from scanner.engine import _policy_rel
+
+    return _policy_rel(policy, root, rel_to_root)
+
+
+def _exemption(policy: Policy, fact: DataStoreFacts) -> str | None:
+    from scanner.engine import _exemption as exemption
+
+    return exemption(policy, fact)
+
+
+# --- summaries --------------------------------------------------------------------------------
+
+
+def _by_jurisdiction(entries: list[DataStoreEntry]) -> dict[str, dict[str, int]]:
+    """Per jurisdiction: data stores and copies that may hold data there, and how many are not allowed.
+
+    A multi-region location counts in each jurisdiction it spans; unresolved places count under
+    ``unresolved``, data stores without a location of their own under ``no-location``.
+    "disallowed" counts entries with a disallowed region in that jurisdiction.
+    """
+    counts: dict[str, Counter[str]] = defaultdict(Counter)
+
+    def add(place: Place, what: str) -> None:
+        keys = place.jurisdictions if place.group not in _BUCKETS else (place.group,)
+        for j in keys:
+            counts[j][what] += 1
+            if j in place.disallowed_jurisdictions:
+                counts[j][f"disallowed_{what}"] += 1
+
+    for e in entries:
+        add(e.place, "data_stores")
+        for c in e.copies:
+            add(c.place, "copies")
+    keys = ("data_stores", "disallowed_data_stores", "copies", "disallowed_copies")
+    return {j: {k: counts[j][k] for k in keys} for j in sorted(counts, key=group_order)}
+
+
+def _by_cloud(entries: list[DataStoreEntry]) -> dict[str, dict[str, object]]:
+    """Per cloud: how many data stores, in which regions and jurisdictions, how many not allowed."""
+    out: dict[str, dict[str, object]] = {}
+    for cloud in sorted({e.cloud for e in entries}):
+        mine = [e for e in entries if e.cloud == cloud]
+        out[cloud] = {
+            "data_stores": len(mine),
+            "disallowed_data_stores": sum(e.place.status == DISALLOWED for e in mine),
+            "unresolved_data_stores": sum(e.place.status == UNRESOLVED for e in mine),
+            "copies": sum(len(e.copies) for e in mine),
+            "regions": sorted({r for e in mine for r in e.place.regions}),
+            "jurisdictions": sorted({j for e in mine for j in e.place.jurisdictions}),
+        }
+    return out
+
+
+def group_order(group: str) -> tuple[int, str]:
+    """Sort key for map groups, shared by every format: jurisdictions, then the buckets, unresolved last."""
+    return ({MULTIPLE_GROUP: 1, NO_LOCATION_GROUP: 2, UNRESOLVED_GROUP: 3}.get(group, 0), group)
