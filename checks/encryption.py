@@ -1,0 +1,114 @@
+"""RES003 encryption-below-minimum: a data store's encryption at rest is below the policy minimum.
+
+What it checks
+    The encryption at rest of every data store, as a level: ``none``, ``provider-managed`` (a key
+    the cloud owns, including AWS-managed ``alias/aws/...`` keys) or ``customer-managed`` (your own
+    KMS / Cloud KMS / Key Vault key, or a customer-supplied key). Real defaults count: RDS
+    ``storage_encrypted`` and EFS ``encrypted`` default to false, ElastiCache Redis at-rest
+    encryption defaults to off (Valkey on), Kinesis streams to ``NONE``, EBS volumes are
+    unencrypted unless ``encrypted`` is set or ``aws_ebs_encryption_by_default`` is enabled for the
+    region in the scan; S3 (since 2023), DynamoDB, Google Cloud and Azure Storage always encrypt.
+    Separate resources are joined (``aws_s3_bucket_server_side_encryption_configuration``,
+    ``azurerm_storage_account_customer_managed_key``). The level is compared with
+    ``encryption.minimum``; an unknown setting is reported as unresolved.
+
+Why it matters
+    Residency controls assume that stored data is protected; an unencrypted replica or volume
+    defeats key-based controls (revocation, crypto-shredding) and many regimes require encryption
+    at rest outright. A ``customer-managed`` minimum keeps the key, and so access, under your control.
+
+Example
+    Failing::
+
+        resource "aws_db_instance" "orders" {
+          engine         = "postgres"
+          instance_class = "db.t4g.micro"
+          # storage_encrypted defaults to false
+        }
+
+    Fixed::
+
+        resource "aws_db_instance" "orders" {
+          engine            = "postgres"
+          instance_class    = "db.t4g.micro"
+          storage_encrypted = true
+          kms_key_id        = aws_kms_key.eu.arn   # when the minimum is customer-managed
+        }
+
+How to fix
+    Turn encryption at rest on (``storage_encrypted``, ``encrypted``, ``at_rest_encryption_enabled``,
+    ``encrypt_at_rest { enabled = true }``, ``encryption_type = "KMS"``); when the policy requires
+    ``customer-managed``, reference your own key (``kms_key_id``, ``default_kms_key_name``,
+    ``customer_managed_key``, ``disk_encryption_set_id``).
+
+Controls
+    NIST CSF 2.0 PR.DS-01, PR.DS-11, GV.PO-01; ISO/IEC 27001:2022 8.24, 5.23, 5.34; SOC 2 CC6.1, C1.1.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from checks import Rule, RuleContext
+from checks.locate import unresolved_violation
+from scanner.model import Category, DataStoreFacts, Encryption, Severity, Unknown, Violation
+
+_HOW = {
+    Encryption.PROVIDER: "turn encryption at rest on",
+    Encryption.CUSTOMER: "reference a customer-managed key (kms_key_id, default_kms_key_name, "
+    "customer_managed_key, disk_encryption_set_id)",
+}
+
+
+def check(facts: DataStoreFacts, ctx: RuleContext) -> Iterator[Violation]:
+    """Yield one violation when the encryption level is below the minimum, or unknown."""
+    level = facts.encryption
+    if level is None:
+        return
+    minimum: Encryption = ctx.policy.encryption_minimum
+    subject = facts.resource.address
+    if isinstance(level, Unknown):
+        if minimum is Encryption.NONE:
+            return  # nothing is required, so not knowing cannot fail it
+        yield unresolved_violation(
+            f"the encryption at rest of {subject}",
+            level.reason,
+            f"Give the encryption settings static values; the policy requires at least {minimum.value}.",
+        )
+        return
+    if level.rank >= minimum.rank:
+        return
+    found = "unencrypted at rest" if level is Encryption.NONE else f"encrypted with a {level.value} key"
+    why = f" ({facts.encryption_source})" if facts.encryption_source else ""
+    yield Violation(
+        category=Category.ENCRYPTION,
+        message=f"{subject} is {found}{why}; the policy requires at least {minimum.value} encryption.",
+        remediation=f"To reach {minimum.value}, {_HOW[minimum]} on {facts.resource.address}.",
+        provenance=facts.encryption_source,
+    )
+
+
+RULE = Rule(
+    id="RES003",
+    name="encryption-below-minimum",
+    category=Category.ENCRYPTION,
+    severity=Severity.HIGH,
+    summary=(
+        "A data store's encryption at rest is below the policy minimum "
+        "(none < provider-managed < customer-managed)."
+    ),
+    check=check,
+    roles=("data-store",),
+    controls=(
+        "NIST:PR.DS-01",
+        "NIST:PR.DS-11",
+        "NIST:GV.PO-01",
+        "ISO27001:8.24",
+        "ISO27001:5.23",
+        "ISO27001:5.34",
+        "SOC2:CC6.1",
+        "SOC2:C1.1",
+    ),
+    doc=__doc__ or "",
+    checkov_id="CKV_RES_3",
+)

@@ -1,0 +1,181 @@
+"""Location judging shared by every rule: resolve, compare with the allowed set, word it.
+
+Each rule asks the same three questions of a :class:`Location` (what regions does this code mean,
+which of them are not allowed, how do I say so with its provenance); answering them once here
+keeps the four rules' messages consistent and means a fix to, say, custom dual-regions lands
+everywhere at once.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from scanner.model import Category, Location, Unknown, Violation
+
+if TYPE_CHECKING:
+    from checks import RuleContext
+    from scanner.regions import Region, ResolvedLocation
+
+#: Sentinel code for "any region the provider picks" (Secret Manager ``replication.auto``).
+ANY_REGION = "*"
+
+# GCP spells some codes alike across products (Cloud Storage EUR5 vs Spanner eur5): the
+# resource type tells the region catalog which meaning applies.
+_PRODUCTS = (
+    ("google_storage_", "storage"),
+    ("google_bigquery_", "bigquery"),
+    ("google_kms_", "kms"),
+    ("google_firestore_", "firestore"),
+    ("google_datastore_", "datastore"),
+    ("google_spanner_", "spanner"),
+)
+
+
+def product_for(resource_type: str) -> str | None:
+    """The region-catalog product of a GCP resource type, None when it does not matter."""
+    for prefix, product in _PRODUCTS:
+        if resource_type.startswith(prefix):
+            return product
+    return None
+
+
+@dataclass(frozen=True)
+class Verdict:
+    """One location judged: resolved members, the ones not allowed, or why it cannot be told."""
+
+    location: Location | None
+    resolved: ResolvedLocation | None = None
+    outside: tuple[Region, ...] = ()
+    unresolved: str | None = None
+
+    @property
+    def allowed(self) -> bool:
+        return self.unresolved is None and not self.outside
+
+
+def resolve(location: Location, catalog: Any, product: str | None = None) -> ResolvedLocation | None:
+    """Expand a location code to its regions; ``a+b`` is a custom dual-region; None = unknown code."""
+    if "+" in location.code:
+        return catalog.custom_dual_region(location.cloud, location.code.split("+"))
+    if product is not None:
+        return catalog.resolve(location.cloud, location.code, product=product)
+    return catalog.resolve(location.cloud, location.code)
+
+
+def judge(location: Location | Unknown | None, ctx: RuleContext, product: str | None = None) -> Verdict:
+    """Judge one location against ``ctx.allowed``. Unknown and unknown codes never pass."""
+    if location is None:
+        return Verdict(None)
+    if isinstance(location, Unknown):
+        return Verdict(None, unresolved=location.reason)
+    if location.code == ANY_REGION:
+        regions = ctx.catalog.all_regions(location.cloud)
+        outside = tuple(r for r in regions if not ctx.allowed.allows(r))
+        return Verdict(location, outside=outside)
+    resolved = resolve(location, ctx.catalog, product)
+    if resolved is None:
+        return Verdict(location, unresolved=f"unknown region code {location.code} ({location.cloud})")
+    return Verdict(location, resolved=resolved, outside=tuple(ctx.allowed.disallowed(resolved)))
+
+
+def label(region: Region) -> str:
+    """``us-east-1 (US East (N. Virginia), country US, jurisdiction us)``."""
+    parts = [
+        p
+        for p in (
+            region.name if region.name != region.code else "",
+            f"country {region.country}" if region.country else "",
+            f"jurisdiction {region.jurisdiction}",
+        )
+        if p
+    ]
+    return f"{region.code} ({', '.join(parts)})"
+
+
+def describe(verdict: Verdict) -> str:
+    """The whole location as the message shows it, naming the members that are outside."""
+    if verdict.location is not None and verdict.location.code == ANY_REGION:
+        return "automatic (any region)"
+    if verdict.resolved is None:
+        return verdict.location.code if verdict.location else "unknown"
+    resolved = verdict.resolved
+    if len(resolved.members) == 1 and verdict.outside:
+        return label(verdict.outside[0])
+    return resolved.describe()
+
+
+def outside_text(verdict: Verdict, limit: int = 4) -> str:
+    """The disallowed members, labelled: ``europe-west2 (London, country GB, jurisdiction uk)``."""
+    shown = [label(r) for r in verdict.outside[:limit]]
+    more = len(verdict.outside) - limit
+    return ", ".join(shown) + (f" and {more} more" if more > 0 else "")
+
+
+def provenance(location: Location | None) -> str:
+    """``region us-east-1 from provider aws.virginia (main.tf:6)``."""
+    if location is None:
+        return ""
+    code = "automatic (any region)" if location.code == ANY_REGION else location.code
+    return f"region {code} from {location.source}" if location.source else f"region {code}"
+
+
+def suggestion(ctx: RuleContext, cloud: str) -> str:
+    """An allowed region of the same cloud to name in a remediation, or '' when there is none."""
+    try:
+        for region in ctx.catalog.all_regions(cloud):
+            if ctx.allowed.allows(region):
+                return region.code
+    except ValueError:  # a cloud the catalog does not know
+        return ""
+    return ""
+
+
+def outside_violation(
+    verdict: Verdict,
+    ctx: RuleContext,
+    *,
+    category: Category,
+    subject: str,
+    remediation: str,
+    line: int | None = None,
+) -> Violation:
+    """A placement-style violation: ``subject`` is in <location>: <members> not allowed (<set>)."""
+    where = describe(verdict)
+    offending = outside_text(verdict)
+    if verdict.resolved is not None and len(verdict.resolved.members) == 1:
+        body = f"{subject} is in {where}, outside the allowed regions ({ctx.allowed.describe()})"
+    else:
+        body = (
+            f"{subject} is in {where}; {offending} "
+            f"{'is' if len(verdict.outside) == 1 else 'are'} outside the allowed regions "
+            f"({ctx.allowed.describe()})"
+        )
+    prov = provenance(verdict.location)
+    first = verdict.outside[0] if verdict.outside else None
+    return Violation(
+        category=category,
+        message=f"{body}; {prov}." if prov else f"{body}.",
+        remediation=remediation,
+        region=verdict.location.code
+        if verdict.location and verdict.location.code != ANY_REGION
+        else (first.code if first else None),
+        jurisdiction=first.jurisdiction if first else None,
+        country=first.country if first else None,
+        provenance=prov,
+        line=line,
+    )
+
+
+def unresolved_violation(
+    subject: str, reason: str, remediation: str, line: int | None = None, location: Location | None = None
+) -> Violation:
+    """What a rule yields when the fact it needs cannot be known statically."""
+    return Violation(
+        category=Category.UNRESOLVED,
+        message=f"{subject} cannot be checked: {reason}.",
+        remediation=remediation,
+        region=location.code if location else None,
+        provenance=provenance(location),
+        line=line,
+    )

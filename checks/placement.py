@@ -1,0 +1,118 @@
+"""RES001 data-store-outside-allowed-regions: a data store's primary location is not allowed.
+
+What it checks
+    Every resource the data-store catalog classifies as holding user data (buckets, disks,
+    databases, caches, queues, warehouses, backup vaults, log stores): the location its data is
+    written to, from the resource's own ``region``/``location``/``zone`` argument, a documented
+    default (BigQuery ``US``), the parent it inherits from (an Azure container's account) or the
+    provider configuration. A multi- or dual-region (``EU``, ``EUR5``, ``nam-eur-asia1``) passes
+    only when every member region is allowed. A location that cannot be worked out statically,
+    or a region code the scanner does not know, is reported as unresolved.
+
+Why it matters
+    Residency obligations (GDPR transfer rules, contracts, sector regulation) attach to where data
+    is stored. A bucket in ``us-east-1`` or a dataset left on the ``US`` default moves personal
+    data out of the approved jurisdiction the moment it is written.
+
+Example
+    Failing::
+
+        provider "aws" {
+          alias  = "virginia"
+          region = "us-east-1"
+        }
+        resource "aws_s3_bucket" "exports" {
+          provider = aws.virginia
+          bucket   = "customer-exports"
+        }
+
+    Fixed::
+
+        resource "aws_s3_bucket" "exports" {
+          region = "eu-central-1"   # AWS provider v6, or a provider configuration in the EU
+          bucket = "customer-exports"
+        }
+
+How to fix
+    Set the resource's location argument (AWS v6 ``region``, Google ``location``/``region``/``zone``,
+    Azure ``location``) or its provider configuration to an allowed region, and give variables a
+    value the scanner can read (a default or a tfvars file) so the location is known.
+
+Controls
+    NIST CSF 2.0 GV.OC-03, GV.PO-01, ID.AM-07; ISO/IEC 27001:2022 5.23, 5.31, 5.34; SOC 2 CC6.1, C1.1.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from checks import Rule, RuleContext
+from checks.locate import judge, outside_violation, product_for, suggestion, unresolved_violation
+from scanner.model import Category, DataStoreFacts, Location, Severity, Violation
+
+
+def remediation(facts: DataStoreFacts, ctx: RuleContext) -> str:
+    """How to move this resource: which argument to set, with an allowed region as an example."""
+    example = suggestion(ctx, facts.cloud)
+    eg = f" (e.g. {example})" if example else ""
+    if facts.cloud == "aws":
+        how = (
+            "Set the resource's region argument (AWS provider v6) or use a provider configuration "
+            "whose region"
+        )
+    elif facts.cloud == "azure":
+        how = "Set location (on the resource or the parent it inherits from) to a region that"
+    else:
+        how = "Set the location/region/zone argument (or the parent it inherits from) to a location that"
+    return (
+        f"{how} is allowed by the policy ({ctx.allowed.describe()}){eg}; "
+        "every member of a multi-region must be."
+    )
+
+
+def check(facts: DataStoreFacts, ctx: RuleContext) -> Iterator[Violation]:
+    """Yield one violation when the primary location is outside the allowed set or unknown."""
+    if facts.location is None:
+        return
+    subject = facts.resource.address
+    verdict = judge(facts.location, ctx, product_for(facts.resource.type))
+    if verdict.unresolved is not None:
+        yield unresolved_violation(
+            f"the location of {subject}",
+            verdict.unresolved,
+            "Give the location a value the scanner can read statically (a literal, a variable default or a "
+            "tfvars value, a provider region) that is an allowed region code.",
+            location=facts.location if isinstance(facts.location, Location) else None,
+        )
+        return
+    if not verdict.allowed:
+        yield outside_violation(
+            verdict,
+            ctx,
+            category=Category.PLACEMENT,
+            subject=f"Data store {subject}",
+            remediation=remediation(facts, ctx),
+        )
+
+
+RULE = Rule(
+    id="RES001",
+    name="data-store-outside-allowed-regions",
+    category=Category.PLACEMENT,
+    severity=Severity.HIGH,
+    summary="A data store is placed in a region (or multi-region) the policy does not allow.",
+    check=check,
+    roles=("data-store",),
+    controls=(
+        "NIST:GV.OC-03",
+        "NIST:GV.PO-01",
+        "NIST:ID.AM-07",
+        "ISO27001:5.23",
+        "ISO27001:5.31",
+        "ISO27001:5.34",
+        "SOC2:CC6.1",
+        "SOC2:C1.1",
+    ),
+    doc=__doc__ or "",
+    checkov_id="CKV_RES_1",
+)
