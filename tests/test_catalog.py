@@ -28,12 +28,20 @@ from scanner.regions import catalog as region_catalog
 
 AWS_EU = ProviderContext("aws", None, "eu-west-1", source="provider aws (main.tf:1)")
 AWS_US = ProviderContext("aws", "virginia", "us-east-1", source="provider aws.virginia (main.tf:5)")
-GOOGLE = ProviderContext("google", None, "europe-west1", "europe-west1-b", source="provider google (main.tf:1)")
+GOOGLE = ProviderContext(
+    "google", None, "europe-west1", "europe-west1-b", source="provider google (main.tf:1)"
+)
 AZURE = ProviderContext("azurerm", source="provider azurerm (main.tf:1)")
 
 
-def res(rtype: str, name: str, attrs: dict[str, Any] | None = None, provider: ProviderContext | None = None,
-        line: int = 10, file: str = "main.tf") -> Resource:
+def res(
+    rtype: str,
+    name: str,
+    attrs: dict[str, Any] | None = None,
+    provider: ProviderContext | None = None,
+    line: int = 10,
+    file: str = "main.tf",
+) -> Resource:
     if provider is None:
         provider = {"aws": AWS_EU, "google": GOOGLE, "azurerm": AZURE}[rtype.split("_", 1)[0]]
     return Resource(rtype, f"{rtype}.{name}", file, line, attrs or {}, provider=provider)
@@ -59,15 +67,24 @@ def test_every_type_declares_cloud_role_location_and_encryption() -> None:
         assert spec.role in ROLES, name
         assert name.startswith({"aws": "aws_", "gcp": "google_", "azure": "azurerm_"}[spec.cloud]), name
         loc = spec.location
-        assert ("not-applicable" in loc and loc["not-applicable"]) or loc.get("from") in (
-            "region-arg+provider", "arg", "azure", "parent", "handler"), name
+        assert (loc.get("not-applicable")) or loc.get("from") in (
+            "region-arg+provider",
+            "arg",
+            "azure",
+            "parent",
+            "handler",
+        ), name
         if loc.get("from") == "handler":
             assert loc["handler"] in LOCATION_HANDLERS, name
         if loc.get("from") == "parent":
             assert loc["via"] and loc["parents"] and set(loc["parents"]) <= set(CATALOG.types), name
         enc = spec.encryption
-        assert ("not-applicable" in enc and enc["not-applicable"]) or {"default", "flag", "handler", "keys"} & set(
-            enc), name
+        assert (enc.get("not-applicable")) or {
+            "default",
+            "flag",
+            "handler",
+            "keys",
+        } & set(enc), name
         if "handler" in enc:
             assert enc["handler"] in ENCRYPTION_HANDLERS, name
         if "default" in enc:
@@ -99,40 +116,126 @@ def test_ignored_types_are_not_also_catalogued() -> None:
 
 
 # the data-holding types named in the reference tables (terraform-data-stores.md), cells included
-REFERENCE_TYPES = """
-aws_s3_bucket aws_s3_bucket_server_side_encryption_configuration aws_s3_bucket_replication_configuration
-aws_ebs_volume aws_ebs_encryption_by_default aws_ebs_default_kms_key aws_ebs_snapshot_copy aws_ami_copy aws_instance
-aws_efs_file_system aws_efs_replication_configuration aws_fsx_lustre_file_system aws_db_instance
-aws_db_instance_automated_backups_replication aws_db_snapshot_copy aws_rds_cluster aws_rds_global_cluster
-aws_dynamodb_table aws_dynamodb_table_replica aws_dynamodb_global_table aws_elasticache_replication_group
-aws_elasticache_global_replication_group aws_elasticache_serverless_cache aws_memorydb_cluster aws_dax_cluster
-aws_docdb_cluster aws_docdb_global_cluster aws_neptune_global_cluster aws_neptune_cluster aws_redshift_cluster
-aws_redshift_snapshot_copy aws_opensearch_domain aws_elasticsearch_domain aws_sqs_queue aws_sns_topic
-aws_kinesis_stream aws_msk_cluster aws_cloudwatch_log_group aws_backup_vault aws_backup_plan aws_kms_key
-aws_kms_replica_key aws_kms_replica_external_key aws_ecr_repository aws_ecr_replication_configuration
-aws_secretsmanager_secret aws_cloudtrail
-google_storage_bucket google_storage_bucket_object google_bigquery_dataset google_bigquery_table
-google_sql_database_instance google_spanner_instance google_spanner_database google_pubsub_topic google_compute_disk
-google_compute_region_disk google_compute_disk_async_replication google_compute_snapshot google_compute_image
-google_compute_machine_image google_compute_resource_policy google_filestore_instance google_redis_instance
-google_memorystore_instance google_bigtable_instance google_firestore_database google_alloydb_cluster
-google_kms_key_ring google_logging_project_bucket_config google_logging_project_sink google_dataproc_cluster
-google_artifact_registry_repository google_secret_manager_secret google_backup_dr_backup_vault
-azurerm_storage_account azurerm_storage_object_replication azurerm_storage_account_customer_managed_key
-azurerm_storage_container azurerm_storage_share azurerm_managed_disk azurerm_snapshot azurerm_linux_virtual_machine
-azurerm_windows_virtual_machine azurerm_mssql_server azurerm_mssql_database
-azurerm_mssql_server_transparent_data_encryption azurerm_mssql_failover_group azurerm_mssql_managed_instance
-azurerm_mssql_managed_instance_failover_group azurerm_postgresql_flexible_server azurerm_mysql_flexible_server
-azurerm_cosmosdb_account azurerm_cosmosdb_sql_database azurerm_cosmosdb_postgresql_cluster azurerm_mongo_cluster
-azurerm_redis_cache azurerm_redis_linked_server azurerm_managed_redis azurerm_recovery_services_vault
-azurerm_data_protection_backup_vault azurerm_data_protection_backup_vault_customer_managed_key
-azurerm_container_registry azurerm_eventhub_namespace azurerm_eventhub_namespace_disaster_recovery_config
-azurerm_eventhub_namespace_customer_managed_key azurerm_servicebus_namespace
-azurerm_servicebus_namespace_disaster_recovery_config azurerm_servicebus_namespace_customer_managed_key
-azurerm_kusto_cluster azurerm_kusto_cluster_customer_managed_key azurerm_synapse_workspace
-azurerm_log_analytics_workspace azurerm_log_analytics_data_export_rule azurerm_search_service azurerm_netapp_volume
-azurerm_key_vault azurerm_monitor_diagnostic_setting
-""".split()
+REFERENCE_TYPES = [
+    "aws_s3_bucket",
+    "aws_s3_bucket_server_side_encryption_configuration",
+    "aws_s3_bucket_replication_configuration",
+    "aws_ebs_volume",
+    "aws_ebs_encryption_by_default",
+    "aws_ebs_default_kms_key",
+    "aws_ebs_snapshot_copy",
+    "aws_ami_copy",
+    "aws_instance",
+    "aws_efs_file_system",
+    "aws_efs_replication_configuration",
+    "aws_fsx_lustre_file_system",
+    "aws_db_instance",
+    "aws_db_instance_automated_backups_replication",
+    "aws_db_snapshot_copy",
+    "aws_rds_cluster",
+    "aws_rds_global_cluster",
+    "aws_dynamodb_table",
+    "aws_dynamodb_table_replica",
+    "aws_dynamodb_global_table",
+    "aws_elasticache_replication_group",
+    "aws_elasticache_global_replication_group",
+    "aws_elasticache_serverless_cache",
+    "aws_memorydb_cluster",
+    "aws_dax_cluster",
+    "aws_docdb_cluster",
+    "aws_docdb_global_cluster",
+    "aws_neptune_global_cluster",
+    "aws_neptune_cluster",
+    "aws_redshift_cluster",
+    "aws_redshift_snapshot_copy",
+    "aws_opensearch_domain",
+    "aws_elasticsearch_domain",
+    "aws_sqs_queue",
+    "aws_sns_topic",
+    "aws_kinesis_stream",
+    "aws_msk_cluster",
+    "aws_cloudwatch_log_group",
+    "aws_backup_vault",
+    "aws_backup_plan",
+    "aws_kms_key",
+    "aws_kms_replica_key",
+    "aws_kms_replica_external_key",
+    "aws_ecr_repository",
+    "aws_ecr_replication_configuration",
+    "aws_secretsmanager_secret",
+    "aws_cloudtrail",
+    "google_storage_bucket",
+    "google_storage_bucket_object",
+    "google_bigquery_dataset",
+    "google_bigquery_table",
+    "google_sql_database_instance",
+    "google_spanner_instance",
+    "google_spanner_database",
+    "google_pubsub_topic",
+    "google_compute_disk",
+    "google_compute_region_disk",
+    "google_compute_disk_async_replication",
+    "google_compute_snapshot",
+    "google_compute_image",
+    "google_compute_machine_image",
+    "google_compute_resource_policy",
+    "google_filestore_instance",
+    "google_redis_instance",
+    "google_memorystore_instance",
+    "google_bigtable_instance",
+    "google_firestore_database",
+    "google_alloydb_cluster",
+    "google_kms_key_ring",
+    "google_logging_project_bucket_config",
+    "google_logging_project_sink",
+    "google_dataproc_cluster",
+    "google_artifact_registry_repository",
+    "google_secret_manager_secret",
+    "google_backup_dr_backup_vault",
+    "azurerm_storage_account",
+    "azurerm_storage_object_replication",
+    "azurerm_storage_account_customer_managed_key",
+    "azurerm_storage_container",
+    "azurerm_storage_share",
+    "azurerm_managed_disk",
+    "azurerm_snapshot",
+    "azurerm_linux_virtual_machine",
+    "azurerm_windows_virtual_machine",
+    "azurerm_mssql_server",
+    "azurerm_mssql_database",
+    "azurerm_mssql_server_transparent_data_encryption",
+    "azurerm_mssql_failover_group",
+    "azurerm_mssql_managed_instance",
+    "azurerm_mssql_managed_instance_failover_group",
+    "azurerm_postgresql_flexible_server",
+    "azurerm_mysql_flexible_server",
+    "azurerm_cosmosdb_account",
+    "azurerm_cosmosdb_sql_database",
+    "azurerm_cosmosdb_postgresql_cluster",
+    "azurerm_mongo_cluster",
+    "azurerm_redis_cache",
+    "azurerm_redis_linked_server",
+    "azurerm_managed_redis",
+    "azurerm_recovery_services_vault",
+    "azurerm_data_protection_backup_vault",
+    "azurerm_data_protection_backup_vault_customer_managed_key",
+    "azurerm_container_registry",
+    "azurerm_eventhub_namespace",
+    "azurerm_eventhub_namespace_disaster_recovery_config",
+    "azurerm_eventhub_namespace_customer_managed_key",
+    "azurerm_servicebus_namespace",
+    "azurerm_servicebus_namespace_disaster_recovery_config",
+    "azurerm_servicebus_namespace_customer_managed_key",
+    "azurerm_kusto_cluster",
+    "azurerm_kusto_cluster_customer_managed_key",
+    "azurerm_synapse_workspace",
+    "azurerm_log_analytics_workspace",
+    "azurerm_log_analytics_data_export_rule",
+    "azurerm_search_service",
+    "azurerm_netapp_volume",
+    "azurerm_key_vault",
+    "azurerm_monitor_diagnostic_setting",
+]
 
 
 def test_every_reference_type_is_covered() -> None:
@@ -150,8 +253,10 @@ def test_types_without_user_data_are_ignored() -> None:
 
 
 def test_aws_region_from_provider_and_resource_argument() -> None:
-    facts = run(res("aws_s3_bucket", "a", {"bucket": "a"}, AWS_US),
-                res("aws_s3_bucket", "b", {"bucket": "b", "region": "eu-central-1"}, AWS_US))
+    facts = run(
+        res("aws_s3_bucket", "a", {"bucket": "a"}, AWS_US),
+        res("aws_s3_bucket", "b", {"bucket": "b", "region": "eu-central-1"}, AWS_US),
+    )
     a, b = facts["aws_s3_bucket.a"].location, facts["aws_s3_bucket.b"].location
     assert a == Location("aws", "us-east-1", "provider aws.virginia (main.tf:5)")
     assert b == Location("aws", "eu-central-1", "argument region (main.tf:10)")
@@ -167,11 +272,20 @@ def test_s3_defaults_and_sse_configuration_join_with_key_location() -> None:
     key = res("aws_kms_key", "us", {}, AWS_US)
     plain = res("aws_s3_bucket", "plain", {"bucket": "plain"})
     bucket = res("aws_s3_bucket", "docs", {"bucket": "docs"})
-    sse = res("aws_s3_bucket_server_side_encryption_configuration", "docs", {
-        "bucket": Ref("aws_s3_bucket.docs", "id"),
-        "rule": [{"apply_server_side_encryption_by_default": [
-            {"sse_algorithm": "aws:kms", "kms_master_key_id": Ref("aws_kms_key.us", "arn")}]}],
-    })
+    sse = res(
+        "aws_s3_bucket_server_side_encryption_configuration",
+        "docs",
+        {
+            "bucket": Ref("aws_s3_bucket.docs", "id"),
+            "rule": [
+                {
+                    "apply_server_side_encryption_by_default": [
+                        {"sse_algorithm": "aws:kms", "kms_master_key_id": Ref("aws_kms_key.us", "arn")}
+                    ]
+                }
+            ],
+        },
+    )
     facts = run(key, plain, bucket, sse)
     assert "aws_s3_bucket_server_side_encryption_configuration.docs" not in facts  # folded into the bucket
     assert facts["aws_s3_bucket.plain"].encryption is Encryption.PROVIDER
@@ -181,17 +295,25 @@ def test_s3_defaults_and_sse_configuration_join_with_key_location() -> None:
     assert facts["aws_kms_key.us"].role == "key" and not facts["aws_kms_key.us"].holds_user_data
 
 
-@pytest.mark.parametrize("algorithm,key,expected", [
-    ("AES256", None, Encryption.PROVIDER),
-    ("aws:kms", None, Encryption.PROVIDER),
-    ("aws:kms", "alias/aws/s3", Encryption.PROVIDER),
-    ("aws:kms", "arn:aws:kms:us-west-2:111122223333:key/abc", Encryption.CUSTOMER),
-])
+@pytest.mark.parametrize(
+    "algorithm,key,expected",
+    [
+        ("AES256", None, Encryption.PROVIDER),
+        ("aws:kms", None, Encryption.PROVIDER),
+        ("aws:kms", "alias/aws/s3", Encryption.PROVIDER),
+        ("aws:kms", "arn:aws:kms:us-west-2:111122223333:key/abc", Encryption.CUSTOMER),
+    ],
+)
 def test_sse_levels(algorithm: str, key: str | None, expected: Encryption) -> None:
     default = {"sse_algorithm": algorithm} | ({"kms_master_key_id": key} if key else {})
-    facts = run(res("aws_s3_bucket", "b", {"bucket": "bkt"}),
-                res("aws_s3_bucket_server_side_encryption_configuration", "b",
-                    {"bucket": "bkt", "rule": [{"apply_server_side_encryption_by_default": [default]}]}))
+    facts = run(
+        res("aws_s3_bucket", "b", {"bucket": "bkt"}),
+        res(
+            "aws_s3_bucket_server_side_encryption_configuration",
+            "b",
+            {"bucket": "bkt", "rule": [{"apply_server_side_encryption_by_default": [default]}]},
+        ),
+    )
     b = facts["aws_s3_bucket.b"]
     assert b.encryption is expected
     if expected is Encryption.CUSTOMER:
@@ -201,11 +323,18 @@ def test_sse_levels(algorithm: str, key: str | None, expected: Encryption) -> No
 def test_s3_replication_to_bucket_resolved_through_ref() -> None:
     src = res("aws_s3_bucket", "src", {"bucket": "src"}, line=3)
     dst = res("aws_s3_bucket", "dst", {"bucket": "dst"}, AWS_US, line=7)
-    repl = res("aws_s3_bucket_replication_configuration", "r", {
-        "bucket": Ref("aws_s3_bucket.src", "id"),
-        "rule": [{"status": "Enabled", "destination": [{"bucket": Ref("aws_s3_bucket.dst", "arn")}]},
-                 {"status": "Disabled", "destination": [{"bucket": "arn:aws:s3:::ignored"}]}],
-    }, line=20)
+    repl = res(
+        "aws_s3_bucket_replication_configuration",
+        "r",
+        {
+            "bucket": Ref("aws_s3_bucket.src", "id"),
+            "rule": [
+                {"status": "Enabled", "destination": [{"bucket": Ref("aws_s3_bucket.dst", "arn")}]},
+                {"status": "Disabled", "destination": [{"bucket": "arn:aws:s3:::ignored"}]},
+            ],
+        },
+        line=20,
+    )
     facts = run(src, dst, repl)
     copies = facts["aws_s3_bucket.src"].copies
     assert len(copies) == 1
@@ -215,10 +344,17 @@ def test_s3_replication_to_bucket_resolved_through_ref() -> None:
 
 
 def test_s3_replication_to_unscanned_arn_is_unknown_and_account_noted() -> None:
-    facts = run(res("aws_s3_bucket", "src", {"bucket": "src"}),
-                res("aws_s3_bucket_replication_configuration", "r", {
-                    "bucket": "src",
-                    "rule": [{"destination": [{"bucket": "arn:aws:s3:::x", "account": "999999999999"}]}]}))
+    facts = run(
+        res("aws_s3_bucket", "src", {"bucket": "src"}),
+        res(
+            "aws_s3_bucket_replication_configuration",
+            "r",
+            {
+                "bucket": "src",
+                "rule": [{"destination": [{"bucket": "arn:aws:s3:::x", "account": "999999999999"}]}],
+            },
+        ),
+    )
     src = facts["aws_s3_bucket.src"]
     loc = src.copies[0].location
     assert isinstance(loc, Unknown)
@@ -227,11 +363,16 @@ def test_s3_replication_to_unscanned_arn_is_unknown_and_account_noted() -> None:
 
 
 def test_rds_defaults_and_keys() -> None:
-    facts = run(res("aws_db_instance", "plain", {"engine": "postgres"}),
-                res("aws_db_instance", "on", {"storage_encrypted": True}),
-                res("aws_db_instance", "alias", {"storage_encrypted": True, "kms_key_id": "alias/aws/rds"}),
-                res("aws_db_instance", "cmk", {"storage_encrypted": True,
-                                               "kms_key_id": "arn:aws:kms:eu-west-1:1:key/k"}))
+    facts = run(
+        res("aws_db_instance", "plain", {"engine": "postgres"}),
+        res("aws_db_instance", "on", {"storage_encrypted": True}),
+        res("aws_db_instance", "alias", {"storage_encrypted": True, "kms_key_id": "alias/aws/rds"}),
+        res(
+            "aws_db_instance",
+            "cmk",
+            {"storage_encrypted": True, "kms_key_id": "arn:aws:kms:eu-west-1:1:key/k"},
+        ),
+    )
     assert facts["aws_db_instance.plain"].encryption is Encryption.NONE
     assert "storage_encrypted not set" in facts["aws_db_instance.plain"].encryption_source
     assert facts["aws_db_instance.on"].encryption is Encryption.PROVIDER
@@ -241,9 +382,16 @@ def test_rds_defaults_and_keys() -> None:
 
 def test_rds_cross_region_read_replica_is_a_copy_of_its_source() -> None:
     primary = res("aws_db_instance", "primary", {"identifier": "orders", "storage_encrypted": True}, line=2)
-    replica = res("aws_db_instance", "replica", {
-        "replicate_source_db": Ref("aws_db_instance.primary", "arn"),
-        "kms_key_id": "arn:aws:kms:us-east-1:1:key/k"}, AWS_US, line=12)
+    replica = res(
+        "aws_db_instance",
+        "replica",
+        {
+            "replicate_source_db": Ref("aws_db_instance.primary", "arn"),
+            "kms_key_id": "arn:aws:kms:us-east-1:1:key/k",
+        },
+        AWS_US,
+        line=12,
+    )
     facts = run(primary, replica)
     assert code(facts["aws_db_instance.replica"].location) == "us-east-1"
     copy = facts["aws_db_instance.primary"].copies[0]
@@ -251,18 +399,33 @@ def test_rds_cross_region_read_replica_is_a_copy_of_its_source() -> None:
 
 
 def test_rds_replica_of_unscanned_source_records_the_source_region() -> None:
-    replica = res("aws_db_instance", "replica", {
-        "replicate_source_db": "arn:aws:rds:us-east-1:111122223333:db:orders"})
+    replica = res(
+        "aws_db_instance", "replica", {"replicate_source_db": "arn:aws:rds:us-east-1:111122223333:db:orders"}
+    )
     f = run(replica)["aws_db_instance.replica"]
     assert [(c.kind, code(c.location)) for c in f.copies] == [("replica-source", "us-east-1")]
     assert isinstance(f.encryption, Unknown)  # follows a source nobody can see
 
 
 def test_dynamodb_replicas_and_replica_resource() -> None:
-    table = res("aws_dynamodb_table", "t", {"name": "orders", "replica": [
-        {"region_name": "eu-central-1"}, {"region_name": "us-west-2", "kms_key_arn": "arn:aws:kms:us-west-2:1:key/x"}]})
-    rep = res("aws_dynamodb_table_replica", "r", {"global_table_arn": Ref("aws_dynamodb_table.t", "arn")},
-              AWS_US, line=30)
+    table = res(
+        "aws_dynamodb_table",
+        "t",
+        {
+            "name": "orders",
+            "replica": [
+                {"region_name": "eu-central-1"},
+                {"region_name": "us-west-2", "kms_key_arn": "arn:aws:kms:us-west-2:1:key/x"},
+            ],
+        },
+    )
+    rep = res(
+        "aws_dynamodb_table_replica",
+        "r",
+        {"global_table_arn": Ref("aws_dynamodb_table.t", "arn")},
+        AWS_US,
+        line=30,
+    )
     facts = run(table, rep)
     t = facts["aws_dynamodb_table.t"]
     assert [code(c.location) for c in t.copies] == ["eu-central-1", "us-west-2", "us-east-1"]
@@ -281,11 +444,14 @@ def test_ebs_volume_follows_account_default_only_in_the_same_region() -> None:
     assert run(vol, same, key)["aws_ebs_volume.v"].encryption is Encryption.CUSTOMER
 
 
-@pytest.mark.parametrize("attrs,expected", [
-    ({"engine": "redis"}, Encryption.NONE),
-    ({"engine": "valkey"}, Encryption.PROVIDER),
-    ({"engine": "redis", "at_rest_encryption_enabled": True}, Encryption.PROVIDER),
-])
+@pytest.mark.parametrize(
+    "attrs,expected",
+    [
+        ({"engine": "redis"}, Encryption.NONE),
+        ({"engine": "valkey"}, Encryption.PROVIDER),
+        ({"engine": "redis", "at_rest_encryption_enabled": True}, Encryption.PROVIDER),
+    ],
+)
 def test_elasticache_engine_defaults(attrs: dict[str, Any], expected: Encryption) -> None:
     f = run(res("aws_elasticache_replication_group", "g", attrs))["aws_elasticache_replication_group.g"]
     assert f.encryption is expected
@@ -300,9 +466,21 @@ def test_aws_tags_merge_provider_default_tags_under_resource_tags() -> None:
 def test_backup_copy_action_region_from_arn_and_ref() -> None:
     vault = res("aws_backup_vault", "main", {"name": "main"})
     us_vault = res("aws_backup_vault", "us", {"name": "us"}, AWS_US)
-    plan = res("aws_backup_plan", "p", {"rule": [{"target_vault_name": "main", "copy_action": [
-        {"destination_vault_arn": "arn:aws:backup:ap-south-1:1:backup-vault:x"},
-        {"destination_vault_arn": Ref("aws_backup_vault.us", "arn")}]}]})
+    plan = res(
+        "aws_backup_plan",
+        "p",
+        {
+            "rule": [
+                {
+                    "target_vault_name": "main",
+                    "copy_action": [
+                        {"destination_vault_arn": "arn:aws:backup:ap-south-1:1:backup-vault:x"},
+                        {"destination_vault_arn": Ref("aws_backup_vault.us", "arn")},
+                    ],
+                }
+            ]
+        },
+    )
     facts = run(vault, us_vault, plan)
     assert [code(c.location) for c in facts["aws_backup_vault.main"].copies] == ["ap-south-1", "us-east-1"]
 
@@ -310,13 +488,21 @@ def test_backup_copy_action_region_from_arn_and_ref() -> None:
 # --------------------------------------------------------------------------- Google
 
 
-@pytest.mark.parametrize("attrs,expected", [
-    ({"location": "eu"}, "EU"),
-    ({"location": "EUR5"}, "EUR5"),
-    ({"location": "europe-west4"}, "europe-west4"),
-    ({"location": "EU", "custom_placement_config": [{"data_locations": ["EUROPE-WEST1", "EUROPE-WEST4"]}]},
-     "europe-west1+europe-west4"),
-])
+@pytest.mark.parametrize(
+    "attrs,expected",
+    [
+        ({"location": "eu"}, "EU"),
+        ({"location": "EUR5"}, "EUR5"),
+        ({"location": "europe-west4"}, "europe-west4"),
+        (
+            {
+                "location": "EU",
+                "custom_placement_config": [{"data_locations": ["EUROPE-WEST1", "EUROPE-WEST4"]}],
+            },
+            "europe-west1+europe-west4",
+        ),
+    ],
+)
 def test_gcs_locations(attrs: dict[str, Any], expected: str) -> None:
     f = run(res("google_storage_bucket", "b", {"name": "b"} | attrs))["google_storage_bucket.b"]
     assert code(f.location) == expected
@@ -341,9 +527,13 @@ def test_location_style_types_have_no_provider_fallback() -> None:
 
 def test_cloud_sql_backup_location() -> None:
     def sql(backup: dict[str, Any]) -> DataStoreFacts:
-        r = res("google_sql_database_instance", "db", {"region": "europe-west1",
-                                                       "settings": [{"backup_configuration": [backup]}]})
+        r = res(
+            "google_sql_database_instance",
+            "db",
+            {"region": "europe-west1", "settings": [{"backup_configuration": [backup]}]},
+        )
         return run(r)["google_sql_database_instance.db"]
+
     unset = sql({"enabled": True}).copies
     assert len(unset) == 1 and isinstance(unset[0].location, Unknown)
     assert "backup_configuration.location" in unset[0].location.reason
@@ -356,23 +546,37 @@ def test_pubsub_topic_storage_policy() -> None:
     assert none.location is None
     assert isinstance(none.copies[0].location, Unknown)
     assert "allowed_persistence_regions" in none.copies[0].location.reason
-    pinned = run(res("google_pubsub_topic", "t", {"message_storage_policy": [
-        {"allowed_persistence_regions": ["europe-west1", "us-east1"]}]}))["google_pubsub_topic.t"]
+    pinned = run(
+        res(
+            "google_pubsub_topic",
+            "t",
+            {"message_storage_policy": [{"allowed_persistence_regions": ["europe-west1", "us-east1"]}]},
+        )
+    )["google_pubsub_topic.t"]
     assert [code(c.location) for c in pinned.copies] == ["europe-west1", "us-east1"]
 
 
 def test_secret_manager_auto_replication_is_any_region() -> None:
     f = run(res("google_secret_manager_secret", "s", {"replication": [{"auto": [{}]}]}))[
-        "google_secret_manager_secret.s"]
+        "google_secret_manager_secret.s"
+    ]
     assert code(f.copies[0].location) == ANY_REGION
 
 
 def test_spanner_regional_config_and_crypto_key_ring_location() -> None:
-    facts = run(res("google_spanner_instance", "i", {"config": "regional-europe-west1"}),
-                res("google_kms_key_ring", "ring", {"name": "ring", "location": "us-central1"}),
-                res("google_kms_crypto_key", "k", {"key_ring": Ref("google_kms_key_ring.ring", "id")}),
-                res("google_storage_bucket", "b", {"location": "EU", "encryption": [
-                    {"default_kms_key_name": Ref("google_kms_crypto_key.k", "id")}]}))
+    facts = run(
+        res("google_spanner_instance", "i", {"config": "regional-europe-west1"}),
+        res("google_kms_key_ring", "ring", {"name": "ring", "location": "us-central1"}),
+        res("google_kms_crypto_key", "k", {"key_ring": Ref("google_kms_key_ring.ring", "id")}),
+        res(
+            "google_storage_bucket",
+            "b",
+            {
+                "location": "EU",
+                "encryption": [{"default_kms_key_name": Ref("google_kms_crypto_key.k", "id")}],
+            },
+        ),
+    )
     assert code(facts["google_spanner_instance.i"].location) == "europe-west1"
     assert code(facts["google_kms_crypto_key.k"].location) == "us-central1"
     bucket = facts["google_storage_bucket.b"]
@@ -383,16 +587,22 @@ def test_spanner_regional_config_and_crypto_key_ring_location() -> None:
 
 
 def storage(name: str, location: str, replication: str) -> Resource:
-    return res("azurerm_storage_account", name, {"name": name, "location": location,
-                                                 "account_replication_type": replication})
+    return res(
+        "azurerm_storage_account",
+        name,
+        {"name": name, "location": location, "account_replication_type": replication},
+    )
 
 
-@pytest.mark.parametrize("location,replication,pair", [
-    ("brazilsouth", "GRS", "southcentralus"),
-    ("North Europe", "RAGZRS", "westeurope"),
-    ("westeurope", "GRS", "northeurope"),
-    ("westeurope", "LRS", None),
-])
+@pytest.mark.parametrize(
+    "location,replication,pair",
+    [
+        ("brazilsouth", "GRS", "southcentralus"),
+        ("North Europe", "RAGZRS", "westeurope"),
+        ("westeurope", "GRS", "northeurope"),
+        ("westeurope", "LRS", None),
+    ],
+)
 def test_azure_geo_redundancy_copies_to_the_pair(location: str, replication: str, pair: str | None) -> None:
     f = run(storage("sa", location, replication))["azurerm_storage_account.sa"]
     assert f.encryption is Encryption.PROVIDER
@@ -409,13 +619,20 @@ def test_azure_location_is_normalised_and_unpaired_grs_is_a_note() -> None:
 
 def test_azure_children_inherit_and_cmk_attachment_joins() -> None:
     sa = storage("docs", "westeurope", "LRS")
-    container = res("azurerm_storage_container", "c", {"storage_account_id": Ref("azurerm_storage_account.docs", "id")})
+    container = res(
+        "azurerm_storage_container", "c", {"storage_account_id": Ref("azurerm_storage_account.docs", "id")}
+    )
     by_name = res("azurerm_storage_share", "s", {"storage_account_name": "docs"})
     vault = res("azurerm_key_vault", "kv", {"name": "kv", "location": "eastus"})
     key = res("azurerm_key_vault_key", "k", {"key_vault_id": Ref("azurerm_key_vault.kv", "id")})
-    cmk = res("azurerm_storage_account_customer_managed_key", "cmk", {
-        "storage_account_id": Ref("azurerm_storage_account.docs", "id"),
-        "key_vault_key_id": Ref("azurerm_key_vault_key.k", "id")})
+    cmk = res(
+        "azurerm_storage_account_customer_managed_key",
+        "cmk",
+        {
+            "storage_account_id": Ref("azurerm_storage_account.docs", "id"),
+            "key_vault_key_id": Ref("azurerm_key_vault_key.k", "id"),
+        },
+    )
     facts = run(sa, container, by_name, vault, key, cmk)
     assert code(facts["azurerm_storage_container.c"].location) == "westeurope"
     assert code(facts["azurerm_storage_share.s"].location) == "westeurope"
@@ -425,39 +642,71 @@ def test_azure_children_inherit_and_cmk_attachment_joins() -> None:
 
 
 def test_cosmos_geo_locations_and_default_geo_backup() -> None:
-    f = run(res("azurerm_cosmosdb_account", "c", {"location": "westeurope", "geo_location": [
-        {"location": "westeurope", "failover_priority": 0},
-        {"location": "East US", "failover_priority": 1}]}))["azurerm_cosmosdb_account.c"]
-    assert [(c.kind, code(c.location)) for c in f.copies] == [("replica", "eastus"), ("backup", "northeurope")]
-    local = run(res("azurerm_cosmosdb_account", "c", {"location": "westeurope", "backup": [
-        {"type": "Periodic", "storage_redundancy": "Local"}]}))["azurerm_cosmosdb_account.c"]
+    f = run(
+        res(
+            "azurerm_cosmosdb_account",
+            "c",
+            {
+                "location": "westeurope",
+                "geo_location": [
+                    {"location": "westeurope", "failover_priority": 0},
+                    {"location": "East US", "failover_priority": 1},
+                ],
+            },
+        )
+    )["azurerm_cosmosdb_account.c"]
+    assert [(c.kind, code(c.location)) for c in f.copies] == [
+        ("replica", "eastus"),
+        ("backup", "northeurope"),
+    ]
+    local = run(
+        res(
+            "azurerm_cosmosdb_account",
+            "c",
+            {"location": "westeurope", "backup": [{"type": "Periodic", "storage_redundancy": "Local"}]},
+        )
+    )["azurerm_cosmosdb_account.c"]
     assert local.copies == []
 
 
 def test_mssql_database_backups_default_geo_and_geo_secondary() -> None:
     server = res("azurerm_mssql_server", "s", {"name": "s", "location": "brazilsouth"})
     db = res("azurerm_mssql_database", "db", {"server_id": Ref("azurerm_mssql_server.s", "id")})
-    local = res("azurerm_mssql_database", "local", {"server_id": Ref("azurerm_mssql_server.s", "id"),
-                                                    "storage_account_type": "Local"})
+    local = res(
+        "azurerm_mssql_database",
+        "local",
+        {"server_id": Ref("azurerm_mssql_server.s", "id"), "storage_account_type": "Local"},
+    )
     us = res("azurerm_mssql_server", "us", {"name": "us", "location": "eastus"})
-    secondary = res("azurerm_mssql_database", "sec", {
-        "server_id": Ref("azurerm_mssql_server.us", "id"), "create_mode": "Secondary",
-        "creation_source_database_id": Ref("azurerm_mssql_database.local", "id"), "storage_account_type": "Local"})
+    secondary = res(
+        "azurerm_mssql_database",
+        "sec",
+        {
+            "server_id": Ref("azurerm_mssql_server.us", "id"),
+            "create_mode": "Secondary",
+            "creation_source_database_id": Ref("azurerm_mssql_database.local", "id"),
+            "storage_account_type": "Local",
+        },
+    )
     facts = run(server, db, local, us, secondary)
     d = facts["azurerm_mssql_database.db"]
     assert code(d.location) == "brazilsouth"
     assert [(c.kind, code(c.location)) for c in d.copies] == [("backup", "southcentralus")]
     assert [(c.kind, code(c.location)) for c in facts["azurerm_mssql_database.local"].copies] == [
-        ("replica", "eastus")]
+        ("replica", "eastus")
+    ]
     assert d.encryption is Encryption.PROVIDER
 
 
 def test_recovery_vault_default_georedundant() -> None:
     f = run(res("azurerm_recovery_services_vault", "v", {"location": "northeurope"}))[
-        "azurerm_recovery_services_vault.v"]
+        "azurerm_recovery_services_vault.v"
+    ]
     assert [code(c.location) for c in f.copies] == ["westeurope"]
 
 
 def test_azure_unknown_location_is_unknown_not_a_pass() -> None:
-    f = run(storage("sa", "westeurope", "GRS"), res("azurerm_managed_disk", "d", {"location": Unknown("var.loc")}))
+    f = run(
+        storage("sa", "westeurope", "GRS"), res("azurerm_managed_disk", "d", {"location": Unknown("var.loc")})
+    )
     assert isinstance(f["azurerm_managed_disk.d"].location, Unknown)
