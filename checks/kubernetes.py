@@ -229,12 +229,15 @@ class _Reader:
         result: _Regions | None = None
         mentioned = False
         for index, term in enumerate(terms):
-            admitted = _Regions.everything(f"{where}[{index}] does not constrain the region (terms are ORed)")
+            admitted: _Regions | None = None
             for expr in (term.get(expressions_key) if isinstance(term, dict) else None) or []:
                 found = self.expression(expr, f"{where}[{index}]", cloud)
                 if found is not None:
                     mentioned = True
-                    admitted = admitted.intersect(found)
+                    admitted = found if admitted is None else admitted.intersect(found)
+            if admitted is None:
+                reason = f"{where}[{index}] does not constrain the region (terms are ORed)"
+                admitted = _Regions.everything(reason)
             result = admitted if result is None else result.union(admitted)
         assert result is not None
         return result, mentioned
