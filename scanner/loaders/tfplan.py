@@ -49,6 +49,7 @@ _KEEP_ACTIONS = frozenset({"create", "update", "no-op"})
 _SUPPORTED_MAJORS = (0, 1)  # 0.x: Terraform 0.12-1.0; 1.x: 1.1 onwards (minor bumps are compatible)
 _REGION_PROVIDERS = frozenset({"aws", "google", "google-beta"})
 _ZONE_PROVIDERS = frozenset({"google", "google-beta"})
+_AWS_DEFAULTED = frozenset({"region", "bucket_region"})  # see _Unknowns
 _SOURCE_SUFFIXES = (".tf", ".tf.json", ".tofu", ".tofu.json")
 _MAX_DEPTH = 32  # module nesting / variable chains: far beyond real configurations, stops cycles
 
@@ -289,7 +290,8 @@ class _Plan:
         names = _module_names(module_address)
         config_resource = config.resource(names, f"{rtype}.{rname}")
         exprs = (config_resource or {}).get("expressions") or {}
-        marker = _Unknowns(config, names, module_address, known_config=config_resource is not None)
+        marker = _Unknowns(config, names, module_address, known_config=config_resource is not None,
+                           defaulted=_AWS_DEFAULTED if rtype.startswith("aws_") else frozenset())
         attributes = marker.mark(values, unknown, "", exprs)
         key = (config_resource or {}).get("provider_config_key")
         if not isinstance(key, str) or not key:
@@ -360,9 +362,17 @@ class _Unknowns:
     catalog can still join a bucket to its replication target or key); an attribute the
     configuration does not set is computed by the provider, and the reason says so. Both stay
     unknown to a rule that needs the value: nothing here is guessed.
+
+    One exception, ``defaulted``: AWS's top-level ``region`` (v5's computed S3 attribute, v6's
+    Optional+Computed one) and S3's ``bucket_region`` are by definition the region of the provider
+    configuration when the configuration does not set them, so an unknown, unset one is left out
+    (as an HCL scan has it) and the location comes from the provider, instead of every new bucket
+    of a v5 plan being "unresolved".
     """
 
-    def __init__(self, config: _Config, names: tuple[str, ...], module_address: str, known_config: bool) -> None:
+    def __init__(self, config: _Config, names: tuple[str, ...], module_address: str, known_config: bool,
+                 defaulted: frozenset[str] = frozenset()) -> None:
+        self.defaulted = defaulted if known_config else frozenset()
         self.config = config
         self.names = names
         self.module_address = module_address
@@ -374,6 +384,9 @@ class _Unknowns:
         if isinstance(mask, dict) and (isinstance(value, dict) or value is None):
             out = dict(value or {})
             for key, sub in mask.items():
+                if not path and sub is True and key in self.defaulted and key not in (exprs or {}):
+                    out.pop(key, None)  # the provider's region, which the ProviderContext carries
+                    continue
                 if _has_true(sub):
                     out[key] = self.mark(out.get(key), sub, f"{path}.{key}" if path else key, _step(exprs, key))
             return out
