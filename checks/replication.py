@@ -53,14 +53,15 @@ from checks import Rule, RuleContext
 from checks.locate import judge, outside_violation, suggestion, unresolved_violation
 from scanner.model import Category, Copy, DataStoreFacts, Location, Severity, Violation
 
-_WHAT = {
-    "replica": "replicates",
-    "backup": "copies backups",
-    "geo-pair": "geo-replicates",
-    "sink": "sends data",
-    "snapshot": "copies snapshots",
-    "key-replica": "replicates its key",
-    "message-storage": "may persist messages",
+_NOUN = {
+    "replica": "replica",
+    "replica-source": "replication source",
+    "backup": "backup copy",
+    "geo-pair": "geo-redundant copy",
+    "sink": "sink destination",
+    "snapshot": "snapshot copy",
+    "key-replica": "key replica",
+    "message-storage": "message storage",
 }
 
 
@@ -82,8 +83,8 @@ def check(facts: DataStoreFacts, ctx: RuleContext) -> Iterator[Violation]:
     """Yield one violation per copy whose location is not allowed, or cannot be told."""
     address = facts.resource.address
     for copy in facts.copies:
-        action = _WHAT.get(copy.kind, f"copies data ({copy.kind})")
-        subject = f"{address} {action} via {copy.via}"
+        noun = _NOUN.get(copy.kind, copy.kind)
+        subject = f"The {noun} of {address} ({copy.via})"
         verdict = judge(copy.location, ctx)
         if verdict.unresolved is not None:
             yield unresolved_violation(
@@ -100,7 +101,7 @@ def check(facts: DataStoreFacts, ctx: RuleContext) -> Iterator[Violation]:
                 verdict,
                 ctx,
                 category=Category.REPLICATION,
-                subject=f"The copy: {subject}",
+                subject=subject,
                 remediation=_remediation(copy, facts, ctx),
                 line=copy.line,
             )
