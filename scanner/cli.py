@@ -262,7 +262,8 @@ def main(argv: list[str] | None = None) -> int:
     """Entry point: maps every outcome to the documented exit codes, never a bare traceback."""
     debug = "--debug" in (argv if argv is not None else sys.argv[1:])
     try:
-        cli.main(args=argv, prog_name="residency", standalone_mode=False)
+        rv = cli.main(args=argv, prog_name="residency", standalone_mode=False)
+        return rv if isinstance(rv, int) else 0
     except click.exceptions.Exit as exc:
         return exc.exit_code
     except click.Abort:
@@ -282,7 +283,6 @@ def main(argv: list[str] | None = None) -> int:
         click.echo(f"residency: internal error ({type(exc).__name__}: {exc}); this is a bug, "
                    "rerun with --debug and report it", err=True)
         return 3
-    return 0
 
 
 if __name__ == "__main__":

@@ -82,7 +82,7 @@ def scan(options: ScanOptions, policy: Policy) -> Report:
         else:
             yaml_inputs.append((options.stdin_name, options.stdin))
     if yaml_inputs:
-        _merge(loaded, _load_kubernetes(yaml_inputs, policy, options))
+        _merge(loaded, _load_kubernetes(yaml_inputs, policy, options, root))
 
     facts = classify(loaded.resources, policy)
     findings, notes = evaluate(facts, policy, RULES, options, root)
@@ -205,13 +205,14 @@ def _load_stdin(options: ScanOptions, root: Path) -> LoadResult | None:
 _HEAD = 1 << 16
 
 
-def _load_kubernetes(inputs: list[tuple[str, bytes]], policy: Policy, options: ScanOptions) -> LoadResult:
+def _load_kubernetes(inputs: list[tuple[str, bytes]], policy: Policy, options: ScanOptions,
+                     root: Path) -> LoadResult:
     from scanner.loaders.kubernetes import load_kubernetes
 
     def cluster_region(rel_path: str) -> tuple[str | None, str | None, str] | None:
         if rel_path == options.stdin_name and options.cluster_region:
             return options.cluster_region, None, "--cluster-region"
-        cluster = policy.cluster_for(rel_path)
+        cluster = policy.cluster_for(_policy_rel(policy, root, rel_path))
         if cluster is None:
             return None
         return cluster.region, cluster.cloud, f"policy kubernetes.clusters ({_display(policy)})"
@@ -254,10 +255,15 @@ def evaluate(
     """Run every enabled rule over every fact, stamping what rules yield into findings."""
     from checks import RuleContext
 
-    by_address = {f.resource.address: f for f in facts}
+    # Addresses are unique only within one unit (a Terraform root, a plan, a manifest file): two roots
+    # may both declare aws_s3_bucket.logs, so rules look up other data stores within their own unit.
+    by_unit: dict[str, dict[str, DataStoreFacts]] = {}
+    for f in facts:
+        by_unit.setdefault(_unit(f.resource), {})[f.resource.address] = f
     findings: list[Finding] = []
     notes: list[Note] = []
-    contexts: dict[str, RuleContext] = {}
+    contexts: dict[tuple[str, str], RuleContext] = {}
+    allowed_sets: dict[str, Any] = {}
     active = [r for r in rules.values() if r.roles and _enabled(policy, r.id)]
     for fact in facts:
         exemption = _exemption(policy, fact)
@@ -267,17 +273,24 @@ def evaluate(
             continue
         notes.extend(Note(fact.resource.file, n, fact.resource.address) for n in fact.notes)
         scope = _scope_path(fact.resource)
-        ctx = contexts.get(scope)
+        unit = _unit(fact.resource)
+        ctx = contexts.get((scope, unit))
         if ctx is None:
-            allowed = policy.allowed_for(_policy_rel(policy, root, scope))
-            ctx = contexts[scope] = RuleContext(policy=policy, allowed=allowed, catalog=policy.catalog,
-                                                facts=by_address)
+            allowed = allowed_sets.get(scope)
+            if allowed is None:
+                allowed = allowed_sets[scope] = policy.allowed_for(_policy_rel(policy, root, scope))
+            ctx = contexts[(scope, unit)] = RuleContext(policy=policy, allowed=allowed, catalog=policy.catalog,
+                                                        facts=by_unit[unit])
         for rule in active:
             if fact.role not in rule.roles:
                 continue
             for violation in rule.check(fact, ctx):
                 findings.append(stamp(rule, violation, fact.resource, policy, options))
     return findings, notes
+
+
+def _unit(resource: Resource) -> str:
+    return f"{resource.source}:{resource.root_dir if resource.root_dir is not None else resource.file}"
 
 
 def _enabled(policy: Policy, rule_id: str) -> bool:
