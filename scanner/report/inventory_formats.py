@@ -188,7 +188,10 @@ def _store_lines(e: DataStoreEntry) -> list[str]:
     where = e.place.label
     if e.place.group == MULTIPLE_GROUP:
         where += f" ({', '.join(e.place.jurisdictions)})"
-    lines = [e.address, e.type, f"{where} · {e.encryption}"]
+    elif e.place.reason and e.place.status == UNRESOLVED:
+        where += f": {_clip(e.place.reason, 70)}"
+    # Addresses already name the type (aws_s3_bucket.x, Kind.group/ns/name); repeat it only when not.
+    lines = [e.address] + ([] if e.type in e.address else [e.type]) + [f"{where} · encryption {e.encryption}"]
     if e.findings:
         lines.append(", ".join(dict.fromkeys(f.rule_id + (" waived" if f.waived else "") for f in e.findings)))
     return lines
