@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from importlib import import_module
 from typing import TYPE_CHECKING, Any
 
+from checks.engine_rules import engine_rules
 from scanner.model import Category, DataStoreFacts, Severity, Violation
 
 if TYPE_CHECKING:  # policy and regions are pure modules, imported lazily at run time
@@ -54,11 +55,6 @@ class Rule:
     examples: Mapping[str, Any] = field(default_factory=dict)
 
 
-# Engine-made findings have rules too, so they can be documented, waived and switched.
-def _no_check(facts: DataStoreFacts, ctx: RuleContext) -> Iterator[Violation]:
-    return iter(())
-
-
 _RULE_MODULES = (
     "checks.placement",
     "checks.replication",
@@ -67,36 +63,14 @@ _RULE_MODULES = (
     "checks.workload_placement",
 )
 
-ENGINE_RULES: dict[str, Rule] = {
-    "RES900": Rule(
-        "RES900", "unparseable-file", Category.PARSE, Severity.HIGH,
-        "A file that cannot be parsed is reported, never skipped: what was not read was not checked.",
-        _no_check, roles=(), controls=("PR.PS-01", "ISO27001:8.9", "SOC2:CC8.1"),
-    ),
-    "RES901": Rule(
-        "RES901", "unresolved-input", Category.UNRESOLVED, Severity.HIGH,
-        "An input the scanner cannot evaluate statically (a remote module without modules.json, a "
-        "terragrunt directory, an expansion over the cap).",
-        _no_check, roles=(), controls=("PR.PS-01", "ISO27001:8.9", "SOC2:CC8.1"),
-    ),
-    "RES902": Rule(
-        "RES902", "invalid-waiver", Category.WAIVER, Severity.MEDIUM,
-        "A waiver without a reason, with an unknown rule id, or past its expiry waives nothing.",
-        _no_check, roles=(), controls=("ID.RA-07",),
-    ),
-}
+# Engine-made findings have rules too, so they can be documented, switched, re-graded and waived.
+ENGINE_RULES: dict[str, Rule] = engine_rules()  # type: ignore[assignment]
 
 
 def _load() -> dict[str, Rule]:
     rules: dict[str, Rule] = {}
     for name in _RULE_MODULES:
-        try:
-            module = import_module(name)
-        except ModuleNotFoundError as exc:  # a family not written yet must not break the others
-            if exc.name == name:
-                continue
-            raise
-        rule: Rule = module.RULE
+        rule: Rule = import_module(name).RULE
         rules[rule.id] = rule
     rules.update(ENGINE_RULES)
     return dict(sorted(rules.items()))
