@@ -353,7 +353,7 @@ def test_escape_helpers() -> None:
     assert esc.terminal_safe("a\x1b[2Jb\nc\x07") == "ab\\nc\\x07"
     assert esc.terminal_safe("a\nb", multiline=True) == "a\nb"
     assert esc.terminal_safe("x\u202eevil") == "x\\u202eevil"
-    assert esc.xml_safe("a\x00b\x1b[1mc\ud800d\ufffe") == "abcd"
+    assert esc.xml_safe("a\x00b\x1b[1mc\ud800d\ufffe\x85") == "a\\x00bcd\\x85"
     assert esc.single_line(" a \n\t b ") == "a b"
     # text that would open a block if it started a line (a note rendered as "- <message>")
     assert esc.markdown_text("- nested") == "\\- nested"
@@ -371,6 +371,7 @@ HOSTILE = [
     "# heading\n- list\n> quote",
     "]]></failure><failure>",
     "%0A::error::pre-encoded",
+    "nel\x85::error::x\u2028::warning::y\u2029z\x1c\x1d\x1e",
 ]
 
 
@@ -395,7 +396,9 @@ def assert_inert(report: Report) -> None:
     sarif(report)
     root = junit(report)
     _check_counts(root)
-    lines = render("github", report).splitlines()
+    github = render("github", report)
+    assert github.count("\n") == len(report.findings) + len(report.notes) + 1
+    lines = github.splitlines()  # Python also splits on \x85, \u2028...: none may be left
     assert len(lines) == len(report.findings) + len(report.notes) + 1
     for line in lines:
         assert COMMAND.match(line), line

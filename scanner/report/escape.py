@@ -23,9 +23,10 @@ _ANSI = re.compile(
     """,
     re.VERBOSE,
 )
-# C0 (but tab/newline/CR, handled per context), DEL, C1, and the bidirectional overrides and
+# C0 (but tab/newline/CR, handled per context), DEL, C1, the Unicode line/paragraph separators
+# (line breaks to some consumers, invisible to others), and the bidirectional overrides and
 # isolates that let source text display in a different order than it is read ("Trojan Source").
-_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u2028\u2029\u202a-\u202e\u2066-\u2069]")
 # XML 1.0 Char production: #x9 | #xA | #xD | [#x20-#xD7FF] | [#xE000-#xFFFD] | [#x10000-#x10FFFF].
 _XML_ILLEGAL = re.compile("[^\t\n\r\x20-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
 
@@ -67,12 +68,14 @@ def single_line(value: object) -> str:
 
 
 def xml_safe(value: object) -> str:
-    """Text an XML 1.0 parser accepts: ANSI stripped, characters XML forbids removed.
+    """Text an XML 1.0 parser accepts, and that is inert when a CI log prints it.
 
     ElementTree escapes ``&``, ``<`` and quotes itself but writes illegal characters (NUL, ESC,
-    lone surrogates) verbatim, producing a file no JUnit consumer can parse.
+    lone surrogates) verbatim, producing a file no JUnit consumer can parse. Control characters
+    are shown as ``\\xNN`` (as everywhere else); what XML still forbids (lone surrogates,
+    U+FFFE/U+FFFF) is removed.
     """
-    return _XML_ILLEGAL.sub("", strip_ansi(value))
+    return _XML_ILLEGAL.sub("", clean(value))
 
 
 def github_data(value: object) -> str:
