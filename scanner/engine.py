@@ -228,16 +228,27 @@ def _display(policy: Policy) -> str:
 
 
 def classify(resources: list[Resource], policy: Policy) -> list[DataStoreFacts]:
-    """The catalog turns resources into facts; Kubernetes-native kinds have their own classifier."""
+    """The catalog turns resources into facts; Kubernetes-native kinds have their own classifier.
+
+    Joins (an encryption configuration to its bucket, a replica to its source) are by address, and
+    addresses are unique only within one unit (a Terraform root, a plan, a manifest file), so each
+    unit is classified on its own.
+    """
     from checks.catalog import classify as classify_cloud
 
-    native = [r for r in resources if r.source == "kubernetes" and not r.type.startswith(_TF_PREFIXES)]
-    cloud = [r for r in resources if not (r.source == "kubernetes" and not r.type.startswith(_TF_PREFIXES))]
-    facts = classify_cloud(cloud, policy.catalog)
-    if native:
-        from checks.kubernetes import classify_kubernetes
+    units: dict[str, list[Resource]] = {}
+    for r in resources:
+        units.setdefault(_unit(r), []).append(r)
+    facts: list[DataStoreFacts] = []
+    for members in units.values():
+        native = [r for r in members if r.source == "kubernetes" and not r.type.startswith(_TF_PREFIXES)]
+        cloud = [r for r in members if not (r.source == "kubernetes" and not r.type.startswith(_TF_PREFIXES))]
+        if cloud:
+            facts.extend(classify_cloud(cloud, policy.catalog))
+        if native:
+            from checks.kubernetes import classify_kubernetes
 
-        facts.extend(classify_kubernetes(native, policy.catalog))
+            facts.extend(classify_kubernetes(native, policy.catalog))
     return facts
 
 
