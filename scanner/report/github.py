@@ -13,6 +13,8 @@ from scanner.model import Finding, Severity
 from scanner.report import Report
 from scanner.report.escape import github_data, github_property, single_line
 
+_RANK = {"error": 0, "warning": 1, "notice": 2}
+
 
 def command(finding: Finding) -> str:
     """``error``, ``warning`` or ``notice`` for one finding."""
@@ -26,8 +28,11 @@ def command(finding: Finding) -> str:
 
 
 def render(report: Report) -> str:
-    """One workflow command per finding and note, then a one-line summary notice."""
-    lines = [_finding(f) for f in report.findings]
+    """One workflow command per finding (errors first) and note, then a one-line summary notice."""
+    # The runner shows only the first few annotations of each kind per step (10 errors, 10
+    # warnings at the time of writing): blocking findings go first so they are never the ones cut.
+    ordered = sorted(report.findings, key=lambda f: _RANK[command(f)])
+    lines = [_finding(f) for f in ordered]
     for note in report.notes:
         props = [f"file={github_property(note.file)}"] if note.file else []
         props.append(f"title={github_property('residency-guardrail note')}")

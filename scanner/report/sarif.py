@@ -14,6 +14,7 @@ Choices that matter to consumers:
 
 from __future__ import annotations
 
+import inspect
 import json
 from typing import Any
 from urllib.parse import quote
@@ -95,7 +96,7 @@ def _descriptor(rule_id: str, severity: Severity, findings: list[Finding]) -> di
     sample = next(f for f in findings if f.rule_id == rule_id)
     name = rule.name if rule else sample.rule_name
     summary = (rule.summary if rule else "") or sample.rule_name or rule_id
-    doc = (rule.doc if rule else "").strip() or summary
+    text, markdown = _help(rule.doc if rule else "", summary)
     category = (rule.category.value if rule else sample.category.value)
     controls = rule.controls if rule else sample.controls
     tags = ["security", "data-residency", category, *controls]
@@ -103,8 +104,8 @@ def _descriptor(rule_id: str, severity: Severity, findings: list[Finding]) -> di
         "id": rule_id,
         "name": name,
         "shortDescription": {"text": clean(summary)},
-        "fullDescription": {"text": clean(doc)},
-        "help": {"text": clean(doc), "markdown": clean(doc)},
+        "fullDescription": {"text": clean(text)},
+        "help": {"text": clean(text), "markdown": clean(markdown)},
         "defaultConfiguration": {"level": "note" if severity is Severity.INFO else "warning"},
         "properties": {
             "security-severity": SECURITY_SEVERITY[severity],
@@ -112,6 +113,27 @@ def _descriptor(rule_id: str, severity: Severity, findings: list[Finding]) -> di
             "precision": "high",
         },
     }
+
+
+def _help(doc: str, summary: str) -> tuple[str, str]:
+    """Rule help as plain text and as Markdown (the docstring's fixed sections as headings).
+
+    Rule docstrings are indented prose, which Markdown would show as a code block; the sections
+    are parsed by the same code that writes docs/rules.md, so the two cannot drift.
+    """
+    text = inspect.cleandoc(doc) if doc.strip() else summary
+    try:
+        from scanner.rules_doc import SECTIONS, parse_doc
+    except ImportError:  # rule docs not available: plain text is still correct Markdown-ish prose
+        return text, text
+    intro, sections = parse_doc(doc)
+    parts = [summary]
+    for name in SECTIONS:
+        if sections.get(name):
+            parts += [f"### {name}", sections[name]]
+    if len(parts) == 1 and intro and intro != summary:
+        parts.append(intro)
+    return text, "\n\n".join(parts)
 
 
 def _result(f: Finding, rule_index: int) -> dict[str, Any]:
