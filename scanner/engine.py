@@ -146,7 +146,7 @@ def _readable(paths: Iterable[Path], root: Path, loaded: LoadResult) -> Iterator
         yield path
 
 
-def _policy_rel(policy: Policy, root: Path, rel_to_root: str) -> str:
+def policy_rel(policy: Policy, root: Path, rel_to_root: str) -> str:
     """Policy globs are relative to the policy file's directory; reports are relative to the root."""
     try:
         return (root / rel_to_root).resolve().relative_to(policy.base_dir.resolve()).as_posix()
@@ -159,7 +159,7 @@ def _load_terraform(dirs: list[Path], root: Path, options: ScanOptions, policy: 
     from scanner.parse_pool import TerraformParser
 
     def root_context(rel_dir: str) -> RootContext | None:
-        match = policy.root_for(_policy_rel(policy, root, rel_dir))
+        match = policy.root_for(policy_rel(policy, root, rel_dir))
         if match is None:
             return None
         return RootContext(region=match.region,
@@ -212,7 +212,7 @@ def _load_kubernetes(inputs: list[tuple[str, bytes]], policy: Policy, options: S
     def cluster_region(rel_path: str) -> tuple[str | None, str | None, str] | None:
         if rel_path == options.stdin_name and options.cluster_region:
             return options.cluster_region, None, "--cluster-region"
-        cluster = policy.cluster_for(_policy_rel(policy, root, rel_path))
+        cluster = policy.cluster_for(policy_rel(policy, root, rel_path))
         if cluster is None:
             return None
         return cluster.region, cluster.cloud, f"policy kubernetes.clusters ({_display(policy)})"
@@ -255,7 +255,7 @@ def classify(resources: list[Resource], policy: Policy) -> list[DataStoreFacts]:
 _TF_PREFIXES = ("aws_", "google_", "azurerm_")
 
 
-def _scope_path(resource: Resource) -> str:
+def scope_path(resource: Resource) -> str:
     """Terraform scopes match the root module directory; other files match their path."""
     return resource.root_dir if resource.root_dir is not None else resource.file
 
@@ -277,19 +277,19 @@ def evaluate(
     allowed_sets: dict[str, Any] = {}
     active = [r for r in rules.values() if r.roles and _enabled(policy, r.id)]
     for fact in facts:
-        exemption = _exemption(policy, fact)
+        exemption = exemption_for(policy, fact)
         if exemption:
             notes.append(Note(fact.resource.file, f"{fact.resource.address} exempted by policy ({exemption})",
                               fact.resource.address))
             continue
         notes.extend(Note(fact.resource.file, n, fact.resource.address) for n in fact.notes)
-        scope = _scope_path(fact.resource)
+        scope = scope_path(fact.resource)
         unit = _unit(fact.resource)
         ctx = contexts.get((scope, unit))
         if ctx is None:
             allowed = allowed_sets.get(scope)
             if allowed is None:
-                allowed = allowed_sets[scope] = policy.allowed_for(_policy_rel(policy, root, scope))
+                allowed = allowed_sets[scope] = policy.allowed_for(policy_rel(policy, root, scope))
             ctx = contexts[(scope, unit)] = RuleContext(policy=policy, allowed=allowed, catalog=policy.catalog,
                                                         facts=by_unit[unit])
         for rule in active:
@@ -309,7 +309,7 @@ def _enabled(policy: Policy, rule_id: str) -> bool:
     return setting is None or setting.enabled
 
 
-def _exemption(policy: Policy, fact: DataStoreFacts) -> str | None:
+def exemption_for(policy: Policy, fact: DataStoreFacts) -> str | None:
     if not fact.tags:
         return None
     labels_cloud = fact.cloud in ("gcp", "kubernetes") or fact.resource.source == "kubernetes"

@@ -19,6 +19,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from scanner.engine import exemption_for, policy_rel, scope_path
 from scanner.model import DataStoreFacts, Encryption, Finding, Location, Unknown
 
 if TYPE_CHECKING:
@@ -180,10 +181,10 @@ def build_inventory(report: Report, policy: Policy) -> Inventory:
 
     entries = []
     for fact in report.data_stores:
-        scope = _scope_path(fact)
+        scope = scope_path(fact.resource)
         ctx = contexts.get(scope)
         if ctx is None:
-            allowed = policy.allowed_for(_policy_relative(policy, root, scope))
+            allowed = policy.allowed_for(policy_rel(policy, root, scope))
             ctx = contexts[scope] = RuleContext(policy=policy, allowed=allowed, catalog=policy.catalog)
         entries.append(_entry(fact, ctx, policy, by_resource.get((fact.resource.file, fact.resource.address), [])))
     entries.sort(key=lambda e: (e.file, e.line, e.address))
@@ -229,7 +230,7 @@ def _entry(fact: DataStoreFacts, ctx: RuleContext, policy: Policy, findings: lis
                      for c in fact.copies),
         keys=tuple(KeyEntry(k.reference, k.via, judge_place(k.location, ctx, product)) for k in fact.keys),
         findings=tuple(sorted(findings, key=lambda f: (f.line, f.rule_id))),
-        exemption=_exemption(policy, fact),
+        exemption=exemption_for(policy, fact),
     )
 
 
@@ -273,26 +274,6 @@ def _encryption(value: Encryption | Unknown | None) -> tuple[str, str | None]:
     if isinstance(value, Unknown):
         return "unknown", value.reason
     return value.value, None
-
-
-# The engine owns how a resource maps to a policy scope and to an exemption; the inventory must
-# judge exactly the same way, so it calls the engine's helpers rather than keeping a second copy.
-def _scope_path(fact: DataStoreFacts) -> str:
-    from scanner.engine import _scope_path as scope_path
-
-    return scope_path(fact.resource)
-
-
-def _policy_relative(policy: Policy, root: Path, rel_to_root: str) -> str:
-    from scanner.engine import _policy_rel
-
-    return _policy_rel(policy, root, rel_to_root)
-
-
-def _exemption(policy: Policy, fact: DataStoreFacts) -> str | None:
-    from scanner.engine import _exemption as exemption
-
-    return exemption(policy, fact)
 
 
 # --- summaries --------------------------------------------------------------------------------
