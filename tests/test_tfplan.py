@@ -527,6 +527,15 @@ def test_jsonpos_accepts_and_rejects_exactly_what_json_loads_does(text: str) -> 
     assert loads_with_lines(text, lambda path: True)[0] == expected
 
 
+def test_jsonpos_first_key_mode_and_its_fallback() -> None:
+    text = '[\n {"address" :\n  "a", "v": {"x": 1}},\n {"v": 2,\n  "address": "b"}\n]'
+    value, lines = loads_with_lines(text, lambda path: "address" if len(path) == 1 else len(path) == 0)
+    assert value == json.loads(text)
+    assert (lines[(0,)], lines[(0, "address")]) == (2, 2)
+    assert (0, "v") not in lines  # decoded in C
+    assert (lines[(1,)], lines[(1, "address")], lines[(1, "v")]) == (4, 5, 4)  # walked: address is not first
+
+
 # --- helpers: plans built in the test, following the documented format -------------------------
 
 

@@ -18,6 +18,7 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Callable
+from functools import lru_cache
 from json.decoder import scanstring
 from typing import Any
 
@@ -27,8 +28,13 @@ _WS = re.compile(r"[ \t\n\r]*")
 _DECODER = json.JSONDecoder()
 
 
+@lru_cache(maxsize=16)
+def _first_key(key: str) -> re.Pattern[str]:
+    return re.compile(r"\{[ \t\n\r]*(" + re.escape(json.dumps(key)) + r")[ \t\n\r]*:")
+
+
 class _Reader:
-    def __init__(self, text: str, descend: Callable[[JsonPath], bool]) -> None:
+    def __init__(self, text: str, descend: Callable[[JsonPath], bool | str]) -> None:
         self.text = text
         self.descend = descend
         self.offsets: dict[JsonPath, int] = {}
@@ -38,10 +44,16 @@ class _Reader:
 
     def value(self, idx: int, path: JsonPath) -> tuple[Any, int]:
         ch = self.text[idx : idx + 1]
-        if ch == "{" and self.descend(path):
-            return self.obj(idx, path)
-        if ch == "[" and self.descend(path):
-            return self.arr(idx, path)
+        if ch == "{" or ch == "[":
+            how = self.descend(path)
+            if isinstance(how, str) and ch == "{":
+                m = _first_key(how).match(self.text, idx)
+                if m is not None:  # the usual case: decode in C, record the object and its first key
+                    self.offsets[path] = idx
+                    self.offsets[(*path, how)] = m.start(1)
+                    return _DECODER.raw_decode(self.text, idx)
+            if how:
+                return self.obj(idx, path) if ch == "{" else self.arr(idx, path)
         return _DECODER.raw_decode(self.text, idx)
 
     def obj(self, idx: int, path: JsonPath) -> tuple[dict[str, Any], int]:
@@ -88,12 +100,15 @@ class _Reader:
                 raise json.JSONDecodeError("Expecting ',' delimiter", text, idx)
 
 
-def loads_with_lines(text: str, descend: Callable[[JsonPath], bool]) -> tuple[Any, dict[JsonPath, int]]:
+def loads_with_lines(text: str, descend: Callable[[JsonPath], bool | str]) -> tuple[Any, dict[JsonPath, int]]:
     """Decode ``text`` and return ``(value, lines)``.
 
-    For every object or array whose path ``descend`` accepts, ``lines[path]`` is the 1-based line
-    of its opening bracket, and for an object also ``lines[path + (key,)]`` the line of each key.
-    Everything below a refused path is decoded by the C decoder and has no entry.
+    For every object or array whose path ``descend`` accepts (True), ``lines[path]`` is the 1-based
+    line of its opening bracket, and for an object also ``lines[path + (key,)]`` the line of each key.
+    Everything below a refused path is decoded by the C decoder and has no entry. ``descend`` may
+    instead return a key name for an object: when that key comes first (as Terraform writes
+    ``"address"``), the object is decoded in C and only it and that key get lines; otherwise it is
+    walked as for True. That keeps a plan with 100k resources from costing 100k Python-level walks.
     Raises :class:`json.JSONDecodeError` (with ``lineno``) on invalid JSON, like ``json.loads``;
     a nesting deep enough to exhaust the C decoder raises :class:`RecursionError`.
     """

@@ -125,26 +125,31 @@ def _holds_terraform(directory: Path) -> bool:
         return False
 
 
-def _descend(path: JsonPath) -> bool:
-    """Which containers :func:`loads_with_lines` walks (and records lines for): the resource skeleton."""
+def _descend(path: JsonPath) -> bool | str:
+    """Which containers :func:`loads_with_lines` records lines for: the resource skeleton.
+
+    Resource and change entries need only the line of their ``"address"`` key ("address").
+    """
     if len(path) <= 1:
         return True  # the document, and the top-level containers themselves
     head = path[0]
     if head in ("resource_changes", "deferred_changes"):
-        return len(path) == 2
+        return "address" if len(path) == 2 and head == "resource_changes" else len(path) == 2
     if head == "planned_values" and path[1] == "root_module":
         return _module_skeleton(path[2:])
     return False
 
 
-def _module_skeleton(rest: JsonPath) -> bool:
+def _module_skeleton(rest: JsonPath) -> bool | str:
     if not rest:
         return True
     if rest[0] in ("resources", "child_modules"):
         if len(rest) == 1:
             return True
         if isinstance(rest[1], int):
-            return len(rest) == 2 if rest[0] == "resources" else _module_skeleton(rest[2:])
+            if rest[0] == "resources":
+                return "address" if len(rest) == 2 else False
+            return _module_skeleton(rest[2:])
     return False
 
 
@@ -292,7 +297,7 @@ class _Plan:
         exprs = (config_resource or {}).get("expressions") or {}
         marker = _Unknowns(config, names, module_address, known_config=config_resource is not None,
                            defaulted=_AWS_DEFAULTED if rtype.startswith("aws_") else frozenset())
-        attributes = marker.mark(values, unknown, "", exprs)
+        attributes = marker.mark(values, unknown, "", exprs) if _has_true(unknown) else values
         key = (config_resource or {}).get("provider_config_key")
         if not isinstance(key, str) or not key:
             local = _local_name(entry.get("provider_name"), rtype)
