@@ -163,7 +163,7 @@ def _load_terraform(dirs: list[Path], root: Path, options: ScanOptions, policy: 
         if match is None:
             return None
         return RootContext(region=match.region,
-                           var_files=[policy.base_dir / v for v in match.var_files],
+                           var_files=[root / rel_dir / v for v in match.var_files],  # relative to the root module
                            source=f"policy terraform.roots ({_display(policy)})")
 
     parser = TerraformParser(root, _parse_cache(options), options.jobs or usable_cpus())
