@@ -95,8 +95,8 @@ def test_values_as_planned(basic: dict[str, Resource]) -> None:
 
 def test_after_unknown_becomes_unknown_with_the_attribute_path(basic: dict[str, Resource]) -> None:
     db = basic["aws_db_instance.db[0]"].attributes
-    assert db["kms_key_id"] == Unknown(
-        "known only after apply: kms_key_id (computed by the provider; not set in the configuration)")
+    assert db["endpoint"] == Unknown(
+        "known only after apply: endpoint (computed by the provider; not set in the configuration)")
     replica = basic['aws_dynamodb_table.t["orders"]'].attributes["replica"][0]
     assert replica["arn"] == Unknown(
         "known only after apply: replica[0].arn (computed by the provider; not set in the configuration)")
@@ -127,6 +127,26 @@ def test_unset_unknown_region_is_the_providers_not_unresolved() -> None:
     assert "region" not in archive.attributes
     assert "bucket_region" not in archive.attributes
     assert archive.provider is not None and archive.provider.region == "us-east-1"
+
+
+def test_unset_computed_kms_key_is_the_default_key_as_in_hcl(basic: dict[str, Resource]) -> None:
+    assert "kms_key_id" not in basic["aws_db_instance.db[0]"].attributes
+    assert "kms_key_id" not in basic["aws_ebs_volume.replaced"].attributes
+    assert basic["aws_ebs_volume.replaced"].attributes["encrypted"] is True
+
+
+def test_nothing_is_dropped_inside_a_block_the_configuration_does_not_show() -> None:
+    """A `dynamic` block is absent from the plan's configuration: its unknowns stay Unknown."""
+    after = {"name": "t", "replica": [{"region_name": "eu-central-1"}]}
+    plan = _plan(
+        planned=[_entry("aws_dynamodb_table.t", after)],
+        changes=[_change("aws_dynamodb_table.t", ["create"], after,
+                         {"replica": [{"kms_key_arn": True}], "kms_key_arn": True})],
+        config_resources=[_config("aws_dynamodb_table.t", "aws", {"name": {"constant_value": "t"}})],
+    )
+    attrs = _load(plan).resources[0].attributes
+    assert "kms_key_arn" not in attrs
+    assert attrs["replica"][0]["kms_key_arn"] == Unknown("known only after apply: replica[0].kms_key_arn")
 
 
 def test_configured_unknown_region_stays_unknown() -> None:
