@@ -66,6 +66,17 @@ def test_heredoc_template():
     assert pf.attrs["x"].expr == ("tmpl", ("hi ", ("i", ("get", ("name", "var"), (("a", "a"),))), "\n two\n"))
 
 
+@pytest.mark.parametrize("text,value", [
+    ('x = <<EOT\nhello\n  %{~ for r in var.l ~}\n  ${r}\n  %{~ endfor ~}\nEOT\n', "helloab"),
+    ('x = "a  %{~ if true ~}  c  %{~ endif ~} d"\n', "acd"),
+    ('x = <<EOT\n  ${~ var.b ~}  \nz\nEOT\n', "Bz\n"),
+    ('x = <<EOT\n  ${var.b}  \nEOT\n', "  B  \n"),
+])
+def test_template_strip_markers_remove_adjacent_whitespace(text, value):
+    scope = Scope(lambda name: {"var": {"l": ["a", "b"], "b": "B"}}[name])
+    assert evaluate_value(parse_hcl(text, "x.tf").attrs["x"].expr, scope) == value
+
+
 @settings(max_examples=60, deadline=None)
 @given(st.text(alphabet=st.characters(blacklist_categories=("Cs",), blacklist_characters="$%"), max_size=30))
 def test_string_literals_round_trip_through_templates(s):

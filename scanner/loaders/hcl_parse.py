@@ -223,6 +223,15 @@ class _Walker:
         return _assemble_template(raw, self.filename, node.meta.line + self.line_offset)
 
     def _template_piece(self, node: Tree) -> tuple:
+        piece = self._template_piece_body(node)
+        markers = [i for i, c in enumerate(node.children) if isinstance(c, Token) and c.type == "STRIP_MARKER"]
+        if not markers:
+            return piece
+        left = any(i <= 1 for i in markers)
+        right = any(i > 1 for i in markers)
+        return ("~", piece, left, right)
+
+    def _template_piece_body(self, node: Tree) -> tuple:
         kind = node.data
         exprs = [self.expr(c) for c in _subtrees(node.children)]
         if kind == "interpolation":
@@ -371,6 +380,7 @@ def _is_parenthesised(node: Tree) -> bool:
 
 def _assemble_template(raw: list, filename: str, line: int) -> Expr:
     """Turn flat pieces (str, ("i", e), ("%if", c), ...) into a nested template expression."""
+    raw = _strip_markers(raw)
     stack: list[tuple[tuple, list]] = [(("root",), [])]
     for piece in raw:
         cur = stack[-1][1]
@@ -409,6 +419,35 @@ def _assemble_template(raw: list, filename: str, line: int) -> Expr:
     if len(parts) == 1 and isinstance(parts[0], str):
         return ("lit", parts[0])
     return ("tmpl", tuple(parts))
+
+
+def _strip_markers(raw: list) -> list:
+    """Apply ``~`` strip markers: ``${~ x}`` / ``%{~ if}`` drop the whitespace (newlines too) before the
+    sequence, ``${x ~}`` the whitespace after it, as Terraform does."""
+    if not any(isinstance(p, tuple) and p[0] == "~" for p in raw):
+        return raw
+    out: list = []
+    strip_next = False
+    for piece in raw:
+        if isinstance(piece, str):
+            out.append(piece.lstrip(" \t\r\n") if strip_next else piece)
+            strip_next = False
+            continue
+        if piece[0] == "~":
+            _, inner, left, right = piece
+            if left:
+                for i in range(len(out) - 1, -1, -1):  # the literal text directly before
+                    if not isinstance(out[i], str):
+                        break
+                    out[i] = out[i].rstrip(" \t\r\n")
+                    if out[i]:
+                        break
+            out.append(inner)
+            strip_next = right
+            continue
+        out.append(piece)
+        strip_next = False
+    return out
 
 
 _TEMPLATE_START = re.compile(r"\$\$\{|%%\{|\$\{|%\{")
@@ -468,11 +507,13 @@ def parse_template(text: str, filename: str, line: int = 1, unescape: bool = Fal
             raise ParseError(filename, here, "unterminated template sequence")
         inner = text[m.end():end]
         here = line + text.count("\n", 0, m.start())
-        if tok == "${":
-            inner = inner.strip().lstrip("~").rstrip("~")
-            raw.append(("i", parse_expression(inner, filename, here)))
-        else:
-            raw.append(_directive(inner.strip().strip("~").strip(), filename, here))
+        body = inner.strip()
+        left, right = body.startswith("~"), body.endswith("~") and len(body) > 1
+        body = body[1:] if left else body
+        body = body[:-1] if right else body
+        piece = (("i", parse_expression(body, filename, here)) if tok == "${"
+                 else _directive(body.strip(), filename, here))
+        raw.append(("~", piece, left, right) if left or right else piece)
         pos = end + 1
     raw.append(_unescape(text[pos:]) if unescape else text[pos:])
     return _assemble_template(raw, filename, line)
