@@ -352,7 +352,8 @@ def _problem_findings(problems: list[Problem], policy: Policy, rules: dict[str, 
 def _waiver_specs(resource: Resource) -> list[Any]:
     from scanner import waivers
 
-    specs = waivers.from_comments(resource.extra.get("comments", ()), resource.file)
+    # A plan resource's inline waivers stand in its Terraform source: cite that file, not the plan.
+    specs = waivers.from_comments(resource.extra.get("comments", ()), resource.extra.get("source_file", resource.file))
     annotations = resource.extra.get("annotations") or {}
     if annotations:
         specs.extend(waivers.from_annotations(annotations, resource.file, resource.line))
@@ -375,7 +376,8 @@ def _waiver_findings(resources: list[Resource], policy: Policy, rules: dict[str,
             seen.add(key)
             violation = Violation(Category.WAIVER, f"waiver for {spec.rule} ignored: {problem}",
                                   'Write: residency:ignore RULE-ID reason="why" expires=YYYY-MM-DD', line=spec.line)
-            findings.append(stamp(rules["RES902"], violation, resource, policy, options))
+            finding = stamp(rules["RES902"], violation, resource, policy, options)
+            findings.append(dataclasses.replace(finding, file=spec.file))
     for pw in policy.waivers:
         if pw.expires is not None and pw.expires < options.today:
             where = policy.path.name if policy.path else "policy"
