@@ -294,3 +294,29 @@ def test_module_count_and_for_each_addresses(tmp_path):
     res = by_address(load_terraform([tmp_path], tmp_path, TerraformOptions()))
     assert res['module.a["x"].aws_s3_bucket.b'].attributes == {"region": "x"}
     assert res["module.c[0].aws_s3_bucket.b"].attributes == {"region": "n0"}
+
+
+def test_unset_region_of_another_resource_is_its_providers(tmp_path):
+    (tmp_path / "main.tf").write_text(
+        'provider "aws" { region = "eu-west-1" }\n'
+        'provider "aws" {\n  alias  = "us"\n  region = "us-east-1"\n}\n'
+        'provider "google" {\n  region = "europe-west4"\n  zone = "europe-west4-a"\n}\n'
+        'resource "aws_s3_bucket" "src" { provider = aws.us }\n'
+        'resource "aws_s3_bucket" "own" { region = "eu-north-1" }\n'
+        'resource "google_sql_database_instance" "db" {}\n'
+        'resource "aws_kms_key" "k" {\n'
+        '  region = aws_s3_bucket.src.region\n'
+        '  tags = {\n    b = aws_s3_bucket.src.bucket_region\n    own = aws_s3_bucket.own.bucket_region\n'
+        '    arn = aws_s3_bucket.src.arn\n    g = google_sql_database_instance.db.region\n'
+        '    z = google_sql_database_instance.db.zone\n  }\n}\n')
+    k = by_address(load_terraform([tmp_path], tmp_path, TerraformOptions()))["aws_kms_key.k"]
+    assert k.attributes["region"] == "us-east-1"
+    assert k.attributes["tags"] == {"b": "us-east-1", "own": "eu-north-1", "arn": Ref("aws_s3_bucket.src", "arn"),
+                                    "g": "europe-west4", "z": "europe-west4-a"}
+
+
+def test_unset_region_with_region_less_provider_stays_unknown(tmp_path):
+    (tmp_path / "main.tf").write_text('provider "aws" {}\nresource "aws_s3_bucket" "src" {}\n'
+                                      'resource "aws_s3_bucket" "dst" { region = aws_s3_bucket.src.region }\n')
+    dst = by_address(load_terraform([tmp_path], tmp_path, TerraformOptions()))["aws_s3_bucket.dst"]
+    assert isinstance(dst.attributes["region"], Unknown) and "no region argument" in dst.attributes["region"].reason

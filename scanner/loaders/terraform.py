@@ -833,7 +833,28 @@ class _Instance:
                                     lambda: evaluate(block.attrs[arg].expr, scope))
         if any(b.type == arg or (b.type == "dynamic" and b.labels[:1] == (arg,)) for b in block.blocks):
             return self.instance_attrs(block, address, names).get(arg, [])
-        return Ref(address, arg)
+        default = self._provider_default(block, address, names, arg)
+        return default if default is not None else Ref(address, arg)
+
+    def _provider_default(self, block: Block, address: str, names: dict[str, Any], arg: str) -> Any:
+        """An unset location argument read from another resource is its provider's (Optional+Computed).
+
+        AWS v6 ``region`` (and ``aws_s3_bucket.bucket_region``) and Google ``region``/``zone`` default to
+        the provider configuration's; Terraform shows them in state so ``aws_s3_bucket.src.region`` is
+        the provider region, not a value known only after apply. None when nothing is defaulted.
+        """
+        rtype = block.labels[0] if block.labels else ""
+        family = rtype.split("_", 1)[0]
+        if family == "aws" and arg in ("region", "bucket_region"):
+            if arg == "bucket_region" and "region" in block.attrs:
+                return self.instance_arg(block, address, names, "region")
+            prov = self.provider(self._provider_key_for(block, rtype))
+            return prov.region if prov.region is not None else None
+        if family == "google" and arg in ("region", "zone"):
+            prov = self.provider(self._provider_key_for(block, rtype))
+            value = prov.region if arg == "region" else prov.zone
+            return value if value is not None else None
+        return None
 
     def _eval_body(self, block: Block, scope: Scope, top: bool = False) -> dict[str, Any]:
         out: dict[str, Any] = {}
