@@ -320,3 +320,45 @@ def test_unset_region_with_region_less_provider_stays_unknown(tmp_path):
                                       'resource "aws_s3_bucket" "dst" { region = aws_s3_bucket.src.region }\n')
     dst = by_address(load_terraform([tmp_path], tmp_path, TerraformOptions()))["aws_s3_bucket.dst"]
     assert isinstance(dst.attributes["region"], Unknown) and "no region argument" in dst.attributes["region"].reason
+
+
+def test_optional_object_attributes_take_their_defaults(tmp_path):
+    (tmp_path / "main.tf").write_text('''
+variable "enc" {
+  type = object({
+    create_key = optional(bool, false)
+    key_name   = optional(string)
+    rotation   = optional(object({ days = optional(number, 90) }), {})
+  })
+  default = {}
+}
+variable "buckets" {
+  type = map(object({ location = optional(string, "EU"), versioning = optional(bool, true) }))
+  default = { logs = {}, media = { location = "europe-west4" } }
+}
+resource "google_storage_bucket" "b" {
+  for_each = var.buckets
+  name     = each.key
+  location = each.value.location
+  labels   = { create = var.enc.create_key ? "yes" : "no", key = coalesce(var.enc.key_name, "none"),
+               days = var.enc.rotation.days }
+}
+''')
+    res = by_address(load_terraform([tmp_path], tmp_path, TerraformOptions()))
+    assert res['google_storage_bucket.b["logs"]'].attributes["location"] == "EU"
+    media = res['google_storage_bucket.b["media"]'].attributes
+    assert media["location"] == "europe-west4"
+    assert media["labels"] == {"create": "no", "key": "none", "days": 90}
+
+
+def test_module_switched_off_by_count_needs_no_source(tmp_path):
+    (tmp_path / "main.tf").write_text('variable "create_key" { default = false }\n'
+                                      'module "kms" {\n  source = "terraform-google-modules/kms/google"\n'
+                                      '  count  = var.create_key ? 1 : 0\n}\n'
+                                      'module "on" {\n  source = "terraform-google-modules/kms/google"\n'
+                                      '  count  = 1\n}\n'
+                                      'resource "aws_s3_bucket" "b" {\n  tags = { k = try(module.kms[0].key, "none"),'
+                                      ' n = length(module.kms) }\n}\n')
+    result = load_terraform([tmp_path], tmp_path, TerraformOptions())
+    assert [p.resource for p in result.problems] == ["module.on"]
+    assert result.resources[0].attributes["tags"] == {"k": "none", "n": 0}

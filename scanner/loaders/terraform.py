@@ -524,6 +524,55 @@ def _expand(block: Block, scope: Scope, limit: int) -> _Expansion:
     return _Expansion("single", [(None, {})])
 
 
+def _has_optional(texpr: Any) -> bool:
+    if not isinstance(texpr, tuple):
+        return False
+    if texpr and texpr[0] == "call" and texpr[1] == "optional":
+        return True
+    return any(_has_optional(x) for x in texpr if isinstance(x, tuple))
+
+
+def _type_defaults(texpr: Any, value: Any) -> Any:
+    """Apply a variable type's ``optional(type, default)`` attribute defaults, as Terraform does.
+
+    ``object({create = optional(bool, false)})`` given ``{}`` is ``{create = false}``; an omitted
+    optional attribute without a default is null. Only plain maps and lists are walked (a Lazy or
+    Unknown value passes through unchanged).
+    """
+    if texpr is None or value is None or not _has_optional(texpr):
+        return value
+    if texpr[0] != "call" or not texpr[2]:
+        return value
+    kind, args = texpr[1], texpr[2]
+    if kind == "object" and args[0][0] == "obj" and isinstance(value, dict):
+        out = dict(value)
+        for kexpr, aexpr in args[0][1]:
+            key = kexpr[1] if kexpr[0] in ("lit", "name") and isinstance(kexpr[1], str) else None
+            if key is None:
+                continue
+            inner, default = aexpr, None
+            if aexpr[0] == "call" and aexpr[1] == "optional":
+                inner = aexpr[2][0] if aexpr[2] else ("name", "any")
+                if len(aexpr[2]) > 1:
+                    try:
+                        default = materialise(evaluate(aexpr[2][1], _LITERAL_SCOPE))
+                    except EvalError:
+                        default = None
+                if out.get(key) is None:
+                    out[key] = _type_defaults(inner, default)
+                    continue
+            if key in out:
+                out[key] = _type_defaults(inner, out[key])
+        return out
+    if kind == "map" and isinstance(value, dict):
+        return {k: _type_defaults(args[0], v) for k, v in value.items()}
+    if kind in ("list", "set") and isinstance(value, list):
+        return [_type_defaults(args[0], v) for v in value]
+    if kind == "tuple" and args[0][0] == "tuple" and isinstance(value, list):
+        return [_type_defaults(t, v) for t, v in zip(args[0][1], value, strict=False)] + value[len(args[0][1]):]
+    return value
+
+
 def _unknown_names(exp: _Expansion) -> dict[str, Any]:
     u = Unknown(exp.unknown or "unknown")
     if exp.mode == "count":
@@ -698,12 +747,13 @@ class _Instance:
             nullable = True
             if "nullable" in block.attrs:
                 nullable = block.attrs["nullable"].expr != ("lit", False)
+            texpr = block.attrs["type"].expr if "type" in block.attrs else None
             if have and not (value is None and not nullable and "default" in block.attrs):
-                if self.root_vars is not None:
-                    return value
-                return self._convert(name, value, False, "module call")
+                if self.root_vars is None:
+                    value = self._convert(name, value, False, "module call")
+                return _type_defaults(texpr, value)
             if "default" in block.attrs:
-                return evaluate(block.attrs["default"].expr, _LITERAL_SCOPE)
+                return _type_defaults(texpr, evaluate(block.attrs["default"].expr, _LITERAL_SCOPE))
             where = f" ({self.prefix.rstrip('.')})" if self.prefix else ""
             return Unknown(f"var.{name} has no value{where}")
 
@@ -964,11 +1014,13 @@ class _Instance:
         return target
 
     def _instantiate(self, name: str, block: Block, rel: str) -> list[tuple[Any, _Instance]] | _Expansion:
+        exp = self.expansion("module", (name,), block)
+        if exp.unknown is None and not exp.too_many and not exp.items:
+            return []  # count = 0 / empty for_each (a create_* switch that is off): nothing to load
         target = self._resolve_source(name, block, rel)
         if target is None:
             return []
         cfg = self.run.config(target)
-        exp = self.expansion("module", (name,), block)
         base = f"{self.prefix}module.{name}"
         if exp.too_many:
             self.run.problem(Category.UNRESOLVED, rel, block.line,
@@ -1018,7 +1070,10 @@ class _Instance:
         kids = self.children()[name]
         block = self.cfg.modules[name][0]
         mode = "count" if "count" in block.attrs else "for_each" if "for_each" in block.attrs else "single"
-        return _ModuleValue(self, name, kids, mode)
+        value = _ModuleValue(self, name, kids, mode)
+        exp = self.expansion("module", (name,), block)
+        value.empty = exp.unknown is None and not exp.too_many and not exp.items
+        return value
 
     def output(self, name: str) -> Any:
         def compute() -> Any:
@@ -1204,10 +1259,14 @@ class _DataValue(Lazy):
 class _ModuleValue(Lazy):
     """``module.m``: the outputs of one child instance, or a list/map of them."""
 
+    empty = False  # count = 0 or an empty for_each: no instances, which is a known value
+
     def __init__(self, inst: _Instance, name: str, kids: Any, mode: str) -> None:
         self.inst, self.name, self.kids, self.mode = inst, name, kids, mode
 
-    def _unresolved(self) -> Unknown:
+    def _unresolved(self) -> Any:
+        if self.empty:
+            raise EvalError(f"module.{self.name} has no instances")
         return Unknown(f"module {self.inst.prefix}module.{self.name} could not be loaded")
 
     def attr(self, name: str) -> Any:
@@ -1229,6 +1288,8 @@ class _ModuleValue(Lazy):
 
     def collection(self) -> Any:
         if not self.kids:
+            if self.empty:
+                return [] if self.mode == "count" else {}
             return self._unresolved()
         if self.mode == "single":
             child = self.kids[0][1]
