@@ -783,6 +783,11 @@ def _clip(items: list[str], n: int = 8) -> str:
 
 
 def _compose(text: str, label: str) -> yaml.Node | None:
+    from scanner.limits import yaml_nesting_error
+
+    deep = yaml_nesting_error(text)  # before composing: libyaml's composer recurses in C
+    if deep is not None:
+        raise PolicyError([f"{label}:{deep[0]}: {deep[1]}"])
     try:
         return yaml.compose(text, Loader=_Loader)
     except yaml.MarkedYAMLError as exc:

@@ -24,6 +24,7 @@ import yaml
 from yaml.constructor import SafeConstructor
 from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
+from scanner.limits import MIN_YAML_NODE_BUDGET, yaml_nesting_error
 from scanner.model import (
     Category,
     LoadResult,
@@ -200,7 +201,10 @@ def parse_documents(text: str) -> tuple[list[tuple[Any, int]], bool]:
 
     Raises ``yaml.YAMLError`` or :class:`YamlLimitError`; the caller turns both into a Problem.
     """
-    converter = _Converter(budget=max(100_000, len(text)))
+    deep = yaml_nesting_error(text)  # before composing: libyaml's composer recurses in C
+    if deep is not None:
+        raise YamlLimitError(deep[1])
+    converter = _Converter(budget=max(MIN_YAML_NODE_BUDGET, len(text)))
     documents: list[tuple[Any, int]] = []
     for node in yaml.compose_all(text, Loader=_Loader):
         if node is None:

@@ -1,0 +1,150 @@
+"""Every bound the scanner puts on untrusted input, in one place.
+
+The scanner runs on pull requests from strangers, so each file it reads is hostile until parsed.
+Work must stay bounded whatever a file holds: a file over its size limit, a document nested past
+the depth limit, or a ``count`` past the instance limit becomes a finding that names the limit
+(fail closed: nothing in it is judged, so it cannot pass by being skipped), never a crash, a hang
+or an out-of-memory kill. docs/security.md lists these limits and what they protect.
+
+Defaults are far beyond real configurations; ``--max-file-size`` and ``--max-plan-size`` raise or
+lower the size limits for one scan (engine and CLI options, not policy: the policy is repository
+content, and a repository should not be able to lift the bounds that protect the runner).
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from itertools import accumulate
+from pathlib import Path
+
+MB = 1 << 20
+
+#: HCL (``.tf``, ``.tf.json``, ``.tofu``, ``.tfvars``) and YAML files larger than this are not parsed.
+MAX_SOURCE_BYTES = 5 * MB
+#: Plan JSON (``terraform show -json``) can be large for big estates; it is decoded in C.
+MAX_PLAN_BYTES = 512 * MB
+#: Collections nested deeper than this (YAML) are refused before libyaml composes them: its
+#: composer recurses in C and overflows the process stack (a segmentation fault) near 20,000 levels.
+MAX_YAML_DEPTH = 256
+#: ``count``/``for_each`` instances per resource or module call; beyond it an ``unresolved`` finding.
+MAX_INSTANCES = 10_000
+#: YAML nodes one file may expand to through aliases (at least this, or the file's length in characters).
+MIN_YAML_NODE_BUDGET = 100_000
+
+
+@dataclass(frozen=True)
+class Limits:
+    """The size limits one scan applies (``ScanOptions.limits``)."""
+
+    max_source_bytes: int = MAX_SOURCE_BYTES
+    max_plan_bytes: int = MAX_PLAN_BYTES
+
+    def for_path(self, path: Path | str) -> int:
+        """The byte limit for one file, by kind: plans are JSON that is not Terraform syntax."""
+        name = str(path)
+        if name.endswith(".json") and not name.endswith((".tf.json", ".tofu.json", ".tfvars.json")):
+            return self.max_plan_bytes
+        return self.max_source_bytes
+
+
+def human_size(size: int) -> str:
+    """``5242880`` -> ``5 MB``; exact byte counts below 1 KB."""
+    for unit, factor in (("GB", 1 << 30), ("MB", MB), ("KB", 1 << 10)):
+        if size >= factor:
+            value = size / factor
+            return f"{value:.0f} {unit}" if value == int(value) else f"{value:.1f} {unit}"
+    return f"{size} bytes"
+
+
+_SIZE_RE = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([kmg]i?b?|b)?\s*$", re.I)
+_UNITS = {"": 1, "b": 1, "k": 1 << 10, "m": MB, "g": 1 << 30}
+
+
+def parse_size(text: str) -> int:
+    """``5MB``, ``512m``, ``100k``, ``1048576`` -> bytes (binary units); ValueError when malformed."""
+    m = _SIZE_RE.match(text)
+    if m is None:
+        raise ValueError(f"not a size: {text!r} (write e.g. 5MB, 512MB, 100KB or a number of bytes)")
+    unit = (m.group(2) or "").lower()[:1]
+    size = int(float(m.group(1)) * _UNITS[unit])
+    if size <= 0:
+        raise ValueError(f"a size limit must be positive, got {text!r}")
+    return size
+
+
+def too_big_message(kind: str, size: int, limit: int) -> str:
+    """The parse finding's message for a file over its limit (names the limit and the option)."""
+    option = "--max-plan-size" if kind == "plan" else "--max-file-size"
+    return (f"{kind} file is {human_size(size)} ({size} bytes), over the {human_size(limit)} limit for "
+            f"{kind} files; not scanned (raise it with {option} if the file is genuine)")
+
+
+def oversize(path: Path, limit: int) -> int | None:
+    """The file's size when it is over ``limit`` (checked with stat, before reading), else None."""
+    try:
+        size = path.stat().st_size
+    except OSError:
+        return None  # unreadable files are reported by whoever reads them
+    return size if size > limit else None
+
+
+# --- YAML nesting -------------------------------------------------------------------------------
+
+_BRACKETS = re.compile(r"[^\[\]{}]+")
+_STEP = {"[": 1, "{": 1, "]": -1, "}": -1}
+
+
+def _flow_depth_bound(text: str) -> int:
+    """An upper bound of flow nesting: the running bracket depth (quoted brackets only add noise)."""
+    brackets = _BRACKETS.sub("", text)
+    if not brackets:
+        return 0
+    return max(0, max(accumulate(map(_STEP.__getitem__, brackets))))
+
+
+def yaml_nesting_error(text: str, limit: int = MAX_YAML_DEPTH) -> tuple[int, str] | None:
+    """``(line, message)`` when a YAML text nests collections deeper than ``limit``, else None.
+
+    Must run before ``yaml.compose``: libyaml's composer recurses in C, so a document of
+    ``[[[[...`` 30,000 levels deep kills the process with a segmentation fault that no
+    ``except`` can catch. A cheap upper bound (bracket depth, indentation and indicator runs)
+    clears ordinary files at C speed; only a file that might be too deep is checked exactly with
+    libyaml's event parser, which is iterative and stops at the first level over the limit.
+    """
+    indent = re.compile(rf"^[ \t?:-]{{{max(1, limit // 2)}}}", re.M)
+    if _flow_depth_bound(text) <= limit and indent.search(text) is None:
+        return None
+    import yaml
+
+    loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+    depth = 0
+    try:
+        for event in yaml.parse(text, Loader=loader):
+            if isinstance(event, yaml.CollectionStartEvent):
+                depth += 1
+                if depth > limit:
+                    line = event.start_mark.line + 1 if event.start_mark is not None else 1
+                    return line, (f"YAML nests collections deeper than {limit} levels (line {line}); "
+                                  "refusing to read it")
+            elif isinstance(event, yaml.CollectionEndEvent):
+                depth -= 1
+    except yaml.YAMLError:
+        return None  # not YAML at all: the real parse reports the syntax error where it is
+    return None
+
+
+__all__ = [
+    "MAX_INSTANCES",
+    "MAX_PLAN_BYTES",
+    "MAX_SOURCE_BYTES",
+    "MAX_YAML_DEPTH",
+    "MB",
+    "MIN_YAML_NODE_BUDGET",
+    "Limits",
+    "human_size",
+    "oversize",
+    "parse_size",
+    "too_big_message",
+    "yaml_nesting_error",
+]
