@@ -144,6 +144,12 @@ def _tail(value: str) -> str:
     return re.split(r"[/:]", value.rstrip("/"))[-1]
 
 
+def _partial_text(value: Any) -> str:
+    """The spelling of a string the loader knows only in part (its ``Partial``), else ''."""
+    text = getattr(value, "text", "") if isinstance(value, Unknown) else ""
+    return text if isinstance(text, str) else ""
+
+
 def _arn_region(value: str) -> str | None:
     parts = value.split(":")
     if len(parts) >= 6 and parts[0] == "arn" and parts[3]:
@@ -201,6 +207,15 @@ class Scan:
         if isinstance(value, Ref):
             res = self.by_address.get(value.address)
             return res if res is not None and res.type in targets else None
+        partial = _partial_text(value)
+        if partial:
+            # a name known only in part ("replica-${random_pet.this.id}"): the same spelling is the same name
+            for candidate in dict.fromkeys((partial, _tail(partial))):
+                for rtype, name_attr in targets.items():
+                    for res in self.by_type.get(rtype, ()):
+                        if _partial_text(res.attributes.get(name_attr)) == candidate:
+                            return res
+            return None
         if not isinstance(value, str) or not value:
             return None
         for candidate in dict.fromkeys((value, _tail(value))):
@@ -872,9 +887,11 @@ def _s3_destination(value: Any, scan: Scan) -> Location | Unknown:
         return _wrap(scan.location_of(res.address), f"destination bucket {res.address}") or Unknown(
             f"destination bucket {res.address} has no location"
         )
-    if isinstance(value, str):
+    if isinstance(value, str) or _partial_text(value):
         res = scan.find(value, {"aws_s3_bucket": "bucket"})
         if res is None:
+            if not isinstance(value, str):
+                return _unknown_from(value, "destination.bucket")
             return Unknown(f"destination bucket {value} is not in the scanned configuration")
         return _wrap(scan.location_of(res.address), f"destination bucket {res.address}") or Unknown(
             f"destination bucket {res.address} has no location"

@@ -362,6 +362,27 @@ def test_s3_replication_to_unscanned_arn_is_unknown_and_account_noted() -> None:
     assert "999999999999" in src.copies[0].note
 
 
+def test_s3_replication_joins_a_partly_computed_bucket_name() -> None:
+    from scanner.loaders.hcl_eval import Partial
+
+    name = Partial("random_pet.this.id is known only after apply", "replica-${random_pet.this.id}")
+    arn = Partial(name.reason, "arn:aws:s3:::replica-${random_pet.this.id}")
+    other = Partial(name.reason, "origin-${random_pet.this.id}")
+    facts = run(
+        res("aws_s3_bucket", "src", {"bucket": other}),
+        res("aws_s3_bucket", "dst", {"bucket": name}, AWS_US),
+        res(
+            "aws_s3_bucket_replication_configuration",
+            "r",
+            {"bucket": Ref("aws_s3_bucket.src", "id"), "rule": [{"destination": [{"bucket": arn}]},
+                                                                 {"destination": [{"bucket": Partial("x", "y")}]}]},
+        ),
+    )
+    first, second = facts["aws_s3_bucket.src"].copies
+    assert code(first.location) == "us-east-1" and "aws_s3_bucket.dst" in first.location.source
+    assert isinstance(second.location, Unknown) and "x" in second.location.reason
+
+
 def test_rds_defaults_and_keys() -> None:
     facts = run(
         res("aws_db_instance", "plain", {"engine": "postgres"}),

@@ -362,3 +362,21 @@ def test_module_switched_off_by_count_needs_no_source(tmp_path):
     result = load_terraform([tmp_path], tmp_path, TerraformOptions())
     assert [p.resource for p in result.problems] == ["module.on"]
     assert result.resources[0].attributes["tags"] == {"k": "none", "n": 0}
+
+
+def test_partly_computed_names_keep_their_spelling(tmp_path):
+    (tmp_path / "main.tf").write_text('''
+resource "random_pet" "this" {}
+locals { dst = "replica-${random_pet.this.id}" }
+resource "aws_s3_bucket" "b" {
+  bucket = local.dst
+  tags = { arn = "arn:aws:s3:::${local.dst}", up = upper(local.dst), keys = flatten([random_pet.this.id]) }
+}
+''')
+    from scanner.loaders.hcl_eval import Partial
+
+    b = load_terraform([tmp_path], tmp_path, TerraformOptions()).resources[-1].attributes
+    assert b["bucket"] == Partial("random_pet.this.id is known only after apply", "replica-${random_pet.this.id}")
+    assert b["tags"]["arn"].text == "arn:aws:s3:::replica-${random_pet.this.id}"
+    assert type(b["tags"]["up"]) is Unknown  # a function of it is no longer the same name
+    assert b["tags"]["keys"] == [Ref("random_pet.this", "id")]

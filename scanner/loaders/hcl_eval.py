@@ -17,9 +17,28 @@ import json
 import math
 import re
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
 from scanner.model import Ref, Unknown
+
+
+@dataclass(frozen=True)
+class Partial(Unknown):
+    """A string known only in part, e.g. ``"replica-${random_pet.this.id}"``.
+
+    It is an :class:`Unknown` (it fails closed everywhere), but ``text`` spells it with the
+    computed parts as references, so two values built from the same parts are recognisably the
+    same name: a replication destination ``arn:aws:s3:::replica-${random_pet.this.id}`` joins the
+    bucket named ``replica-${random_pet.this.id}``. Only templates make one; any other operation
+    on it yields a plain Unknown.
+    """
+
+    text: str = ""
+
+
+def _plain(u: Unknown) -> Unknown:
+    return Unknown(u.reason) if isinstance(u, Partial) else u
 
 
 class EvalError(Exception):
@@ -74,7 +93,7 @@ class Scope:
 def _opaque(v: Any) -> Unknown | None:
     """An Unknown standing for ``v`` when ``v`` has no static value (Unknown, or a computed Ref)."""
     if isinstance(v, Unknown):
-        return v
+        return _plain(v)
     if isinstance(v, Ref):
         return Unknown(f"{v} is known only after apply")
     return None
@@ -181,7 +200,7 @@ def get_attr(v: Any, name: str) -> Any:
     if isinstance(v, Lazy):
         return v.attr(name)
     if isinstance(v, Unknown):
-        return v
+        return _plain(v)
     if isinstance(v, Ref):
         return Ref(v.address, f"{v.attribute}.{name}" if v.attribute else name)
     if isinstance(v, dict):
@@ -201,7 +220,7 @@ def get_index(v: Any, key: Any) -> Any:
     if isinstance(v, Lazy):
         return v.index(key)
     if isinstance(v, Unknown):
-        return v
+        return _plain(v)
     if isinstance(v, Ref):
         return Ref(v.address, f"{v.attribute}[{json.dumps(key)}]")
     if isinstance(v, list):
@@ -275,7 +294,9 @@ def _e_splat(e: tuple, scope: Scope) -> Any:
     return [_apply_steps(x, e[2], scope) for x in coll]
 
 
-def _render(parts: tuple, scope: Scope, out: list[str]) -> Unknown | None:
+def _render(parts: tuple, scope: Scope, out: list[str], symbolic: list[Unknown] | None = None) -> Unknown | None:
+    """Append the rendered parts to ``out``; an unknown part returns its Unknown, except that with
+    ``symbolic`` a computed reference (or a Partial) is spelt ``${ref}`` and recorded there."""
     for p in parts:
         if isinstance(p, str):
             out.append(p)
@@ -285,6 +306,10 @@ def _render(parts: tuple, scope: Scope, out: list[str]) -> Unknown | None:
             v = evaluate(p[1], scope)
             if isinstance(v, Lazy):
                 v = v.materialise()
+            if symbolic is not None and isinstance(v, (Ref, Partial)):
+                symbolic.append(_opaque(v))  # type: ignore[arg-type]
+                out.append(v.text if isinstance(v, Partial) else "${" + str(v) + "}")
+                continue
             u = _opaque(v)
             if u is not None:
                 return u
@@ -317,8 +342,13 @@ def _e_tmpl(e: tuple, scope: Scope) -> Any:
     if len(parts) == 1 and not isinstance(parts[0], str) and parts[0][0] == "i":
         return evaluate(parts[0][1], scope)  # "${x}" is x itself, not its string form
     out: list[str] = []
-    u = _render(parts, scope, out)
-    return u if u is not None else "".join(out)
+    symbolic: list[Unknown] = []
+    u = _render(parts, scope, out, symbolic)
+    if u is not None:
+        return u
+    if symbolic:
+        return Partial(symbolic[0].reason, "".join(out))
+    return "".join(out)
 
 
 def _e_tuple(e: tuple, scope: Scope) -> Any:
@@ -797,6 +827,9 @@ def _flatten(v: Any) -> list[Any]:
         raise EvalError("flatten() needs a list")
     out: list[Any] = []
     for x in v:
+        if isinstance(x, Ref) and "[*]" not in x.attribute:
+            out.append(x)  # a computed attribute (an ARN, an id) is one element, as in Terraform
+            continue
         u = _opaque(x)
         if u is not None:
             raise _UnknownResult(u)
@@ -978,5 +1011,5 @@ def call_function(name: str, *args: Any) -> Any:
         return exc.unknown
 
 
-__all__ = ["EvalError", "Lazy", "Scope", "call_function", "evaluate", "evaluate_value", "first_unknown",
+__all__ = ["EvalError", "Lazy", "Partial", "Scope", "call_function", "evaluate", "evaluate_value", "first_unknown",
            "get_attr", "get_index", "materialise", "to_string"]
