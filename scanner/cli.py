@@ -60,6 +60,15 @@ def _load_policy(policy_path: str | None, allowed: tuple[str, ...], start: Path)
     return load_policy(path, known_rules=RULES.keys())
 
 
+def _size(value: str) -> int:
+    from scanner.limits import parse_size
+
+    try:
+        return parse_size(value)
+    except ValueError as exc:
+        raise click.BadParameter(str(exc)) from None
+
+
 @click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 110})
 @click.version_option(__version__, "--version", prog_name="residency")
 @click.option("--debug", is_flag=True, help="Print tracebacks of internal errors.")
@@ -93,16 +102,22 @@ def cli(ctx: click.Context, debug: bool) -> None:
 @click.option("--baseline", metavar="FILE", help="Fail only on findings not in this baseline.")
 @click.option("--jobs", "-j", type=int, metavar="N", help="Parse processes (default: usable CPUs).")
 @click.option("--no-cache", is_flag=True, help="Do not read or write the parse cache.")
+@click.option("--max-file-size", metavar="SIZE", callback=lambda c, p, v: _size(v), default="5MB", show_default=True,
+              help="Largest Terraform or YAML file parsed (e.g. 5MB, 800KB); larger ones are parse findings.")
+@click.option("--max-plan-size", metavar="SIZE", callback=lambda c, p, v: _size(v), default="512MB", show_default=True,
+              help="Largest plan JSON file parsed; larger ones are parse findings.")
 @click.pass_context
 def scan(ctx: click.Context, paths: tuple[str, ...], policy_path: str | None, allowed_regions: tuple[str, ...],
          formats: tuple[str, ...], output: str | None, fail_on: str, soft_fail: bool, var_files: tuple[str, ...],
          variables: tuple[str, ...], env_vars: bool, plans: tuple[str, ...], source_dir: str | None,
-         cluster_region: str | None, baseline: str | None, jobs: int | None, no_cache: bool) -> None:
+         cluster_region: str | None, baseline: str | None, jobs: int | None, no_cache: bool,
+         max_file_size: int, max_plan_size: int) -> None:
     """Scan PATHS (default: the current directory; - reads manifests or a plan from stdin)."""
     import os
 
     from scanner.engine import ScanOptions
     from scanner.engine import scan as run_scan
+    from scanner.limits import Limits
     from scanner.model import Severity
     from scanner.report import render
 
@@ -133,6 +148,7 @@ def scan(ctx: click.Context, paths: tuple[str, ...], policy_path: str | None, al
         baseline=Path(baseline) if baseline else None,
         jobs=jobs,
         use_cache=not no_cache,
+        limits=Limits(max_source_bytes=max_file_size, max_plan_bytes=max_plan_size),
     )
     report = run_scan(options, policy)
     for name, dest in specs:

@@ -16,6 +16,7 @@ from typing import Any
 from scanner import __version__
 from scanner.cache import ParseCache, default_cache_dir, usable_cpus
 from scanner.discover import discover, find_scan_root, rel
+from scanner.limits import Limits, oversize, size_guarded, too_big_message
 from scanner.model import (
     Category,
     DataStoreFacts,
@@ -49,6 +50,7 @@ class ScanOptions:
     baseline: Path | None = None
     jobs: int | None = None
     use_cache: bool = True
+    limits: Limits = field(default_factory=Limits)  # per-kind file size limits (--max-file-size)
     today: date = field(default_factory=date.today)
 
 
@@ -74,11 +76,14 @@ def scan(options: ScanOptions, policy: Policy) -> Report:
         _merge(loaded, _load_terraform(found.terraform_dirs, root, options, policy))
     for plan in found.plans:
         _merge(loaded, _load_plan(plan, root, options))
-    yaml_inputs = [(rel(p, root), p.read_bytes()) for p in _readable(found.yaml_files, root, loaded)]
+    yaml_inputs = [(rel(p, root), p.read_bytes()) for p in _readable(found.yaml_files, root, loaded, options.limits)]
     if options.stdin is not None:
         stdin_result = _load_stdin(options, root)
         if stdin_result is not None:
             _merge(loaded, stdin_result)
+        elif len(options.stdin) > options.limits.max_source_bytes:
+            loaded.problems.append(Problem(Category.PARSE, options.stdin_name, 1, too_big_message(
+                "YAML", len(options.stdin), options.limits.max_source_bytes), "Split the input into smaller files."))
         else:
             yaml_inputs.append((options.stdin_name, options.stdin))
     if yaml_inputs:
@@ -134,8 +139,14 @@ def _merge(into: LoadResult, part: LoadResult) -> None:
     into.files += part.files
 
 
-def _readable(paths: Iterable[Path], root: Path, loaded: LoadResult) -> Iterator[Path]:
+def _readable(paths: Iterable[Path], root: Path, loaded: LoadResult, limits: Limits) -> Iterator[Path]:
     for path in paths:
+        size = oversize(path, limits.max_source_bytes)
+        if size is not None:  # checked before reading: a huge file costs nothing
+            loaded.problems.append(Problem(Category.PARSE, rel(path, root), 1,
+                                           too_big_message("YAML", size, limits.max_source_bytes),
+                                           "Split the file, or raise --max-file-size if it is genuine."))
+            continue
         try:
             with path.open("rb"):
                 pass
@@ -167,13 +178,15 @@ def _load_terraform(dirs: list[Path], root: Path, options: ScanOptions, policy: 
                            source=f"policy terraform.roots ({_display(policy)})")
 
     parser = TerraformParser(root, _parse_cache(options), options.jobs or usable_cpus())
-    parser.warm(f for d in dirs for f in sorted(d.iterdir()) if f.name.endswith(_TF_CONFIG) and f.is_file())
+    limit = options.limits.max_source_bytes
+    parser.warm(f for d in dirs for f in sorted(d.iterdir())
+                if f.name.endswith(_TF_CONFIG) and f.is_file() and oversize(f, limit) is None)
     tf_options = TerraformOptions(
         var_files=[(options.cwd / p) for p in options.var_files],
         variables=dict(options.variables),
         env=options.env,
         root_context=root_context,
-        parse=parser,
+        parse=size_guarded(parser, root, limit),
     )
     return load_terraform(dirs, root, tf_options)
 
@@ -188,7 +201,7 @@ def _parse_cache(options: ScanOptions) -> ParseCache:
 def _load_plan(path: Path, root: Path, options: ScanOptions) -> LoadResult:
     from scanner.loaders.tfplan import load_plan
 
-    return load_plan(path, root, source_dir=options.source_dir)
+    return load_plan(path, root, source_dir=options.source_dir, max_bytes=options.limits.max_plan_bytes)
 
 
 def _load_stdin(options: ScanOptions, root: Path) -> LoadResult | None:
@@ -198,7 +211,8 @@ def _load_stdin(options: ScanOptions, root: Path) -> LoadResult | None:
     if head.startswith(b"{") and b'"format_version"' in head:
         from scanner.loaders.tfplan import load_plan_bytes
 
-        return load_plan_bytes(data, options.stdin_name, root, source_dir=options.source_dir)
+        return load_plan_bytes(data, options.stdin_name, root, source_dir=options.source_dir,
+                               max_bytes=options.limits.max_plan_bytes)
     return None
 
 

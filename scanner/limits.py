@@ -14,9 +14,11 @@ content, and a repository should not be able to lift the bounds that protect the
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from itertools import accumulate
 from pathlib import Path
+from typing import Any
 
 MB = 1 << 20
 
@@ -76,7 +78,8 @@ def parse_size(text: str) -> int:
 def too_big_message(kind: str, size: int, limit: int) -> str:
     """The parse finding's message for a file over its limit (names the limit and the option)."""
     option = "--max-plan-size" if kind == "plan" else "--max-file-size"
-    return (f"{kind} file is {human_size(size)} ({size} bytes), over the {human_size(limit)} limit for "
+    shown = human_size(size) + ("" if size < 1024 else f" ({size} bytes)")
+    return (f"{kind} file is {shown}, over the {human_size(limit)} limit for "
             f"{kind} files; not scanned (raise it with {option} if the file is genuine)")
 
 
@@ -87,6 +90,28 @@ def oversize(path: Path, limit: int) -> int | None:
     except OSError:
         return None  # unreadable files are reported by whoever reads them
     return size if size > limit else None
+
+
+def size_guarded(parse: Callable[[Path], Any], root: Path, limit: int) -> Callable[[Path], Any]:
+    """Wrap a Terraform ``parse(path)`` so a file over ``limit`` raises a ParseError naming the limit.
+
+    The size is read with stat before the file is, so an oversized file is never read or parsed;
+    the loader turns the error into a ``parse`` finding like any other file that does not parse.
+    """
+
+    def guarded(path: Path) -> Any:
+        size = oversize(path, limit)
+        if size is not None:
+            from scanner.loaders.hcl_parse import ParseError
+
+            try:
+                name = path.relative_to(root).as_posix()
+            except ValueError:
+                name = path.as_posix()
+            raise ParseError(name, 1, too_big_message("Terraform", size, limit))
+        return parse(path)
+
+    return guarded
 
 
 # --- YAML nesting -------------------------------------------------------------------------------
@@ -145,6 +170,7 @@ __all__ = [
     "human_size",
     "oversize",
     "parse_size",
+    "size_guarded",
     "too_big_message",
     "yaml_nesting_error",
 ]
