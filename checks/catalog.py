@@ -833,14 +833,11 @@ def _enc_netapp(r: Resource, f: DataStoreFacts, scan: Scan, p: Mapping[str, Any]
 
 
 def _att_azure_cmk(att: Resource, f: DataStoreFacts, scan: Scan, p: Mapping[str, Any]) -> None:
-    _apply_keys(
-        att,
-        f,
-        scan,
-        ["key_vault_key_id", "managed_hsm_key_id", "key_vault_key_versionless_id"],
-        Encryption.PROVIDER,
-        "platform-managed",
-    )
+    paths = ["key_vault_key_id", "managed_hsm_key_id", "key_vault_key_versionless_id"]
+    if all(att.attributes.get(k) is None for k in paths):
+        # the other documented form: key_vault_id (or key_vault_uri) + key_name; the vault locates the key
+        paths = ["key_vault_id", "key_vault_uri"]
+    _apply_keys(att, f, scan, paths, Encryption.PROVIDER, "platform-managed")
     f.encryption_source = f"{att.address}: {f.encryption_source}"
 
 

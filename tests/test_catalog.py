@@ -731,3 +731,18 @@ def test_azure_unknown_location_is_unknown_not_a_pass() -> None:
         storage("sa", "westeurope", "GRS"), res("azurerm_managed_disk", "d", {"location": Unknown("var.loc")})
     )
     assert isinstance(f["azurerm_managed_disk.d"].location, Unknown)
+
+
+def test_azure_cmk_attachment_by_vault_and_key_name_locates_the_vault() -> None:
+    facts = run(
+        res("azurerm_key_vault", "us", {"name": "kv-us", "location": "East US"}),
+        res("azurerm_storage_account", "sa", {"name": "sa", "location": "westeurope",
+                                              "account_replication_type": "LRS"}),
+        res("azurerm_storage_account_customer_managed_key", "cmk",
+            {"storage_account_id": Ref("azurerm_storage_account.sa", "id"),
+             "key_vault_id": Ref("azurerm_key_vault.us", "id"), "key_name": "cmk"}),
+    )
+    sa = facts["azurerm_storage_account.sa"]
+    assert sa.encryption is Encryption.CUSTOMER
+    [key] = sa.keys
+    assert code(key.location) == "eastus" and key.via == "key_vault_id"
