@@ -725,7 +725,43 @@ def _enc_dynamodb(r: Resource, f: DataStoreFacts, scan: Scan, p: Mapping[str, An
         )
 
 
+def _global_primary(r: Resource, scan: Scan) -> Resource | None:
+    """The primary replication group of the Global Datastore ``r`` is a secondary member of."""
+    gid = r.attributes.get("global_replication_group_id")
+    if gid is None:
+        return None
+    glob = scan.by_address.get(gid.address) if isinstance(gid, Ref) else None
+    if glob is None:
+        glob = scan.find(gid, {"aws_elasticache_global_replication_group": "global_replication_group_id"})
+    if glob is None:
+        return None
+    primary = scan.find(
+        glob.attributes.get("primary_replication_group_id"),
+        {"aws_elasticache_replication_group": "replication_group_id"},
+    )
+    return primary if primary is not None and primary is not r else None
+
+
 def _enc_elasticache(r: Resource, f: DataStoreFacts, scan: Scan, p: Mapping[str, Any]) -> None:
+    if r.attributes.get("global_replication_group_id") is not None and (
+        r.attributes.get("at_rest_encryption_enabled") is None
+    ):
+        # a Global Datastore secondary inherits the at-rest encryption of the global group's primary
+        primary = _global_primary(r, scan)
+        if primary is not None and primary.address in scan.facts:
+            src = scan.facts[primary.address]
+            _ensure_encryption(primary, src, scan)
+            f.encryption = src.encryption
+            f.encryption_source = f"secondary of a Global Datastore; primary {primary.address}: {src.encryption_source}"
+        else:
+            f.encryption = Unknown(
+                "a Global Datastore secondary inherits at-rest encryption from the global group's primary, "
+                "which is not in the scanned configuration"
+            )
+            f.encryption_source = "follows the Global Datastore primary"
+        if r.attributes.get("kms_key_id") is not None:
+            _apply_keys(r, f, scan, ["kms_key_id"], Encryption.PROVIDER, "secondary with its own key")
+        return
     engine = r.attributes.get("engine") or "redis"
     default = isinstance(engine, str) and engine.lower() == "valkey"
     _generic_encryption(

@@ -746,3 +746,110 @@ def test_azure_cmk_attachment_by_vault_and_key_name_locates_the_vault() -> None:
     assert sa.encryption is Encryption.CUSTOMER
     [key] = sa.keys
     assert code(key.location) == "eastus" and key.via == "key_vault_id"
+
+
+# --------------------------------------------------------------------------- copies per type
+
+
+def test_bigtable_clusters_first_is_home_others_are_replicas() -> None:
+    facts = run(res("google_bigtable_instance", "bt", {"name": "bt", "cluster": [
+        {"cluster_id": "a"}, {"cluster_id": "b", "zone": "us-central1-b"}, {"cluster_id": "c", "zone": Unknown("u")}]}))
+    bt = facts["google_bigtable_instance.bt"]
+    assert code(bt.location) == "europe-west1-b"  # provider zone for the first cluster
+    assert [c.via for c in bt.copies] == ["cluster[1].zone", "cluster[2].zone"]
+    assert code(bt.copies[0].location) == "us-central1-b" and isinstance(bt.copies[1].location, Unknown)
+
+
+def test_ecr_and_efs_replication_destinations() -> None:
+    facts = run(
+        res("aws_ecr_replication_configuration", "r", {"replication_configuration": [{"rule": [
+            {"destination": [{"region": "eu-west-1"}, {"region": "us-west-2"}]}]}]}),
+        res("aws_efs_file_system", "fs", {"encrypted": True}, line=3),
+        res("aws_efs_replication_configuration", "same", {"source_file_system_id": Ref("aws_efs_file_system.fs", "id"),
+                                                          "destination": [{"availability_zone_name": "us-east-2b"}]},
+            line=9),
+        res("aws_efs_replication_configuration", "other", {"source_file_system_id": Ref("aws_efs_file_system.fs", "id"),
+                                                           "destination": [{}]}, file="dr.tf"),
+    )
+    ecr = facts["aws_ecr_replication_configuration.r"]
+    assert ecr.location is None and [code(c.location) for c in ecr.copies] == ["eu-west-1", "us-west-2"]
+    az, same_region = facts["aws_efs_file_system.fs"].copies
+    assert code(az.location) == "us-east-2" and az.line == 9
+    assert code(same_region.location) == "eu-west-1" and same_region.line is None  # declared in another file
+
+
+def test_log_sinks_follow_their_destination() -> None:
+    facts = run(
+        res("google_storage_bucket", "logs", {"name": "logs", "location": "US"}),
+        res("google_logging_project_sink", "gcs", {"destination": "storage.googleapis.com/logs"}),
+        res("google_logging_project_sink", "lb", {
+            "destination": "logging.googleapis.com/projects/p/locations/europe-west1/buckets/b"}),
+        res("google_logging_project_sink", "ps", {"destination": "pubsub.googleapis.com/projects/p/topics/t"}),
+        res("google_logging_project_sink", "ext", {"destination": "storage.googleapis.com/elsewhere"}),
+    )
+    assert code(facts["google_logging_project_sink.gcs"].copies[0].location) == "US"
+    assert code(facts["google_logging_project_sink.lb"].copies[0].location) == "europe-west1"
+    assert facts["google_logging_project_sink.ps"].copies == [] and facts["google_logging_project_sink.ps"].notes
+    assert isinstance(facts["google_logging_project_sink.ext"].copies[0].location, Unknown)
+
+
+def test_diagnostic_setting_destinations() -> None:
+    facts = run(
+        res("azurerm_storage_account", "sa", {"name": "sa", "location": "East US", "account_replication_type": "LRS"}),
+        res("azurerm_log_analytics_workspace", "law", {"name": "law", "location": "westeurope"}),
+        res("azurerm_monitor_diagnostic_setting", "d", {"storage_account_id": Ref("azurerm_storage_account.sa", "id"),
+                                                        "log_analytics_workspace_id": Ref(
+                                                            "azurerm_log_analytics_workspace.law", "id")}),
+    )
+    d = facts["azurerm_monitor_diagnostic_setting.d"]
+    assert d.location is None and [code(c.location) for c in d.copies] == ["eastus", "westeurope"]
+    assert {c.kind for c in d.copies} == {"sink"}
+
+
+def test_failover_group_and_redis_linked_server_partners() -> None:
+    facts = run(
+        res("azurerm_mssql_server", "main", {"name": "main", "location": "westeurope"}),
+        res("azurerm_mssql_server", "dr", {"name": "dr", "location": "eastus"}),
+        res("azurerm_mssql_failover_group", "fg", {"server_id": Ref("azurerm_mssql_server.main", "id"),
+                                                   "partner_server": [{"id": Ref("azurerm_mssql_server.dr", "id")}]},
+            line=30),
+        res("azurerm_redis_cache", "eu", {"name": "eu", "location": "westeurope"}),
+        res("azurerm_redis_cache", "us", {"name": "us", "location": "eastus2"}),
+        res("azurerm_redis_linked_server", "l1", {"target_redis_cache_name": "eu",
+                                                  "linked_redis_cache_id": Ref("azurerm_redis_cache.us", "id")}),
+        res("azurerm_redis_linked_server", "l2", {"target_redis_cache_name": "eu",
+                                                  "linked_redis_cache_location": "North Europe"}),
+    )
+    [fg] = facts["azurerm_mssql_server.main"].copies
+    assert code(fg.location) == "eastus" and fg.line == 30 and fg.kind == "replica"
+    assert [code(c.location) for c in facts["azurerm_redis_cache.eu"].copies] == ["eastus2", "northeurope"]
+
+
+def test_aurora_global_members_copy_to_each_other() -> None:
+    facts = run(
+        res("aws_rds_global_cluster", "g", {"global_cluster_identifier": "g"}),
+        res("aws_rds_cluster", "p", {"global_cluster_identifier": Ref("aws_rds_global_cluster.g", "id"),
+                                     "storage_encrypted": True}),
+        res("aws_rds_cluster", "s", {"global_cluster_identifier": Ref("aws_rds_global_cluster.g", "id")}, AWS_US),
+    )
+    assert [code(c.location) for c in facts["aws_rds_cluster.p"].copies] == ["us-east-1"]
+    assert [code(c.location) for c in facts["aws_rds_cluster.s"].copies] == ["eu-west-1"]
+    assert facts["aws_rds_global_cluster.g"].location is None
+
+
+def test_elasticache_global_members_and_secondary_inherits_encryption() -> None:
+    facts = run(
+        res("aws_elasticache_replication_group", "p",
+            {"replication_group_id": "p", "at_rest_encryption_enabled": True}),
+        res("aws_elasticache_global_replication_group", "g", {
+            "primary_replication_group_id": Ref("aws_elasticache_replication_group.p", "id")}),
+        res("aws_elasticache_replication_group", "s", {
+            "global_replication_group_id": Ref("aws_elasticache_global_replication_group.g",
+                                               "global_replication_group_id")},
+            AWS_US),
+        res("aws_elasticache_replication_group", "orphan", {"global_replication_group_id": "ldgnf-elsewhere"}),
+    )
+    assert [code(c.location) for c in facts["aws_elasticache_replication_group.p"].copies] == ["us-east-1"]
+    assert [code(c.location) for c in facts["aws_elasticache_replication_group.s"].copies] == ["eu-west-1"]
+    assert facts["aws_elasticache_replication_group.s"].encryption is Encryption.PROVIDER
+    assert isinstance(facts["aws_elasticache_replication_group.orphan"].encryption, Unknown)
