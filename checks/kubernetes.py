@@ -77,6 +77,8 @@ def classify_kubernetes(resources: Iterable[Resource], catalog: Catalog) -> list
             out.append(reader.workload())
         elif resource.type == "PersistentVolume":
             storage_class = classes.get(_get(resource.attributes, "spec", "storageClassName"))
+            if storage_class is None and isinstance(resource.extra.get("storage_class"), Resource):
+                storage_class = resource.extra["storage_class"]  # linked by the loader from another file
             out.append(reader.persistent_volume(storage_class))
         elif resource.type == "StorageClass":
             out.append(reader.storage_class())
@@ -381,7 +383,7 @@ class _Reader:
 
         def param_line(name: str) -> int | None:
             for key in raw_params:
-                if str(key).lower() == name:
+                if str(key).lower() == name.lower():
                     return _line(raw_params, key)
             return None
 
@@ -499,17 +501,19 @@ class _Reader:
         keys: list[KeyUse] = []
         notes: list[str] = []
         if family == "ebs":
-            encrypted = str(params.get("encrypted", "false")).strip().lower() == "true"
+            raw = params.get("encrypted")
+            encrypted = str(raw).strip().lower() == "true" if raw is not None else False
             key = params.get("kmskeyid")
             if not encrypted:
                 if key:
                     notes.append('parameters.kmsKeyId is set but encrypted is not "true"')
-                return (
-                    Encryption.NONE,
-                    f'parameters.encrypted is not "true" ({where("encrypted")})',
-                    keys,
-                    notes,
+                said = (
+                    f'{where("encrypted")} is "{raw}"'
+                    if raw is not None
+                    else f"parameters.encrypted is not set, and EBS volumes default to unencrypted "
+                    f"({self.r.file}:{self.r.line})"
                 )
+                return Encryption.NONE, said, keys, notes
             if not key or "alias/aws/" in str(key):  # no key, or the AWS-managed aws/ebs alias
                 return (
                     Encryption.PROVIDER,
@@ -599,6 +603,26 @@ class _Reader:
             return Location(cloud, match.group(1), source)
         return volume if isinstance(volume, Location) else None
 
+    def gcp_snapshot_default(self, what: str, setting: str) -> Location | Unknown:
+        """Where Compute Engine keeps snapshots when no storage location is set: the nearest multi-region."""
+        cluster = self.cluster_locations()
+        region = cluster[0] if cluster and cluster[0].cloud == "gcp" else None
+        if region is not None:
+            for multi in ("EU", "US", "ASIA"):
+                resolved = self.catalog.resolve("gcp", multi)
+                if resolved is not None and region.code in {m.code for m in resolved.members}:
+                    return Location(
+                        "gcp",
+                        multi,
+                        f"Compute Engine default for {what} of disks in {region.code}: the nearest "
+                        f"multi-region, as {setting} is not set ({region.source})",
+                    )
+        known = f"the cluster region {region.code}" if region is not None else "a region that is not known"
+        return Unknown(
+            f"{setting} is not set: Compute Engine keeps {what} in the multi-region nearest the disk, "
+            f"and the disk is in {known}; set {setting} to an allowed location"
+        )
+
     def velero(self) -> DataStoreFacts:
         spec = self.r.attributes.get("spec") or {}
         provider = str(spec.get("provider") or "")
@@ -608,76 +632,100 @@ class _Reader:
         config = spec.get("config") if isinstance(spec.get("config"), dict) else {}
         is_bsl = self.r.type.startswith("BackupStorageLocation")
         what = "backups" if is_bsl else "volume snapshots"
-        line = _line(config, None, _line(spec, "provider"))
 
         def at(key: str) -> str:
             return f"spec.config.{key} ({self.r.file}:{_line(config, key, self.r.line)})"
 
-        target: Location | Unknown
+        target: Location | Unknown | None
         via = "spec.config.region"
         if cloud == "aws":
             url = config.get("s3Url")
-            if is_bsl and url and "amazonaws.com" not in str(url):
+            if is_bsl and url and _in_cluster_url(str(url)):
+                # An object store inside the cluster (MinIO): backups stay where the cluster is.
+                cluster = self.cluster_locations()
+                via = "spec.config.s3Url"
+                target = (
+                    Location(cluster[0].cloud, cluster[0].code, f"in-cluster endpoint {url} ({at('s3Url')}), "
+                             f"{cluster[0].source}")
+                    if cluster
+                    else None
+                )
+            elif is_bsl and url and "amazonaws.com" not in str(url):
                 target = Unknown(
-                    f"{what} go to the S3-compatible endpoint {url}; its location is not in the manifest"
+                    f"{what} go to the S3-compatible endpoint {url} ({at('s3Url')}); where that service "
+                    "stores them is not in the manifest"
                 )
                 via = "spec.config.s3Url"
             elif config.get("region"):
                 target = Location("aws", str(config["region"]), at("region"))
-                line = _line(config, "region", line)
             else:
                 target = Unknown(
                     f"spec.config.region is not set: Velero asks S3 for the bucket's region at run "
                     f"time, so where {what} go is not in the manifest"
+                    if is_bsl
+                    else "spec.config.region is not set (the AWS plugin requires it for volume snapshots)"
                 )
         elif cloud == "gcp" and not is_bsl:
             via = "spec.config.snapshotLocation"
             if config.get("snapshotLocation"):
                 target = Location("gcp", str(config["snapshotLocation"]), at("snapshotLocation"))
-                line = _line(config, "snapshotLocation", line)
             else:
-                target = Unknown(
-                    "spec.config.snapshotLocation is not set: GCP stores the snapshots in the "
-                    "nearest multi-region"
-                )
+                target = self.gcp_snapshot_default("volume snapshots", "spec.config.snapshotLocation")
         elif cloud == "azure" and not is_bsl:
-            cluster = self.cluster_locations()
-            via = "spec.config.resourceGroup"
-            target = (
-                cluster[0]
-                if cluster
-                else Unknown(
-                    "Azure snapshots are kept in the disk's region, and no cluster region is set "
-                    "for this path"
-                )
-            )
+            target = None  # managed-disk snapshots are created in the disk's own region
         elif cloud in ("gcp", "azure"):
             bucket = _get(spec, "objectStorage", "bucket")
-            store = "bucket" if cloud == "gcp" else "storage account container"
             via = "spec.objectStorage.bucket"
+            if cloud == "gcp":
+                where = f"the bucket {bucket}, whose location is set on the bucket itself"
+            else:
+                account = config.get("storageAccount") or config.get("storageAccountURI") or "(not named)"
+                where = (
+                    f"container {bucket} of storage account {account}, whose region and geo-replication "
+                    "are set on the storage account itself"
+                )
             target = Unknown(
-                f"{what} go to the {store} {bucket}, whose location is set on the {store} itself, "
-                "not in the BackupStorageLocation"
+                f"{what} go to {where}, not in the BackupStorageLocation; check that it is in an allowed "
+                "region (and declare it in the scanned configuration)"
             )
         else:
             via = "spec.provider"
             target = Unknown(f"Velero provider {provider or '(none)'} is not one the scanner knows")
-        copy = Copy("backup", target, via, None, note=f"Velero {what}")  # reported at the object's line
-        return self.facts(cloud or "kubernetes", None, copies=[copy])
+        copies = [] if target is None else [Copy("backup", target, via, None, note=f"Velero {what}")]
+        return self.facts(cloud or "kubernetes", None, copies=copies)
 
     def snapshot_class(self) -> DataStoreFacts | None:
         attrs = self.r.attributes
         driver = str(attrs.get("driver") or "")
-        params = attrs.get("parameters") if isinstance(attrs.get("parameters"), dict) else {}
-        if driver == "pd.csi.storage.gke.io" and params.get("storage-locations"):
-            code, key, cloud = str(params["storage-locations"]), "storage-locations", "gcp"
-        elif driver == "disk.csi.azure.com" and params.get("location"):
-            code, key, cloud = str(params["location"]), "location", "azure"
+        raw = attrs.get("parameters") if isinstance(attrs.get("parameters"), dict) else {}
+        params = {str(k).lower(): (k, v) for k, v in raw.items()}
+        target: Location | Unknown
+        if driver == "pd.csi.storage.gke.io":
+            cloud, key = "gcp", "storage-locations"
+            if key not in params or not params[key][1]:
+                target = self.gcp_snapshot_default("snapshots", "parameters.storage-locations")
+                return self.facts(cloud, None, copies=[Copy("snapshot", target, f"parameters.{key}")])
+        elif driver == "disk.csi.azure.com" and params.get("location", (None, None))[1]:
+            cloud, key = "azure", "location"
         else:
-            return None  # snapshots stay with the disk (or the cloud's default), nothing new to judge
-        line = _line(params, key, self.r.line)
-        target = Location(cloud, code, f"parameters.{key} ({self.r.file}:{line})")
-        return self.facts(cloud, None, copies=[Copy("snapshot", target, f"parameters.{key}")])
+            return None  # snapshots stay with the disk (EBS, Azure disk default, others): nothing new to judge
+        name, value = params[key]
+        line = _line(raw, name, self.r.line)
+        target = Location(cloud, str(value).strip(), f"parameters.{name} ({self.r.file}:{line})")
+        return self.facts(cloud, None, copies=[Copy("snapshot", target, f"parameters.{name}")])
+
+
+def _in_cluster_url(url: str) -> bool:
+    """An endpoint served inside the cluster: a Service DNS name (``minio.velero.svc:9000``, ``minio``)."""
+    from urllib.parse import urlparse
+
+    try:
+        host = (urlparse(url if "://" in url else f"//{url}").hostname or "").lower()
+    except ValueError:
+        return False
+    return bool(host) and (
+        host.endswith((".svc", ".svc.cluster.local", ".cluster.local")) or ("." not in host and host != "localhost")
+    )
 
 
 def _cloud_of(location: Location | Unknown | None, fallback: str | None) -> str:

@@ -655,3 +655,87 @@ def test_fixture_tree_loads_without_parse_noise() -> None:
     assert sorted({n.file for n in result.notes}) == ["chart/templates/deployment.yaml"]
     types = {r.type for r in result.resources}
     assert {"aws_s3_bucket", "google_storage_bucket", "azurerm_storage_account", "Deployment"} <= types
+
+
+# ------------------------------------------------------------------------------------ realistic gaps
+
+
+def test_ebs_encrypted_messages_and_kms_key_line_are_case_insensitive() -> None:
+    unset, false = facts_of(
+        storage_class("ebs.csi.aws.com", "type: gp2")
+        + "---\n"
+        + storage_class("ebs.csi.aws.com", 'Encrypted: "False"').replace("name: sc", "name: sc2")
+    )
+    assert unset.encryption is Encryption.NONE and "not set" in unset.encryption_source
+    assert false.encryption is Encryption.NONE and 'is "False"' in false.encryption_source
+    text = storage_class(
+        "ebs.csi.aws.com", 'encrypted: "True"\nKMSKeyId: arn:aws:kms:us-east-1:1:key/k'
+    )
+    (facts,) = facts_of(text)
+    key_line = text.splitlines().index("  KMSKeyId: arn:aws:kms:us-east-1:1:key/k") + 1
+    assert facts.encryption is Encryption.CUSTOMER
+    assert facts.keys[0].location.code == "us-east-1" and f"k8s/app.yaml:{key_line}" in facts.keys[0].location.source
+
+
+def test_persistent_volume_finds_its_class_in_another_file() -> None:
+    sc = storage_class("ebs.csi.aws.com", 'encrypted: "true"').replace("name: sc", "name: fast")
+    pv = (
+        "apiVersion: v1\nkind: PersistentVolume\nmetadata:\n  name: pv\n"
+        "spec:\n  storageClassName: fast\n  csi: {driver: ebs.csi.aws.com, volumeHandle: vol-1}\n"
+    )
+    result = load_kubernetes([("k8s/classes.yaml", sc.encode()), ("k8s/volumes.yaml", pv.encode())])
+    volume = [r for r in result.resources if r.type == "PersistentVolume"]
+    (facts,) = classify_kubernetes(volume, catalog())  # classified alone, as the engine does per file
+    assert facts.encryption is Encryption.PROVIDER and "StorageClass/fast" in facts.encryption_source
+    twice = load_kubernetes(
+        [("a/classes.yaml", sc.encode()), ("b/classes.yaml", sc.encode()), ("k8s/volumes.yaml", pv.encode())]
+    )
+    (pv_resource,) = [r for r in twice.resources if r.type == "PersistentVolume"]
+    assert "storage_class" not in pv_resource.extra  # ambiguous: two classes of that name elsewhere
+
+
+def test_gce_snapshot_default_location_is_the_nearest_multi_region() -> None:
+    vsc = (
+        "apiVersion: snapshot.storage.k8s.io/v1\nkind: VolumeSnapshotClass\nmetadata: {name: pd}\n"
+        "driver: pd.csi.storage.gke.io\ndeletionPolicy: Delete\n"
+    )
+    (blind,) = facts_of(vsc)
+    assert isinstance(blind.copies[0].location, Unknown) and "nearest" in blind.copies[0].location.reason
+    (eu,) = facts_of(vsc, region=("europe-west4", "gcp"))
+    assert (eu.copies[0].location.cloud, eu.copies[0].location.code) == ("gcp", "EU")
+    (us,) = facts_of(vsc, region=("us-central1", "gcp"))
+    assert us.copies[0].location.code == "US"
+    (london,) = facts_of(vsc, region=("europe-west2", "gcp"))  # in no multi-region: not guessed
+    assert isinstance(london.copies[0].location, Unknown)
+    both = facts_of(vsc.replace("pd.csi.storage.gke.io", "ebs.csi.aws.com") + "---\n" + vsc)
+    assert [f.resource.attributes["driver"] for f in both] == ["pd.csi.storage.gke.io"]  # EBS: stays put
+    upper = vsc + "parameters:\n  Storage-Locations: europe-west1\n"
+    (explicit,) = facts_of(upper)
+    assert explicit.copies[0].location.code == "europe-west1"
+
+
+def test_velero_in_cluster_minio_and_azure_snapshots_stay_put() -> None:
+    minio = (
+        "apiVersion: velero.io/v1\nkind: BackupStorageLocation\nmetadata: {name: m, namespace: velero}\n"
+        "spec:\n  provider: aws\n  objectStorage: {bucket: velero}\n"
+        "  config: {region: minio, s3ForcePathStyle: 'true', s3Url: 'http://minio.velero.svc:9000'}\n"
+    )
+    (alone,) = facts_of(minio)
+    assert alone.copies == []
+    (mapped,) = facts_of(minio, region=("us-east-1", "aws"))
+    assert mapped.copies[0].location.code == "us-east-1" and "in-cluster" in mapped.copies[0].location.source
+    external = minio.replace("http://minio.velero.svc:9000", "https://s3.wasabisys.com")
+    (remote,) = facts_of(external)
+    assert isinstance(remote.copies[0].location, Unknown)
+    vsl = (
+        "apiVersion: velero.io/v1\nkind: VolumeSnapshotLocation\nmetadata: {name: a, namespace: velero}\n"
+        "spec: {provider: velero.io/azure, config: {resourceGroup: rg}}\n"
+    )
+    (azure,) = facts_of(vsl)
+    assert azure.copies == []
+    bsl = (
+        "apiVersion: velero.io/v1\nkind: BackupStorageLocation\nmetadata: {name: a, namespace: velero}\n"
+        "spec: {provider: velero.io/azure, objectStorage: {bucket: c}, config: {storageAccount: acct}}\n"
+    )
+    (blob,) = facts_of(bsl)
+    assert "storage account acct" in blob.copies[0].location.reason

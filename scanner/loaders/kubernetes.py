@@ -447,6 +447,7 @@ class _Builder:
         for obj in self.objects:
             translated = _translate(obj, self)
             resources.append(translated if translated is not None else self.native(obj))
+        _link_storage_classes(resources)
         return resources
 
     def hint(self, file: str) -> Location | None:
@@ -496,6 +497,34 @@ class _Builder:
         preferred = [o for o in candidates if o.kind in kinds]
         pick = preferred or candidates
         return pick[0] if len(pick) == 1 else None
+
+
+def _link_storage_classes(resources: list[Resource]) -> None:
+    """Give each PersistentVolume the StorageClass it names when that class is in another file.
+
+    Classification runs per file, so a class in ``storage/classes.yaml`` would otherwise be invisible
+    to the volumes in ``storage/volumes.yaml``. The nearest class wins: same file, same directory,
+    else the only one of that name in the scan; an ambiguous name links nothing.
+    """
+    classes: dict[str, list[Resource]] = {}
+    for r in resources:
+        if r.type == "StorageClass":
+            classes.setdefault(str(r.extra.get("name")), []).append(r)
+    if not classes:
+        return
+    for r in resources:
+        if r.type != "PersistentVolume":
+            continue
+        spec = r.attributes.get("spec")
+        name = spec.get("storageClassName") if isinstance(spec, dict) else None
+        found = classes.get(str(name)) if name else None
+        if not found or any(c.file == r.file for c in found):
+            continue  # none, or the classifier finds it in the same file
+        folder = str(PurePosixPath(r.file).parent)
+        near = [c for c in found if str(PurePosixPath(c.file).parent) == folder]
+        pick = near if near else found
+        if len(pick) == 1:
+            r.extra["storage_class"] = pick[0]
 
 
 def _family(group: str) -> str:
