@@ -790,9 +790,10 @@ class _Instance:
             if ctx is not None and ctx.region:
                 region, source = ctx.region, ctx.source
             else:
-                region = Unknown(f"provider {name} has no region argument ({_REGION_FROM_ENV[name]})")
+                region = Unknown(f"provider {key} ({rel}:{block.line}) has no region argument "
+                                 f"({_REGION_FROM_ENV[name]})")
         if name.startswith("google") and zone is None:
-            zone = Unknown(f"provider {name} has no zone argument ({_ZONE_FROM_ENV})")
+            zone = Unknown(f"provider {key} ({rel}:{block.line}) has no zone argument ({_ZONE_FROM_ENV})")
         tags: Any = None
         for nb in block.blocks:
             if nb.type == "default_tags" and "tags" in nb.attrs:
