@@ -476,6 +476,8 @@ def _interpret_key(
     """Read one key reference: its level (AWS-managed aliases are provider-managed) and location."""
     if value is None or value == "" or value == []:
         return None, None
+    if ":alias/aws/" in _partial_text(value):  # data.aws_kms_alias of an AWS-managed key
+        return Encryption.PROVIDER, None
     if isinstance(value, Unknown):
         return Unknown(f"{via} is unknown: {value.reason}"), None
     if isinstance(value, Ref):
@@ -537,7 +539,7 @@ def _apply_keys(
             if isinstance(got, Unknown):
                 level, source = got, f"{path} is unknown"
             elif got is not None and not isinstance(level, Unknown) and got.rank >= level.rank:
-                shown = value if isinstance(value, str) else str(value)
+                shown = value if isinstance(value, str) else (_partial_text(value) or str(value))
                 level, source = got, f"{path} = {shown}"
     f.encryption, f.encryption_source = level, source
 

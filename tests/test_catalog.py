@@ -853,3 +853,12 @@ def test_elasticache_global_members_and_secondary_inherits_encryption() -> None:
     assert [code(c.location) for c in facts["aws_elasticache_replication_group.s"].copies] == ["eu-west-1"]
     assert facts["aws_elasticache_replication_group.s"].encryption is Encryption.PROVIDER
     assert isinstance(facts["aws_elasticache_replication_group.orphan"].encryption, Unknown)
+
+
+def test_aws_managed_key_known_only_by_alias_is_provider_managed() -> None:
+    from scanner.loaders.hcl_eval import Partial
+
+    arn = Partial("data source is not evaluated statically", "arn:aws:kms:eu-west-1:${account}:alias/aws/rds")
+    facts = run(res("aws_db_instance", "db", {"storage_encrypted": True, "kms_key_id": arn}))
+    db = facts["aws_db_instance.db"]
+    assert db.encryption is Encryption.PROVIDER and db.keys == []

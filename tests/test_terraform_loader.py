@@ -380,3 +380,15 @@ resource "aws_s3_bucket" "b" {
     assert b["tags"]["arn"].text == "arn:aws:s3:::replica-${random_pet.this.id}"
     assert type(b["tags"]["up"]) is Unknown  # a function of it is no longer the same name
     assert b["tags"]["keys"] == [Ref("random_pet.this", "id")]
+
+
+def test_data_kms_alias_of_an_aws_managed_key_keeps_the_alias(tmp_path):
+    (tmp_path / "main.tf").write_text('provider "aws" { region = "eu-west-1" }\n'
+                                      'data "aws_kms_alias" "rds" { name = "alias/aws/rds" }\n'
+                                      'data "aws_kms_alias" "own" { name = "alias/app" }\n'
+                                      'resource "aws_db_instance" "db" {\n  storage_encrypted = true\n'
+                                      '  kms_key_id = data.aws_kms_alias.rds.arn\n'
+                                      '  tags = { own = data.aws_kms_alias.own.arn }\n}\n')
+    db = load_terraform([tmp_path], tmp_path, TerraformOptions()).resources[0].attributes
+    assert db["kms_key_id"].text == "arn:aws:kms:eu-west-1:${account}:alias/aws/rds"
+    assert type(db["tags"]["own"]) is Unknown

@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from scanner.loaders.hcl_eval import EvalError, Lazy, Scope, evaluate, materialise, to_string
+from scanner.loaders.hcl_eval import EvalError, Lazy, Partial, Scope, evaluate, materialise, to_string
 from scanner.loaders.hcl_parse import (
     Attr,
     Block,
@@ -1238,6 +1238,16 @@ class _DataValue(Lazy):
             if region.startswith("us-gov-"):
                 return "aws-us-gov"
             return "aws"
+        if self.dtype == "aws_kms_alias" and name in ("arn", "id", "name"):
+            alias = self._own("name")
+            if isinstance(alias, str) and alias.startswith("alias/aws/"):
+                # an AWS-managed key's alias: the account is unknown, the alias (what matters) is not
+                if name == "name":
+                    return alias
+                region = self._provider().region
+                shown = region if isinstance(region, str) else "${region}"
+                return Partial(f"data source {self.address}.{name} is not evaluated statically",
+                               f"arn:aws:kms:{shown}:${{account}}:{alias}")
         if self.dtype == "google_client_config" and name in ("region", "zone", "project"):
             prov = self._provider()
             if name == "region":
