@@ -1,0 +1,396 @@
+"""checkov's view of a resource -> our model -> the same catalog and rules -> one verdict.
+
+Nothing here imports checkov: the check classes in ``terraform.py`` / ``kubernetes.py`` hand this
+module plain dicts and turn the :class:`Outcome` into a ``CheckResult``, so the translation and the
+judging are tested without checkov installed. No rule logic lives here: facts come from
+``checks.catalog.classify`` / ``checks.kubernetes`` (through ``scanner.engine.classify``), verdicts
+from each rule's own ``check``, stamping (severity, blocking, ``unresolved: warn``) and exemptions
+from the engine's own functions, waivers from ``PolicyWaiver.matches``.
+
+What checkov cannot show a resource check
+    checkov hands a check one resource's arguments; the provider configuration and the other
+    resources are not in view. Two kinds of unknown therefore mean "out of checkov's view", not
+    "unresolved", and produce no result (``UNKNOWN``) instead of a failure:
+
+    * the provider's region: a resource without a location of its own is given the provider region
+      :data:`PROVIDER_REGION`; the provider check (``CKV_RES_1`` on ``provider`` blocks) judges it;
+    * a join to another resource (an encryption configuration's bucket, a key resource, a parent
+      account): the catalog words every failed join "... is not in the scanned configuration".
+
+    A variable checkov could not resolve stays unresolved and fails, as in the native scanner.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, field
+from datetime import date
+from typing import Any
+
+from scanner.model import Category, Finding, ProviderContext, Ref, Resource, Unknown
+
+#: Phrase carried by every unknown that stands for the provider configuration checkov does not show.
+PROVIDER_MARK = "the provider configuration is not shown to checkov resource checks"
+PROVIDER_REGION = Unknown(f"{PROVIDER_MARK}; the provider check CKV_RES_1 judges its region")
+#: How the catalog words a join to a resource outside the scan: in checkov, outside the one resource.
+JOIN_MARK = "not in the scanned configuration"
+OUT_OF_VIEW_MARKS = (PROVIDER_MARK, JOIN_MARK)
+
+#: Provider local names whose ``region`` places the resources that set none of their own.
+REGION_PROVIDERS = {"aws": "aws", "google": "gcp", "google-beta": "gcp"}
+
+RESULT_PASSED, RESULT_FAILED, RESULT_UNKNOWN = "PASSED", "FAILED", "UNKNOWN"
+
+
+@dataclass
+class Outcome:
+    """One check's verdict on one entity: a ``CheckResult`` name and the lines checkov shows as details."""
+
+    result: str
+    details: list[str] = field(default_factory=list)
+    findings: list[Finding] = field(default_factory=list)
+
+
+# --------------------------------------------------------------------------- Terraform values
+
+_INTERPOLATION = re.compile(r"\$\{")
+# How checkov leaves a reference it could not render: ``var.x``, ``local.x``, ``data.t.n.a``, ``module.m.o``.
+_SYMBOL = re.compile(r"^(?:var|local|data|module|each|count|path|terraform|self)\.[\w.\[\]\"'*-]+$")
+# A computed attribute of another resource: ``aws_kms_key.eu.arn``, ``aws_s3_bucket.b[0].id``.
+_RESOURCE_ATTR = re.compile(
+    r"^(?P<address>(?:module\.[\w-]+(?:\[[^\]]*\])?\.)*[a-z][a-z0-9]*_[a-z0-9_]+\.[\w-]+(?:\[[^\]]*\])?)"
+    r"\.(?P<attr>[\w.\[\]\"'*-]+)$"
+)
+_CALL = re.compile(r"^[a-z_][\w]*\(.*\)$", re.S)
+_MAP_ARGS = frozenset({"tags", "tags_all", "labels", "default_tags", "parameters", "annotations", "user_labels"})
+
+
+def terraform_value(value: Any) -> Any:
+    """One checkov value in our conventions: unresolved expressions become :class:`Unknown` or :class:`Ref`."""
+    if isinstance(value, str):
+        text = value.strip()
+        match = _RESOURCE_ATTR.match(text)
+        if match and not _SYMBOL.match(text):
+            return Ref(match.group("address"), match.group("attr"))
+        if _SYMBOL.match(text) or _INTERPOLATION.search(text) or _CALL.match(text):
+            return Unknown(f"{text} has no value checkov could resolve (a variable without a default or tfvars "
+                           "value, a local, a data source or a module output)")
+        return value
+    if isinstance(value, list):
+        return [terraform_value(v) for v in value]
+    if isinstance(value, dict):
+        return {k: terraform_value(v) for k, v in value.items() if not _dunder(k)}
+    return value
+
+
+def _dunder(key: Any) -> bool:
+    return isinstance(key, str) and key.startswith("__") and key.endswith("__")
+
+
+def _is_block(value: Any) -> bool:
+    """checkov wraps every argument of a block in a list; a map's values are not wrapped."""
+    return isinstance(value, dict) and bool(value) and all(
+        isinstance(v, list) for k, v in value.items() if not _dunder(k)
+    )
+
+
+def unwrap_terraform(conf: Mapping[str, Any]) -> dict[str, Any]:
+    """checkov's ``conf`` (every argument a one-element list) -> attributes as the native loader gives them.
+
+    Nested blocks become lists of dicts (a block written once too), map arguments dicts, single
+    values bare; ``__address__`` and the other dunder keys are dropped.
+    """
+    out: dict[str, Any] = {}
+    for key, raw in conf.items():
+        if _dunder(key):
+            continue
+        out[key] = _argument(key, raw)
+    return out
+
+
+def _argument(key: str, raw: Any) -> Any:
+    if not isinstance(raw, list):
+        return terraform_value(raw)
+    if raw and all(isinstance(v, dict) for v in raw) and key not in _MAP_ARGS and (
+        len(raw) > 1 or _is_block(raw[0])
+    ):
+        return [unwrap_terraform(block) for block in raw]
+    if len(raw) == 1:
+        return terraform_value(raw[0])
+    return terraform_value(raw)
+
+
+def terraform_resource(conf: Mapping[str, Any], resource_type: str, file: str) -> Resource:
+    """A Terraform resource as checkov shows it; the provider's region is :data:`PROVIDER_REGION`."""
+    attributes = unwrap_terraform(conf)
+    address = str(conf.get("__address__") or f"{resource_type}.unnamed")
+    provider_address = str(conf.get("__provider_address__") or "")
+    name, _, alias = provider_address.partition(".")
+    name = name or resource_type.split("_", 1)[0]
+    region = PROVIDER_REGION if name in REGION_PROVIDERS else None
+    provider = ProviderContext(
+        name=name,
+        alias=None if alias in ("", "default") else alias,
+        region=region,
+        zone=region,
+        source=f"provider {provider_address or name}",
+    )
+    rel = clean_path(file)
+    return Resource(
+        type=resource_type,
+        address=address,
+        file=rel,
+        line=int(conf.get("__start_line__") or 1),
+        end_line=int(conf.get("__end_line__") or 0) or None,
+        attributes=attributes,
+        source="terraform",
+        provider=provider,
+        module_dir=_dirname(rel),
+        root_dir=_dirname(rel),
+    )
+
+
+def clean_path(file: str) -> str:
+    """checkov's file path (``/main.tf`` relative to the scanned directory) as a relative ``/`` path."""
+    path = file.replace("\\", "/")
+    while path.startswith(("./", "/")):
+        path = path[1:] if path.startswith("/") else path[2:]
+    return path
+
+
+def _dirname(path: str) -> str:
+    head, _, _ = path.rpartition("/")
+    return head or "."
+
+
+# --------------------------------------------------------------------------- Kubernetes manifests
+
+LoadKubernetes = Callable[..., Any]
+
+
+def strip_lines(value: Any) -> Any:
+    """checkov's manifest without its ``__startline__`` / ``__endline__`` keys."""
+    if isinstance(value, dict):
+        return {k: strip_lines(v) for k, v in value.items() if k not in ("__startline__", "__endline__")}
+    if isinstance(value, list):
+        return [strip_lines(v) for v in value]
+    return value
+
+
+def kubernetes_resources(manifest: Mapping[str, Any], file: str, policy: Any,
+                         load_kubernetes: LoadKubernetes) -> list[Resource]:
+    """One manifest as the native Kubernetes loader reads it (translation of operator kinds included).
+
+    ``load_kubernetes`` is the native loader's public entry point, handed in by the bootstrap: this
+    package never imports a loader. The manifest goes through it as JSON text (JSON is YAML), so the
+    translation is the loader's own; lines are checkov's.
+    """
+    rel = clean_path(file)
+    line = int(manifest.get("__startline__") or 1)
+    data = json.dumps(strip_lines(manifest), default=str).encode("utf-8")
+
+    def cluster_region(path: str) -> tuple[str | None, str | None, str] | None:
+        cluster = policy.cluster_for(path)
+        if cluster is None:
+            return None
+        return cluster.region, cluster.cloud, f"policy kubernetes.clusters ({policy.path.name}:{cluster.line})"
+
+    loaded = load_kubernetes([(rel, data)], cluster_region=cluster_region)
+    out = []
+    for resource in loaded.resources:
+        resource.line = line
+        resource.end_line = int(manifest.get("__endline__") or 0) or None
+        out.append(resource)
+    return out
+
+
+# --------------------------------------------------------------------------- judging
+
+
+def out_of_view(finding: Finding) -> bool:
+    """An unresolved finding that only says checkov cannot see the provider or another resource."""
+    return finding.category is Category.UNRESOLVED and any(m in finding.message for m in OUT_OF_VIEW_MARKS)
+
+
+class Judge:
+    """The policy, loaded once per checkov process, applied to one entity for one rule at a time."""
+
+    def __init__(self, policy: Any, today: date | None = None) -> None:
+        from checks import RULES
+        from scanner.engine import ScanOptions
+
+        self.policy = policy
+        self.rules = RULES
+        self.today = today or date.today()
+        self.options = ScanOptions(paths=[], today=self.today)
+        self._cache: dict[tuple[str, str, int], dict[str, list[Finding]] | None] = {}
+        self._notes: dict[tuple[tuple[str, str, int], str], list[str]] = {}
+
+    def outcome(self, rule_id: str, resources: Iterable[Resource]) -> Outcome:
+        """The verdict of ``rule_id`` on the resources one checkov entity stands for."""
+        if not self._enabled(rule_id):
+            return Outcome(RESULT_UNKNOWN, [f"{rule_id} is switched off in the policy"])
+        applies = False
+        failed: list[str] = []
+        passed: list[str] = []
+        for resource in resources:
+            key = (resource.file, resource.address, resource.line)
+            if key not in self._cache:
+                self._cache[key] = self._judge(resource)
+            by_rule = self._cache[key]
+            if by_rule is None or rule_id not in by_rule:
+                continue
+            found = by_rule[rule_id]
+            visible = [f for f in found if not out_of_view(f)]
+            if found and not visible:
+                continue  # what the rule needs is outside checkov's view of this resource
+            applies = True
+            passed.extend(self._notes.get((key, rule_id), ()))
+            for finding in visible:
+                text = f"{finding.rule_id} {finding.category.value}: {finding.message}"
+                waiver = self._waiver(finding)
+                if waiver is not None:
+                    passed.append(f"waived by {waiver}: {text}")
+                elif not finding.blocking:
+                    passed.append(f"reported, not blocking: {text}")
+                else:
+                    failed.append(text)
+        if failed:
+            return Outcome(RESULT_FAILED, failed + passed)
+        if not applies:
+            return Outcome(RESULT_UNKNOWN)
+        return Outcome(RESULT_PASSED, passed)
+
+    def _enabled(self, rule_id: str) -> bool:
+        setting = self.policy.rules.get(rule_id)
+        return setting is None or setting.enabled
+
+    def _judge(self, resource: Resource) -> dict[str, list[Finding]] | None:
+        """Findings per applicable rule, or None when the resource is no data store, key or workload."""
+        from checks import RuleContext
+        from scanner.engine import classify, exemption_for, stamp
+
+        facts = classify([resource], self.policy)
+        if not facts:
+            return None
+        key = (resource.file, resource.address, resource.line)
+        out: dict[str, list[Finding]] = {}
+        by_address = {f.resource.address: f for f in facts}
+        allowed = self.policy.allowed_for(resource.root_dir if resource.root_dir is not None else resource.file)
+        ctx = RuleContext(policy=self.policy, allowed=allowed, catalog=self.policy.catalog, facts=by_address)
+        for fact in facts:
+            exemption = exemption_for(self.policy, fact)
+            for rule in self.rules.values():
+                if not rule.roles or fact.role not in rule.roles:
+                    continue
+                found = out.setdefault(rule.id, [])
+                if exemption:
+                    self._notes.setdefault((key, rule.id), []).append(f"exempted by policy ({exemption})")
+                    continue
+                found.extend(stamp(rule, v, fact.resource, self.policy, self.options) for v in rule.check(fact, ctx))
+        return out
+
+    def _waiver(self, finding: Finding) -> str | None:
+        from scanner.waivers import match_policy_waiver
+
+        live = [w for w in self.policy.waivers if w.expires is None or w.expires >= self.today]
+
+        found = match_policy_waiver(live, finding.rule_id, finding.resource, finding.file)
+        if found is None:
+            return None
+        until = f", expires {found.expires.isoformat()}" if found.expires else ""
+        return f"policy {self.policy.path.name}:{found.line} ({found.reason}{until})"
+
+    # ----------------------------------------------------------------- provider blocks
+    def provider_outcome(self, name: str, conf: Mapping[str, Any], file: str) -> Outcome:
+        """RES001 for a ``provider "aws"`` / ``provider "google"`` block: its region places every resource
+        that sets none of its own, and checkov shows that region nowhere else."""
+        from checks import RuleContext
+        from checks.locate import judge, outside_violation, unresolved_violation
+        from checks.placement import RULE
+        from scanner.engine import stamp
+        from scanner.model import Location
+
+        cloud = REGION_PROVIDERS.get(name)
+        if cloud is None or not self._enabled(RULE.id):
+            return Outcome(RESULT_UNKNOWN)
+        rel = clean_path(file)
+        address = str(conf.get("__address__") or name).replace(".default", "")
+        line = int(conf.get("__start_line__") or 1)
+        value = _argument("region", conf["region"]) if "region" in conf else None
+        source = f"provider {address} ({rel}:{line})"
+        root = self.policy.root_for(_dirname(rel))
+        if value is None and root is not None and root.region:
+            value, source = root.region, f"policy terraform.roots ({self.policy.path.name}:{root.line})"
+        if value is None and cloud == "gcp":
+            return Outcome(RESULT_UNKNOWN)  # every google resource names its location, or is judged unresolved
+        if value is None:
+            value = Unknown(f"{source} sets no region; it would come from the environment (AWS_REGION, profile)")
+        allowed = self.policy.allowed_for(_dirname(rel))
+        ctx = RuleContext(policy=self.policy, allowed=allowed, catalog=self.policy.catalog)
+        subject = f"Provider configuration {address} (the region of every resource that sets none)"
+        fix = (f"Set the provider's region to one allowed by the policy ({allowed.describe()}), or give each "
+               "resource it manages an allowed region of its own (AWS provider v6 region argument).")
+        if isinstance(value, str) and value:
+            verdict = judge(Location(cloud, value, source), ctx)
+        else:
+            reason = value.reason if isinstance(value, Unknown) else f"region is {value!r}"
+            verdict = judge(Unknown(reason), ctx)
+        if verdict.unresolved is not None:
+            violation = unresolved_violation(f"the region of {subject}", verdict.unresolved,
+                                             "Give the provider's region a value checkov can read (a literal or a "
+                                             "variable default), or map the directory in terraform.roots.")
+        elif not verdict.allowed:
+            violation = outside_violation(verdict, ctx, category=Category.PLACEMENT, subject=subject,
+                                          remediation=fix)
+        else:
+            return Outcome(RESULT_PASSED)
+        fake = Resource(type=f"provider.{name}", address=f"provider.{address}", file=rel, line=line, attributes={})
+        finding = stamp(RULE, violation, fake, self.policy, self.options)
+        text = f"{finding.rule_id} {finding.category.value}: {finding.message}"
+        waiver = self._waiver(finding)
+        if waiver is not None:
+            return Outcome(RESULT_PASSED, [f"waived by {waiver}: {text}"], [finding])
+        if not finding.blocking:
+            return Outcome(RESULT_PASSED, [f"reported, not blocking: {text}"], [finding])
+        return Outcome(RESULT_FAILED, [text], [finding])
+
+
+# --------------------------------------------------------------------------- identity
+
+
+def checkov_id(rule: Any) -> str:
+    """``CKV_RES_<n>`` for ``RES00<n>``: the rule's own ``checkov_id`` where it carries one."""
+    return rule.checkov_id or f"CKV_RES_{int(rule.id.removeprefix('RES'))}"
+
+
+def check_name(rule: Any) -> str:
+    """The one-line name checkov prints: the rule's summary, tagged with its residency id."""
+    return f"{rule.summary.rstrip('.')} (residency {rule.id} {rule.name})"
+
+
+def guideline(rule: Any) -> str:
+    return f"Run `residency explain {rule.id}` (docs/rules.md#{rule.id.lower()}) for what it checks and how to fix it"
+
+
+def terraform_rules() -> list[Any]:
+    """Rules that judge Terraform data stores and keys (RES001-RES004)."""
+    from checks import RULES
+
+    return [r for r in RULES.values() if set(r.roles) & {"data-store", "key"}]
+
+
+def kubernetes_rules() -> list[Any]:
+    """Rules that judge Kubernetes objects: the Terraform ones (operators, volumes) plus workloads."""
+    from checks import RULES
+
+    return [r for r in RULES.values() if set(r.roles) & {"data-store", "key", "workload"}]
+
+
+def terraform_types() -> list[str]:
+    """Every resource type the data-store catalog knows (attachments too: alone, they are judged as themselves)."""
+    from checks.catalog import load_catalog
+
+    return sorted(load_catalog().types)
