@@ -303,3 +303,17 @@ def main(argv: list[str] | None = None) -> int:
 
 if __name__ == "__main__":
     sys.exit(main())
+
+
+@cli.command("checkov-checks")
+@click.option("--policy", "policy_path", metavar="FILE", help="Policy file (found as for scan when omitted).")
+@click.option("--allowed-regions", multiple=True, metavar="LIST", help="Judge against these instead of a policy file.")
+@click.option("-o", "--output", required=True, metavar="DIR", help="Directory to write (created; only ours inside).")
+def checkov_checks_cmd(policy_path: str | None, allowed_regions: tuple[str, ...], output: str) -> None:
+    """Write a checkov --external-checks-dir running the residency rules with this policy (docs/checkov.md)."""
+    from scanner.checkov_export import export
+
+    policy = _load_policy(policy_path, allowed_regions, Path.cwd())
+    written = export(policy, Path(output))
+    click.echo(f"wrote {len(written)} files to {output}: run checkov -d . --external-checks-dir {output} "
+               "(checks CKV_RES_1..CKV_RES_5; keep checkov in its own environment)")
