@@ -307,7 +307,9 @@ def test_config_connector_bucket_defaults_to_us_and_disks_pick_their_type() -> N
         "spec: {location: europe-west4, replicaZones: [europe-west4-a, europe-west4-b]}\n"
     )
     bucket, zonal, regional = load(text).resources
-    assert bucket.type == "google_storage_bucket" and bucket.attributes["location"] == "US"
+    assert bucket.type == "google_storage_bucket" and "location" not in bucket.attributes
+    assert (bucket.location_hint.cloud, bucket.location_hint.code) == ("gcp", "US")  # the CRD default
+    assert "spec.location is not set" in bucket.location_hint.source
     assert bucket.attributes["encryption"] == [
         {"default_kms_key_name": Ref("projects/p/locations/europe-west4/keyRings/r/cryptoKeys/k")}
     ]
@@ -739,3 +741,112 @@ def test_velero_in_cluster_minio_and_azure_snapshots_stay_put() -> None:
     )
     (blob,) = facts_of(bsl)
     assert "storage account acct" in blob.copies[0].location.reason
+
+
+def test_crossplane_selectors_resolve_by_labels_within_the_family() -> None:
+    key = (
+        "apiVersion: kms.aws.upbound.io/v1beta1\nkind: Key\nmetadata:\n  name: {name}\n"
+        "  labels: {{purpose: {purpose}}}\nspec: {{forProvider: {{region: {region}}}}}\n---\n"
+    )
+    keys = key.format(name="k-eu", purpose="data", region="eu-west-1") + key.format(
+        name="k-us", purpose="logs", region="us-east-1"
+    )
+    sse = (
+        "apiVersion: s3.aws.upbound.io/v1beta1\nkind: BucketServerSideEncryptionConfiguration\n"
+        "metadata: {name: sse}\nspec:\n  forProvider:\n    region: eu-west-1\n    bucketRef: {name: b}\n"
+        "    rule:\n      - applyServerSideEncryptionByDefault:\n          - sseAlgorithm: aws:kms\n"
+        "            kmsMasterKeyIdSelector: {matchLabels: {purpose: PURPOSE}, matchControllerRef: true}\n"
+    )
+    resources = load(keys + sse.replace("PURPOSE", "logs")).resources
+    rule = resources[-1].attributes["rule"][0]["apply_server_side_encryption_by_default"][0]
+    assert rule["kms_master_key_id"] == Ref("Key.kms.aws.upbound.io/k-us", "arn")
+    # Another family's object with the same labels is never picked (ACK Key).
+    ack = (
+        "apiVersion: kms.services.k8s.aws/v1alpha1\nkind: Key\n"
+        "metadata:\n  name: other\n  labels: {purpose: x}\n---\n"
+    )
+    rule = load(ack + sse.replace("PURPOSE", "x")).resources[-1].attributes["rule"][0]
+    assert rule["apply_server_side_encryption_by_default"][0]["kms_master_key_id"] == Ref("Key[purpose=x]", "arn")
+    # Two matches: Crossplane picks one, so the scanner does not guess.
+    both = keys.replace("purpose: logs", "purpose: data")
+    rule = load(both + sse.replace("PURPOSE", "data")).resources[-1].attributes["rule"][0]
+    value = rule["apply_server_side_encryption_by_default"][0]["kms_master_key_id"]
+    assert isinstance(value, Unknown) and "matches 2 objects" in value.reason
+
+
+def test_crossplane_namespaced_refs_follow_the_ref_namespace() -> None:
+    text = (
+        "apiVersion: kms.aws.m.upbound.io/v1beta1\nkind: Key\nmetadata: {name: k, namespace: keys}\n"
+        "spec: {forProvider: {region: eu-west-1}}\n---\n"
+        "apiVersion: rds.aws.m.upbound.io/v1beta1\nkind: Instance\nmetadata: {name: db, namespace: app}\n"
+        "spec: {forProvider: {region: eu-west-1, storageEncrypted: true, kmsKeyIdRef: {name: k, namespace: keys}}}\n"
+    )
+    _, db = load(text).resources
+    assert db.address == "Instance.rds.aws.m.upbound.io/app/db"
+    assert db.attributes["kms_key_id"] == Ref("Key.kms.aws.m.upbound.io/keys/k", "arn")
+
+
+def test_config_connector_project_from_namespace_default() -> None:
+    text = (
+        "apiVersion: v1\nkind: Namespace\nmetadata:\n  name: g\n"
+        "  annotations: {cnrm.cloud.google.com/project-id: ns-project}\n---\n"
+        "apiVersion: storage.cnrm.cloud.google.com/v1beta1\nkind: StorageBucket\nmetadata: {name: a, namespace: g}\n"
+        "spec: {location: EU}\n---\n"
+        "apiVersion: storage.cnrm.cloud.google.com/v1beta1\nkind: StorageBucket\nmetadata:\n  name: b\n"
+        "  namespace: g\n  annotations: {cnrm.cloud.google.com/project-id: own-project}\nspec: {location: EU}\n"
+    )
+    _, a, b = load(text).resources
+    assert a.attributes["project"] == "ns-project" and "Namespace g" in a.provider.source
+    assert b.attributes["project"] == "own-project"
+    assert a.attributes["location"] == "EU" and a.location_hint is None
+
+
+def test_azure_service_operator_data_stores() -> None:
+    from checks.catalog import classify
+
+    text = (
+        "apiVersion: resources.azure.com/v1api20200601\nkind: ResourceGroup\nmetadata: {name: rg, namespace: a}\n"
+        "spec: {location: westeurope}\n---\n"
+        "apiVersion: dbforpostgresql.azure.com/v1api20230601preview\nkind: FlexibleServer\n"
+        "metadata: {name: pg, namespace: a}\n"
+        "spec: {owner: {name: rg}, backup: {geoRedundantBackup: Enabled},\n"
+        "  dataEncryption: {type: AzureKeyVault, primaryKeyURI: 'https://kv.vault.azure.net/keys/k/1'}}\n---\n"
+        "apiVersion: dbforpostgresql.azure.com/v1api20230601preview\nkind: FlexibleServersDatabase\n"
+        "metadata: {name: orders, namespace: a}\nspec: {owner: {name: pg}}\n---\n"
+        "apiVersion: documentdb.azure.com/v1api20231115\nkind: DatabaseAccount\n"
+        "metadata: {name: cosmos, namespace: a}\n"
+        "spec:\n  location: West Europe\n  owner: {name: rg}\n"
+        "  locations: [{locationName: westeurope, failoverPriority: 0}, {locationName: eastus, failoverPriority: 1}]\n"
+        "---\n"
+        "apiVersion: cache.azure.com/v1api20230801\nkind: Redis\nmetadata: {name: redis, namespace: a}\n"
+        "spec: {owner: {name: rg}, sku: {family: C, name: Basic, capacity: 0}}\n---\n"
+        "apiVersion: sql.azure.com/v1api20211101\nkind: Server\nmetadata: {name: sql, namespace: a}\n"
+        "spec: {location: northeurope, owner: {name: rg}}\n---\n"
+        "apiVersion: sql.azure.com/v1api20211101\nkind: ServersDatabase\nmetadata: {name: db, namespace: a}\n"
+        "spec: {owner: {name: sql}, requestedBackupStorageRedundancy: Local}\n---\n"
+        "apiVersion: keyvault.azure.com/v1api20230701\nkind: Vault\nmetadata: {name: kv, namespace: a}\n"
+        "spec: {location: eastus, owner: {name: rg}}\n"
+    )
+    resources = load(text).resources
+    types = [r.type for r in resources]
+    assert types == [
+        "azurerm_resource_group",
+        "azurerm_postgresql_flexible_server",
+        "azurerm_postgresql_flexible_server_database",
+        "azurerm_cosmosdb_account",
+        "azurerm_redis_cache",
+        "azurerm_mssql_server",
+        "azurerm_mssql_database",
+        "azurerm_key_vault",
+    ]
+    facts = {f.resource.address.rsplit("/", 1)[1]: f for f in classify(resources, catalog())}
+    pg = facts["pg"]
+    assert pg.location.code == "westeurope" and pg.encryption is Encryption.CUSTOMER
+    assert [(c.kind, c.location.code) for c in pg.copies] == [("backup", "northeurope")]
+    assert facts["orders"].location.code == "westeurope"  # owner chain: database -> server -> group
+    assert [(c.kind, c.location.code) for c in facts["cosmos"].copies if c.kind == "replica"] == [
+        ("replica", "eastus")
+    ]
+    assert facts["redis"].location.code == "westeurope"
+    assert facts["db"].location.code == "northeurope" and facts["db"].copies == []
+    assert facts["kv"].role == "key" and facts["kv"].location.code == "eastus"

@@ -359,46 +359,45 @@ def load_kubernetes(
     cluster_region: ClusterRegionFn | None = None,
     root: str | os.PathLike[str] | None = None,
     chart_files: Iterable[str] = (),
+    parse: Callable[[list[tuple[str, bytes]]], list[tuple[Any, ...]]] | None = None,
 ) -> LoadResult:
     """Load Kubernetes YAML files (``("-", data)`` for standard input) into Resources.
 
     ``cluster_region(rel_path)`` gives the cluster a file is applied to, as (region, cloud,
     provenance); the loader only records it as each object's ``location_hint``. ``root`` and
     ``chart_files`` let it recognise Helm chart templates. Files that do not parse become
-    Problems; YAML that is not a Kubernetes object is skipped silently.
+    Problems; YAML that is not a Kubernetes object is skipped silently. ``parse`` (default
+    :func:`parse_yaml_files`) parses a batch of files, one outcome each in order: injectable so a
+    content-hash cache or worker processes can do it.
     """
     result = LoadResult()
     objects: list[_Object] = []
     chart_files = list(chart_files)
     file_list = list(files)
     chart_files += [p for p, _ in file_list if PurePosixPath(p).name == "Chart.yaml"]
-    for rel_path, data in file_list:
+    in_chart = [in_helm_chart(rel_path, chart_files, root) for rel_path, _ in file_list]
+    outcomes = iter((parse or parse_yaml_files)([f for f, skip in zip(file_list, in_chart, strict=True) if not skip]))
+    for (rel_path, data), skip in zip(file_list, in_chart, strict=True):
         result.files += 1
-        try:
-            text = _decode(data)
-        except UnicodeDecodeError as exc:
-            result.problems.append(
-                Problem(
-                    Category.PARSE,
-                    rel_path,
-                    1,
-                    f"not UTF-8 text: {exc.reason} at byte {exc.start}",
-                    "save the file as UTF-8",
-                )
-            )
-            continue
-        if in_helm_chart(rel_path, chart_files, root):
+        if skip:
+            try:
+                _decode(data)
+            except UnicodeDecodeError as exc:
+                result.problems.append(_undecodable(rel_path, exc))
+                continue
             result.notes.append(Note(rel_path, HELM_NOTE))
             continue
-        templated = has_go_templating(text)
-        try:
-            documents, seen_templating = parse_documents(text)
-        except (yaml.YAMLError, YamlLimitError, RecursionError) as exc:
-            if templated:
-                result.notes.append(Note(rel_path, HELM_NOTE))
-                continue
-            result.problems.append(_parse_problem(rel_path, exc))
+        outcome = next(outcomes)
+        if outcome[0] == "undecodable":
+            result.problems.append(outcome[1])
             continue
+        if outcome[0] == "error":
+            if outcome[2]:  # a Go template that is not YAML: a chart template outside a chart
+                result.notes.append(Note(rel_path, HELM_NOTE))
+            else:
+                result.problems.append(outcome[1])
+            continue
+        _, documents, templated, seen_templating = outcome
         if templated and seen_templating:
             result.notes.append(Note(rel_path, HELM_NOTE))
             continue
@@ -406,6 +405,34 @@ def load_kubernetes(
             objects.extend(_objects(doc, rel_path, line))
     result.resources = _Builder(objects, cluster_region).build()
     return result
+
+
+def parse_yaml_file(rel_path: str, data: bytes) -> tuple[Any, ...]:
+    """One file's parse as plain picklable data, so a cache or a worker process can hold it.
+
+    ``("ok", documents, templated, seen_templating)``, ``("error", Problem, templated)`` or
+    ``("undecodable", Problem)``; :func:`load_kubernetes` turns these into objects, notes, problems.
+    """
+    try:
+        text = _decode(data)
+    except UnicodeDecodeError as exc:
+        return ("undecodable", _undecodable(rel_path, exc))
+    templated = has_go_templating(text)
+    try:
+        documents, seen_templating = parse_documents(text)
+    except (yaml.YAMLError, YamlLimitError, RecursionError) as exc:
+        return ("error", _parse_problem(rel_path, exc), templated)
+    return ("ok", documents, templated, seen_templating)
+
+
+def parse_yaml_files(files: list[tuple[str, bytes]]) -> list[tuple[Any, ...]]:
+    """The default batch parse: every file in this process, in order."""
+    return [parse_yaml_file(rel_path, data) for rel_path, data in files]
+
+
+def _undecodable(rel_path: str, exc: UnicodeDecodeError) -> Problem:
+    return Problem(Category.PARSE, rel_path, 1, f"not UTF-8 text: {exc.reason} at byte {exc.start}",
+                   "save the file as UTF-8")
 
 
 def _parse_problem(rel_path: str, exc: BaseException) -> Problem:
@@ -497,6 +524,23 @@ class _Builder:
         preferred = [o for o in candidates if o.kind in kinds]
         pick = preferred or candidates
         return pick[0] if len(pick) == 1 else None
+
+    def select(
+        self, labels: dict[str, Any], namespace: str | None, family: str, kinds: tuple[str, ...] = ()
+    ) -> list[_Object]:
+        """The objects a ``...Selector: {matchLabels}`` matches: same family and namespace, a hinted kind."""
+        wanted = {str(k): str(v) for k, v in labels.items()}
+        candidates = []
+        for o in self.objects:
+            if _family(o.group) != family or not (
+                o.namespace in (namespace, None) or is_cluster_scoped(o.kind, o.group)
+            ):
+                continue
+            have = o.metadata.get("labels")
+            if isinstance(have, dict) and all(k in have and str(have[k]) == v for k, v in wanted.items()):
+                candidates.append(o)
+        preferred = [o for o in candidates if o.kind in kinds]
+        return preferred or candidates
 
 
 def _link_storage_classes(resources: list[Resource]) -> None:
@@ -641,6 +685,26 @@ KCC_TYPES: dict[tuple[str, str], str] = {
 ASO_TYPES: dict[tuple[str, str], str] = {
     ("resources", "ResourceGroup"): "azurerm_resource_group",
     ("storage", "StorageAccount"): "azurerm_storage_account",
+    ("dbforpostgresql", "FlexibleServer"): "azurerm_postgresql_flexible_server",
+    ("dbforpostgresql", "FlexibleServersDatabase"): "azurerm_postgresql_flexible_server_database",
+    ("dbformysql", "FlexibleServer"): "azurerm_mysql_flexible_server",
+    ("dbformysql", "FlexibleServersDatabase"): "azurerm_mysql_flexible_database",
+    ("documentdb", "DatabaseAccount"): "azurerm_cosmosdb_account",
+    ("documentdb", "SqlDatabase"): "azurerm_cosmosdb_sql_database",
+    ("documentdb", "MongodbDatabase"): "azurerm_cosmosdb_mongo_database",
+    ("cache", "Redis"): "azurerm_redis_cache",
+    ("sql", "Server"): "azurerm_mssql_server",
+    ("sql", "ServersDatabase"): "azurerm_mssql_database",
+    ("keyvault", "Vault"): "azurerm_key_vault",
+    ("compute", "Disk"): "azurerm_managed_disk",
+}
+# ASO child kinds -> the Terraform argument that names their parent (the ``spec.owner``).
+_ASO_PARENT_ARGS: dict[str, str] = {
+    "azurerm_postgresql_flexible_server_database": "server_id",
+    "azurerm_mysql_flexible_database": "server_name",
+    "azurerm_cosmosdb_sql_database": "account_name",
+    "azurerm_cosmosdb_mongo_database": "account_name",
+    "azurerm_mssql_database": "server_id",
 }
 
 # Map-valued Terraform arguments: their keys are data (tag names), never snake_cased or wrapped.
@@ -656,7 +720,9 @@ def snake(name: str) -> str:
     return _CAMEL_2.sub(r"\1_\2", _CAMEL_1.sub(r"\1_\2", name)).lower()
 
 
-def _ref_attribute(field: str) -> str:
+def _ref_attribute(field: str, family: str = ".aws.upbound.io") -> str:
+    if "aws" not in family:
+        return "id"  # only AWS resources are referred to by ARN
     low = field.lower()
     return "arn" if low.endswith("arn") or "kms" in low or low.endswith("keyid") else "id"
 
@@ -677,18 +743,28 @@ class _Translation:
         if isinstance(value, dict):
             if value.get("external"):
                 return Ref(str(value["external"]))
+            namespace = str(value["namespace"]) if value.get("namespace") else self.obj.namespace
             if value.get("name"):
-                target = self.builder.find(str(value["name"]), self.obj.namespace, self.family, kinds)
+                target = self.builder.find(str(value["name"]), namespace, self.family, kinds)
                 address = (
                     target.address
                     if target is not None
                     else f"{kinds[0] if kinds else field}/{value['name']}"
                 )
-                return Ref(address, _ref_attribute(field))
+                return Ref(address, _ref_attribute(field, self.family))
             labels = value.get("matchLabels")
             if isinstance(labels, dict):
                 selector = ",".join(f"{k}={v}" for k, v in sorted(labels.items()))
-                return Ref(f"{kinds[0] if kinds else field}[{selector}]", _ref_attribute(field))
+                matches = self.builder.select(labels, namespace, self.family, kinds)
+                if len(matches) == 1:
+                    return Ref(matches[0].address, _ref_attribute(field, self.family))
+                if len(matches) > 1:
+                    names = ", ".join(sorted(o.address for o in matches))
+                    return Unknown(
+                        f"{field} of {self.obj.address} matches {len(matches)} objects ({names}); "
+                        "Crossplane picks one of them, so which is not in the manifests"
+                    )
+                return Ref(f"{kinds[0] if kinds else field}[{selector}]", _ref_attribute(field, self.family))
         return Unknown(f"{field} of {self.obj.address} is not a reference the scanner can read")
 
     def snake_tree(self, value: Any) -> Any:
@@ -965,11 +1041,18 @@ def _kcc(obj: _Object, builder: _Builder) -> Resource | None:
             else None
         )
 
+    hint: Location | None = None
     if tf_type == "google_storage_bucket":
-        # The CRD defaults spec.location to US: an omitted location is a US multi-region bucket.
-        attrs["location"] = spec.get("location", "US")
-        if "location" not in spec:
-            attrs.key_lines["location"] = obj.line
+        if spec.get("location"):
+            attrs["location"] = spec["location"]
+        else:
+            # The CRD defaults spec.location to US: an omitted location is a US multi-region bucket.
+            hint = Location(
+                "gcp",
+                "US",
+                f"the StorageBucket default: spec.location is not set, so Config Connector creates the "
+                f"bucket in the US multi-region ({obj.file}:{obj.line})",
+            )
         placement = spec.get("customPlacementConfig")
         if isinstance(placement, dict):
             attrs["custom_placement_config"] = [
@@ -1035,13 +1118,36 @@ def _kcc(obj: _Object, builder: _Builder) -> Resource | None:
         attrs["location"] = spec.get("location")
     elif tf_type == "google_kms_crypto_key":
         attrs["key_ring"] = t.ref("keyRingRef", spec.get("keyRingRef"), ("KMSKeyRing",))
+    project, project_source = _kcc_project(obj, builder)
+    if project:
+        attrs.setdefault("project", project)
     _copy_lines(spec, attrs)
     provider = ProviderContext(
         "google",
         region=Unknown("Config Connector takes no default region from the manifests"),
-        source=f"Config Connector for {obj.address}",
+        source=f"Config Connector for {obj.address}" + (f", project from {project_source}" if project else ""),
     )
-    return _translated(obj, builder, tf_type, attrs, provider)
+    resource = _translated(obj, builder, tf_type, attrs, provider)
+    if hint is not None:
+        resource.location_hint = hint
+    return resource
+
+
+_KCC_PROJECT = "cnrm.cloud.google.com/project-id"
+
+
+def _kcc_project(obj: _Object, builder: _Builder) -> tuple[str | None, str]:
+    """The project a KCC object is created in: its own annotation, else its Namespace's (the default)."""
+    annotations = obj.metadata.get("annotations")
+    if isinstance(annotations, dict) and annotations.get(_KCC_PROJECT):
+        where = f"{obj.file}:{line_of(annotations, _KCC_PROJECT, obj.line)}"
+        return str(annotations[_KCC_PROJECT]), f"annotation {_KCC_PROJECT} ({where})"
+    ns = builder.namespaces.get(obj.namespace or "")
+    ns_annotations = ns.metadata.get("annotations") if ns is not None else None
+    if ns is not None and isinstance(ns_annotations, dict) and ns_annotations.get(_KCC_PROJECT):
+        where = f"{ns.file}:{line_of(ns_annotations, _KCC_PROJECT, ns.line)}"
+        return str(ns_annotations[_KCC_PROJECT]), f"Namespace {ns.name} annotation {_KCC_PROJECT} ({where})"
+    return None, ""
 
 
 def _copy_lines(spec: Any, attrs: LineDict) -> None:
@@ -1062,12 +1168,19 @@ def _aso(obj: _Object, builder: _Builder) -> Resource | None:
     spec = _spec(obj)
     attrs: dict[str, Any] = LineDict()
     attrs.line = line_of(spec, default=obj.line)
+    attrs["name"] = spec.get("azureName", obj.name)
     location = spec.get("location")
     if not location:
         location = _aso_owner_location(obj, builder, spec)
     attrs["location"] = location
+    parent_arg = _ASO_PARENT_ARGS.get(tf_type)
+    owner = spec.get("owner") if isinstance(spec.get("owner"), dict) else {}
+    if parent_arg and owner.get("name"):
+        parent = _aso_owner(obj, builder, str(owner["name"]))
+        attrs[parent_arg] = Ref(parent.address, "id") if parent is not None else str(owner["name"])
+    elif parent_arg and owner.get("armId"):
+        attrs[parent_arg] = str(owner["armId"])
     if tf_type == "azurerm_storage_account":
-        attrs["name"] = spec.get("azureName", obj.name)
         sku = spec.get("sku") if isinstance(spec.get("sku"), dict) else {}
         name = str(sku.get("name") or "")
         if name:
@@ -1088,24 +1201,90 @@ def _aso(obj: _Object, builder: _Builder) -> Resource | None:
             ]
         if encryption.get("requireInfrastructureEncryption") is not None:
             attrs["infrastructure_encryption_enabled"] = encryption["requireInfrastructureEncryption"]
+    elif tf_type in ("azurerm_postgresql_flexible_server", "azurerm_mysql_flexible_server"):
+        backup = spec.get("backup") if isinstance(spec.get("backup"), dict) else {}
+        geo = backup.get("geoRedundantBackup")
+        if geo is not None:
+            attrs["geo_redundant_backup_enabled"] = str(geo).lower() == "enabled"
+            attrs.key_lines["geo_redundant_backup_enabled"] = line_of(backup, "geoRedundantBackup", obj.line)
+        data = spec.get("dataEncryption") if isinstance(spec.get("dataEncryption"), dict) else {}
+        if str(data.get("type", "")).lower() == "azurekeyvault":
+            cmk: dict[str, Any] = {
+                "key_vault_key_id": data.get("primaryKeyURI") or Ref("key vault key (primaryKeyURIFromConfig)")
+            }
+            if data.get("geoBackupKeyURI"):
+                cmk["geo_backup_key_vault_key_id"] = data["geoBackupKeyURI"]
+            attrs["customer_managed_key"] = [cmk]
+        source = spec.get("sourceServerResourceReference")
+        if isinstance(source, dict):
+            if source.get("name"):
+                target = _aso_owner(obj, builder, str(source["name"]))
+                attrs["source_server_id"] = Ref(target.address, "id") if target else str(source["name"])
+            elif source.get("armId"):
+                attrs["source_server_id"] = str(source["armId"])
+        if spec.get("createMode"):
+            attrs["create_mode"] = spec["createMode"]
+    elif tf_type == "azurerm_cosmosdb_account":
+        geo_locations = []
+        for loc in spec.get("locations") or []:
+            if isinstance(loc, dict) and loc.get("locationName"):
+                geo_locations.append(
+                    {"location": loc["locationName"], "failover_priority": loc.get("failoverPriority")}
+                )
+        if geo_locations:
+            attrs["geo_location"] = geo_locations
+        if spec.get("keyVaultKeyUri"):
+            attrs["key_vault_key_id"] = spec["keyVaultKeyUri"]
+        policy = spec.get("backupPolicy") if isinstance(spec.get("backupPolicy"), dict) else None
+        if policy is not None:
+            if isinstance(policy.get("continuous"), dict):
+                attrs["backup"] = [{"type": "Continuous"}]
+            elif isinstance(policy.get("periodic"), dict):
+                props = policy["periodic"].get("periodicModeProperties")
+                redundancy = props.get("backupStorageRedundancy") if isinstance(props, dict) else None
+                block: dict[str, Any] = {"type": "Periodic"}
+                if redundancy is not None:
+                    block["storage_redundancy"] = redundancy
+                attrs["backup"] = [block]
+    elif tf_type == "azurerm_mssql_server":
+        if spec.get("keyId"):
+            attrs["transparent_data_encryption_key_vault_key_id"] = spec["keyId"]
+    elif tf_type == "azurerm_mssql_database":
+        if spec.get("requestedBackupStorageRedundancy"):
+            attrs["storage_account_type"] = spec["requestedBackupStorageRedundancy"]
+    elif tf_type == "azurerm_managed_disk":
+        encryption = spec.get("encryption") if isinstance(spec.get("encryption"), dict) else {}
+        des = encryption.get("diskEncryptionSetReference")
+        if isinstance(des, dict) and (des.get("armId") or des.get("name")):
+            attrs["disk_encryption_set_id"] = str(des.get("armId") or des.get("name"))
     _copy_lines(spec, attrs)
     return _translated(
         obj, builder, tf_type, attrs, ProviderContext("azurerm", source=f"ASO for {obj.address}")
     )
 
 
-def _aso_owner_location(obj: _Object, builder: _Builder, spec: dict[str, Any]) -> str | Unknown:
+def _aso_owner(obj: _Object, builder: _Builder, name: str) -> _Object | None:
+    """The ASO object named ``name`` in ``obj``'s namespace (an owner or a referenced server)."""
+    found = [
+        c
+        for c in builder.by_name.get(name, ())
+        if c.group.endswith(".azure.com") and c.namespace == obj.namespace and c is not obj
+    ]
+    return found[0] if len(found) == 1 else None
+
+
+def _aso_owner_location(obj: _Object, builder: _Builder, spec: dict[str, Any], depth: int = 0) -> str | Unknown:
+    """A child's location is its owner's: follow ``spec.owner`` (resource group, server, account) up."""
     owner = spec.get("owner") if isinstance(spec.get("owner"), dict) else {}
     name = owner.get("name")
     if not name:
+        if owner.get("armId"):
+            return Unknown(f"{obj.address} is owned by {owner['armId']}, which is not in the scan")
         return Unknown(f"{obj.address} has no spec.location and no spec.owner")
-    for candidate in builder.by_name.get(str(name), ()):
-        if (
-            candidate.kind == "ResourceGroup"
-            and candidate.group.endswith(".azure.com")
-            and candidate.namespace == obj.namespace
-        ):
-            loc = _spec(candidate).get("location")
-            if loc:
-                return str(loc)
-    return Unknown(f"{obj.address} inherits its location from owner {name}, which is not in the scan")
+    parent = _aso_owner(obj, builder, str(name))
+    if parent is None or depth > 8:
+        return Unknown(f"{obj.address} inherits its location from owner {name}, which is not in the scan")
+    parent_spec = _spec(parent)
+    if parent_spec.get("location"):
+        return str(parent_spec["location"])
+    return _aso_owner_location(parent, builder, parent_spec, depth + 1)
