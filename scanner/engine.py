@@ -231,7 +231,10 @@ def _load_kubernetes(inputs: list[tuple[str, bytes]], policy: Policy, options: S
             return None
         return cluster.region, cluster.cloud, f"policy kubernetes.clusters ({_display(policy)})"
 
-    return load_kubernetes(inputs, cluster_region=cluster_region)
+    from scanner.parse_pool import YamlParser
+
+    return load_kubernetes(inputs, cluster_region=cluster_region,
+                           parse=YamlParser(_parse_cache(options), options.jobs or usable_cpus()))
 
 
 def _display(policy: Policy) -> str:

@@ -151,3 +151,52 @@ class TerraformParser:
 
 def terraform_parser(scan_root: Path, cache: ParseCache, jobs: int) -> Callable[[Path], Any]:
     return TerraformParser(scan_root, cache, jobs)
+
+
+def _yaml_worker(args: tuple[str, bytes, str, str | None]) -> Any:
+    from scanner.loaders.kubernetes import parse_yaml_file
+
+    rel_path, data, key, cache_dir = args
+    result = parse_yaml_file(rel_path, data)
+    ParseCache(Path(cache_dir) if cache_dir else None).put(key, result)
+    return result
+
+
+class YamlParser:
+    """The batch ``parse(files)`` handed to the Kubernetes loader: cached by content, cold files in workers.
+
+    Outcomes come back in the order of ``files`` whatever the worker count. The key holds the file's
+    name as well as its bytes, because a parse problem names the file.
+    """
+
+    def __init__(self, cache: ParseCache, jobs: int = 1) -> None:
+        self.cache = cache
+        self.jobs = max(1, jobs)
+
+    def __call__(self, files: list[tuple[str, bytes]]) -> list[Any]:
+        from scanner.loaders.kubernetes import parse_yaml_file
+
+        results: list[Any] = [None] * len(files)
+        cold: list[tuple[int, str, bytes, str]] = []
+        for i, (rel_path, data) in enumerate(files):
+            key = self.cache.key("yaml:" + rel_path, data)
+            cached = self.cache.get(key)
+            if cached is not None:
+                self.cache.hits += 1
+                results[i] = cached
+            else:
+                cold.append((i, rel_path, data, key))
+        self.cache.misses += len(cold)
+        cold_bytes = sum(len(c[2]) for c in cold)
+        if self.jobs > 1 and len(cold) >= _MIN_POOL_FILES and cold_bytes >= _MIN_POOL_BYTES:
+            cache_dir = str(self.cache.directory) if self.cache.directory else None
+            jobs = [(rel_path, data, key, cache_dir) for _, rel_path, data, key in cold]
+            chunk = max(1, len(jobs) // (self.jobs * 4))
+            with ProcessPoolExecutor(max_workers=self.jobs) as pool:
+                for (i, *_), result in zip(cold, pool.map(_yaml_worker, jobs, chunksize=chunk), strict=True):
+                    results[i] = result
+            return results
+        for i, rel_path, data, key in cold:
+            results[i] = parse_yaml_file(rel_path, data)
+            self.cache.put(key, results[i])
+        return results

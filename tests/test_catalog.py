@@ -862,3 +862,16 @@ def test_aws_managed_key_known_only_by_alias_is_provider_managed() -> None:
     facts = run(res("aws_db_instance", "db", {"storage_encrypted": True, "kms_key_id": arn}))
     db = facts["aws_db_instance.db"]
     assert db.encryption is Encryption.PROVIDER and db.keys == []
+
+
+def test_sse_configuration_joins_a_directory_bucket() -> None:
+    facts = run(
+        res("aws_s3_directory_bucket", "d", {"bucket": "d--euw1-az1--x-s3"}),
+        res("aws_s3_bucket_server_side_encryption_configuration", "e", {
+            "bucket": Ref("aws_s3_directory_bucket.d", "id"),
+            "rule": [{"apply_server_side_encryption_by_default": [
+                {"sse_algorithm": "aws:kms", "kms_master_key_id": "arn:aws:kms:us-east-1:1:key/k"}]}]}),
+    )
+    assert list(facts) == ["aws_s3_directory_bucket.d"]
+    d = facts["aws_s3_directory_bucket.d"]
+    assert d.encryption is Encryption.CUSTOMER and code(d.keys[0].location) == "us-east-1"
