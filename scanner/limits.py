@@ -159,10 +159,81 @@ def yaml_nesting_error(text: str, limit: int = MAX_YAML_DEPTH) -> tuple[int, str
     return None
 
 
+# --- Terraform evaluation ---------------------------------------------------------------------
+
+#: Longest string the evaluator builds (templates, format(), replace(), join()); beyond: Unknown.
+MAX_STRING = 1 << 20
+#: Elements (plus string characters / 16) one value may expand to when materialised: locals that
+#: each list the previous one twice share memory until something walks them, then double per level.
+MAX_VALUE_UNITS = 1_000_000
+#: Worst-case backtracking steps allowed for one regex()/regexall()/replace() call (see below).
+MAX_REGEX_STEPS = 10**8
+
+
+def regex_cost_error(pattern: str, text_len: int, max_steps: int = MAX_REGEX_STEPS) -> str | None:
+    """Why a Terraform regular expression is refused on an input of ``text_len`` characters, or None.
+
+    Terraform uses RE2 (linear time); Python's ``re`` backtracks, so ``(a+)+$`` on 50 characters
+    runs for ages and nothing can interrupt it. Refused: nested or alternated repetition (the
+    exponential cases), back-references and look-arounds (which RE2 rejects anyway), and patterns
+    whose polynomial worst case (input length to the power of repetitions + 1) exceeds ``max_steps``.
+    A refused pattern makes the value Unknown: fail closed, never a hang.
+    """
+    try:
+        from re import _parser as sre_parse  # type: ignore[attr-defined]
+    except ImportError:  # pragma: no cover - Python < 3.11
+        import sre_parse  # type: ignore[no-redef]
+    try:
+        parsed = sre_parse.parse(pattern)
+    except Exception as exc:  # re.error, OverflowError, RecursionError on absurd patterns
+        return f"invalid regular expression: {exc}"
+    try:
+        repeats = _repeats(parsed, sre_parse, inside=False)
+    except ValueError as exc:
+        return f"regular expression not evaluated statically: {exc}"
+    # a search retries at every start position: one more factor of the input length
+    if repeats and max(text_len, 2) ** (repeats + 1) > max_steps:
+        return (f"regular expression with {repeats} repetitions on {text_len} characters is too costly "
+                "to evaluate statically")
+    return None
+
+
+def _repeats(parsed: Any, sre: Any, inside: bool) -> int:
+    consts = sre._constants if hasattr(sre, "_constants") else sre
+    repeat_ops = {consts.MAX_REPEAT, consts.MIN_REPEAT}
+    if hasattr(consts, "POSSESSIVE_REPEAT"):
+        repeat_ops.add(consts.POSSESSIVE_REPEAT)
+    refused = {consts.GROUPREF, consts.GROUPREF_EXISTS, consts.ASSERT, consts.ASSERT_NOT}
+    count = 0
+    for op, av in parsed:
+        if op in refused:
+            raise ValueError("back-references and look-arounds are not RE2 syntax")
+        if op in repeat_ops:
+            lo, hi, sub = av
+            if hi > 1 and hi != lo:
+                if inside:
+                    raise ValueError("nested repetition")
+                count += 1 + _repeats(sub, sre, inside=True)
+            else:
+                count += _repeats(sub, sre, inside)
+        elif op is consts.SUBPATTERN:
+            count += _repeats(av[-1], sre, inside)
+        elif op is consts.BRANCH:
+            if inside:
+                raise ValueError("alternation inside a repetition")
+            count += max((_repeats(b, sre, inside) for b in av[1]), default=0)
+        elif getattr(consts, "ATOMIC_GROUP", None) is op:
+            count += _repeats(av, sre, inside)
+    return count
+
+
 __all__ = [
     "MAX_INSTANCES",
     "MAX_PLAN_BYTES",
+    "MAX_REGEX_STEPS",
     "MAX_SOURCE_BYTES",
+    "MAX_STRING",
+    "MAX_VALUE_UNITS",
     "MAX_YAML_DEPTH",
     "MB",
     "MIN_YAML_NODE_BUDGET",
@@ -170,6 +241,7 @@ __all__ = [
     "human_size",
     "oversize",
     "parse_size",
+    "regex_cost_error",
     "size_guarded",
     "too_big_message",
     "yaml_nesting_error",

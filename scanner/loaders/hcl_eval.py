@@ -20,6 +20,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+from scanner.limits import MAX_STRING, MAX_VALUE_UNITS, regex_cost_error
 from scanner.model import Ref, Unknown
 
 
@@ -99,37 +100,58 @@ def _opaque(v: Any) -> Unknown | None:
     return None
 
 
-def first_unknown(v: Any) -> Unknown | None:
+def _spend(budget: list[int], v: Any) -> None:
+    """Charge one walked element (and long strings by length) against a walk's budget.
+
+    Locals that each list the previous one twice share memory until a walk copies them, then
+    double per level: without a budget 40 such lines exhaust memory (limits.MAX_VALUE_UNITS).
+    """
+    budget[0] -= 1 + (len(v) >> 4 if isinstance(v, str) else 0)
+    if budget[0] < 0:
+        raise EvalError(f"value too large to evaluate statically (over {MAX_VALUE_UNITS} elements)")
+
+
+def first_unknown(v: Any, _budget: list[int] | None = None) -> Unknown | None:
     """The first Unknown/Ref found anywhere inside ``v`` (for functions that read every element)."""
+    budget = [MAX_VALUE_UNITS] if _budget is None else _budget
+    _spend(budget, v)
     u = _opaque(v)
     if u is not None:
         return u
     if isinstance(v, dict):
         for x in v.values():
-            u = first_unknown(x)
+            u = first_unknown(x, budget)
             if u is not None:
                 return u
     elif isinstance(v, list):
         for x in v:
-            u = first_unknown(x)
+            u = first_unknown(x, budget)
             if u is not None:
                 return u
     elif isinstance(v, Lazy):
-        return first_unknown(v.materialise())
+        return first_unknown(v.materialise(), budget)
     return None
 
 
-def materialise(v: Any) -> Any:
-    """Replace every Lazy inside ``v`` by its final value."""
+def materialise(v: Any, _budget: list[int] | None = None) -> Any:
+    """Replace every Lazy inside ``v`` by its final value (within limits.MAX_VALUE_UNITS)."""
+    budget = [MAX_VALUE_UNITS] if _budget is None else _budget
+    _spend(budget, v)
     if isinstance(v, Lazy):
         v = v.materialise()
         if isinstance(v, Lazy):  # pragma: no cover - a Lazy must not materialise to itself
             return Unknown("value could not be materialised")
     if isinstance(v, dict):
-        return {k: materialise(x) for k, x in v.items()}
+        return {k: materialise(x, budget) for k, x in v.items()}
     if isinstance(v, list):
-        return [materialise(x) for x in v]
+        return [materialise(x, budget) for x in v]
     return v
+
+
+def _bounded(out: list[str]) -> None:
+    """A template or function result must stay under limits.MAX_STRING characters."""
+    if len(out[-1]) > 1024 and sum(map(len, out)) > MAX_STRING:
+        raise EvalError(f"string longer than {MAX_STRING} characters: not evaluated statically")
 
 
 def to_string(v: Any) -> str:
@@ -314,6 +336,7 @@ def _render(parts: tuple, scope: Scope, out: list[str], symbolic: list[Unknown] 
             if u is not None:
                 return u
             out.append(to_string(v))
+            _bounded(out)
         elif tag == "if":
             c = evaluate(p[1], scope)
             u = _opaque(c)
@@ -625,6 +648,8 @@ def _format(fmt: Any, *args: Any) -> str:
                 raise EvalError(f"format(): %d needs a whole number, not {n}")
             s = ("+" if "+" in flags and n >= 0 else "") + str(int(n))
         elif verb in ("f", "e", "E", "g", "G"):
+            if prec and int(prec) > 1000:
+                raise EvalError(f"format(): precision {prec} is too large")
             precision = f".{prec}" if prec else ("" if verb != "f" else ".6")
             spec = ("+" if "+" in flags else "") + precision + verb
             s = format(float(_num(v)), spec)
@@ -636,6 +661,8 @@ def _format(fmt: Any, *args: Any) -> str:
             raise EvalError(f"format(): unsupported verb %{verb}")
         if width and width != "*":
             w = int(width)
+            if w > MAX_STRING:
+                raise EvalError(f"format(): width {w} is over the {MAX_STRING}-character limit")
             if "-" in flags:
                 s = s.ljust(w)
             elif "0" in flags and verb not in ("s", "q", "v", "t"):
@@ -643,6 +670,7 @@ def _format(fmt: Any, *args: Any) -> str:
             else:
                 s = s.rjust(w)
         out.append(s)
+        _bounded(out)
     out.append(fmt[pos:])
     return "".join(out)
 
@@ -665,7 +693,10 @@ def _join(sep: Any, *lists: Any) -> str:
         if not isinstance(lst, list):
             raise EvalError("join() needs lists")
         items.extend(to_string(x) for x in lst)
-    return to_string(sep).join(items)
+    sep = to_string(sep)
+    if sum(map(len, items)) + len(sep) * len(items) > MAX_STRING:
+        raise EvalError(f"join() result longer than {MAX_STRING} characters")
+    return sep.join(items)
 
 
 def _split(sep: Any, s: Any) -> list[str]:
@@ -679,10 +710,13 @@ _MAX_RE_PATTERN = 2000
 _MAX_RE_INPUT = 200_000
 
 
-def _compile(pattern: str) -> re.Pattern[str]:
-    """RE2-flavoured pattern -> Python re, size-guarded (scanned repos are untrusted input)."""
+def _compile(pattern: str, text: str) -> re.Pattern[str]:
+    """RE2-flavoured pattern -> Python re, guarded against catastrophic backtracking on ``text``."""
     if len(pattern) > _MAX_RE_PATTERN:
         raise EvalError("regular expression too long to evaluate statically")
+    problem = regex_cost_error(pattern, len(text))
+    if problem is not None:
+        raise EvalError(problem)
     return re.compile(pattern)
 
 
@@ -701,7 +735,12 @@ def _go_repl(repl: str) -> str:
 def _replace(s: Any, sub: Any, repl: Any) -> str:
     s, sub, repl = to_string(s), to_string(sub), to_string(repl)
     if len(sub) > 1 and sub.startswith("/") and sub.endswith("/"):
-        return _compile(sub[1:-1]).sub(_go_repl(repl), _guard_input(s))
+        pattern = _compile(sub[1:-1], _guard_input(s))
+        if len(repl) * (len(s) + 1) > MAX_STRING and len(repl) * sum(1 for _ in pattern.finditer(s)) > MAX_STRING:
+            raise EvalError(f"replace() result longer than {MAX_STRING} characters")
+        return pattern.sub(_go_repl(repl), s)
+    if len(s) + s.count(sub) * (len(repl) - len(sub)) > MAX_STRING:
+        raise EvalError(f"replace() result longer than {MAX_STRING} characters")
     return s.replace(sub, repl)
 
 
@@ -714,14 +753,16 @@ def _match_value(m: re.Match[str]) -> Any:
 
 
 def _regex(pattern: Any, s: Any) -> Any:
-    m = _compile(to_string(pattern)).search(_guard_input(to_string(s)))
+    text = _guard_input(to_string(s))
+    m = _compile(to_string(pattern), text).search(text)
     if m is None:
         raise EvalError("regex(): pattern did not match")
     return _match_value(m)
 
 
 def _regexall(pattern: Any, s: Any) -> list[Any]:
-    return [_match_value(m) for m in _compile(to_string(pattern)).finditer(_guard_input(to_string(s)))]
+    text = _guard_input(to_string(s))
+    return [_match_value(m) for m in _compile(to_string(pattern), text).finditer(text)]
 
 
 def _substr(s: Any, offset: Any, length: Any) -> str:
