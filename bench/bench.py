@@ -90,9 +90,10 @@ def _measure_child(argv: list[str], cwd: str, env: dict[str, str], interval: flo
         time.sleep(interval)
     wall = time.perf_counter() - start
     err = proc.stderr.read().decode(errors="replace") if proc.stderr else ""
-    max_child = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss * 1024  # KiB on Linux
-    return {"wall": wall, "rc": proc.returncode, "peak_tree": max(peak, max_child), "max_child": max_child,
-            "stderr": err[-2000:]}
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)  # the command and every process it waited for
+    max_child = usage.ru_maxrss * 1024  # KiB on Linux
+    return {"wall": wall, "cpu": usage.ru_utime + usage.ru_stime, "rc": proc.returncode,
+            "peak_tree": max(peak, max_child), "max_child": max_child, "stderr": err[-2000:]}
 
 
 def measure(argv: list[str], cwd: Path, env: dict[str, str] | None = None, interval: float = 0.02) -> dict:
@@ -152,6 +153,10 @@ class Row:
         return statistics.median(r["wall"] for r in self.runs)
 
     @property
+    def cpu(self) -> float:
+        return statistics.median(r["cpu"] for r in self.runs)
+
+    @property
     def peak_mb(self) -> float:
         return max(r["peak_tree"] for r in self.runs) / 1e6
 
@@ -159,7 +164,7 @@ class Row:
         walls = [r["wall"] for r in self.runs]
         fps = f"{self.files / self.median:,.0f}" if self.files else "-"
         return (f"| {self.name:<34} | {_fmt(self.median):>9} | {_fmt(min(walls)):>8} - {_fmt(max(walls)):<8} "
-                f"| {self.peak_mb:>8,.0f} MB | {fps:>8} |")
+                f"| {_fmt(self.cpu):>9} | {self.peak_mb:>8,.0f} MB | {fps:>8} |")
 
 
 def _fmt(seconds: float) -> str:
@@ -197,22 +202,21 @@ def checkov_bin(repo: Path) -> Path:
     return exe
 
 
-def checkov_checks(env: dict, workdir: Path) -> tuple[list[str], str]:
+def checkov_checks(env: dict, workdir: Path, corpus: Path) -> tuple[list[str], str]:
     """Extra argv restricting checkov to our exported checks, else to its own encryption checks."""
-    probe = subprocess.run([*RESIDENCY, "checkov-checks", "--help"], env=env, capture_output=True, text=True)
-    if probe.returncode == 0:
-        out_dir = workdir / "checkov-checks"
-        out_dir.mkdir(exist_ok=True)
-        made = subprocess.run([*RESIDENCY, "checkov-checks", str(out_dir)], env=env, capture_output=True,
-                              text=True)
-        ids = sorted({m for f in out_dir.rglob("*.py") for m in re.findall(r'id\s*=\s*"([A-Z0-9_]+)"',
-                                                                          f.read_text())})
-        if made.returncode == 0 and ids:
-            return (["--external-checks-dir", str(out_dir), "--check", ",".join(ids)],
-                    f"our exported checks ({len(ids)})")
-        print(f"residency checkov-checks did not export checks (exit {made.returncode}); "
-              "using checkov's built-in encryption checks", file=sys.stderr)
-    return ["--check", CHECKOV_BUILTIN], f"built-in encryption checks ({CHECKOV_BUILTIN.count(',') + 1})"
+    out_dir = workdir / "checkov-checks"
+    policy = corpus / "residency.yaml"
+    made = subprocess.run([*RESIDENCY, "checkov-checks", "-o", str(out_dir),
+                           *(["--policy", str(policy)] if policy.is_file() else [])],
+                          cwd=corpus, env=env, capture_output=True, text=True)
+    if made.returncode == 0 and out_dir.is_dir():
+        span = re.search(r"CKV_RES_(\d+)\.\.CKV_RES_(\d+)", made.stdout)
+        first, last = (int(span.group(1)), int(span.group(2))) if span else (1, 5)
+        ids = ",".join(f"CKV_RES_{i}" for i in range(first, last + 1))
+        return ["--external-checks-dir", str(out_dir), "--check", ids], f"our exported checks ({ids})"
+    print(f"`residency checkov-checks` is not available (exit {made.returncode}): using checkov's built-in "
+          "encryption checks", file=sys.stderr)
+    return ["--check", CHECKOV_BUILTIN], f"checkov's built-in encryption checks ({CHECKOV_BUILTIN})"
 
 
 # ------------------------------------------------------------------------------------------------
@@ -302,7 +306,7 @@ def _bench(opts: argparse.Namespace, work: Path) -> int:
     checkov_row = None
     if not opts.skip_checkov:
         exe = checkov_bin(REPO)
-        restrict, what = checkov_checks(env, work)
+        restrict, what = checkov_checks(env, work, root)
         ck_env = {**env, **CHECKOV_ENV}
         ck_env.pop("PYTHONPATH", None)
         checkov_row = _run_row(Row("checkov, restricted", len(files), note=what), opts.checkov_runs or n,
@@ -315,8 +319,9 @@ def _bench(opts: argparse.Namespace, work: Path) -> int:
     print(f"{label}: {len(tf)} Terraform + {len(yml)} YAML files, {lines:,} lines; median of {n} runs; "
           f"{len(os.sched_getaffinity(0))} usable CPUs")
     print()
-    print(f"| {'measurement':<34} | {'median':>9} | {'min - max':<19} | {'peak RSS':>11} | {'files/s':>8} |")
-    print(f"|{'-' * 36}|{'-' * 11}|{'-' * 21}|{'-' * 13}|{'-' * 10}|")
+    print(f"| {'measurement':<34} | {'median':>9} | {'min - max':<19} | {'CPU':>9} | {'peak RSS':>11} "
+          f"| {'files/s':>8} |")
+    print(f"|{'-' * 36}|{'-' * 11}|{'-' * 21}|{'-' * 11}|{'-' * 13}|{'-' * 10}|")
     for r in rows:
         print(r.line())
     notes = [f"- {r.name}: {r.note}" for r in rows if r.note]
