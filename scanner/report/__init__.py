@@ -48,7 +48,9 @@ FORMATS: dict[str, str] = {
 
 def render(fmt: str, report: Report, *, color: bool = False) -> str:
     """Render ``report`` in ``fmt``; ``color`` only matters to the text format."""
+    from scanner.report.escape import log_safe
+
     module = import_module(FORMATS[fmt])
     if fmt == "text":
-        return module.render(report, color=color)
-    return module.render(report)
+        return log_safe(module.render(report, color=color), fmt)
+    return log_safe(module.render(report), fmt)

@@ -154,3 +154,28 @@ def markdown_code(value: object) -> MarkdownText:
     fence = "`" * (longest + 1)
     pad = " " if text.startswith("`") or text.endswith("`") else ""
     return MarkdownText(f"{fence}{pad}{text}{pad}{fence}")
+
+
+# GitHub's runner reads every line a job prints as a possible command: ``::name ...::data`` when the
+# line starts with ``::`` after leading whitespace (v2), and ``##[name ...]data`` ANYWHERE in a line
+# (the legacy v1 syntax, still parsed: actions/runner ActionCommandManager.TryProcessCommand). Any
+# report printed in a workflow log is therefore a command channel unless these are neutralised.
+# The runner splits lines on CR too and trims any Unicode whitespace before looking for "::".
+_V2_LINE = re.compile(r"(?:\A|(?<=[\r\n]))([^\S\r\n]*):(?=:)")
+
+
+def log_safe(text: str, fmt: str) -> str:
+    """A rendered report that cannot forge a workflow command when printed in a CI log.
+
+    The encoding is per format and never changes what a parser of that format reads: JSON strings
+    get ``\\u005b`` for ``[`` (``##[`` can only occur inside strings), XML a character reference,
+    text and Markdown a visible backslash. The ``github`` format is exempt: every line is already
+    one of its own commands, whose data the runner never parses again.
+    """
+    if fmt == "github":
+        return text
+    if fmt in ("json", "sarif", "gitlab"):
+        return text.replace("##[", "##\\u005b")
+    if fmt == "junit":
+        return _V2_LINE.sub(r"\1&#58;", text.replace("##[", "##&#91;"))
+    return _V2_LINE.sub(r"\1\\:", text.replace("##[", "##\\["))

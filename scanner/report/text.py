@@ -30,7 +30,7 @@ def render(report: Report, *, color: bool = False) -> str:
                 state = " [baseline]"
             elif not f.blocking:
                 state = " [non-blocking]"
-            lines.append(f"  {f.file}:{f.line}  {f.rule_id}  {f.category.value}  {tag}  "
+            lines.append(f"  {terminal_safe(f.file)}:{f.line}  {f.rule_id}  {f.category.value}  {tag}  "
                          f"{terminal_safe(f.resource)}{state}")
             lines.append(f"      {terminal_safe(f.message)}")
             if f.remediation:
