@@ -850,3 +850,52 @@ def test_azure_service_operator_data_stores() -> None:
     assert facts["redis"].location.code == "westeurope"
     assert facts["db"].location.code == "northeurope" and facts["db"].copies == []
     assert facts["kv"].role == "key" and facts["kv"].location.code == "eastus"
+
+
+def test_mixed_repository_has_findings_only_where_they_belong() -> None:
+    from scanner.engine import ScanOptions, scan
+
+    repo = FIXTURES.parent.parent
+    mixed = FIXTURES.parent / "mixed"
+    bundled = load_policy(FIXTURES.parent / "residency.yaml")
+    report = scan(ScanOptions(paths=[mixed], cwd=repo, use_cache=False), bundled)
+    where = sorted({(f.file, f.rule_id) for f in report.findings})
+    assert where == [("fixtures/mixed/infra/main.tf", "RES001"), ("fixtures/mixed/k8s/app.yaml", "RES005")]
+    helm_notes = sorted({n.file for n in report.notes if n.message == HELM_NOTE})
+    assert helm_notes == ["fixtures/mixed/charts/web/templates/deployment.yaml"]
+    # The kustomize patch is loaded as the Deployment it patches; the CRD with `=` keys loads too.
+    files = [(p.relative_to(mixed).as_posix(), p.read_bytes()) for p in sorted(mixed.rglob("*.y*ml"))]
+    loaded = load_kubernetes(files, chart_files=["charts/web/Chart.yaml"])
+    assert loaded.problems == []
+    addresses = {r.address for r in loaded.resources}
+    assert {"Deployment/web", "CustomResourceDefinition.apiextensions.k8s.io/alertmanagerconfigs.monitoring.coreos.com",
+            "PrometheusRule.monitoring.coreos.com/monitoring/mixed-alerts"} <= addresses
+    assert not any(r.file.startswith((".github", ".gitlab", ".pre-commit", "monitoring/", "charts/")) for r in
+                   loaded.resources)
+
+
+def test_stdin_with_cluster_region(tmp_path: Path) -> None:
+    import json
+    import subprocess
+    import sys
+
+    rendered = (
+        "---\n# Source: shop/templates/deployment.yaml\napiVersion: apps/v1\nkind: Deployment\n"
+        "metadata:\n  name: shop-web\nspec:\n  template:\n    spec:\n      containers: [{name: web, image: x}]\n"
+    )
+    (tmp_path / "residency.yaml").write_text("version: 1\nallowed_regions: [in:eu-locations]\n")
+    repo = FIXTURES.parent.parent
+
+    def run(*extra: str) -> tuple[int, list[dict]]:
+        args = [sys.executable, "-m", "scanner.cli", "scan", "-", "--policy", "residency.yaml", "--format", "json"]
+        done = subprocess.run(
+            [*args, "--no-cache", *extra], input=rendered.encode(), cwd=tmp_path, capture_output=True,
+            env={"PYTHONPATH": str(repo), "PATH": "/usr/bin:/bin"}, check=False,
+        )
+        return done.returncode, json.loads(done.stdout)["findings"]
+
+    assert run() == (0, [])
+    code, (finding,) = run("--cluster-region", "us-east-1")
+    assert code == 1 and finding["rule_id"] == "RES005" and finding["line"] == 3
+    assert finding["resource"] == "Deployment/shop-web" and "--cluster-region" in finding["message"]
+    assert run("--cluster-region", "eu-west-1") == (0, [])
