@@ -899,3 +899,14 @@ def test_stdin_with_cluster_region(tmp_path: Path) -> None:
     assert code == 1 and finding["rule_id"] == "RES005" and finding["line"] == 3
     assert finding["resource"] == "Deployment/shop-web" and "--cluster-region" in finding["message"]
     assert run("--cluster-region", "eu-west-1") == (0, [])
+
+
+def test_ack_object_without_namespace_uses_the_default_namespace_annotation() -> None:
+    text = (
+        "apiVersion: v1\nkind: Namespace\nmetadata:\n  name: default\n"
+        "  annotations: {services.k8s.aws/default-region: eu-north-1}\n---\n"
+        "apiVersion: s3.services.k8s.aws/v1alpha1\nkind: Bucket\nmetadata: {name: b}\nspec: {name: b}\n"
+    )
+    _, bucket = load(text).resources
+    assert bucket.address == "Bucket.s3.services.k8s.aws/b"
+    assert bucket.provider.region == "eu-north-1" and "Namespace default" in bucket.provider.source

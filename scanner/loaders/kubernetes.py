@@ -886,7 +886,7 @@ def _ack_region(obj: _Object, builder: _Builder) -> tuple[str | Unknown, str]:
     if isinstance(annotations, dict) and annotations.get("services.k8s.aws/region"):
         where = f"{obj.file}:{line_of(annotations, 'services.k8s.aws/region', obj.line)}"
         return str(annotations["services.k8s.aws/region"]), f"annotation services.k8s.aws/region ({where})"
-    ns = builder.namespaces.get(obj.namespace or "")
+    ns = builder.namespaces.get(obj.namespace or "default")  # unset: the default namespace
     if ns is not None:
         ns_annotations = ns.metadata.get("annotations")
         if isinstance(ns_annotations, dict):
@@ -1142,7 +1142,7 @@ def _kcc_project(obj: _Object, builder: _Builder) -> tuple[str | None, str]:
     if isinstance(annotations, dict) and annotations.get(_KCC_PROJECT):
         where = f"{obj.file}:{line_of(annotations, _KCC_PROJECT, obj.line)}"
         return str(annotations[_KCC_PROJECT]), f"annotation {_KCC_PROJECT} ({where})"
-    ns = builder.namespaces.get(obj.namespace or "")
+    ns = builder.namespaces.get(obj.namespace or "default")  # unset: the default namespace
     ns_annotations = ns.metadata.get("annotations") if ns is not None else None
     if ns is not None and isinstance(ns_annotations, dict) and ns_annotations.get(_KCC_PROJECT):
         where = f"{ns.file}:{line_of(ns_annotations, _KCC_PROJECT, ns.line)}"
