@@ -166,8 +166,8 @@ def policy_rel(policy: Policy, root: Path, rel_to_root: str) -> str:
 
 
 def _load_terraform(dirs: list[Path], root: Path, options: ScanOptions, policy: Policy) -> LoadResult:
-    from scanner.loaders.terraform import RootContext, TerraformOptions, load_terraform
-    from scanner.parse_pool import TerraformParser
+    from scanner.loaders.terraform import RootContext, TerraformOptions
+    from scanner.parse_pool import TerraformParser, load_terraform_cached
 
     def root_context(rel_dir: str) -> RootContext | None:
         match = policy.root_for(policy_rel(policy, root, rel_dir))
@@ -179,8 +179,6 @@ def _load_terraform(dirs: list[Path], root: Path, options: ScanOptions, policy: 
 
     parser = TerraformParser(root, _parse_cache(options), options.jobs or usable_cpus())
     limit = options.limits.max_source_bytes
-    parser.warm(f for d in dirs for f in sorted(d.iterdir())
-                if f.name.endswith(_TF_CONFIG) and f.is_file() and oversize(f, limit) is None)
     tf_options = TerraformOptions(
         var_files=[(options.cwd / p) for p in options.var_files],
         variables=dict(options.variables),
@@ -188,10 +186,9 @@ def _load_terraform(dirs: list[Path], root: Path, options: ScanOptions, policy: 
         root_context=root_context,
         parse=size_guarded(parser, root, limit),
     )
-    return load_terraform(dirs, root, tf_options)
-
-
-_TF_CONFIG = (".tf", ".tf.json", ".tofu", ".tofu.json")
+    # Parses the requested dirs' files up front (in workers when cold); reuses the whole load while
+    # no Terraform input under the root changed.
+    return load_terraform_cached(dirs, root, tf_options, parser, lambda f: oversize(f, limit) is None)
 
 
 def _parse_cache(options: ScanOptions) -> ParseCache:

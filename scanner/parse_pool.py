@@ -200,3 +200,135 @@ class YamlParser:
             results[i] = parse_yaml_file(rel_path, data)
             self.cache.put(key, results[i])
         return results
+
+
+# --------------------------------------------------------------------------------------------
+# The whole Terraform load, cached by the content of everything it can read
+# --------------------------------------------------------------------------------------------
+
+_TF_CONFIG = (".tf", ".tf.json", ".tofu", ".tofu.json")
+_TF_INPUTS = (*_TF_CONFIG, ".tfvars", ".tfvars.json")
+_AUTO_VARS = (".auto.tfvars", ".auto.tfvars.json")
+
+
+def _digest(path: Path, accept: Callable[[Path], bool]) -> str:
+    """Content hash of one input; a file the size limit refuses is named by its size, never read."""
+    import hashlib
+
+    try:
+        if not accept(path):
+            return f"refused:{path.stat().st_size}"
+        return hashlib.blake2b(path.read_bytes(), digest_size=16).hexdigest()
+    except OSError as exc:
+        return f"unreadable:{exc.errno}"
+
+
+def _tree_state(scan_root: Path, accept: Callable[[Path], bool]) -> list[tuple[str, tuple]]:
+    """Every directory the Terraform loader's walk visits, with each Terraform file's name and hash.
+
+    The same pruning as the loader's own walk (hidden directories, node_modules), so a file added,
+    removed or edited anywhere the loader could look changes the state.
+    """
+    state: list[tuple[str, tuple]] = []
+    for cur, subdirs, files in os.walk(scan_root):
+        subdirs[:] = sorted(s for s in subdirs if not s.startswith(".") and s != "node_modules")
+        here = Path(cur)
+        entries = [(f, _digest(here / f, accept)) for f in sorted(files)
+                   if f.endswith(_TF_INPUTS) or f == "terragrunt.hcl"]
+        manifest = here / ".terraform" / "modules" / "modules.json"
+        if entries and manifest.is_file():
+            entries.append((".terraform/modules/modules.json", _digest(manifest, accept)))
+        state.append((os.path.relpath(cur, scan_root), tuple(entries)))
+    return state
+
+
+def _listing(d: Path) -> tuple[str, ...]:
+    try:
+        return tuple(sorted(p.name for p in d.iterdir() if p.name.endswith(_TF_INPUTS)))
+    except OSError:
+        return ()
+
+
+class _Recorder:
+    """Wraps the loader's ``parse`` to note files read outside the walked tree (.terraform/modules, var files)."""
+
+    def __init__(self, parse: Callable[[Path], Any], scan_root: Path, walked: set[str]) -> None:
+        self.parse = parse
+        self.scan_root = scan_root
+        self.walked = walked
+        self.outside: set[Path] = set()
+
+    def __call__(self, path: Path) -> Any:
+        try:
+            rel_dir = os.path.relpath(path.parent, self.scan_root)
+        except ValueError:
+            rel_dir = None
+        if rel_dir not in self.walked:
+            self.outside.add(path)
+        return self.parse(path)
+
+
+def load_terraform_cached(dirs: list[Path], scan_root: Path, options: Any, parser: TerraformParser,
+                          accept: Callable[[Path], bool] = lambda p: True) -> Any:
+    """``load_terraform(dirs, scan_root, options)``, reused while none of its inputs changed.
+
+    The key holds the requested directories, the hash of every Terraform file the loader's walk can
+    reach (callers, modules, tfvars, terragrunt.hcl, modules.json), the policy's root contexts, the
+    command-line variables and var files, TF_VAR_* when read, the working directory and the code's
+    fingerprint. Files read from outside the walk (``.terraform/modules``, var files elsewhere) are
+    recorded on a miss and re-hashed before a hit is trusted. On a miss the files of the requested
+    directories are parsed first (in worker processes when cold), then the loader runs as usual.
+    """
+    from dataclasses import replace
+
+    from scanner.loaders.terraform import load_terraform
+
+    cache = parser.cache
+    root = scan_root.resolve()
+    requested = sorted({str((d if d.is_absolute() else Path.cwd() / d).resolve()) for d in dirs})
+    key = None
+    if cache.directory is not None:
+        state = _tree_state(root, accept)
+        contexts = []
+        if options.root_context is not None:
+            for rel_dir, entries in state:
+                if any(name.endswith(_TF_CONFIG) for name, _ in entries):
+                    ctx = options.root_context("." if rel_dir == "." else rel_dir.replace(os.sep, "/"))
+                    var_files = [(str(p), _digest(p, accept)) for p in (ctx.var_files if ctx else [])]
+                    contexts.append((rel_dir, repr(ctx), var_files))
+        var_files = [(str(p), _digest(p if p.is_absolute() else Path.cwd() / p, accept)) for p in options.var_files]
+        env = None if options.env is None else sorted(
+            (k, v) for k, v in options.env.items() if k.startswith("TF_VAR_"))
+        material = (str(root), str(Path.cwd()), requested, state, contexts, var_files,
+                    sorted(options.variables.items()), env, options.max_instances)
+        key = cache.key("tfload", repr(material).encode())
+        entry = cache.get(key)
+        if entry is not None and _still_valid(entry[0], accept):
+            cache.hits += 1
+            return entry[1]
+        walked = {rel_dir for rel_dir, _ in state}
+    parser.warm(f for d in (Path(p) for p in requested) for f in _sorted_files(d)
+                if (f.name.endswith(_TF_CONFIG) or f.name in ("terraform.tfvars", "terraform.tfvars.json")
+                    or f.name.endswith(_AUTO_VARS)) and accept(f))
+    if key is None:
+        return load_terraform(dirs, scan_root, options)
+    recorder = _Recorder(options.parse, root, walked)
+    result = load_terraform(dirs, scan_root, replace(options, parse=recorder))
+    outside = sorted(recorder.outside)
+    extras = ([(str(p), _digest(p, accept)) for p in outside],
+              [(str(d), _listing(d)) for d in sorted({p.parent for p in outside})])
+    cache.put(key, (extras, result))
+    return result
+
+
+def _sorted_files(d: Path) -> list[Path]:
+    try:
+        return sorted(f for f in d.iterdir() if f.is_file())
+    except OSError:
+        return []
+
+
+def _still_valid(extras: tuple, accept: Callable[[Path], bool]) -> bool:
+    files, listings = extras
+    return (all(_digest(Path(p), accept) == h for p, h in files)
+            and all(_listing(Path(d)) == names for d, names in listings))
