@@ -69,6 +69,9 @@ def is_plan_file(path: Path) -> bool:
     try:
         with path.open("rb") as fh:
             head = fh.read(_PLAN_HEAD)
+            if head.startswith((b"\xff\xfe", b"\xfe\xff")):  # UTF-16 (PowerShell's `>`): the loader says why
+                head = head.decode("utf-16", "ignore").encode()
+                return head.lstrip(b"\xef\xbb\xbf \t\r\n").startswith(b"{") and b'"format_version"' in head
             if not head.lstrip(b"\xef\xbb\xbf \t\r\n").startswith(b"{") or b'"format_version"' not in head:
                 return False
             if b'"planned_values"' in head or b'"resource_changes"' in head:

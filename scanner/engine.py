@@ -16,7 +16,7 @@ from typing import Any
 from scanner import __version__
 from scanner.cache import ParseCache, default_cache_dir, usable_cpus
 from scanner.discover import discover, find_scan_root, rel
-from scanner.limits import Limits, oversize, size_guarded, too_big_message
+from scanner.limits import Limits, admissible, oversize, size_guarded, too_big_message
 from scanner.model import (
     Category,
     DataStoreFacts,
@@ -184,11 +184,11 @@ def _load_terraform(dirs: list[Path], root: Path, options: ScanOptions, policy: 
         variables=dict(options.variables),
         env=options.env,
         root_context=root_context,
-        parse=size_guarded(parser, root, limit),
+        parse=size_guarded(parser, root, limit, allow=[options.cwd / p for p in options.var_files]),
     )
     # Parses the requested dirs' files up front (in workers when cold); reuses the whole load while
     # no Terraform input under the root changed.
-    return load_terraform_cached(dirs, root, tf_options, parser, lambda f: oversize(f, limit) is None)
+    return load_terraform_cached(dirs, root, tf_options, parser, lambda f: admissible(f, root, limit))
 
 
 def _parse_cache(options: ScanOptions) -> ParseCache:

@@ -14,7 +14,7 @@ content, and a repository should not be able to lift the bounds that protect the
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from itertools import accumulate
 from pathlib import Path
@@ -92,22 +92,43 @@ def oversize(path: Path, limit: int) -> int | None:
     return size if size > limit else None
 
 
-def size_guarded(parse: Callable[[Path], Any], root: Path, limit: int) -> Callable[[Path], Any]:
-    """Wrap a Terraform ``parse(path)`` so a file over ``limit`` raises a ParseError naming the limit.
+def confined(path: Path, root: Path) -> bool:
+    """Whether ``path``, with every symbolic link resolved, is inside the scan root."""
+    try:
+        real = path.resolve()
+    except (OSError, RuntimeError):  # a link loop
+        return False
+    return real == root or root in real.parents
 
-    The size is read with stat before the file is, so an oversized file is never read or parsed;
-    the loader turns the error into a ``parse`` finding like any other file that does not parse.
+
+def admissible(path: Path, root: Path, limit: int) -> bool:
+    """A file the scanner may read: confined to the scan root and not over ``limit`` bytes."""
+    return confined(path, root.resolve()) and oversize(path, limit) is None
+
+
+def size_guarded(parse: Callable[[Path], Any], root: Path, limit: int,
+                 allow: Iterable[Path] = ()) -> Callable[[Path], Any]:
+    """Wrap a Terraform ``parse(path)``: refuse files outside the root or over ``limit`` bytes.
+
+    Each refusal raises a ParseError the loader turns into a ``parse`` finding, before the file is
+    read: a ``terraform.tfvars`` or ``main.tf`` that links to /etc/passwd, or a policy ``var_files``
+    entry that climbs out of the repository, is never opened. ``allow`` lists files the user named
+    on the command line (``--var-file``), which may live anywhere.
     """
+    real_root = root.resolve()
+    allowed = {p.resolve() for p in allow}
 
     def guarded(path: Path) -> Any:
+        from scanner.loaders.hcl_parse import ParseError
+
+        try:
+            name = path.relative_to(root).as_posix()
+        except ValueError:
+            name = path.as_posix()
+        if path.resolve() not in allowed and not confined(path, real_root):
+            raise ParseError(name, 1, f"links outside the scan root ({root}); not followed")
         size = oversize(path, limit)
         if size is not None:
-            from scanner.loaders.hcl_parse import ParseError
-
-            try:
-                name = path.relative_to(root).as_posix()
-            except ValueError:
-                name = path.as_posix()
             raise ParseError(name, 1, too_big_message("Terraform", size, limit))
         return parse(path)
 
@@ -238,6 +259,8 @@ __all__ = [
     "MB",
     "MIN_YAML_NODE_BUDGET",
     "Limits",
+    "admissible",
+    "confined",
     "human_size",
     "oversize",
     "parse_size",

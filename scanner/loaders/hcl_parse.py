@@ -656,7 +656,10 @@ class _JsonReader:
         while True:
             if not t.startswith('"', pos):
                 raise self.fail(pos, "expected a quoted key in JSON object")
-            key, pos2 = scanstring(t, pos + 1)
+            try:
+                key, pos2 = scanstring(t, pos + 1)
+            except ValueError as exc:  # an unterminated key in a truncated file
+                raise self.fail(pos, f"bad JSON string: {exc}") from None
             kline = self.line(pos)
             pos = _WS_RE.match(t, pos2).end()
             if not t.startswith(":", pos):
