@@ -1,7 +1,8 @@
 """Parse results cached by content hash, so an unchanged file is never parsed twice.
 
 The key is the file's bytes plus everything that could change the parse: the kind of parse, the
-tool version and the parser versions (python-hcl2, PyYAML and whether libyaml is used). Entries
+tool version, the parser versions (python-hcl2, PyYAML and whether libyaml is used) and a hash of
+the scanner's own source files. Entries
 are named by the key's hex digest only, so no scanned path can steer a write outside the cache
 directory. Writes go to a temporary file renamed into place (safe under concurrent runs). A
 corrupt or truncated entry is ignored and rebuilt, never trusted: entries are unpickled with an
@@ -56,7 +57,21 @@ def parser_fingerprint() -> str:
         parts.append(f"libyaml={getattr(yaml, '__with_libyaml__', False)}")
     except ImportError:  # pragma: no cover - pyyaml is a dependency
         parts.append("libyaml=none")
+    parts.append(f"code={_code_fingerprint()}")
     return ";".join(parts)
+
+
+def _code_fingerprint() -> str:
+    """Hash of the scanner's own sources: an edited parser or loader never reuses what the old one made."""
+    h = hashlib.blake2b(digest_size=16)
+    package = Path(__file__).resolve().parent
+    for path in sorted(package.rglob("*.py")):
+        h.update(path.relative_to(package).as_posix().encode())
+        try:
+            h.update(path.read_bytes())
+        except OSError:
+            h.update(b"?")
+    return h.hexdigest()
 
 
 class _SafeUnpickler(pickle.Unpickler):
