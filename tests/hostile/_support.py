@@ -66,14 +66,14 @@ def make_repo(tmp_path: Path, files: dict[str, str | bytes] | None = None, fixtu
 
 
 def scan(root: Path, *args: str, paths: Iterable[str] = (".",), fmt: str = "json",
-         stdin: bytes | None = None) -> Outcome:
-    """Run ``residency scan`` in process from ``root``; the parse cache is off unless args turn it on."""
+         stdin: bytes | None = None, cache: bool = False) -> Outcome:
+    """Run ``residency scan`` in process from ``root``; the parse cache is off unless ``cache``."""
     from scanner import cli
 
     argv = ["scan", *paths, "--format", fmt, *args]
     if "--policy" not in args and "--allowed-regions" not in args:
         argv += list(EU)
-    if not any(a.startswith("--cache") for a in args) and "--use-cache" not in args:
+    if not cache:
         argv.append("--no-cache")
     out, err = io.StringIO(), io.StringIO()
     old = Path.cwd()
