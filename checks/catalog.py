@@ -251,10 +251,6 @@ class Scan:
     def same_file(self, a: Resource, b: Resource) -> bool:
         return a.file == b.file
 
-    def copy_line(self, declared_in: Resource, owner: Resource) -> int | None:
-        """A copy's line is only meaningful in the owner's file (the engine stamps that file)."""
-        return declared_in.line if declared_in.file == owner.file else None
-
 
 # --------------------------------------------------------------------------- locations
 
@@ -952,7 +948,7 @@ def _s3_rules(
         _add_copy(
             f,
             Copy(
-                "replica", _s3_destination(dest.get("bucket"), scan), via, scan.copy_line(decl, owner), note
+                "replica", _s3_destination(dest.get("bucket"), scan), via, decl.line, note, file=decl.file
             ),
         )
         for value in _values(dest, "encryption_configuration.replica_kms_key_id"):
@@ -1014,7 +1010,7 @@ def _copy_reverse(r: Resource, f: DataStoreFacts, scan: Scan, p: Mapping[str, An
         loc = _wrap(scan.location_of(r.address), f"{kind} {r.address}") or Unknown(
             f"{r.address} has no location"
         )
-        _add_copy(owner, Copy(kind, loc, f"{r.address}.{p['via']}", scan.copy_line(r, source)))
+        _add_copy(owner, Copy(kind, loc, f"{r.address}.{p['via']}", r.line, file=r.file))
         return
     region = _arn_region(value) if isinstance(value, str) else None
     if region:
@@ -1297,7 +1293,7 @@ def _att_disk_async(att: Resource, f: DataStoreFacts, scan: Scan, p: Mapping[str
             "replica",
             loc or Unknown("secondary disk has no location"),
             f"{att.address}.secondary_disk",
-            scan.copy_line(att, f.resource),
+            att.line, file=att.file,
         ),
     )
 
@@ -1445,7 +1441,7 @@ def _att_azure_partner(att: Resource, f: DataStoreFacts, scan: Scan, p: Mapping[
             continue
         loc = _partner_location(value, "azure", scan, path)
         _add_copy(
-            f, Copy(p.get("kind", "replica"), loc, f"{att.address}.{path}", scan.copy_line(att, f.resource))
+            f, Copy(p.get("kind", "replica"), loc, f"{att.address}.{path}", att.line, file=att.file)
         )
 
 
@@ -1466,7 +1462,7 @@ def _att_azure_object_replication(att: Resource, f: DataStoreFacts, scan: Scan, 
             "replica",
             loc or Unknown("destination has no location"),
             f"{att.address}.destination_storage_account_id",
-            scan.copy_line(att, f.resource),
+            att.line, file=att.file,
         ),
     )
 
@@ -1480,7 +1476,7 @@ def _att_redis_linked(att: Resource, f: DataStoreFacts, scan: Scan, p: Mapping[s
         )
     else:
         loc = _partner_location(att.attributes.get("linked_redis_cache_id"), "azure", scan, "linked cache")
-    _add_copy(f, Copy("replica", loc, via, scan.copy_line(att, f.resource)))
+    _add_copy(f, Copy("replica", loc, via, att.line, file=att.file))
 
 
 def _att_backup_copy(att: Resource, f: DataStoreFacts, scan: Scan, p: Mapping[str, Any]) -> None:
@@ -1499,7 +1495,7 @@ def _att_backup_copy(att: Resource, f: DataStoreFacts, scan: Scan, p: Mapping[st
                 )
             else:
                 loc = _unknown_from(value, "destination_vault_arn")
-            _add_copy(f, Copy("backup", loc, via, scan.copy_line(att, f.resource)))
+            _add_copy(f, Copy("backup", loc, via, att.line, file=att.file))
 
 
 def _att_efs_replication(att: Resource, f: DataStoreFacts, scan: Scan, p: Mapping[str, Any]) -> None:
@@ -1519,7 +1515,7 @@ def _att_efs_replication(att: Resource, f: DataStoreFacts, scan: Scan, p: Mappin
         loc = _wrap(f.location, "same region as the source") or Unknown("source has no location")
     else:
         loc = _unknown_from(region if region is not None else zone, "destination.region")
-    _add_copy(f, Copy("replica", loc, via, scan.copy_line(att, f.resource)))
+    _add_copy(f, Copy("replica", loc, via, att.line, file=att.file))
     if dest.get("kms_key_id") is not None:
         _, use = _interpret_key(
             att, dest["kms_key_id"], f"{via}.kms_key_id", scan, loc if isinstance(loc, Location) else None
@@ -1535,7 +1531,7 @@ def _att_redshift_copy(att: Resource, f: DataStoreFacts, scan: Scan, p: Mapping[
         if isinstance(value, str)
         else _unknown_from(value, "destination_region")
     )
-    _add_copy(f, Copy("snapshot", loc, f"{att.address}.destination_region", scan.copy_line(att, f.resource)))
+    _add_copy(f, Copy("snapshot", loc, f"{att.address}.destination_region", att.line, file=att.file))
 
 
 def _copy_ref_location(r: Resource, f: DataStoreFacts, scan: Scan, p: Mapping[str, Any]) -> None:

@@ -139,6 +139,7 @@ def outside_violation(
     subject: str,
     remediation: str,
     line: int | None = None,
+    file: str | None = None,
 ) -> Violation:
     """A placement-style violation: ``subject`` is in <location>: <members> not allowed (<set>)."""
     where = describe(verdict)
@@ -164,11 +165,17 @@ def outside_violation(
         country=first.country if first else None,
         provenance=prov,
         line=line,
+        file=file,
     )
 
 
 def unresolved_violation(
-    subject: str, reason: str, remediation: str, line: int | None = None, location: Location | None = None
+    subject: str,
+    reason: str,
+    remediation: str,
+    line: int | None = None,
+    location: Location | None = None,
+    file: str | None = None,
 ) -> Violation:
     """What a rule yields when the fact it needs cannot be known statically."""
     return Violation(
@@ -178,4 +185,5 @@ def unresolved_violation(
         region=location.code if location else None,
         provenance=provenance(location),
         line=line,
+        file=file,
     )

@@ -47,6 +47,7 @@ Controls
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Iterator
 
 from checks import Rule, RuleContext
@@ -94,6 +95,7 @@ def check(facts: DataStoreFacts, ctx: RuleContext) -> Iterator[Violation]:
                 "or give its location a static value) and keep it in an allowed region.",
                 line=copy.line,
                 location=copy.location if isinstance(copy.location, Location) else None,
+                file=copy.file if copy.line else None,
             )
             continue
         if not verdict.allowed:
@@ -104,18 +106,10 @@ def check(facts: DataStoreFacts, ctx: RuleContext) -> Iterator[Violation]:
                 subject=subject,
                 remediation=_remediation(copy, facts, ctx),
                 line=copy.line,
+                file=copy.file if copy.line else None,
             )
             if copy.note:
-                v = Violation(
-                    v.category,
-                    f"{v.message} Note: {copy.note}.",
-                    v.remediation,
-                    v.region,
-                    v.jurisdiction,
-                    v.country,
-                    v.provenance,
-                    v.line,
-                )
+                v = dataclasses.replace(v, message=f"{v.message} Note: {copy.note}.")
             yield v
 
 

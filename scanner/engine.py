@@ -185,6 +185,7 @@ def _load_terraform(dirs: list[Path], root: Path, options: ScanOptions, policy: 
         env=options.env,
         root_context=root_context,
         parse=size_guarded(parser, root, limit, allow=[options.cwd / p for p in options.var_files]),
+        discovery_parse=size_guarded(parser.discovery, root, limit),
     )
     # Parses the requested dirs' files up front (in workers when cold); reuses the whole load while
     # no Terraform input under the root changed.
@@ -341,9 +342,10 @@ def stamp(rule: Any, v: Violation, resource: Resource, policy: Policy, options: 
     return Finding(
         rule_id=rule.id, rule_name=rule.name, category=category, severity=severity,
         resource=resource.address, resource_type=resource.extra.get("kubernetes_type", resource.type),
-        file=resource.file, line=v.line or resource.line, message=v.message, remediation=v.remediation,
-        region=v.region, jurisdiction=v.jurisdiction, country=v.country, provenance=v.provenance,
-        blocking=blocking, controls=tuple(rule.controls),
+        file=v.file or resource.file, line=v.line or resource.line, message=v.message,
+        remediation=v.remediation, region=v.region, jurisdiction=v.jurisdiction, country=v.country,
+        provenance=v.provenance, blocking=blocking, controls=tuple(rule.controls),
+        origin=(resource.file, resource.address),
     )
 
 
@@ -406,17 +408,26 @@ def _waiver_findings(resources: list[Resource], policy: Policy, rules: dict[str,
 
 def _apply_waivers(findings: list[Finding], resources: list[Resource], policy: Policy,
                    rules: dict[str, Any], options: ScanOptions) -> list[Finding]:
+    """A finding is waived by a valid directive on the resource it is about, or on the block it points at
+    (a copy declared in a replication configuration elsewhere), or by a policy waiver."""
     from scanner import waivers
 
     by_address: dict[tuple[str, str], Resource] = {(r.file, r.address): r for r in resources}
+    by_file: dict[str, list[Resource]] = {}
+    for r in resources:
+        by_file.setdefault(r.file, []).append(r)
     out = []
     for finding in findings:
         if finding.category is Category.WAIVER:
             out.append(finding)
             continue
         waiver = None
-        resource = by_address.get((finding.file, finding.resource))
-        if resource is not None:
+        candidates = [by_address.get(finding.origin or (finding.file, finding.resource))]
+        candidates += [r for r in by_file.get(finding.file, ())
+                       if r.line <= finding.line <= (r.end_line or r.line) and r is not candidates[0]]
+        for resource in candidates:
+            if resource is None or waiver is not None:
+                continue
             for spec in _waiver_specs(resource):
                 if spec.rule == finding.rule_id and waivers.validate(spec, rules.keys(), options.today) is None:
                     waiver = waivers.to_waiver(spec)

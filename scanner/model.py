@@ -9,11 +9,11 @@ Python (str, int, float, bool, None, list, dict) plus :class:`Unknown` and :clas
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from enum import Enum
+from enum import StrEnum
 from typing import Any
 
 
-class Category(str, Enum):
+class Category(StrEnum):
     """What kind of problem a finding is; stable strings in every output format."""
 
     PLACEMENT = "placement"
@@ -24,7 +24,7 @@ class Category(str, Enum):
     WAIVER = "waiver"
 
 
-class Severity(str, Enum):
+class Severity(StrEnum):
     """Ordered severities; ``--fail-on`` compares with :meth:`rank`."""
 
     CRITICAL = "critical"
@@ -42,7 +42,7 @@ class Severity(str, Enum):
 _SEVERITY_RANK = {"info": 0, "low": 1, "medium": 2, "high": 3, "critical": 4}
 
 
-class Encryption(str, Enum):
+class Encryption(StrEnum):
     """Encryption at rest as a level, so a policy minimum is a simple comparison."""
 
     NONE = "none"
@@ -156,6 +156,7 @@ class Copy:
     via: str  # the argument path that makes the copy, e.g. ``replica[1].region_name``
     line: int | None = None
     note: str = ""
+    file: str | None = None  # where the copy is declared when not in the data store's own file
 
 
 @dataclass(frozen=True)
@@ -200,6 +201,7 @@ class Violation:
     country: str | None = None
     provenance: str = ""
     line: int | None = None  # defaults to the resource's line
+    file: str | None = None  # defaults to the resource's file (a copy declared elsewhere points there)
 
 
 @dataclass(frozen=True)
@@ -234,6 +236,8 @@ class Finding:
     waiver: Waiver | None = None
     controls: tuple[str, ...] = ()
     baseline: str | None = None  # "known" when matched by a baseline entry
+    # The (file, address) of the resource the finding is about, for waiver lookup; not part of any output.
+    origin: tuple[str, str] | None = field(default=None, compare=False, repr=False)
 
     @property
     def waived(self) -> bool:

@@ -640,10 +640,7 @@ class _Reader:
             found = list(self.cat.resolve_any(code))
         if not found:
             in_cloud = f" in {cloud}" if cloud else " in any cloud"
-            if cloud:
-                hint = _elsewhere(self.cat, code, cloud, "set cloud: {other}")
-            else:
-                hint = _did_you_mean(self.cat, code)
+            hint = _elsewhere(self.cat, code, cloud, "set cloud: {other}") if cloud else _did_you_mean(self.cat, code)
             self.error(node, f"{where}: '{code}' is not a region code{in_cloud}{hint}")
             return None
         return code

@@ -775,7 +775,9 @@ def test_ecr_and_efs_replication_destinations() -> None:
     assert ecr.location is None and [code(c.location) for c in ecr.copies] == ["eu-west-1", "us-west-2"]
     az, same_region = facts["aws_efs_file_system.fs"].copies
     assert code(az.location) == "us-east-2" and az.line == 9
-    assert code(same_region.location) == "eu-west-1" and same_region.line is None  # declared in another file
+    # declared in another file: the copy points there, so a finding lands on the block that makes the copy
+    assert code(same_region.location) == "eu-west-1" and same_region.file == "dr.tf"
+    assert same_region.line == 10
 
 
 def test_log_sinks_follow_their_destination() -> None:

@@ -1,0 +1,84 @@
+"""Engine behaviour that spans stages: where a finding points, which waivers reach it."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from scanner.engine import ScanOptions, scan
+from scanner.policy import policy_from_regions
+
+MAIN = """provider "aws" {
+  region = "eu-west-1"
+}
+
+provider "aws" {
+  alias  = "us"
+  region = "us-east-1"
+}
+
+resource "aws_s3_bucket" "src" {
+  bucket = "src"
+}
+
+resource "aws_s3_bucket" "dst" {
+  provider = aws.us
+  bucket   = "dst"
+}
+"""
+
+REPLICATION = """resource "aws_s3_bucket_replication_configuration" "r" {
+  bucket = aws_s3_bucket.src.id
+  role   = "arn:aws:iam::123456789012:role/replication"
+  rule {
+    id     = "all"
+    status = "Enabled"
+    destination {
+      bucket = aws_s3_bucket.dst.arn
+    }
+  }
+}
+"""
+
+
+def _scan(root: Path) -> list:
+    policy = policy_from_regions(["in:eu-locations"], root)
+    return scan(ScanOptions(paths=[root], cwd=root, use_cache=False), policy).findings
+
+
+def test_copy_declared_in_another_file_points_at_that_block(tmp_path: Path) -> None:
+    (tmp_path / "main.tf").write_text(MAIN)
+    (tmp_path / "replication.tf").write_text(REPLICATION)
+    found = {(f.rule_id, f.resource, f.file, f.line) for f in _scan(tmp_path)}
+    assert ("RES002", "aws_s3_bucket.src", "replication.tf", 1) in found
+    assert ("RES001", "aws_s3_bucket.dst", "main.tf", 14) in found
+
+
+def test_waiver_on_the_block_the_finding_points_at(tmp_path: Path) -> None:
+    (tmp_path / "main.tf").write_text(MAIN)
+    (tmp_path / "replication.tf").write_text(
+        '# residency:ignore RES002 reason="DR copy approved by DPO" expires=2099-12-31\n' + REPLICATION)
+    (res002,) = [f for f in _scan(tmp_path) if f.rule_id == "RES002"]
+    assert res002.waived and not res002.blocking
+    assert res002.waiver is not None and res002.waiver.reason == "DR copy approved by DPO"
+    assert "replication.tf" in res002.waiver.source
+
+
+def test_waiver_for_another_rule_does_not_apply(tmp_path: Path) -> None:
+    (tmp_path / "main.tf").write_text(MAIN)
+    (tmp_path / "replication.tf").write_text(
+        '# residency:ignore RES001 reason="not this rule" expires=2099-12-31\n' + REPLICATION)
+    (res002,) = [f for f in _scan(tmp_path) if f.rule_id == "RES002"]
+    assert not res002.waived and res002.blocking
+
+
+def test_same_address_in_two_roots_does_not_join(tmp_path: Path) -> None:
+    eu, us = tmp_path / "eu", tmp_path / "us"
+    eu.mkdir()
+    us.mkdir()
+    (eu / "main.tf").write_text('provider "aws" {\n  region = "eu-west-1"\n}\n\n'
+                                'resource "aws_db_instance" "db" {\n  storage_encrypted = true\n}\n')
+    (us / "main.tf").write_text('provider "aws" {\n  region = "us-east-1"\n}\n\n'
+                                'resource "aws_db_instance" "db" {\n  storage_encrypted = false\n}\n')
+    found = {(f.rule_id, f.file) for f in _scan(tmp_path)}
+    assert ("RES001", "us/main.tf") in found and ("RES003", "us/main.tf") in found
+    assert not any(file == "eu/main.tf" for _, file in found)
