@@ -136,6 +136,21 @@ class TerraformParser:
             self.cache.put(self.cache.key("hcl:" + name, data), result)
             self.results[path] = result
 
+    def discovery(self, path: Path) -> Any:
+        """For finding module callers only: None for a file that cannot hold a module call.
+
+        A file whose bytes never spell ``module`` has no ``module`` block (UTF-16 files, which would
+        not show it, are parsed); the rest are parsed, or read from the cache, as usual.
+        """
+        if path not in self.results:
+            try:
+                data = path.read_bytes()
+            except OSError:
+                return None
+            if b"module" not in data and not data.startswith((b"\xff\xfe", b"\xfe\xff")):
+                return None
+        return self(path)
+
     def __call__(self, path: Path) -> Any:
         """ParsedFile for ``path``; raises the stored ParseError or the OSError, as a direct parse would."""
         result = self.results.get(path)
@@ -226,20 +241,50 @@ def _digest(path: Path, accept: Callable[[Path], bool]) -> str:
 def _tree_state(scan_root: Path, accept: Callable[[Path], bool]) -> list[tuple[str, tuple]]:
     """Every directory the Terraform loader's walk visits, with each Terraform file's name and hash.
 
-    The same pruning as the loader's own walk (hidden directories, node_modules), so a file added,
-    removed or edited anywhere the loader could look changes the state.
+    The same pruning as the loader's own walk (hidden directories, node_modules, links to
+    directories not followed), so a file added, removed or edited anywhere the loader could look
+    changes the state. A regular file found this way is inside the root: only links and files over
+    the size limit need ``accept`` (which resolves paths), the rest are simply read and hashed.
     """
+    import hashlib
+
     state: list[tuple[str, tuple]] = []
-    for cur, subdirs, files in os.walk(scan_root):
-        subdirs[:] = sorted(s for s in subdirs if not s.startswith(".") and s != "node_modules")
-        here = Path(cur)
-        entries = [(f, _digest(here / f, accept)) for f in sorted(files)
-                   if f.endswith(_TF_INPUTS) or f == "terragrunt.hcl"]
+    todo = [scan_root]
+    while todo:
+        here = todo.pop()
+        entries: list[tuple[str, str]] = []
+        subdirs: list[Path] = []
+        try:
+            with os.scandir(here) as it:
+                found = sorted(it, key=lambda e: e.name)
+        except OSError:
+            found = []
+        for e in found:
+            name = e.name
+            try:
+                if e.is_dir(follow_symlinks=False):
+                    if not name.startswith(".") and name != "node_modules":
+                        subdirs.append(Path(e.path))
+                    continue
+                if not (name.endswith(_TF_INPUTS) or name == "terragrunt.hcl"):
+                    continue
+                if e.is_symlink() or e.stat().st_size > _PLAIN_HASH_MAX:
+                    entries.append((name, _digest(Path(e.path), accept)))
+                else:
+                    with open(e.path, "rb") as fh:
+                        entries.append((name, hashlib.blake2b(fh.read(), digest_size=16).hexdigest()))
+            except OSError as exc:
+                entries.append((name, f"unreadable:{exc.errno}"))
         manifest = here / ".terraform" / "modules" / "modules.json"
         if entries and manifest.is_file():
             entries.append((".terraform/modules/modules.json", _digest(manifest, accept)))
-        state.append((os.path.relpath(cur, scan_root), tuple(entries)))
+        state.append((os.path.relpath(here, scan_root), tuple(entries)))
+        todo.extend(reversed(subdirs))
     return state
+
+
+# Files up to this size are hashed without asking ``accept``; bigger ones go through the size limit.
+_PLAIN_HASH_MAX = 1 << 20
 
 
 def _listing(d: Path) -> tuple[str, ...]:

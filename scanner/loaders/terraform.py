@@ -75,6 +75,8 @@ class TerraformOptions:
     root_context: Callable[[str], RootContext | None] | None = None  # rel root dir -> policy context
     max_instances: int = 10000
     parse: Callable[[Path], ParsedFile] | None = None  # injectable: cache / process pool
+    # Injectable too, for finding callers only: may return None for a file with no module call.
+    discovery_parse: Callable[[Path], ParsedFile | None] | None = None
 
 
 @dataclass
@@ -424,6 +426,8 @@ class _Run:
             if "module" not in text:
                 return None  # cheap: no module calls, nothing to learn (parsed later if evaluated)
         try:
+            if self.options.discovery_parse is not None:
+                return self.options.discovery_parse(path)
             if self.options.parse is not None:
                 return self.options.parse(path)
             return parse_file(text, self.rel(path))
