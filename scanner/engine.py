@@ -186,7 +186,6 @@ def _load_terraform(dirs: list[Path], root: Path, options: ScanOptions, policy: 
         root_context=root_context,
         parse=size_guarded(parser, root, limit, allow=[options.cwd / p for p in options.var_files]),
         discovery_parse=size_guarded(parser.discovery, root, limit),
-        discovery_parse=size_guarded(parser.discovery, root, limit),
     )
     # Parses the requested dirs' files up front (in workers when cold); reuses the whole load while
     # no Terraform input under the root changed.
