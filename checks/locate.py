@@ -120,14 +120,29 @@ def provenance(location: Location | None) -> str:
     return f"region {code} from {location.source}" if location.source else f"region {code}"
 
 
+# Widely available regions first, so a remediation names a region a team can actually deploy to
+# rather than the alphabetically first one (which may be restricted or not yet open).
+_COMMON = {
+    "aws": ("eu-central-1", "eu-west-1", "eu-north-1", "eu-west-3", "us-east-1", "us-west-2", "eu-west-2",
+            "ca-central-1", "ap-southeast-2", "ap-northeast-1", "ap-south-1", "sa-east-1"),
+    "gcp": ("europe-west1", "europe-west4", "europe-west3", "europe-north1", "us-central1", "us-east1",
+            "europe-west2", "northamerica-northeast1", "australia-southeast1", "asia-northeast1"),
+    "azure": ("westeurope", "northeurope", "germanywestcentral", "swedencentral", "francecentral", "eastus",
+              "westus2", "uksouth", "canadacentral", "australiaeast", "japaneast"),
+}
+
+
 def suggestion(ctx: RuleContext, cloud: str) -> str:
     """An allowed region of the same cloud to name in a remediation, or '' when there is none."""
     try:
-        for region in ctx.catalog.all_regions(cloud):
-            if ctx.allowed.allows(region):
-                return region.code
+        regions = ctx.catalog.all_regions(cloud)
     except ValueError:  # a cloud the catalog does not know
         return ""
+    by_code = {r.code: r for r in regions}
+    preferred = [by_code[c] for c in _COMMON.get(cloud, ()) if c in by_code]
+    for region in (*preferred, *regions):
+        if ctx.allowed.allows(region):
+            return region.code
     return ""
 
 

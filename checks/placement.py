@@ -55,7 +55,15 @@ def remediation(facts: DataStoreFacts, ctx: RuleContext) -> str:
     """How to move this resource: which argument to set, with an allowed region as an example."""
     example = suggestion(ctx, facts.cloud)
     eg = f" (e.g. {example})" if example else ""
-    if facts.cloud == "aws":
+    native_kind = facts.resource.source == "kubernetes" and "kubernetes_type" not in facts.resource.extra
+    if native_kind and facts.resource.type in ("StorageClass", "PersistentVolume"):
+        field = ("parameters.location or allowedTopologies" if facts.resource.type == "StorageClass"
+                 else "spec.nodeAffinity")
+        how = (f"Set {field} to a region (or zones of one), or deploy to a cluster (kubernetes.clusters in "
+               "the policy) in a region, that")
+    elif facts.resource.source == "kubernetes":
+        how = "Set the manifest's region/location field (spec.forProvider.region, spec.location) to a region that"
+    elif facts.cloud == "aws":
         how = (
             "Set the resource's region argument (AWS provider v6) or use a provider configuration "
             "whose region"
