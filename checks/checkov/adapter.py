@@ -34,9 +34,17 @@ from scanner.model import Category, Finding, ProviderContext, Ref, Resource, Unk
 #: Phrase carried by every unknown that stands for the provider configuration checkov does not show.
 PROVIDER_MARK = "the provider configuration is not shown to checkov resource checks"
 PROVIDER_REGION = Unknown(f"{PROVIDER_MARK}; the provider check CKV_RES_1 judges its region")
-#: How the catalog words a join to a resource outside the scan: in checkov, outside the one resource.
+#: How a failed join to another resource or object is worded, by the catalog (``checks/catalog.py``) and the
+#: Kubernetes loader (an ACK object's region from its Namespace's annotation, an ASO owner): checkov shows a
+#: check one resource, so every such join fails there. A test pins each phrase to the source that writes it.
+JOIN_MARKS = {
+    "not in the scanned configuration": "checks/catalog.py",
+    "has no location": "checks/catalog.py",  # a parent's location, when the catalog loses the reason
+    "ACK controller default region is not in the manifests": "scanner/loaders/kubernetes.py",
+    "which is not in the scan": "scanner/loaders/kubernetes.py",
+}
 JOIN_MARK = "not in the scanned configuration"
-OUT_OF_VIEW_MARKS = (PROVIDER_MARK, JOIN_MARK)
+OUT_OF_VIEW_MARKS = (PROVIDER_MARK, *JOIN_MARKS)
 
 #: Provider local names whose ``region`` places the resources that set none of their own.
 REGION_PROVIDERS = {"aws": "aws", "google": "gcp", "google-beta": "gcp"}
@@ -179,6 +187,20 @@ def strip_lines(value: Any) -> Any:
     return value
 
 
+def unwrap_manifest(manifest: Mapping[str, Any]) -> dict[str, Any]:
+    """checkov's manifest as written: no line keys, and ``metadata.annotations`` a mapping again
+    (checkov turns it into a list of mappings to read its own ``checkov.io/skip`` annotations)."""
+    out = strip_lines(manifest)
+    meta = out.get("metadata")
+    if isinstance(meta, dict) and isinstance(meta.get("annotations"), list):
+        merged: dict[str, Any] = {}
+        for item in meta["annotations"]:
+            if isinstance(item, dict):
+                merged.update(item)
+        meta["annotations"] = merged
+    return out
+
+
 def kubernetes_resources(manifest: Mapping[str, Any], file: str, policy: Any,
                          load_kubernetes: LoadKubernetes) -> list[Resource]:
     """One manifest as the native Kubernetes loader reads it (translation of operator kinds included).
@@ -189,7 +211,7 @@ def kubernetes_resources(manifest: Mapping[str, Any], file: str, policy: Any,
     """
     rel = clean_path(file)
     line = int(manifest.get("__startline__") or 1)
-    data = json.dumps(strip_lines(manifest), default=str).encode("utf-8")
+    data = json.dumps(unwrap_manifest(manifest), default=str).encode("utf-8")
 
     def cluster_region(path: str) -> tuple[str | None, str | None, str] | None:
         cluster = policy.cluster_for(path)
@@ -209,9 +231,29 @@ def kubernetes_resources(manifest: Mapping[str, Any], file: str, policy: Any,
 # --------------------------------------------------------------------------- judging
 
 
-def out_of_view(finding: Finding) -> bool:
+def out_of_view(finding: Finding, resource: Resource | None = None) -> bool:
     """An unresolved finding that only says checkov cannot see the provider or another resource."""
-    return finding.category is Category.UNRESOLVED and any(m in finding.message for m in OUT_OF_VIEW_MARKS)
+    if finding.category is not Category.UNRESOLVED:
+        return False
+    if any(m in finding.message for m in OUT_OF_VIEW_MARKS):
+        return True
+    # A PersistentVolume that names a StorageClass is encrypted as that class says; checkov shows the
+    # class to another check, so the volume's encryption is out of view here.
+    return (resource is not None and resource.type == "PersistentVolume" and finding.rule_id in ("RES003", "RES004")
+            and bool(_spec(resource).get("storageClassName")))
+
+
+def _spec(resource: Resource) -> dict[str, Any]:
+    spec = resource.attributes.get("spec")
+    return spec if isinstance(spec, dict) else {}
+
+
+_CACHE_SIZE = 64
+
+
+def _key(resource: Resource) -> tuple[str, str, int, str]:
+    """Same entity, same verdicts: the five checks of one entity share one classification."""
+    return (resource.file, resource.address, resource.line, repr(resource.attributes))
 
 
 class Judge:
@@ -225,8 +267,8 @@ class Judge:
         self.rules = RULES
         self.today = today or date.today()
         self.options = ScanOptions(paths=[], today=self.today)
-        self._cache: dict[tuple[str, str, int], dict[str, list[Finding]] | None] = {}
-        self._notes: dict[tuple[tuple[str, str, int], str], list[str]] = {}
+        self._cache: dict[tuple[str, str, int, str], dict[str, list[Finding]] | None] = {}
+        self._notes: dict[tuple[tuple[str, str, int, str], str], list[str]] = {}
 
     def outcome(self, rule_id: str, resources: Iterable[Resource]) -> Outcome:
         """The verdict of ``rule_id`` on the resources one checkov entity stands for."""
@@ -236,14 +278,17 @@ class Judge:
         failed: list[str] = []
         passed: list[str] = []
         for resource in resources:
-            key = (resource.file, resource.address, resource.line)
+            key = _key(resource)
             if key not in self._cache:
+                if len(self._cache) >= _CACHE_SIZE:  # checkov runs every check on one entity, then moves on
+                    self._cache.clear()
+                    self._notes.clear()
                 self._cache[key] = self._judge(resource)
             by_rule = self._cache[key]
             if by_rule is None or rule_id not in by_rule:
                 continue
             found = by_rule[rule_id]
-            visible = [f for f in found if not out_of_view(f)]
+            visible = [f for f in found if not out_of_view(f, resource)]
             if found and not visible:
                 continue  # what the rule needs is outside checkov's view of this resource
             applies = True
@@ -275,7 +320,7 @@ class Judge:
         facts = classify([resource], self.policy)
         if not facts:
             return None
-        key = (resource.file, resource.address, resource.line)
+        key = _key(resource)
         out: dict[str, list[Finding]] = {}
         by_address = {f.resource.address: f for f in facts}
         allowed = self.policy.allowed_for(resource.root_dir if resource.root_dir is not None else resource.file)
