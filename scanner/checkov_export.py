@@ -48,10 +48,9 @@ try:
     from checks.checkov import runtime
     from scanner.loaders.kubernetes import load_kubernetes
 except ImportError as exc:
-    raise SystemExit(
-        f"residency-guardrail checks for checkov cannot start: {{exc}}; is residency-guardrail still installed "
-        f"at {{RESIDENCY_SOURCE}}? Regenerate this directory with `residency checkov-checks`."
-    ) from None
+    print(f"residency-guardrail checks for checkov cannot start: {{exc}}; is residency-guardrail still installed "
+          f"at {{RESIDENCY_SOURCE}}? Regenerate this directory with `residency checkov-checks`.", file=sys.stderr)
+    raise SystemExit(2) from None
 
 runtime.start(POLICY, RESIDENCY_SOURCE, load_kubernetes)
 '''

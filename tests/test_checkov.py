@@ -449,3 +449,41 @@ def test_manifest_annotations_become_a_mapping_again() -> None:
     assert adapter.unwrap_manifest(conf) == {"apiVersion": "s3.services.k8s.aws/v1alpha1", "kind": "Bucket",
                                              "metadata": {"name": "b",
                                                           "annotations": {"services.k8s.aws/region": "us-east-1"}}}
+
+
+@pytest.mark.slow
+def test_checkov_reads_its_own_skip_comments_not_ours(checkov: Path, tmp_path: Path) -> None:
+    (tmp_path / "residency.yaml").write_text(EU, encoding="utf-8")
+    (tmp_path / "main.tf").write_text(
+        'provider "aws" {\n  region = "eu-west-1"\n}\n\n'
+        'resource "aws_s3_bucket" "skipped" {\n  # checkov:skip=CKV_RES_1:accepted, JIRA-1\n'
+        '  region = "us-east-1"\n  bucket = "a"\n}\n\n'
+        'resource "aws_s3_bucket" "ours" {\n  # residency:ignore RES001 reason="accepted" expires=2099-01-01\n'
+        '  region = "us-east-1"\n  bucket = "b"\n}\n',
+        encoding="utf-8")
+    checks_dir = _export(tmp_path / "residency.yaml", tmp_path / "ckv")
+    failed = {(r["check_id"], r["resource"]) for r in _run_checkov(checkov, tmp_path, checks_dir, ["."],
+                                                                   framework="terraform")}
+    assert failed == {("CKV_RES_1", "aws_s3_bucket.ours")}
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("breakage", ["moved", "bad-policy"])
+def test_a_broken_setup_stops_checkov_with_a_message(breakage: str, checkov: Path, tmp_path: Path) -> None:
+    from tests.checkov_venv import checkov_env
+
+    checks_dir = _export(FIXTURES / "residency.yaml", tmp_path / "ckv")
+    if breakage == "moved":
+        boot = checks_dir / "residency_guardrail_checks.py"
+        boot.write_text(boot.read_text(encoding="utf-8").replace(repr(str(REPO)), repr(str(tmp_path / "gone"))),
+                        encoding="utf-8")
+        said = "is residency-guardrail still installed"
+    else:
+        bundle = checks_dir / "residency.policy"
+        bundle.write_text(bundle.read_text(encoding="utf-8").replace("in:eu-locations", "in:nowhere"),
+                          encoding="utf-8")
+        said = "unknown region group"
+    out = subprocess.run([str(checkov), "--skip-download", "-d", ".", "--framework", "terraform",
+                          "--external-checks-dir", str(checks_dir)], cwd=FIXTURES / "terraform" / "aws",
+                         capture_output=True, text=True, env=checkov_env(), timeout=600, check=False)
+    assert out.returncode == 2 and said in out.stderr, (out.returncode, out.stderr[-2000:])

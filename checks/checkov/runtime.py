@@ -8,6 +8,7 @@ idempotent: the checks are created and registered once per process.
 
 from __future__ import annotations
 
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -18,6 +19,16 @@ from checks.checkov.selfcheck import SetupError, check_environment
 _STARTED: dict[str, Any] = {}
 
 
+def stop(message: str) -> None:
+    """End checkov with exit code 2 (1 would read as "checks failed").
+
+    checkov logs and skips an external check module that raises an Exception; SystemExit is not one,
+    so a broken set-up stops the run instead of passing for a clean result.
+    """
+    print(message, file=sys.stderr, flush=True)
+    raise SystemExit(2)
+
+
 def start(policy_file: str | Path, source_dir: str | None, load_kubernetes: LoadKubernetes | None) -> Judge:
     """Self-check, load the policy bundle, register the Terraform and Kubernetes checks (once)."""
     if "judge" in _STARTED:
@@ -26,9 +37,7 @@ def start(policy_file: str | Path, source_dir: str | None, load_kubernetes: Load
         check_environment(source_dir)
         policy = load(Path(policy_file))
     except (SetupError, BundleError) as exc:
-        # checkov logs and skips an external check that raises an Exception; SystemExit stops the run,
-        # so a broken set-up is never mistaken for a clean result.
-        raise SystemExit(str(exc)) from None
+        stop(str(exc))
     judge = Judge(policy)
     from checks.checkov import kubernetes, terraform
 
