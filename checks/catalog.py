@@ -165,6 +165,11 @@ def _unknown_from(value: Any, what: str) -> Unknown:
     return Unknown(f"{what} has an unexpected value {value!r}")
 
 
+def _or_unknown(value: Any, fallback: Unknown) -> Any:
+    """``value`` unless it is None. Not ``value or fallback``: an Unknown is falsy and would lose its reason."""
+    return value if value is not None else fallback
+
+
 def _wrap(loc: Location | Unknown | None, note: str) -> Location | Unknown | None:
     """Add provenance to a location borrowed from another resource."""
     if isinstance(loc, Location):
@@ -335,7 +340,7 @@ def _parent_location(r: Resource, spec: Mapping[str, Any], scan: Scan) -> Locati
                 f"{arg} {value} of {r.address} names a parent that is not in the scanned configuration"
             )
         loc = scan.location_of(parent.address)
-        return _wrap(loc, f"inherited from {parent.address}") or Unknown(f"{parent.address} has no location")
+        return _or_unknown(_wrap(loc, f"inherited from {parent.address}"), Unknown(f"{parent.address} has no location"))
     if r.location_hint is not None:
         return r.location_hint
     return Unknown(f"{r.address} sets none of {', '.join(spec['via'])}, so its parent is unknown")
@@ -424,18 +429,18 @@ _GCP_LOCATION = re.compile(r"/locations/([^/]+)/")
 def _loc_gcp_crypto_key(r: Resource, scan: Scan, p: Mapping[str, Any]) -> Location | Unknown:
     ring = r.attributes.get("key_ring")
     if isinstance(ring, Ref):
-        return _wrap(scan.location_of(ring.address), f"key ring {ring.address}") or Unknown(
+        return _or_unknown(_wrap(scan.location_of(ring.address), f"key ring {ring.address}"), Unknown(
             f"key ring {ring.address} has no location"
-        )
+        ))
     if isinstance(ring, str):
         m = _GCP_LOCATION.search(ring + "/")
         if m:
             return Location("gcp", m.group(1), f"key_ring {ring} ({_at(r)})")
         target = scan.find(ring, {"google_kms_key_ring": "name"})
         if target is not None:
-            return _wrap(scan.location_of(target.address), f"key ring {target.address}") or Unknown(
+            return _or_unknown(_wrap(scan.location_of(target.address), f"key ring {target.address}"), Unknown(
                 f"key ring {target.address} has no location"
-            )
+            ))
     return (
         _unknown_from(ring, f"key_ring of {r.address}")
         if ring is not None
@@ -915,18 +920,18 @@ def _s3_destination(value: Any, scan: Scan) -> Location | Unknown:
         res = scan.by_address.get(value.address)
         if res is None or res.type != "aws_s3_bucket":
             return Unknown(f"destination bucket {value} is not in the scanned configuration")
-        return _wrap(scan.location_of(res.address), f"destination bucket {res.address}") or Unknown(
+        return _or_unknown(_wrap(scan.location_of(res.address), f"destination bucket {res.address}"), Unknown(
             f"destination bucket {res.address} has no location"
-        )
+        ))
     if isinstance(value, str) or _partial_text(value):
         res = scan.find(value, {"aws_s3_bucket": "bucket"})
         if res is None:
             if not isinstance(value, str):
                 return _unknown_from(value, "destination.bucket")
             return Unknown(f"destination bucket {value} is not in the scanned configuration")
-        return _wrap(scan.location_of(res.address), f"destination bucket {res.address}") or Unknown(
+        return _or_unknown(_wrap(scan.location_of(res.address), f"destination bucket {res.address}"), Unknown(
             f"destination bucket {res.address} has no location"
-        )
+        ))
     return _unknown_from(value, "destination.bucket")
 
 
@@ -1007,9 +1012,9 @@ def _copy_reverse(r: Resource, f: DataStoreFacts, scan: Scan, p: Mapping[str, An
     kind = p.get("kind", "replica")
     if source is not None and source.address in scan.facts:
         owner = scan.facts[source.address]
-        loc = _wrap(scan.location_of(r.address), f"{kind} {r.address}") or Unknown(
+        loc = _or_unknown(_wrap(scan.location_of(r.address), f"{kind} {r.address}"), Unknown(
             f"{r.address} has no location"
-        )
+        ))
         _add_copy(owner, Copy(kind, loc, f"{r.address}.{p['via']}", r.line, file=r.file))
         return
     region = _arn_region(value) if isinstance(value, str) else None
@@ -1222,7 +1227,8 @@ def _copy_logging_sink(r: Resource, f: DataStoreFacts, scan: Scan, p: Mapping[st
             target = scan.find(hit.group(1), targets)
             if target is not None:
                 loc = _wrap(scan.location_of(target.address), f"sink destination {target.address}")
-                _add_copy(f, Copy("sink", loc or Unknown(f"{target.address} has no location"), "destination"))
+                loc = _or_unknown(loc, Unknown(f"{target.address} has no location"))
+                _add_copy(f, Copy("sink", loc, "destination"))
                 return
     if m:
         _add_copy(
@@ -1291,7 +1297,7 @@ def _att_disk_async(att: Resource, f: DataStoreFacts, scan: Scan, p: Mapping[str
         f,
         Copy(
             "replica",
-            loc or Unknown("secondary disk has no location"),
+            _or_unknown(loc, Unknown("secondary disk has no location")),
             f"{att.address}.secondary_disk",
             att.line, file=att.file,
         ),
@@ -1426,9 +1432,9 @@ def _copy_azure_block_location(r: Resource, f: DataStoreFacts, scan: Scan, p: Ma
 def _partner_location(value: Any, cloud: str, scan: Scan, what: str) -> Location | Unknown:
     target = scan.find_any(value, cloud)
     if target is not None:
-        return _wrap(scan.location_of(target.address), f"{what} {target.address}") or Unknown(
+        return _or_unknown(_wrap(scan.location_of(target.address), f"{what} {target.address}"), Unknown(
             f"{target.address} has no location"
-        )
+        ))
     if isinstance(value, str):
         return Unknown(f"{what} {value} is not in the scanned configuration")
     return _unknown_from(value, what)
@@ -1460,7 +1466,7 @@ def _att_azure_object_replication(att: Resource, f: DataStoreFacts, scan: Scan, 
         f,
         Copy(
             "replica",
-            loc or Unknown("destination has no location"),
+            _or_unknown(loc, Unknown("destination has no location")),
             f"{att.address}.destination_storage_account_id",
             att.line, file=att.file,
         ),
@@ -1512,7 +1518,7 @@ def _att_efs_replication(att: Resource, f: DataStoreFacts, scan: Scan, p: Mappin
             f"argument destination.availability_zone_name {zone} ({_at(att)})",
         )
     elif region is None and zone is None:
-        loc = _wrap(f.location, "same region as the source") or Unknown("source has no location")
+        loc = _or_unknown(_wrap(f.location, "same region as the source"), Unknown("source has no location"))
     else:
         loc = _unknown_from(region if region is not None else zone, "destination.region")
     _add_copy(f, Copy("replica", loc, via, att.line, file=att.file))
@@ -1540,9 +1546,9 @@ def _copy_ref_location(r: Resource, f: DataStoreFacts, scan: Scan, p: Mapping[st
         return
     target = scan.find(value, p["targets"])
     if target is not None:
-        loc = _wrap(scan.location_of(target.address), f"{p['attr']} {target.address}") or Unknown(
+        loc = _or_unknown(_wrap(scan.location_of(target.address), f"{p['attr']} {target.address}"), Unknown(
             f"{target.address} has no location"
-        )
+        ))
     elif isinstance(value, (str, Ref)):
         loc = Unknown(f"{p['attr']} {value} is not in the scanned configuration")
     else:

@@ -100,4 +100,5 @@ RULE = Rule(
     roles=("workload",),
     controls=("NIST:GV.OC-03", "NIST:ID.AM-07", "ISO27001:5.23", "ISO27001:5.34", "SOC2:CC6.1", "SOC2:CC9.2"),
     doc=__doc__ or "",
+    checkov_id="CKV_RES_5",
 )

@@ -301,8 +301,6 @@ def main(argv: list[str] | None = None) -> int:
         return 3
 
 
-if __name__ == "__main__":
-    sys.exit(main())
 
 
 @cli.command("checkov-checks")
@@ -317,3 +315,7 @@ def checkov_checks_cmd(policy_path: str | None, allowed_regions: tuple[str, ...]
     written = export(policy, Path(output))
     click.echo(f"wrote {len(written)} files to {output}: run checkov -d . --external-checks-dir {output} "
                "(checks CKV_RES_1..CKV_RES_5; keep checkov in its own environment)")
+
+
+if __name__ == "__main__":  # last, so every command above is registered when run as a module
+    sys.exit(main())
