@@ -92,8 +92,9 @@ def scan(options: ScanOptions, policy: Policy) -> Report:
     facts = classify(loaded.resources, policy)
     findings, notes = evaluate(facts, policy, RULES, options, root)
     findings.extend(_problem_findings(loaded.problems, policy, RULES, options))
-    findings.extend(_waiver_findings(loaded.resources, policy, RULES, options))
-    findings = _apply_waivers(findings, loaded.resources, policy, RULES, options)
+    directives = _Directives(loaded.resources)
+    findings.extend(_waiver_findings(directives, policy, RULES, options))
+    findings = _apply_waivers(findings, loaded.resources, directives, policy, RULES, options)
 
     fixed: list[dict[str, str]] = []
     if options.baseline is not None:
@@ -365,6 +366,36 @@ def _problem_findings(problems: list[Problem], policy: Policy, rules: dict[str, 
 # --- waivers ----------------------------------------------------------------------------------
 
 
+class _Directives:
+    """Inline waiver directives, read once per block: every instance of a count/for_each block shares
+    the block's comments, so a 10,000-instance block costs one read, not 10,000."""
+
+    def __init__(self, resources: list[Resource]) -> None:
+        self._specs: dict[tuple[str, int, int, int], list[Any]] = {}
+        self.blocks: dict[str, list[tuple[int, int, Resource]]] = {}
+        seen: set[tuple[str, int, int, int]] = set()
+        for r in resources:
+            key = self._key(r)
+            if key not in seen:
+                seen.add(key)
+                self.blocks.setdefault(r.file, []).append((r.line, r.end_line or r.line, r))
+
+    @staticmethod
+    def _key(r: Resource) -> tuple[str, int, int, int]:
+        return (r.file, r.line, id(r.extra.get("comments")), id(r.extra.get("annotations")))
+
+    def specs(self, resource: Resource) -> list[Any]:
+        key = self._key(resource)
+        found = self._specs.get(key)
+        if found is None:
+            found = self._specs[key] = _waiver_specs(resource)
+        return found
+
+    def at(self, file: str, line: int) -> list[Resource]:
+        """Blocks of ``file`` whose lines contain ``line`` (where a finding points)."""
+        return [r for start, end, r in self.blocks.get(file, ()) if start <= line <= end]
+
+
 def _waiver_specs(resource: Resource) -> list[Any]:
     from scanner import waivers
 
@@ -376,24 +407,24 @@ def _waiver_specs(resource: Resource) -> list[Any]:
     return specs
 
 
-def _waiver_findings(resources: list[Resource], policy: Policy, rules: dict[str, Any],
+def _waiver_findings(directives: _Directives, policy: Policy, rules: dict[str, Any],
                      options: ScanOptions) -> list[Finding]:
     """A malformed, unknown or expired waiver is itself a finding and waives nothing."""
     from scanner import waivers
 
     findings: list[Finding] = []
     seen: set[tuple[str, int, str]] = set()
-    for resource in resources:
-        for spec in _waiver_specs(resource):
-            problem = waivers.validate(spec, rules.keys(), options.today)
-            key = (spec.file, spec.line, spec.rule)
-            if problem is None or key in seen:
-                continue
-            seen.add(key)
-            violation = Violation(Category.WAIVER, f"waiver for {spec.rule} ignored: {problem}",
-                                  'Write: residency:ignore RULE-ID reason="why" expires=YYYY-MM-DD', line=spec.line)
-            finding = stamp(rules["RES902"], violation, resource, policy, options)
-            findings.append(dataclasses.replace(finding, file=spec.file))
+    blocks = [r for per_file in directives.blocks.values() for _start, _end, r in per_file]
+    for resource, spec in ((r, spec) for r in blocks for spec in directives.specs(r)):
+        problem = waivers.validate(spec, rules.keys(), options.today)
+        key = (spec.file, spec.line, spec.rule)
+        if problem is None or key in seen:
+            continue
+        seen.add(key)
+        violation = Violation(Category.WAIVER, f"waiver for {spec.rule} ignored: {problem}",
+                              'Write: residency:ignore RULE-ID reason="why" expires=YYYY-MM-DD', line=spec.line)
+        finding = stamp(rules["RES902"], violation, resource, policy, options)
+        findings.append(dataclasses.replace(finding, file=spec.file))
     for pw in policy.waivers:
         if pw.expires is not None and pw.expires < options.today:
             where = policy.path.name if policy.path else "policy"
@@ -406,32 +437,27 @@ def _waiver_findings(resources: list[Resource], policy: Policy, rules: dict[str,
     return findings
 
 
-def _apply_waivers(findings: list[Finding], resources: list[Resource], policy: Policy,
+def _apply_waivers(findings: list[Finding], resources: list[Resource], directives: _Directives, policy: Policy,
                    rules: dict[str, Any], options: ScanOptions) -> list[Finding]:
     """A finding is waived by a valid directive on the resource it is about, or on the block it points at
     (a copy declared in a replication configuration elsewhere), or by a policy waiver."""
     from scanner import waivers
 
     by_address: dict[tuple[str, str], Resource] = {(r.file, r.address): r for r in resources}
-    by_file: dict[str, list[Resource]] = {}
-    for r in resources:
-        by_file.setdefault(r.file, []).append(r)
     out = []
     for finding in findings:
         if finding.category is Category.WAIVER:
             out.append(finding)
             continue
         waiver = None
-        candidates = [by_address.get(finding.origin or (finding.file, finding.resource))]
-        candidates += [r for r in by_file.get(finding.file, ())
-                       if r.line <= finding.line <= (r.end_line or r.line) and r is not candidates[0]]
+        owner = by_address.get(finding.origin or (finding.file, finding.resource))
+        candidates = ([owner] if owner is not None else []) + directives.at(finding.file, finding.line)
         for resource in candidates:
-            if resource is None or waiver is not None:
-                continue
-            for spec in _waiver_specs(resource):
-                if spec.rule == finding.rule_id and waivers.validate(spec, rules.keys(), options.today) is None:
-                    waiver = waivers.to_waiver(spec)
-                    break
+            valid = [spec for spec in directives.specs(resource)
+                     if spec.rule == finding.rule_id and waivers.validate(spec, rules.keys(), options.today) is None]
+            if valid:
+                waiver = waivers.to_waiver(valid[0])
+                break
         if waiver is None:
             pw = waivers.match_policy_waiver(
                 [w for w in policy.waivers if w.expires is None or w.expires >= options.today],

@@ -82,3 +82,19 @@ def test_same_address_in_two_roots_does_not_join(tmp_path: Path) -> None:
     found = {(f.rule_id, f.file) for f in _scan(tmp_path)}
     assert ("RES001", "us/main.tf") in found and ("RES003", "us/main.tf") in found
     assert not any(file == "eu/main.tf" for _, file in found)
+
+
+def test_nested_expansion_has_a_total_budget_reported_once(tmp_path: Path) -> None:
+    """count is capped per block, but module count x resource count multiplies: the run has a budget."""
+    from scanner.loaders.terraform import TerraformOptions, load_terraform
+
+    (tmp_path / "m").mkdir()
+    (tmp_path / "main.tf").write_text('provider "aws" {\n  region = "eu-west-1"\n}\n\n'
+                                      'module "m" {\n  source = "./m"\n  count  = 40\n}\n')
+    (tmp_path / "m" / "main.tf").write_text('resource "aws_s3_bucket" "b" {\n  count  = 40\n'
+                                            '  bucket = "b${count.index}"\n}\n')
+    result = load_terraform([tmp_path], tmp_path, TerraformOptions(max_instances=50))
+    assert len(result.resources) <= 500  # 10 x the per-block cap
+    (problem,) = result.problems
+    assert problem.resource == "module.m.aws_s3_bucket.b" and "in total" in problem.message
+    assert problem.file == "m/main.tf" and problem.line == 1

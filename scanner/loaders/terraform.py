@@ -15,6 +15,7 @@ from __future__ import annotations
 import contextlib
 import json
 import os
+import re
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -263,6 +264,23 @@ class _Run:
         self.active: list[tuple] = []
         self.active_labels: list[str] = []
         self.manifests: dict[Path, dict[str, str] | None] = {}
+        # count/for_each are capped per block; nested expansion (a module with count = 10000 holding a
+        # resource with count = 10000) multiplies, so the whole run also has a budget of instances.
+        self.instance_budget = options.max_instances * 10
+
+    def spend(self, n: int, rel: str, line: int, address: str, rtype: str) -> bool:
+        """Take ``n`` instances from the run's budget; False once it is exhausted (one problem per block)."""
+        self.instance_budget -= n
+        if self.instance_budget >= 0:
+            return True
+        self.budget_exhausted(rel, line, address, rtype)
+        return False
+
+    def budget_exhausted(self, rel: str, line: int, address: str, rtype: str) -> None:
+        self.problem(Category.UNRESOLVED, rel, line,
+                     f"{_block_address(address)} is not fully expanded: nested count/for_each exceed "
+                     f"{self.options.max_instances * 10} instances in total",
+                     "lower the counts or scan the plan", _block_address(address), rtype)
 
     # ---- bookkeeping -----------------------------------------------------------------
     def rel(self, p: Path) -> str:
@@ -484,6 +502,11 @@ class _Expansion:
         self.items = items or []
         self.unknown = unknown
         self.too_many = too_many
+
+
+def _block_address(address: str) -> str:
+    """``module.m[3].aws_s3_bucket.b`` -> ``module.m.aws_s3_bucket.b``: the block, whatever the instance."""
+    return re.sub(r"\[[^\]]*\]", "", address)
 
 
 def _expand(block: Block, scope: Scope, limit: int) -> _Expansion:
@@ -865,7 +888,9 @@ class _Instance:
     # ---- resources -------------------------------------------------------------------
     def expansion(self, kind: str, key: tuple, block: Block) -> _Expansion:
         return self.run.guarded((id(self), kind, "expansion", key), f"{kind} expansion", self.cache,
-                                lambda: _expand(block, self.scope, self.run.options.max_instances))
+                                lambda: _expand(block, self.scope,
+                                                min(self.run.options.max_instances,
+                                                    max(self.run.instance_budget, 0))))
 
     def resource_value(self, rtype: str, name: str) -> Any:
         entry = self.cfg.resources.get((rtype, name))
@@ -1027,6 +1052,9 @@ class _Instance:
             return []
         cfg = self.run.config(target)
         base = f"{self.prefix}module.{name}"
+        if exp.too_many and self.run.instance_budget < exp.too_many <= self.run.options.max_instances:
+            self.run.budget_exhausted(rel, block.line, base, "module")
+            return []
         if exp.too_many:
             self.run.problem(Category.UNRESOLVED, rel, block.line,
                              f"{base} expands to {exp.too_many} instances "
@@ -1034,6 +1062,8 @@ class _Instance:
                              "lower the count or raise the instance limit", base, "module")
             return []
         items = exp.items if exp.unknown is None else [(None, _unknown_names(exp))]
+        if not self.run.spend(len(items), rel, block.line, base, "module"):
+            return []
         passed, explicit = self._passed_providers(block)
         out: list[tuple[Any, _Instance]] = []
         for key, names in items:
@@ -1101,6 +1131,9 @@ class _Instance:
         for (rtype, name), (block, rel) in self.cfg.resources.items():
             base = f"{self.prefix}{rtype}.{name}"
             exp = self.expansion("resource", (rtype, name), block)
+            if exp.too_many and run.instance_budget < exp.too_many <= run.options.max_instances:
+                run.budget_exhausted(rel, block.line, base, rtype)
+                continue
             if exp.too_many:
                 run.problem(Category.UNRESOLVED, rel, block.line,
                             f"{base} expands to {exp.too_many} instances (limit {limit})",
@@ -1109,6 +1142,8 @@ class _Instance:
             provider = self.provider(self._provider_key_for(block, rtype))
             comments = _comments_for(self.cfg.comments.get(rel, []), block.line, block.end_line)
             items = exp.items if exp.unknown is None else [(None, _unknown_names(exp))]
+            if not run.spend(len(items), rel, block.line, base, rtype):
+                continue
             for key, names in items:
                 address = base + (_instance_key(key) if key is not None else "")
                 attrs = self.instance_attrs(block, address, names)
