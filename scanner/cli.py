@@ -267,7 +267,10 @@ def inventory_cmd(paths: tuple[str, ...], policy_path: str | None, allowed_regio
     path_list = list(paths) or ["."]
     policy = _load_policy(policy_path, allowed_regions, Path(path_list[0]))
     report = run_scan(ScanOptions(paths=[Path(p) for p in path_list]), policy)
-    text = render_inventory(fmt, build_inventory(report, policy))
+    from scanner.report.escape import log_safe
+
+    # The inventory is printed in CI logs too: neutralise forged workflow commands as scan formats do.
+    text = log_safe(render_inventory(fmt, build_inventory(report, policy)), fmt)
     if output:
         Path(output).write_text(text, encoding="utf-8")
     else:

@@ -232,3 +232,16 @@ def test_stdin_manifest_is_scanned_as_dash(tmp_path: Path) -> None:
     assert finding["file"] == "-" and finding["line"] == 1
     assert finding["resource"] == "Deployment/shop/api" and finding["rule_id"] == "RES005"
     assert finding["region"] == "us-east-1"
+
+
+@pytest.mark.parametrize("fmt", ["json", "markdown", "mermaid", "dot", "csv"])
+def test_inventory_cannot_forge_workflow_commands(tmp_path: Path, fmt: str) -> None:
+    hostile = tmp_path / "x\n::error file=a::forged\n##[error]forged"
+    hostile.mkdir()
+    _write(hostile, {"main.tf": AWS_US_BUCKET})
+    code, out, _ = run(["inventory", ".", "--allowed-regions", "in:eu-locations", "--format", fmt], cwd=tmp_path)
+    assert code == 0
+    assert "aws_s3_bucket.uploads" in out
+    for line in out.splitlines():
+        assert not line.lstrip().startswith("::error"), line
+        assert "##[error]" not in line, line
