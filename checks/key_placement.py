@@ -49,8 +49,8 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from checks import Rule, RuleContext
-from checks.locate import judge, outside_violation, product_for, suggestion, unresolved_violation
-from scanner.model import Category, DataStoreFacts, Location, Severity, Violation
+from checks.locate import location_violations, product_for, suggestion
+from scanner.model import Category, DataStoreFacts, Severity, Violation
 
 
 def _remediation(ctx: RuleContext, cloud: str) -> str:
@@ -66,23 +66,14 @@ def check(facts: DataStoreFacts, ctx: RuleContext) -> Iterator[Violation]:
     """Yield a violation per key (used by a data store, or a key resource itself) outside the allowed set."""
     subject = facts.resource.address
     if facts.role == "key":
-        if facts.location is None:
-            return
-        verdict = judge(facts.location, ctx, product_for(facts.resource.type))
-        if verdict.unresolved is not None:
-            yield unresolved_violation(
-                f"the location of key {subject}",
-                verdict.unresolved,
-                "Give the key's region/location a static value in an allowed region.",
-                location=facts.location if isinstance(facts.location, Location) else None,
-            )
-        elif not verdict.allowed:
-            yield outside_violation(
-                verdict,
-                ctx,
-                category=Category.PLACEMENT,
+        if facts.location is not None:
+            yield from location_violations(
+                facts.location, ctx, category=Category.PLACEMENT,
                 subject=f"Encryption key {subject}",
+                unresolved_subject=f"the location of key {subject}",
+                unresolved_fix="Give the key's region/location a static value in an allowed region.",
                 remediation=_remediation(ctx, facts.cloud),
+                product=product_for(facts.resource.type),
             )
         return
     seen: set[str] = set()
@@ -90,23 +81,14 @@ def check(facts: DataStoreFacts, ctx: RuleContext) -> Iterator[Violation]:
         if use.location is None or use.reference in seen:
             continue
         seen.add(use.reference)
-        verdict = judge(use.location, ctx)
-        if verdict.unresolved is not None:
-            yield unresolved_violation(
-                f"the key {use.reference} protecting {subject} ({use.via})",
-                verdict.unresolved,
-                "Declare the key in the scanned configuration or reference it by ARN / full "
-                "resource name, in an allowed region.",
-                location=use.location if isinstance(use.location, Location) else None,
-            )
-        elif not verdict.allowed:
-            yield outside_violation(
-                verdict,
-                ctx,
-                category=Category.PLACEMENT,
-                subject=f"The key {use.reference} protecting {subject} ({use.via})",
-                remediation=_remediation(ctx, facts.cloud),
-            )
+        yield from location_violations(
+            use.location, ctx, category=Category.PLACEMENT,
+            subject=f"The key {use.reference} protecting {subject} ({use.via})",
+            unresolved_subject=f"the key {use.reference} protecting {subject} ({use.via})",
+            unresolved_fix="Declare the key in the scanned configuration or reference it by ARN / full "
+            "resource name, in an allowed region.",
+            remediation=_remediation(ctx, facts.cloud),
+        )
 
 
 RULE = Rule(

@@ -8,6 +8,7 @@ everywhere at once.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -202,3 +203,29 @@ def unresolved_violation(
         line=line,
         file=file,
     )
+
+
+def location_violations(
+    location: Location | Unknown | None,
+    ctx: RuleContext,
+    *,
+    category: Category,
+    subject: str,
+    unresolved_subject: str,
+    unresolved_fix: str,
+    remediation: str,
+    product: str | None = None,
+    line: int | None = None,
+    file: str | None = None,
+) -> Iterator[Violation]:
+    """The one judging step every location rule shares: nothing when allowed, an ``unresolved``
+    violation when the location cannot be told, else a violation naming what is outside the set."""
+    verdict = judge(location, ctx, product)
+    if verdict.unresolved is not None:
+        yield unresolved_violation(
+            unresolved_subject, verdict.unresolved, unresolved_fix, line=line,
+            location=location if isinstance(location, Location) else None, file=file,
+        )
+    elif not verdict.allowed:
+        yield outside_violation(verdict, ctx, category=category, subject=subject, remediation=remediation,
+                                line=line, file=file)

@@ -47,8 +47,8 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from checks import Rule, RuleContext
-from checks.locate import judge, outside_violation, product_for, suggestion, unresolved_violation
-from scanner.model import Category, DataStoreFacts, Location, Severity, Violation
+from checks.locate import location_violations, product_for, suggestion
+from scanner.model import Category, DataStoreFacts, Severity, Violation
 
 
 def remediation(facts: DataStoreFacts, ctx: RuleContext) -> str:
@@ -83,24 +83,15 @@ def check(facts: DataStoreFacts, ctx: RuleContext) -> Iterator[Violation]:
     if facts.location is None:
         return
     subject = facts.resource.address
-    verdict = judge(facts.location, ctx, product_for(facts.resource.type))
-    if verdict.unresolved is not None:
-        yield unresolved_violation(
-            f"the location of {subject}",
-            verdict.unresolved,
-            "Give the location a value the scanner can read statically (a literal, a variable default or a "
-            "tfvars value, a provider region) that is an allowed region code.",
-            location=facts.location if isinstance(facts.location, Location) else None,
-        )
-        return
-    if not verdict.allowed:
-        yield outside_violation(
-            verdict,
-            ctx,
-            category=Category.PLACEMENT,
-            subject=f"Data store {subject}",
-            remediation=remediation(facts, ctx),
-        )
+    yield from location_violations(
+        facts.location, ctx, category=Category.PLACEMENT,
+        subject=f"Data store {subject}",
+        unresolved_subject=f"the location of {subject}",
+        unresolved_fix="Give the location a value the scanner can read statically (a literal, a variable default "
+        "or a tfvars value, a provider region) that is an allowed region code.",
+        remediation=remediation(facts, ctx),
+        product=product_for(facts.resource.type),
+    )
 
 
 RULE = Rule(

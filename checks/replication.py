@@ -51,8 +51,8 @@ import dataclasses
 from collections.abc import Iterator
 
 from checks import Rule, RuleContext
-from checks.locate import judge, outside_violation, suggestion, unresolved_violation
-from scanner.model import Category, Copy, DataStoreFacts, Location, Severity, Violation
+from checks.locate import location_violations, suggestion
+from scanner.model import Category, Copy, DataStoreFacts, Severity, Violation
 
 _NOUN = {
     "replica": "replica",
@@ -85,30 +85,17 @@ def check(facts: DataStoreFacts, ctx: RuleContext) -> Iterator[Violation]:
     address = facts.resource.address
     for copy in facts.copies:
         noun = _NOUN.get(copy.kind, copy.kind)
-        subject = f"The {noun} of {address} ({copy.via})"
-        verdict = judge(copy.location, ctx)
-        if verdict.unresolved is not None:
-            yield unresolved_violation(
-                f"the {copy.kind} destination of {address} ({copy.via})",
-                verdict.unresolved,
-                "Make the destination visible to the scanner (declare it in the scanned configuration, "
-                "or give its location a static value) and keep it in an allowed region.",
-                line=copy.line,
-                location=copy.location if isinstance(copy.location, Location) else None,
-                file=copy.file if copy.line else None,
-            )
-            continue
-        if not verdict.allowed:
-            v = outside_violation(
-                verdict,
-                ctx,
-                category=Category.REPLICATION,
-                subject=subject,
-                remediation=_remediation(copy, facts, ctx),
-                line=copy.line,
-                file=copy.file if copy.line else None,
-            )
-            if copy.note:
+        for v in location_violations(
+            copy.location, ctx, category=Category.REPLICATION,
+            subject=f"The {noun} of {address} ({copy.via})",
+            unresolved_subject=f"the {copy.kind} destination of {address} ({copy.via})",
+            unresolved_fix="Make the destination visible to the scanner (declare it in the scanned configuration, "
+            "or give its location a static value) and keep it in an allowed region.",
+            remediation=_remediation(copy, facts, ctx),
+            line=copy.line,
+            file=copy.file if copy.line else None,
+        ):
+            if copy.note and v.category is Category.REPLICATION:
                 v = dataclasses.replace(v, message=f"{v.message} Note: {copy.note}.")
             yield v
 

@@ -81,13 +81,9 @@ def _judge(subject: str, location: Location, ctx: RuleContext) -> Iterator[Viola
                 location=location)
             return
     for reading in readings:
-        verdict = locate.judge(reading, ctx)
-        if verdict.unresolved:
-            yield locate.unresolved_violation(subject, verdict.unresolved, _fix(ctx, reading.cloud),
-                                              location=reading)
-        elif verdict.outside:
-            yield locate.outside_violation(verdict, ctx, category=Category.PLACEMENT, subject=subject,
-                                           remediation=_fix(ctx, reading.cloud))
+        yield from locate.location_violations(
+            reading, ctx, category=Category.PLACEMENT, subject=subject, unresolved_subject=subject,
+            unresolved_fix=_fix(ctx, reading.cloud), remediation=_fix(ctx, reading.cloud))
 
 
 RULE = Rule(
