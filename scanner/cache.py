@@ -126,6 +126,15 @@ class ParseCache:
             return
         try:
             payload = pickle.dumps(value, protocol=pickle.HIGHEST_PROTOCOL)
+        except (pickle.PicklingError, TypeError, AttributeError, RecursionError):
+            return
+        self.put_payload(key, payload)
+
+    def put_payload(self, key: str, payload: bytes) -> None:
+        """Store an already pickled value (a worker pickles once, for the cache and for the trip back)."""
+        if self.directory is None:
+            return
+        try:
             target = self._path(key)
             target.parent.mkdir(parents=True, exist_ok=True)
             fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=".tmp-")
@@ -136,7 +145,7 @@ class ParseCache:
             except BaseException:
                 Path(tmp).unlink(missing_ok=True)
                 raise
-        except (OSError, pickle.PicklingError, TypeError, AttributeError, RecursionError):
+        except OSError:
             return
 
     def get_or_compute(self, kind: str, data: bytes, compute: Callable[[bytes], Any]) -> Any:

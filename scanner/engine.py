@@ -72,22 +72,42 @@ def scan(options: ScanOptions, policy: Policy) -> Report:
                                  "(helm template ... | residency scan -)"))
     loaded.files += found.ignored + len(found.helm_templates)
 
-    if found.terraform_dirs:
-        _merge(loaded, _load_terraform(found.terraform_dirs, root, options, policy))
-    for plan in found.plans:
-        _merge(loaded, _load_plan(plan, root, options))
-    yaml_inputs = [(rel(p, root), p.read_bytes()) for p in _readable(found.yaml_files, root, loaded, options.limits)]
-    if options.stdin is not None:
-        stdin_result = _load_stdin(options, root)
-        if stdin_result is not None:
-            _merge(loaded, stdin_result)
-        elif len(options.stdin) > options.limits.max_source_bytes:
-            loaded.problems.append(Problem(Category.PARSE, options.stdin_name, 1, too_big_message(
-                "YAML", len(options.stdin), options.limits.max_source_bytes), "Split the input into smaller files."))
+    # One pool of parse workers for the whole scan (forked only if something is cold): Terraform files
+    # first, then the YAML files, which the workers parse while this process evaluates Terraform.
+    from scanner.parse_pool import ParsePool, YamlParser
+
+    jobs = options.jobs or usable_cpus()
+    pool = ParsePool(jobs) if jobs > 1 else None
+    try:
+        yaml_read = LoadResult()  # problems of YAML files too big or unreadable, merged in their old place
+        yaml_inputs = [(rel(p, root), p.read_bytes())
+                       for p in _readable(found.yaml_files, root, yaml_read, options.limits)]
+        yaml_parser = YamlParser(_parse_cache(options), jobs, pool=pool, close_pool=True)
+        if found.terraform_dirs:
+            _merge(loaded, _load_terraform(found.terraform_dirs, root, options, policy, pool,
+                                           then=lambda: yaml_parser.prefetch(yaml_inputs)))
         else:
-            yaml_inputs.append((options.stdin_name, options.stdin))
-    if yaml_inputs:
-        _merge(loaded, _load_kubernetes(yaml_inputs, policy, options, root))
+            yaml_parser.prefetch(yaml_inputs)
+        if pool is not None and not yaml_inputs:
+            pool.close()  # Terraform is loaded: idle workers would only hold memory
+        for plan in found.plans:
+            _merge(loaded, _load_plan(plan, root, options))
+        _merge(loaded, yaml_read)
+        if options.stdin is not None:
+            stdin_result = _load_stdin(options, root)
+            if stdin_result is not None:
+                _merge(loaded, stdin_result)
+            elif len(options.stdin) > options.limits.max_source_bytes:
+                loaded.problems.append(Problem(Category.PARSE, options.stdin_name, 1, too_big_message(
+                    "YAML", len(options.stdin), options.limits.max_source_bytes),
+                    "Split the input into smaller files."))
+            else:
+                yaml_inputs.append((options.stdin_name, options.stdin))
+        if yaml_inputs:
+            _merge(loaded, _load_kubernetes(yaml_inputs, policy, options, root, yaml_parser))
+    finally:
+        if pool is not None:
+            pool.close()
 
     facts = classify(loaded.resources, policy)
     findings, notes = evaluate(facts, policy, RULES, options, root)
@@ -166,7 +186,8 @@ def policy_rel(policy: Policy, root: Path, rel_to_root: str) -> str:
         return rel_to_root
 
 
-def _load_terraform(dirs: list[Path], root: Path, options: ScanOptions, policy: Policy) -> LoadResult:
+def _load_terraform(dirs: list[Path], root: Path, options: ScanOptions, policy: Policy, pool: Any = None,
+                    then: Any = None) -> LoadResult:
     from scanner.loaders.terraform import RootContext, TerraformOptions
     from scanner.parse_pool import TerraformParser, load_terraform_cached
 
@@ -178,7 +199,7 @@ def _load_terraform(dirs: list[Path], root: Path, options: ScanOptions, policy: 
                            var_files=[root / rel_dir / v for v in match.var_files],  # relative to the root module
                            source=f"policy terraform.roots ({_display(policy)})")
 
-    parser = TerraformParser(root, _parse_cache(options), options.jobs or usable_cpus())
+    parser = TerraformParser(root, _parse_cache(options), options.jobs or usable_cpus(), pool=pool)
     limit = options.limits.max_source_bytes
     tf_options = TerraformOptions(
         var_files=[(options.cwd / p) for p in options.var_files],
@@ -190,7 +211,7 @@ def _load_terraform(dirs: list[Path], root: Path, options: ScanOptions, policy: 
     )
     # Parses the requested dirs' files up front (in workers when cold); reuses the whole load while
     # no Terraform input under the root changed.
-    return load_terraform_cached(dirs, root, tf_options, parser, lambda f: admissible(f, root, limit))
+    return load_terraform_cached(dirs, root, tf_options, parser, lambda f: admissible(f, root, limit), then=then)
 
 
 def _parse_cache(options: ScanOptions) -> ParseCache:
@@ -219,7 +240,7 @@ _HEAD = 1 << 16
 
 
 def _load_kubernetes(inputs: list[tuple[str, bytes]], policy: Policy, options: ScanOptions,
-                     root: Path) -> LoadResult:
+                     root: Path, parse: Any = None) -> LoadResult:
     from scanner.loaders.kubernetes import load_kubernetes
 
     def cluster_region(rel_path: str) -> tuple[str | None, str | None, str] | None:
@@ -230,10 +251,11 @@ def _load_kubernetes(inputs: list[tuple[str, bytes]], policy: Policy, options: S
             return None
         return cluster.region, cluster.cloud, f"policy kubernetes.clusters ({_display(policy)})"
 
-    from scanner.parse_pool import YamlParser
+    if parse is None:
+        from scanner.parse_pool import YamlParser
 
-    return load_kubernetes(inputs, cluster_region=cluster_region,
-                           parse=YamlParser(_parse_cache(options), options.jobs or usable_cpus()))
+        parse = YamlParser(_parse_cache(options), options.jobs or usable_cpus())
+    return load_kubernetes(inputs, cluster_region=cluster_region, parse=parse)
 
 
 def _display(policy: Policy) -> str:

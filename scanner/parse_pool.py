@@ -8,8 +8,9 @@ back in a stable order whatever the worker count, and a file that fails to parse
 from __future__ import annotations
 
 import os
-from collections.abc import Callable, Iterable
-from concurrent.futures import ProcessPoolExecutor
+import pickle
+from collections.abc import Callable, Iterable, Iterator
+from concurrent.futures import Future, ProcessPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -33,6 +34,58 @@ class Failed:
 # Below this much cold work a pool costs more (fork, pickling results back) than it saves.
 _MIN_POOL_BYTES = 256 * 1024
 _MIN_POOL_FILES = 8
+# Cold files go to the workers in small chunks (few files, few bytes each): the main process can use
+# the first results (evaluate Terraform) while the workers parse the rest.
+_CHUNK_FILES = 8
+_CHUNK_BYTES = 48 * 1024
+
+
+class ParsePool:
+    """One pool of worker processes for every cold parse of a scan, Terraform and YAML alike.
+
+    Forked on the first submit (so a scan with a warm cache never starts it) and shut down with
+    :meth:`close` as soon as the scan has every parse back, before the rest of the scan runs:
+    idle workers would only hold memory. Work is taken first in, first out, so Terraform files
+    submitted before the YAML files are parsed first, and YAML parsing overlaps the evaluation
+    of Terraform in the main process.
+    """
+
+    def __init__(self, jobs: int) -> None:
+        self.jobs = max(1, jobs)
+        self._executor: ProcessPoolExecutor | None = None
+
+    def submit(self, fn: Callable[..., Any], *args: Any) -> Future:
+        if self._executor is None:
+            self._executor = ProcessPoolExecutor(max_workers=self.jobs)
+        return self._executor.submit(fn, *args)
+
+    def close(self) -> None:
+        if self._executor is not None:
+            self._executor.shutdown(wait=True, cancel_futures=True)
+            self._executor = None
+
+    def __enter__(self) -> ParsePool:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+def _chunks(items: list, size_of: Callable[[Any], int]) -> Iterator[list]:
+    chunk: list = []
+    size = 0
+    for item in items:
+        chunk.append(item)
+        size += size_of(item)
+        if len(chunk) >= _CHUNK_FILES or size >= _CHUNK_BYTES:
+            yield chunk
+            chunk, size = [], 0
+    if chunk:
+        yield chunk
+
+
+def _dumps(value: Any) -> bytes:
+    return pickle.dumps(value, protocol=pickle.HIGHEST_PROTOCOL)
 
 
 def _read(path: Path) -> bytes:
@@ -68,27 +121,65 @@ def parse_terraform_bytes(data: bytes, name: str) -> Any:
         return Failed(name, 1, "nesting too deep to parse")
 
 
-def _worker(args: tuple[str, str, str | None]) -> tuple[str, Any]:
-    path, name, cache_dir = args
+def _terraform_chunk(items: list[tuple[str, str]], cache_dir: str | None) -> list[bytes | None]:
+    """Worker: parse a few Terraform files, store each in the cache, send back the pickled results.
+
+    The result is pickled once, for the cache entry and for the trip back (the executor then only
+    copies bytes); None for a file that cannot be read (the main process reports it).
+    """
     cache = ParseCache(Path(cache_dir) if cache_dir else None)
-    try:
-        data = Path(path).read_bytes()
-    except OSError:
-        return path, None
-    key = cache.key("hcl:" + name, data)
-    result = parse_terraform_bytes(data, name)
-    cache.put(key, result)
-    return path, result
+    out: list[bytes | None] = []
+    for path, name in items:
+        try:
+            data = Path(path).read_bytes()
+        except OSError:
+            out.append(None)
+            continue
+        try:
+            payload = _dumps(parse_terraform_bytes(data, name))
+        except (pickle.PicklingError, TypeError, AttributeError, RecursionError):
+            out.append(b"")  # cannot travel back: the main process parses this one itself
+            continue
+        cache.put_payload(cache.key("hcl:" + name, data), payload)
+        out.append(payload)
+    return out
+
+
+class _Pending:
+    """A result still in a worker: chunk future and index in it."""
+
+    __slots__ = ("future", "index")
+
+    def __init__(self, future: Future, index: int) -> None:
+        self.future = future
+        self.index = index
+
+    def get(self) -> Any:
+        """The result; None for an unreadable file, ``_LOCAL`` for one to parse in this process."""
+        payload = self.future.result()[self.index]
+        if payload is None:
+            return None
+        return pickle.loads(payload) if payload else _LOCAL  # our own worker's bytes, not the disk's
+
+
+_LOCAL = object()
 
 
 class TerraformParser:
-    """The ``parse(path)`` callable handed to the Terraform loader."""
+    """The ``parse(path)`` callable handed to the Terraform loader.
 
-    def __init__(self, scan_root: Path, cache: ParseCache, jobs: int = 1) -> None:
+    With a shared :class:`ParsePool`, :meth:`warm` only submits the cold files and returns: each
+    result is waited for when the loader first asks for it. Without one (``jobs`` > 1), warm
+    parses in its own pool and waits for all of it.
+    """
+
+    def __init__(self, scan_root: Path, cache: ParseCache, jobs: int = 1, pool: ParsePool | None = None) -> None:
         self.scan_root = scan_root
         self.cache = cache
-        self.jobs = max(1, jobs)
+        self.jobs = pool.jobs if pool is not None else max(1, jobs)
+        self.pool = pool
         self.results: dict[Path, Any] = {}
+        self._no_module: set[Path] = set()  # pending files whose bytes never spell "module"
 
     def _name(self, path: Path) -> str:
         try:
@@ -98,8 +189,9 @@ class TerraformParser:
 
     def warm(self, paths: Iterable[Path]) -> None:
         """Parse every cold file up front, in worker processes when it pays off."""
-        cold: list[tuple[Path, str]] = []
+        cold: list[tuple[Path, str, int]] = []
         cold_bytes = 0
+        calls: set[Path] = set()
         for path in paths:
             if path in self.results:
                 continue
@@ -113,21 +205,36 @@ class TerraformParser:
                 self.cache.hits += 1
                 self.results[path] = cached
             else:
-                cold.append((path, name))
+                cold.append((path, name, len(data)))
                 cold_bytes += len(data)
+                if _may_call_modules(data):
+                    calls.add(path)
         if not cold:
             return
         self.cache.misses += len(cold)
         if self.jobs > 1 and len(cold) >= _MIN_POOL_FILES and cold_bytes >= _MIN_POOL_BYTES:
+            # Files that can hold a module call first: finding roots and callers needs them all
+            # before anything is evaluated; the rest in the loader's order.
+            cold.sort(key=lambda c: c[0] not in calls)
             cache_dir = str(self.cache.directory) if self.cache.directory else None
-            jobs = [(str(p), n, cache_dir) for p, n in cold]
-            chunk = max(1, len(jobs) // (self.jobs * 4))
-            with ProcessPoolExecutor(max_workers=self.jobs) as pool:
-                for path, result in pool.map(_worker, jobs, chunksize=chunk):
-                    if result is not None:
-                        self.results[Path(path)] = result
+            own = self.pool is None
+            pool = ParsePool(self.jobs) if own else self.pool
+            assert pool is not None
+            try:
+                for chunk in _chunks(cold, lambda c: c[2]):
+                    future = pool.submit(_terraform_chunk, [(str(p), n) for p, n, _ in chunk], cache_dir)
+                    for i, (p, _, _) in enumerate(chunk):
+                        self.results[p] = _Pending(future, i)
+                        if p not in calls:
+                            self._no_module.add(p)
+                if own:
+                    for p, _, _ in cold:
+                        self._resolve(p)
+            finally:
+                if own:
+                    pool.close()
             return
-        for path, name in cold:
+        for path, name, _ in cold:
             try:
                 data = path.read_bytes()
             except OSError:
@@ -136,27 +243,45 @@ class TerraformParser:
             self.cache.put(self.cache.key("hcl:" + name, data), result)
             self.results[path] = result
 
+    def _resolve(self, path: Path) -> Any:
+        result = self.results.get(path)
+        if isinstance(result, _Pending):
+            result = result.get()
+            if result is _LOCAL:
+                try:
+                    result = parse_terraform_bytes(path.read_bytes(), self._name(path))
+                except OSError:
+                    result = None
+            if result is None:
+                del self.results[path]
+            else:
+                self.results[path] = result
+            self._no_module.discard(path)
+        return result
+
     def discovery(self, path: Path) -> Any:
         """For finding module callers only: None for a file that cannot hold a module call.
 
         A file whose bytes never spell ``module`` has no ``module`` block (UTF-16 files, which would
         not show it, are parsed); the rest are parsed, or read from the cache, as usual.
         """
+        if path in self._no_module:
+            return None  # still in a worker, and it cannot call a module: do not wait for it
         if path not in self.results:
             try:
                 data = path.read_bytes()
             except OSError:
                 return None
-            if b"module" not in data and not data.startswith((b"\xff\xfe", b"\xfe\xff")):
+            if not _may_call_modules(data):
                 return None
         return self(path)
 
     def __call__(self, path: Path) -> Any:
         """ParsedFile for ``path``; raises the stored ParseError or the OSError, as a direct parse would."""
-        result = self.results.get(path)
+        result = self._resolve(path)
         if result is None:
             self.warm([path])
-            result = self.results.get(path)
+            result = self._resolve(path)
             if result is None:
                 path.read_bytes()  # raises the OSError the loader reports
         if isinstance(result, Failed):
@@ -164,57 +289,130 @@ class TerraformParser:
         return result
 
 
+def _may_call_modules(data: bytes) -> bool:
+    return b"module" in data or data.startswith((b"\xff\xfe", b"\xfe\xff"))
+
+
 def terraform_parser(scan_root: Path, cache: ParseCache, jobs: int) -> Callable[[Path], Any]:
     return TerraformParser(scan_root, cache, jobs)
 
 
-def _yaml_worker(args: tuple[str, bytes, str, str | None]) -> Any:
+def _yaml_chunk(items: list[tuple[str, bytes, str]], cache_dir: str | None) -> list[bytes]:
+    """Worker: parse a few YAML files, store each in the cache, send back the pickled outcomes."""
     from scanner.loaders.kubernetes import parse_yaml_file
 
-    rel_path, data, key, cache_dir = args
-    result = parse_yaml_file(rel_path, data)
-    ParseCache(Path(cache_dir) if cache_dir else None).put(key, result)
-    return result
+    cache = ParseCache(Path(cache_dir) if cache_dir else None)
+    out: list[bytes] = []
+    for rel_path, data, key in items:
+        try:
+            payload = _dumps(parse_yaml_file(rel_path, data))
+        except (pickle.PicklingError, TypeError, AttributeError, RecursionError):
+            out.append(b"")  # cannot travel back: the main process parses this one itself
+            continue
+        cache.put_payload(key, payload)
+        out.append(payload)
+    return out
 
 
 class YamlParser:
     """The batch ``parse(files)`` handed to the Kubernetes loader: cached by content, cold files in workers.
 
     Outcomes come back in the order of ``files`` whatever the worker count. The key holds the file's
-    name as well as its bytes, because a parse problem names the file.
+    name as well as its bytes, because a parse problem names the file. With a shared
+    :class:`ParsePool`, :meth:`prefetch` submits the cold files early (to overlap the Terraform
+    evaluation); the call then collects them and closes the pool (``close_pool``).
     """
 
-    def __init__(self, cache: ParseCache, jobs: int = 1) -> None:
+    def __init__(self, cache: ParseCache, jobs: int = 1, pool: ParsePool | None = None,
+                 close_pool: bool = False) -> None:
         self.cache = cache
-        self.jobs = max(1, jobs)
+        self.jobs = pool.jobs if pool is not None else max(1, jobs)
+        self.pool = pool
+        self.close_pool = close_pool
+        self._prefetched: dict[str, Any] = {}  # key -> outcome or _Pending
 
-    def __call__(self, files: list[tuple[str, bytes]]) -> list[Any]:
-        from scanner.loaders.kubernetes import parse_yaml_file
-
+    def _lookup(self, files: list[tuple[str, bytes]]) -> tuple[list[Any], list[tuple[int, str, bytes, str]]]:
+        """Outcomes known already (prefetched, or in the cache: counted as hits) and the cold rest."""
         results: list[Any] = [None] * len(files)
         cold: list[tuple[int, str, bytes, str]] = []
         for i, (rel_path, data) in enumerate(files):
             key = self.cache.key("yaml:" + rel_path, data)
+            known = self._prefetched.get(key)
+            if known is not None:
+                results[i] = known
+                continue
             cached = self.cache.get(key)
             if cached is not None:
                 self.cache.hits += 1
                 results[i] = cached
             else:
                 cold.append((i, rel_path, data, key))
+        return results, cold
+
+    def _pays_off(self, cold: list[tuple[int, str, bytes, str]]) -> bool:
+        return (self.jobs > 1 and len(cold) >= _MIN_POOL_FILES
+                and sum(len(c[2]) for c in cold) >= _MIN_POOL_BYTES)
+
+    def _submit(self, pool: ParsePool, cold: list[tuple[int, str, bytes, str]]) -> list[_Pending]:
+        cache_dir = str(self.cache.directory) if self.cache.directory else None
+        pending: list[_Pending] = []
+        for chunk in _chunks(cold, lambda c: len(c[2])):
+            future = pool.submit(_yaml_chunk, [(rel_path, data, key) for _, rel_path, data, key in chunk], cache_dir)
+            pending.extend(_Pending(future, i) for i in range(len(chunk)))
+        return pending
+
+    @staticmethod
+    def _collect(files: list[tuple[str, bytes]], results: list[Any]) -> list[Any]:
+        from scanner.loaders.kubernetes import parse_yaml_file
+
+        out = []
+        for (rel_path, data), r in zip(files, results, strict=True):
+            if isinstance(r, _Pending):
+                r = r.get()
+                if r is _LOCAL:
+                    r = parse_yaml_file(rel_path, data)
+            out.append(r)
+        return out
+
+    def prefetch(self, files: list[tuple[str, bytes]]) -> None:
+        """Look ``files`` up in the cache and send the cold ones to the shared pool, without waiting."""
+        if self.pool is None:
+            return
+        results, cold = self._lookup(files)
+        for (rel_path, data), result in zip(files, results, strict=True):
+            if result is not None:
+                self._prefetched[self.cache.key("yaml:" + rel_path, data)] = result
+        if not self._pays_off(cold):
+            return
         self.cache.misses += len(cold)
-        cold_bytes = sum(len(c[2]) for c in cold)
-        if self.jobs > 1 and len(cold) >= _MIN_POOL_FILES and cold_bytes >= _MIN_POOL_BYTES:
-            cache_dir = str(self.cache.directory) if self.cache.directory else None
-            jobs = [(rel_path, data, key, cache_dir) for _, rel_path, data, key in cold]
-            chunk = max(1, len(jobs) // (self.jobs * 4))
-            with ProcessPoolExecutor(max_workers=self.jobs) as pool:
-                for (i, *_), result in zip(cold, pool.map(_yaml_worker, jobs, chunksize=chunk), strict=True):
-                    results[i] = result
+        for (_, _, _, key), pending in zip(cold, self._submit(self.pool, cold), strict=True):
+            self._prefetched[key] = pending
+
+    def __call__(self, files: list[tuple[str, bytes]]) -> list[Any]:
+        from scanner.loaders.kubernetes import parse_yaml_file
+
+        try:
+            results, cold = self._lookup(files)
+            self.cache.misses += len(cold)
+            if cold and self._pays_off(cold):
+                pool = self.pool if self.pool is not None else ParsePool(self.jobs)
+                try:
+                    for (i, *_), pending in zip(cold, self._submit(pool, cold), strict=True):
+                        results[i] = pending
+                    results = self._collect(files, results)
+                finally:
+                    if self.pool is None:
+                        pool.close()
+                return results
+            results = self._collect(files, results)
+            for i, rel_path, data, key in cold:
+                results[i] = parse_yaml_file(rel_path, data)
+                self.cache.put(key, results[i])
             return results
-        for i, rel_path, data, key in cold:
-            results[i] = parse_yaml_file(rel_path, data)
-            self.cache.put(key, results[i])
-        return results
+        finally:
+            self._prefetched.clear()
+            if self.close_pool and self.pool is not None:
+                self.pool.close()
 
 
 # --------------------------------------------------------------------------------------------
@@ -314,7 +512,8 @@ class _Recorder:
 
 
 def load_terraform_cached(dirs: list[Path], scan_root: Path, options: Any, parser: TerraformParser,
-                          accept: Callable[[Path], bool] = lambda p: True) -> Any:
+                          accept: Callable[[Path], bool] = lambda p: True,
+                          then: Callable[[], None] | None = None) -> Any:
     """``load_terraform(dirs, scan_root, options)``, reused while none of its inputs changed.
 
     The key holds the requested directories, the hash of every Terraform file the loader's walk can
@@ -323,6 +522,8 @@ def load_terraform_cached(dirs: list[Path], scan_root: Path, options: Any, parse
     fingerprint. Files read from outside the walk (``.terraform/modules``, var files elsewhere) are
     recorded on a miss and re-hashed before a hit is trusted. On a miss the files of the requested
     directories are parsed first (in worker processes when cold), then the loader runs as usual.
+    ``then`` runs once the cold files are submitted (or on a hit), before the loader: the engine
+    hands the pool its YAML files there, so they are parsed while Terraform is evaluated.
     """
     from dataclasses import replace
 
@@ -350,11 +551,15 @@ def load_terraform_cached(dirs: list[Path], scan_root: Path, options: Any, parse
         entry = cache.get(key)
         if entry is not None and _still_valid(entry[0], accept):
             cache.hits += 1
+            if then is not None:
+                then()
             return entry[1]
         walked = {rel_dir for rel_dir, _ in state}
     parser.warm(f for d in (Path(p) for p in requested) for f in _sorted_files(d)
                 if (f.name.endswith(_TF_CONFIG) or f.name in ("terraform.tfvars", "terraform.tfvars.json")
                     or f.name.endswith(_AUTO_VARS)) and accept(f))
+    if then is not None:
+        then()
     if key is None:
         return load_terraform(dirs, scan_root, options)
     recorder = _Recorder(options.parse, root, walked)
