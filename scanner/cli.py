@@ -125,7 +125,7 @@ def scan(ctx: click.Context, paths: tuple[str, ...], policy_path: str | None, al
     stdin = None
     path_list = [p for p in paths if p != "-"]
     if "-" in paths:
-        stdin = click.get_binary_stream("stdin").read()
+        stdin = sys.stdin.buffer.read()
     if not path_list and stdin is None and not plans:
         path_list = ["."]
     parsed_vars: dict[str, str] = {}

@@ -175,7 +175,12 @@ def yaml_nesting_error(text: str, limit: int = MAX_YAML_DEPTH) -> tuple[int, str
                                   "refusing to read it")
             elif isinstance(event, yaml.CollectionEndEvent):
                 depth -= 1
-    except yaml.YAMLError:
+    except yaml.YAMLError as exc:
+        # Newer libyaml (PyYAML >= 6.0.4 wheels) stops deep nesting itself: same verdict, our wording.
+        if "nesting depth" in str(exc):
+            mark = getattr(exc, "problem_mark", None)
+            line = mark.line + 1 if mark is not None else 1
+            return line, (f"YAML nests collections deeper than {limit} levels (line {line}); refusing to read it")
         return None  # not YAML at all: the real parse reports the syntax error where it is
     return None
 
