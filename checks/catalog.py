@@ -1613,6 +1613,26 @@ def _tags(r: Resource, cloud: str) -> dict[str, Any]:
     return out
 
 
+def _setting(path: str, value: str) -> str:
+    """``encrypt_at_rest.enabled`` -> ``encrypt_at_rest { enabled = true }``: how it is written in HCL."""
+    *blocks, leaf = path.split(".")
+    text = f"{leaf} = {value}"
+    for block in reversed(blocks):
+        text = f"{block} {{ {text} }}"
+    return text
+
+
+def _encryption_fix(enc: Mapping[str, Any]) -> dict[str, str]:
+    """The settings that reach each level, from the data (``fix:`` entries, else the flag and key paths)."""
+    fix = {str(k): str(v) for k, v in (enc.get("fix") or {}).items()}
+    if "flag" in enc:
+        fix.setdefault(Encryption.PROVIDER.value, _setting(enc["flag"], "true"))
+    keys = enc.get("keys") or ()
+    if keys:
+        fix.setdefault(Encryption.CUSTOMER.value, _setting(keys[0], "<customer-managed key>"))
+    return fix
+
+
 def _ensure_encryption(r: Resource, f: DataStoreFacts, scan: Scan) -> None:
     """Compute a facts object's encryption once (replicas read their source's first)."""
     if r.address in scan.encrypted:
@@ -1622,6 +1642,7 @@ def _ensure_encryption(r: Resource, f: DataStoreFacts, scan: Scan) -> None:
     if spec is None:
         return
     enc = spec.encryption
+    f.encryption_fix = _encryption_fix(enc)
     if "not-applicable" in enc:
         f.encryption = None
         f.encryption_source = str(enc["not-applicable"])

@@ -53,8 +53,17 @@ from checks import Rule, RuleContext
 from checks.locate import unresolved_violation
 from scanner.model import Category, DataStoreFacts, Encryption, Severity, Unknown, Violation
 
+
+def _remediation(facts: DataStoreFacts, minimum: Encryption) -> str:
+    """Name the setting when the catalog knows it (``storage_encrypted = true``), else the generic step."""
+    setting = facts.encryption_fix.get(minimum.value)
+    if setting and facts.resource.source != "kubernetes":  # the hints are Terraform syntax
+        return f"Set {setting} on {facts.resource.address} (at least {minimum.value} encryption at rest)."
+    return f"To reach {minimum.value} encryption at rest, {_HOW[minimum]} on {facts.resource.address}."
+
+
 _HOW = {
-    Encryption.PROVIDER: "turn encryption at rest on",
+    Encryption.PROVIDER: "turn on encryption at rest",
     Encryption.CUSTOMER: "reference a customer-managed key (kms_key_id, default_kms_key_name, "
     "customer_managed_key, disk_encryption_set_id)",
 }
@@ -83,7 +92,7 @@ def check(facts: DataStoreFacts, ctx: RuleContext) -> Iterator[Violation]:
     yield Violation(
         category=Category.ENCRYPTION,
         message=f"{subject} is {found}{why}; the policy requires at least {minimum.value} encryption.",
-        remediation=f"To reach {minimum.value}, {_HOW[minimum]} on {facts.resource.address}.",
+        remediation=_remediation(facts, minimum),
         provenance=facts.encryption_source,
     )
 

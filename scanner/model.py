@@ -184,6 +184,9 @@ class DataStoreFacts:
     copies: list[Copy] = field(default_factory=list)
     encryption: Encryption | Unknown | None = None
     encryption_source: str = ""
+    # How to reach each level on this type, e.g. {"provider-managed": "storage_encrypted = true"}: the
+    # catalog knows the argument names, the encryption rule only words the remediation.
+    encryption_fix: dict[str, str] = field(default_factory=dict)
     keys: list[KeyUse] = field(default_factory=list)
     tags: dict[str, Any] = field(default_factory=dict)
     notes: list[str] = field(default_factory=list)

@@ -98,3 +98,13 @@ def test_nested_expansion_has_a_total_budget_reported_once(tmp_path: Path) -> No
     (problem,) = result.problems
     assert problem.resource == "module.m.aws_s3_bucket.b" and "in total" in problem.message
     assert problem.file == "m/main.tf" and problem.line == 1
+
+
+def test_encryption_remediation_names_the_setting(tmp_path: Path) -> None:
+    (tmp_path / "main.tf").write_text(
+        'provider "aws" {\n  region = "eu-west-1"\n}\n\n'
+        'resource "aws_db_instance" "db" {\n  engine = "postgres"\n}\n\n'
+        'resource "aws_opensearch_domain" "search" {\n  domain_name = "s"\n}\n')
+    fixes = {f.resource: f.remediation for f in _scan(tmp_path) if f.rule_id == "RES003"}
+    assert "storage_encrypted = true" in fixes["aws_db_instance.db"]
+    assert "encrypt_at_rest { enabled = true }" in fixes["aws_opensearch_domain.search"]
