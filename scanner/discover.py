@@ -101,12 +101,14 @@ def discover(paths: list[Path], root: Path, excluded: callable = lambda rel_path
     tf_dirs: dict[Path, None] = {}
     seen: set[Path] = set()
 
-    def consider(path: Path) -> None:
-        try:
-            real = path.resolve()
-        except (OSError, RuntimeError):
-            found.refused.append((path, "cannot resolve path (symbolic link loop?)"))
-            return
+    def consider(path: Path, real: Path | None = None) -> None:
+        """``real``: the resolved path when the caller knows it (a plain file in a resolved directory)."""
+        if real is None:
+            try:
+                real = path.resolve()
+            except (OSError, RuntimeError):
+                found.refused.append((path, "cannot resolve path (symbolic link loop?)"))
+                return
         if not _is_within(real, root):
             found.refused.append((path, f"links outside the scan root ({root}); not followed"))
             return
@@ -168,7 +170,9 @@ def discover(paths: list[Path], root: Path, excluded: callable = lambda rel_path
                 child = current / f
                 if excluded(rel(child, root)):
                     continue
-                consider(child)
+                # Only a link needs resolving: any other file of this (resolved) directory is real_dir/f.
+                # Links are still resolved and refused when they leave the root.
+                consider(child, None if os.path.islink(child) else real_dir / f)
     found.terraform_dirs = sorted(tf_dirs)
     found.plans.sort()
     found.yaml_files.sort()

@@ -10,7 +10,7 @@ from __future__ import annotations
 import os
 import pickle
 from collections.abc import Callable, Iterable, Iterator
-from concurrent.futures import Future, ProcessPoolExecutor
+from concurrent.futures import Future, ProcessPoolExecutor, wait
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -393,6 +393,12 @@ class YamlParser:
 
         try:
             results, cold = self._lookup(files)
+            if self.close_pool and self.pool is not None:
+                # Every parse is submitted: wait for the workers, let them go, then unpickle (the
+                # outcomes take memory; the idle workers should not hold theirs meanwhile).
+                wait({r.future for r in results if isinstance(r, _Pending)})
+                if not (cold and self._pays_off(cold)):
+                    self.pool.close()
             self.cache.misses += len(cold)
             if cold and self._pays_off(cold):
                 pool = self.pool if self.pool is not None else ParsePool(self.jobs)
