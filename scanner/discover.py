@@ -48,7 +48,13 @@ def find_scan_root(paths: list[Path], cwd: Path) -> Path:
 
 
 def _is_within(path: Path, root: Path) -> bool:
-    return path == root or root in path.parents
+    """``path == root or root in path.parents`` for absolute, normalised paths, by string prefix (cheaper)."""
+    if path == root:
+        return True
+    if not (root.is_absolute() and path.is_absolute()) or os.sep != "/":
+        return root in path.parents
+    base = str(root)
+    return str(path).startswith(base if base.endswith("/") else base + "/")
 
 
 def rel(path: Path, root: Path) -> str:

@@ -7,6 +7,7 @@ Each stage only feeds the next; nothing here parses syntax or formats output.
 from __future__ import annotations
 
 import dataclasses
+import os
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import date
@@ -141,13 +142,21 @@ def scan(options: ScanOptions, policy: Policy) -> Report:
 
 def _excluder(policy: Policy, root: Path):  # type: ignore[no-untyped-def]
     base = policy.base_dir.resolve()
+    base_str = str(base)
+    prefix = base_str if base_str.endswith("/") else base_str + "/"
 
     def excluded(rel_to_root: str) -> bool:
-        absolute = root / rel_to_root
-        try:
-            rel_to_policy = absolute.relative_to(base).as_posix()
-        except ValueError:
-            return False
+        # absolute.relative_to(base), by string prefix: called for every file and directory walked
+        absolute = str(root / rel_to_root)
+        if absolute == base_str:
+            rel_to_policy = "."
+        elif absolute.startswith(prefix) and os.sep == "/":
+            rel_to_policy = absolute[len(prefix):]
+        else:
+            try:
+                rel_to_policy = Path(absolute).relative_to(base).as_posix()
+            except ValueError:
+                return False
         return policy.is_excluded(rel_to_policy)
 
     return excluded
