@@ -135,6 +135,19 @@ _COMMON = {
 
 def suggestion(ctx: RuleContext, cloud: str) -> str:
     """An allowed region of the same cloud to name in a remediation, or '' when there is none."""
+    key = (id(ctx.allowed), id(ctx.catalog), cloud)
+    found = _SUGGESTIONS.get(key)
+    if found is None or found[0] is not ctx.allowed:
+        found = _SUGGESTIONS[key] = (ctx.allowed, _suggestion(ctx, cloud))
+    return found[1]
+
+
+# Remediations are worded for every finding; the answer depends only on the allowed set and cloud.
+# The allowed set is kept in the value so a recycled id() can never return another policy's answer.
+_SUGGESTIONS: dict[tuple[int, int, str], tuple[object, str]] = {}
+
+
+def _suggestion(ctx: RuleContext, cloud: str) -> str:
     try:
         regions = ctx.catalog.all_regions(cloud)
     except ValueError:  # a cloud the catalog does not know

@@ -7,6 +7,7 @@ Each stage only feeds the next; nothing here parses syntax or formats output.
 from __future__ import annotations
 
 import dataclasses
+import functools
 import os
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
@@ -189,8 +190,15 @@ def _readable(paths: Iterable[Path], root: Path, loaded: LoadResult, limits: Lim
 
 def policy_rel(policy: Policy, root: Path, rel_to_root: str) -> str:
     """Policy globs are relative to the policy file's directory; reports are relative to the root."""
+    return _policy_rel(policy.base_dir, root, rel_to_root)
+
+
+@functools.lru_cache(maxsize=65536)
+def _policy_rel(base_dir: Path, root: Path, rel_to_root: str) -> str:
+    # Memoised: rules ask once per resource, a large repository has thousands of resources in the
+    # same few hundred files, and resolve() is a system call per path component.
     try:
-        return (root / rel_to_root).resolve().relative_to(policy.base_dir.resolve()).as_posix()
+        return (root / rel_to_root).resolve().relative_to(base_dir.resolve()).as_posix()
     except ValueError:
         return rel_to_root
 
