@@ -195,12 +195,18 @@ def policy_rel(policy: Policy, root: Path, rel_to_root: str) -> str:
 
 @functools.lru_cache(maxsize=65536)
 def _policy_rel(base_dir: Path, root: Path, rel_to_root: str) -> str:
-    # Memoised: rules ask once per resource, a large repository has thousands of resources in the
-    # same few hundred files, and resolve() is a system call per path component.
-    try:
-        return (root / rel_to_root).resolve().relative_to(base_dir.resolve()).as_posix()
-    except ValueError:
+    # Memoised and string-only: rules ask once per resource, and paths under the scan root are already
+    # real (discovery resolved them), so only the policy directory needs resolving, once.
+    base = _real_dir(base_dir)
+    rel = os.path.relpath(os.path.join(root, rel_to_root), base)
+    if rel == ".." or rel.startswith(("../", "..\\")):
         return rel_to_root
+    return "." if rel == "." else rel.replace(os.sep, "/")
+
+
+@functools.lru_cache(maxsize=64)
+def _real_dir(path: Path) -> str:
+    return str(path.resolve())
 
 
 def _load_terraform(dirs: list[Path], root: Path, options: ScanOptions, policy: Policy, pool: Any = None,
