@@ -342,39 +342,28 @@ class _Run:
             return self.configs[d]
         cfg = _ModuleConfig(d, self.rel(d))
         files = _config_files(d)
-        normal = [f for f in files if not _is_override(f.name)]
-        overrides = [f for f in files if _is_override(f.name)]
         blocks: list[tuple[Block, str]] = []
         index: dict[tuple, int] = {}
-        for f in normal:
-            pf = self.parse(f)
-            if pf is None:
-                continue
-            rel = self.rel(f)
-            cfg.comments[rel] = pf.comments
-            for b in pf.blocks:
-                if b.type == "locals":
-                    for name, a in b.attrs.items():
-                        cfg.locals[name] = (a, rel)
+        # Normal files first, then override files (Terraform's order): an override replaces the
+        # attributes of the block it names, and its locals replace the local of the same name.
+        for override in (False, True):
+            for f in (f for f in files if _is_override(f.name) is override):
+                pf = self.parse(f)
+                if pf is None:
                     continue
-                index.setdefault(_block_key(b), len(blocks))
-                blocks.append((b, rel))
-        for f in overrides:
-            pf = self.parse(f)
-            if pf is None:
-                continue
-            rel = self.rel(f)
-            cfg.comments[rel] = pf.comments
-            for b in pf.blocks:
-                if b.type == "locals":
-                    for name, a in b.attrs.items():
-                        cfg.locals[name] = (a, cfg.locals[name][1] if name in cfg.locals else rel)
-                    continue
-                i = index.get(_block_key(b))
-                if i is None:
-                    continue  # Terraform: an override block must override something
-                base, brel = blocks[i]
-                blocks[i] = (_merge_override(base, b), brel)
+                rel = self.rel(f)
+                cfg.comments[rel] = pf.comments
+                for b in pf.blocks:
+                    if b.type == "locals":
+                        for name, a in b.attrs.items():
+                            origin = cfg.locals[name][1] if override and name in cfg.locals else rel
+                            cfg.locals[name] = (a, origin)
+                    elif not override:
+                        index.setdefault(_block_key(b), len(blocks))
+                        blocks.append((b, rel))
+                    elif (i := index.get(_block_key(b))) is not None:  # an override must override something
+                        base, brel = blocks[i]
+                        blocks[i] = (_merge_override(base, b), brel)
         for b, rel in blocks:
             t = b.type
             if t == "variable" and b.labels:
