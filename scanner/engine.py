@@ -387,7 +387,8 @@ def stamp(rule: Any, v: Violation, resource: Resource, policy: Policy, options: 
         blocking = False
     return Finding(
         rule_id=rule.id, rule_name=rule.name, category=category, severity=severity,
-        resource=resource.address, resource_type=resource.extra.get("kubernetes_type", resource.type),
+        resource=resource.address,
+        resource_type=resource.extra.get("kubernetes_type") or resource.extra.get("terraform_type", resource.type),
         file=v.file or resource.file, line=v.line or resource.line, message=v.message,
         remediation=v.remediation, region=v.region, jurisdiction=v.jurisdiction, country=v.country,
         provenance=v.provenance, blocking=blocking, controls=tuple(rule.controls),

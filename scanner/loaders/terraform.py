@@ -21,6 +21,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from scanner.loaders.azapi import translate_azapi
 from scanner.loaders.hcl_eval import EvalError, Lazy, Partial, Scope, evaluate, materialise, to_string
 from scanner.loaders.hcl_parse import (
     Attr,
@@ -610,6 +611,7 @@ class _RootEval:
         inst = _Instance(self, self.run.config(self.root), None, "", (), {}, None, chain=(self.root,))
         out: list[Resource] = []
         inst.collect(out)
+        translate_azapi(out)  # azapi_resource -> the azurerm type the catalog knows
         return out
 
 
