@@ -108,3 +108,23 @@ def test_encryption_remediation_names_the_setting(tmp_path: Path) -> None:
     fixes = {f.resource: f.remediation for f in _scan(tmp_path) if f.rule_id == "RES003"}
     assert "storage_encrypted = true" in fixes["aws_db_instance.db"]
     assert "encrypt_at_rest { enabled = true }" in fixes["aws_opensearch_domain.search"]
+
+
+def test_azapi_resource_in_a_plan_is_checked_like_in_hcl(tmp_path: Path) -> None:
+    import json
+
+    plan = {
+        "format_version": "1.2",
+        "planned_values": {"root_module": {"resources": [{
+            "address": "azapi_resource.sa", "mode": "managed", "type": "azapi_resource", "name": "sa",
+            "provider_name": "registry.terraform.io/azure/azapi",
+            "values": {"type": "Microsoft.Storage/storageAccounts@2023-05-01", "name": "sa", "location": "uksouth",
+                       "body": {"sku": {"name": "Standard_RAGRS"}, "kind": "StorageV2"}}}]}},
+        "resource_changes": [{"address": "azapi_resource.sa", "mode": "managed", "type": "azapi_resource",
+                              "name": "sa", "change": {"actions": ["create"], "after_unknown": {}}}],
+        "configuration": {"root_module": {}},
+    }
+    (tmp_path / "plan.json").write_text(json.dumps(plan, indent=2))
+    found = {(f.rule_id, f.resource, f.resource_type, f.region) for f in _scan(tmp_path)}
+    assert ("RES001", "azapi_resource.sa", "azapi_resource", "uksouth") in found
+    assert ("RES002", "azapi_resource.sa", "azapi_resource", "ukwest") in found

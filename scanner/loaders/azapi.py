@@ -470,7 +470,7 @@ def translate_azapi(resources: list[Resource]) -> None:
     Parents are translated first where it matters (a registry before its replications): the table
     types are applied in one pass, replications in a second one.
     """
-    azapi = [r for r in resources if r.type == TERRAFORM_TYPE and r.source == "terraform"]
+    azapi = [r for r in resources if r.type == TERRAFORM_TYPE and r.source in ("terraform", "plan")]
     if not azapi:
         return
     tr = _Translator(resources)

@@ -41,6 +41,7 @@ from pathlib import Path
 from typing import Any
 
 from scanner.discover import rel
+from scanner.loaders.azapi import translate_azapi
 from scanner.loaders.jsonpos import JsonPath, loads_with_lines
 from scanner.model import Category, LoadResult, Note, Problem, ProviderContext, Ref, Resource, Unknown
 
@@ -106,7 +107,9 @@ def load_plan_bytes(data: bytes, name: str, scan_root: Path, source_dir: Path | 
     except RecursionError:
         return _failed(name, 1, "plan JSON is nested too deeply to read")
     try:
-        return _Plan(doc, lines, name, scan_root, source_dir).load()
+        result = _Plan(doc, lines, name, scan_root, source_dir).load()
+        translate_azapi(result.resources)  # azapi_resource -> the azurerm type the catalog knows, as for HCL
+        return result
     except _Malformed as exc:
         return _failed(name, _line(lines, exc.path), exc.message)
 
