@@ -263,7 +263,7 @@ _HEAD = 1 << 16
 
 
 def _load_kubernetes(inputs: list[tuple[str, bytes]], policy: Policy, options: ScanOptions,
-                     root: Path, parse: Any = None) -> LoadResult:
+                     root: Path, parse: Any) -> LoadResult:
     from scanner.loaders.kubernetes import load_kubernetes
 
     def cluster_region(rel_path: str) -> tuple[str | None, str | None, str] | None:
@@ -274,10 +274,6 @@ def _load_kubernetes(inputs: list[tuple[str, bytes]], policy: Policy, options: S
             return None
         return cluster.region, cluster.cloud, f"policy kubernetes.clusters ({_display(policy)})"
 
-    if parse is None:
-        from scanner.parse_pool import YamlParser
-
-        parse = YamlParser(_parse_cache(options), options.jobs or usable_cpus())
     return load_kubernetes(inputs, cluster_region=cluster_region, parse=parse)
 
 

@@ -88,10 +88,6 @@ def _dumps(value: Any) -> bytes:
     return pickle.dumps(value, protocol=pickle.HIGHEST_PROTOCOL)
 
 
-def _read(path: Path) -> bytes:
-    return path.read_bytes()
-
-
 def _decode(data: bytes) -> str:
     from scanner.loaders.hcl_parse import ParseError
 
@@ -291,10 +287,6 @@ class TerraformParser:
 
 def _may_call_modules(data: bytes) -> bool:
     return b"module" in data or data.startswith((b"\xff\xfe", b"\xfe\xff"))
-
-
-def terraform_parser(scan_root: Path, cache: ParseCache, jobs: int) -> Callable[[Path], Any]:
-    return TerraformParser(scan_root, cache, jobs)
 
 
 def _yaml_chunk(items: list[tuple[str, bytes, str]], cache_dir: str | None) -> list[bytes]:
