@@ -11,6 +11,8 @@ import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from scanner.limits import is_within
+
 TERRAFORM_SUFFIXES = (".tf", ".tf.json", ".tofu", ".tfvars", ".tfvars.json")
 YAML_SUFFIXES = (".yaml", ".yml")
 DEFAULT_EXCLUDES = (".git", ".terraform", "node_modules")
@@ -41,20 +43,10 @@ def find_scan_root(paths: list[Path], cwd: Path) -> Path:
         if (candidate / ".git").exists():
             return candidate
     resolved_cwd = cwd.resolve()
-    if all(_is_within(p.resolve(), resolved_cwd) for p in paths):
+    if all(is_within(p.resolve(), resolved_cwd) for p in paths):
         return resolved_cwd
     common = Path(os.path.commonpath([str(p.resolve()) for p in paths]))
     return common if common.is_dir() else common.parent
-
-
-def _is_within(path: Path, root: Path) -> bool:
-    """``path == root or root in path.parents`` for absolute, normalised paths, by string prefix (cheaper)."""
-    if path == root:
-        return True
-    if not (root.is_absolute() and path.is_absolute()) or os.sep != "/":
-        return root in path.parents
-    base = str(root)
-    return str(path).startswith(base if base.endswith("/") else base + "/")
 
 
 def rel(path: Path, root: Path) -> str:
@@ -92,7 +84,7 @@ def is_plan_file(path: Path) -> bool:
 
 def _helm_chart_template(path: Path, root: Path) -> bool:
     parent = path.parent
-    while _is_within(parent, root):
+    while is_within(parent, root):
         if parent.name == "templates" and (parent.parent / "Chart.yaml").exists():
             return True
         if parent == root:
@@ -115,7 +107,7 @@ def discover(paths: list[Path], root: Path, excluded: callable = lambda rel_path
             except (OSError, RuntimeError):
                 found.refused.append((path, "cannot resolve path (symbolic link loop?)"))
                 return
-        if not _is_within(real, root):
+        if not is_within(real, root):
             found.refused.append((path, f"links outside the scan root ({root}); not followed"))
             return
         if real in seen:
@@ -144,7 +136,7 @@ def discover(paths: list[Path], root: Path, excluded: callable = lambda rel_path
                 continue
             if start.is_dir():  # a symlinked directory given directly
                 start = start.resolve()
-                if not _is_within(start, root):
+                if not is_within(start, root):
                     found.refused.append((start, f"links outside the scan root ({root}); not followed"))
                     continue
             else:
@@ -166,7 +158,7 @@ def discover(paths: list[Path], root: Path, excluded: callable = lambda rel_path
                     continue
                 if child.is_symlink():
                     target = child.resolve()
-                    if not _is_within(target, root):
+                    if not is_within(target, root):
                         found.refused.append((child, f"links outside the scan root ({root}); not followed"))
                     # linked directories inside the root are reached through their real path already
                     continue

@@ -13,6 +13,7 @@ content, and a repository should not be able to lift the bounds that protect the
 
 from __future__ import annotations
 
+import os
 import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
@@ -92,13 +93,28 @@ def oversize(path: Path, limit: int) -> int | None:
     return size if size > limit else None
 
 
-def confined(path: Path, root: Path) -> bool:
-    """Whether ``path``, with every symbolic link resolved, is inside the scan root."""
+def is_within(path: Path, root: Path) -> bool:
+    """``path == root or root in path.parents`` for absolute, normalised paths, by string prefix (cheaper)."""
+    if path == root:
+        return True
+    if not (root.is_absolute() and path.is_absolute()) or os.sep != "/":
+        return root in path.parents
+    base = str(root)
+    return str(path).startswith(base if base.endswith("/") else base + "/")
+
+
+def _real(path: Path) -> Path | None:
+    """``path`` with every symbolic link resolved, or None for a link loop."""
     try:
-        real = path.resolve()
-    except (OSError, RuntimeError):  # a link loop
-        return False
-    return real == root or root in real.parents
+        return path.resolve()
+    except (OSError, RuntimeError):
+        return None
+
+
+def confined(path: Path, root: Path) -> bool:
+    """Whether ``path``, with every symbolic link resolved, is inside the (resolved) scan root."""
+    real = _real(path)
+    return real is not None and is_within(real, root)
 
 
 def admissible(path: Path, root: Path, limit: int) -> bool:
@@ -125,7 +141,8 @@ def size_guarded(parse: Callable[[Path], Any], root: Path, limit: int,
             name = path.relative_to(root).as_posix()
         except ValueError:
             name = path.as_posix()
-        if path.resolve() not in allowed and not confined(path, real_root):
+        real = _real(path)  # resolved once: it decides both the --var-file exception and confinement
+        if real is None or (real not in allowed and not is_within(real, real_root)):
             raise ParseError(name, 1, f"links outside the scan root ({root}); not followed")
         size = oversize(path, limit)
         if size is not None:
