@@ -82,8 +82,7 @@ def scan(options: ScanOptions, policy: Policy) -> Report:
     pool = ParsePool(jobs) if jobs > 1 else None
     try:
         yaml_read = LoadResult()  # problems of YAML files too big or unreadable, merged in their old place
-        yaml_inputs = [(rel(p, root), p.read_bytes())
-                       for p in _readable(found.yaml_files, root, yaml_read, options.limits)]
+        yaml_inputs = list(_read_yaml(found.yaml_files, root, yaml_read, options.limits))
         yaml_parser = YamlParser(_parse_cache(options), jobs, pool=pool, close_pool=True)
         if found.terraform_dirs:
             _merge(loaded, _load_terraform(found.terraform_dirs, root, options, policy, pool,
@@ -142,23 +141,9 @@ def scan(options: ScanOptions, policy: Policy) -> Report:
 
 
 def _excluder(policy: Policy, root: Path):  # type: ignore[no-untyped-def]
-    base = policy.base_dir.resolve()
-    base_str = str(base)
-    prefix = base_str if base_str.endswith("/") else base_str + "/"
-
     def excluded(rel_to_root: str) -> bool:
-        # absolute.relative_to(base), by string prefix: called for every file and directory walked
-        absolute = str(root / rel_to_root)
-        if absolute == base_str:
-            rel_to_policy = "."
-        elif absolute.startswith(prefix) and os.sep == "/":
-            rel_to_policy = absolute[len(prefix):]
-        else:
-            try:
-                rel_to_policy = Path(absolute).relative_to(base).as_posix()
-            except ValueError:
-                return False
-        return policy.is_excluded(rel_to_policy)
+        rel_to_policy = _relative_to_policy(policy.base_dir, root, rel_to_root)
+        return rel_to_policy is not None and policy.is_excluded(rel_to_policy)
 
     return excluded
 
@@ -170,7 +155,8 @@ def _merge(into: LoadResult, part: LoadResult) -> None:
     into.files += part.files
 
 
-def _readable(paths: Iterable[Path], root: Path, loaded: LoadResult, limits: Limits) -> Iterator[Path]:
+def _read_yaml(paths: Iterable[Path], root: Path, loaded: LoadResult, limits: Limits) -> Iterator[tuple[str, bytes]]:
+    """(root-relative name, bytes) of each YAML file, read once; too big or unreadable ones become problems."""
     for path in paths:
         size = oversize(path, limits.max_source_bytes)
         if size is not None:  # checked before reading: a huge file costs nothing
@@ -179,28 +165,32 @@ def _readable(paths: Iterable[Path], root: Path, loaded: LoadResult, limits: Lim
                                            "Split the file, or raise --max-file-size if it is genuine."))
             continue
         try:
-            with path.open("rb"):
-                pass
+            data = path.read_bytes()
         except OSError as exc:
             loaded.problems.append(Problem(Category.PARSE, rel(path, root), 1, f"cannot read file: {exc.strerror}",
                                            "Make the file readable by the scanner."))
             continue
-        yield path
+        yield rel(path, root), data
 
 
 def policy_rel(policy: Policy, root: Path, rel_to_root: str) -> str:
     """Policy globs are relative to the policy file's directory; reports are relative to the root."""
-    return _policy_rel(policy.base_dir, root, rel_to_root)
+    rel_to_policy = _relative_to_policy(policy.base_dir, root, rel_to_root)
+    return rel_to_root if rel_to_policy is None else rel_to_policy
 
 
 @functools.lru_cache(maxsize=65536)
-def _policy_rel(base_dir: Path, root: Path, rel_to_root: str) -> str:
-    # Memoised and string-only: rules ask once per resource, and paths under the scan root are already
-    # real (discovery resolved them), so only the policy directory needs resolving, once.
+def _relative_to_policy(base_dir: Path, root: Path, rel_to_root: str) -> str | None:
+    """A root-relative path made relative to the policy's directory; None when it lies outside it.
+
+    Memoised and string-only: discovery asks for every file and directory walked (excludes), rules
+    once per resource (scopes), and paths under the scan root are already real (discovery resolved
+    them), so only the policy directory needs resolving, once.
+    """
     base = _real_dir(base_dir)
     rel = os.path.relpath(os.path.join(root, rel_to_root), base)
     if rel == ".." or rel.startswith(("../", "..\\")):
-        return rel_to_root
+        return None
     return "." if rel == "." else rel.replace(os.sep, "/")
 
 
@@ -298,8 +288,8 @@ def classify(resources: list[Resource], policy: Policy) -> list[DataStoreFacts]:
         units.setdefault(_unit(r), []).append(r)
     facts: list[DataStoreFacts] = []
     for members in units.values():
-        native = [r for r in members if r.source == "kubernetes" and not r.type.startswith(_TF_PREFIXES)]
-        cloud = [r for r in members if not (r.source == "kubernetes" and not r.type.startswith(_TF_PREFIXES))]
+        native = [r for r in members if _kubernetes_native(r)]
+        cloud = [r for r in members if not _kubernetes_native(r)]
         if cloud:
             facts.extend(classify_cloud(cloud, policy.catalog))
         if native:
@@ -310,6 +300,11 @@ def classify(resources: list[Resource], policy: Policy) -> list[DataStoreFacts]:
 
 
 _TF_PREFIXES = ("aws_", "google_", "azurerm_")
+
+
+def _kubernetes_native(r: Resource) -> bool:
+    """A Kubernetes kind of its own (Deployment, StorageClass); operator resources carry a cloud type."""
+    return r.source == "kubernetes" and not r.type.startswith(_TF_PREFIXES)
 
 
 def scope_path(resource: Resource) -> str:
@@ -384,7 +379,7 @@ def stamp(rule: Any, v: Violation, resource: Resource, policy: Policy, options: 
     return Finding(
         rule_id=rule.id, rule_name=rule.name, category=category, severity=severity,
         resource=resource.address,
-        resource_type=resource.extra.get("kubernetes_type") or resource.extra.get("terraform_type", resource.type),
+        resource_type=resource.declared_type,
         file=v.file or resource.file, line=v.line or resource.line, message=v.message,
         remediation=v.remediation, region=v.region, jurisdiction=v.jurisdiction, country=v.country,
         provenance=v.provenance, blocking=blocking, controls=tuple(rule.controls),
@@ -501,9 +496,8 @@ def _apply_waivers(findings: list[Finding], resources: list[Resource], directive
                 waiver = waivers.to_waiver(valid[0])
                 break
         if waiver is None:
-            pw = waivers.match_policy_waiver(
-                [w for w in policy.waivers if w.expires is None or w.expires >= options.today],
-                finding.rule_id, finding.resource, finding.file)
+            pw = waivers.match_policy_waiver(policy.waivers, finding.rule_id, finding.resource, finding.file,
+                                             today=options.today)
             if pw is not None:
                 from scanner.model import Waiver
 

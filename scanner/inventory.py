@@ -214,7 +214,7 @@ def _entry(fact: DataStoreFacts, ctx: RuleContext, policy: Policy, findings: lis
         meets = fact.encryption.rank >= policy.encryption_minimum.rank
     return DataStoreEntry(
         address=r.address,
-        type=r.extra.get("kubernetes_type") or r.extra.get("terraform_type") or r.type,
+        type=r.declared_type,
         file=r.file,
         line=r.line,
         source=r.source,

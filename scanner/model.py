@@ -146,6 +146,11 @@ class Resource:
     end_line: int | None = None
     extra: dict[str, Any] = field(default_factory=dict)  # loader-specific facts (k8s kind, namespace)
 
+    @property
+    def declared_type(self) -> str:
+        """The type as the user wrote it: a translated operator manifest or azapi_resource keeps its own."""
+        return self.extra.get("kubernetes_type") or self.extra.get("terraform_type") or self.type
+
 
 @dataclass(frozen=True)
 class Copy:
