@@ -178,10 +178,10 @@ class TerraformParser:
         self._no_module: set[Path] = set()  # pending files whose bytes never spell "module"
 
     def _name(self, path: Path) -> str:
-        try:
-            return os.path.relpath(path, self.scan_root).replace(os.sep, "/")
-        except ValueError:
-            return path.as_posix()
+        # The loader's own naming: a cached ParsedFile carries this name, so the two must agree.
+        from scanner.loaders.terraform import rel_name
+
+        return rel_name(path, self.scan_root)
 
     def warm(self, paths: Iterable[Path]) -> None:
         """Parse every cold file up front, in worker processes when it pays off."""

@@ -114,7 +114,8 @@ class ModuleGraph:
 # files and module configuration
 # --------------------------------------------------------------------------------------------
 
-def _rel(path: Path, scan_root: Path) -> str:
+def rel_name(path: Path, scan_root: Path) -> str:
+    """The name a file is known by: root-relative with '/', as in findings and in parse-cache keys."""
     try:
         r = os.path.relpath(path, scan_root)
     except ValueError:
@@ -214,7 +215,7 @@ def discover_modules(dirs: Iterable[Path], scan_root: Path,
                     text = f.read_text(encoding="utf-8-sig", errors="replace")
                     if "module" not in text:
                         continue
-                    pf = parse_file(text, _rel(f, root))
+                    pf = parse_file(text, rel_name(f, root))
             except (ParseError, OSError):
                 continue
             if pf is None:
@@ -285,7 +286,7 @@ class _Run:
 
     # ---- bookkeeping -----------------------------------------------------------------
     def rel(self, p: Path) -> str:
-        return _rel(p, self.scan_root)
+        return rel_name(p, self.scan_root)
 
     def problem(self, category: Category, file: str, line: int, message: str, remediation: str,
                 resource: str = "", resource_type: str = "") -> None:
