@@ -11,11 +11,16 @@ from __future__ import annotations
 import sys
 import traceback
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 
 from scanner import __version__
 from scanner.errors import ResidencyError
+
+if TYPE_CHECKING:  # annotations only: --version and --help must not import the engine
+    from scanner.policy import Policy
+    from scanner.report import Report
 
 SEVERITIES = ("critical", "high", "medium", "low", "info")
 FORMAT_NAMES = ("text", "json", "sarif", "junit", "github", "markdown", "gitlab")
@@ -224,6 +229,17 @@ def explain(rule_id: str) -> None:
     click.echo(explain_rule(rule_id), nl=False)
 
 
+def _scan_with_defaults(paths: tuple[str, ...], policy_path: str | None,
+                        allowed_regions: tuple[str, ...]) -> tuple[Report, Policy]:
+    """A plain scan (default options) for commands that use the findings rather than gate on them."""
+    from scanner.engine import ScanOptions
+    from scanner.engine import scan as run_scan
+
+    path_list = list(paths) or ["."]
+    policy = _load_policy(policy_path, allowed_regions, Path(path_list[0]))
+    return run_scan(ScanOptions(paths=[Path(p) for p in path_list]), policy), policy
+
+
 @cli.command("baseline")
 @click.argument("paths", nargs=-1, type=click.Path(path_type=str))
 @click.option("--policy", "policy_path", metavar="FILE")
@@ -233,12 +249,8 @@ def baseline_cmd(paths: tuple[str, ...], policy_path: str | None, allowed_region
                  output: str) -> None:
     """Record today's findings so that `scan --baseline` fails only on new ones."""
     from scanner.baseline import write_baseline
-    from scanner.engine import ScanOptions
-    from scanner.engine import scan as run_scan
 
-    path_list = list(paths) or ["."]
-    policy = _load_policy(policy_path, allowed_regions, Path(path_list[0]))
-    report = run_scan(ScanOptions(paths=[Path(p) for p in path_list]), policy)
+    report, _policy = _scan_with_defaults(paths, policy_path, allowed_regions)
     kept = [f for f in report.findings if not f.waived]
     write_baseline(kept, Path(output))
     click.echo(f"recorded {len(kept)} finding(s) in {output}")
@@ -259,15 +271,11 @@ def inventory_cmd(paths: tuple[str, ...], policy_path: str | None, allowed_regio
     A map, not a gate: exit 0 whatever it shows (use `scan` to block). Regenerate the committed map with
     `residency inventory fixtures --policy fixtures/residency.yaml --format dot | dot -Tsvg > docs/residency-map.svg`.
     """
-    from scanner.engine import ScanOptions
-    from scanner.engine import scan as run_scan
     from scanner.inventory import build_inventory
+    from scanner.report.escape import log_safe
     from scanner.report.inventory_formats import render_inventory
 
-    path_list = list(paths) or ["."]
-    policy = _load_policy(policy_path, allowed_regions, Path(path_list[0]))
-    report = run_scan(ScanOptions(paths=[Path(p) for p in path_list]), policy)
-    from scanner.report.escape import log_safe
+    report, policy = _scan_with_defaults(paths, policy_path, allowed_regions)
 
     # The inventory is printed in CI logs too: neutralise forged workflow commands as scan formats do.
     text = log_safe(render_inventory(fmt, build_inventory(report, policy)), fmt)
