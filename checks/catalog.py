@@ -587,7 +587,7 @@ def _sse_rule(r: Resource, f: DataStoreFacts, scan: Scan, sse: Any, prefix: str)
         f.encryption, f.encryption_source = Encryption.PROVIDER, f"{prefix}sse_algorithm = AES256 (SSE-S3)"
         return
     _apply_keys(
-        Resource(r.type, r.address, r.file, r.line, default, provider=r.provider),
+        Resource(r.type, r.address, r.file, r.line, default or {}, provider=r.provider),
         f,
         scan,
         ["kms_master_key_id"],
@@ -673,7 +673,7 @@ def _enc_ebs(r: Resource, f: DataStoreFacts, scan: Scan, p: Mapping[str, Any]) -
                 level, source = got, f"{key_via} = {key}"
         results.append((level, source))
     unknown = [x for x in results if isinstance(x[0], Unknown)]
-    f.encryption, f.encryption_source = unknown[0] if unknown else min(results, key=lambda x: x[0].rank)
+    f.encryption, f.encryption_source = unknown[0] if unknown else min(results, key=lambda x: x[0].rank)  # type: ignore[union-attr]  # no Unknown here
 
 
 def _enc_rds_instance(r: Resource, f: DataStoreFacts, scan: Scan, p: Mapping[str, Any]) -> None:

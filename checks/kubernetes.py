@@ -24,6 +24,12 @@ from typing import TYPE_CHECKING, Any
 
 from scanner.model import Copy, DataStoreFacts, Encryption, KeyUse, Location, Resource, Unknown
 
+
+def _sub(obj: Any, key: str) -> dict[str, Any]:
+    """``obj[key]`` when it is a mapping, else an empty one: manifests and plans are untrusted shapes."""
+    value = obj.get(key) if isinstance(obj, dict) else None
+    return value if isinstance(value, dict) else {}
+
 if TYPE_CHECKING:
     from scanner.regions import Catalog
 
@@ -215,7 +221,7 @@ class _Reader:
         values = [str(v) for v in expr.get("values") or [] if v is not None]
         line = _line(expr, "values", _line(expr))
         if operator == "In":
-            names = {}
+            names: dict[str, tuple[str, int | None]] = {}
             for value in values:
                 region = value if is_region else self.zone_region(value, cloud)
                 names.setdefault(region, (f"{where} {key} In {value} ({self.r.file}:{line})", line))
@@ -378,7 +384,7 @@ class _Reader:
         attrs = self.r.attributes
         provisioner = str(attrs.get("provisioner") or "")
         cloud, family = PROVISIONERS.get(provisioner, (self.hint_cloud() or "kubernetes", ""))
-        raw_params = attrs.get("parameters") if isinstance(attrs.get("parameters"), dict) else {}
+        raw_params = _sub(attrs, "parameters")
         params = {str(k).lower(): v for k, v in raw_params.items()}  # CSI parameter keys are case-insensitive
 
         def param_line(name: str) -> int | None:
@@ -403,7 +409,7 @@ class _Reader:
             zones = params.get("zones") or params.get("zone")
             if zones:
                 mentioned = True
-                names = {}
+                names: dict[str, tuple[str, int | None]] = {}
                 for zone in str(zones).split(","):
                     region = self.zone_region(zone.strip(), known_cloud)
                     names.setdefault(
@@ -629,7 +635,7 @@ class _Reader:
         cloud = {"aws": "aws", "gcp": "gcp", "azure": "azure", "microsoft-azure": "azure"}.get(
             provider.removeprefix("velero.io/"), ""
         )
-        config = spec.get("config") if isinstance(spec.get("config"), dict) else {}
+        config = _sub(spec, "config")
         is_bsl = self.r.type.startswith("BackupStorageLocation")
         what = "backups" if is_bsl else "volume snapshots"
 
@@ -697,7 +703,7 @@ class _Reader:
     def snapshot_class(self) -> DataStoreFacts | None:
         attrs = self.r.attributes
         driver = str(attrs.get("driver") or "")
-        raw = attrs.get("parameters") if isinstance(attrs.get("parameters"), dict) else {}
+        raw = _sub(attrs, "parameters")
         params = {str(k).lower(): (k, v) for k, v in raw.items()}
         target: Location | Unknown
         if driver == "pd.csi.storage.gke.io":

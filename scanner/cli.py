@@ -45,7 +45,7 @@ def _parse_formats(values: tuple[str, ...], output: str | None) -> list[tuple[st
     return specs
 
 
-def _load_policy(policy_path: str | None, allowed: tuple[str, ...], start: Path):  # type: ignore[no-untyped-def]
+def _load_policy(policy_path: str | None, allowed: tuple[str, ...], start: Path):
     from checks import RULES
     from scanner.policy import find_policy, load_policy, policy_from_regions
 
@@ -181,9 +181,9 @@ def regions(cloud: str | None, group: str | None, list_groups: bool) -> None:
     if group:
         if not cat.is_group(group):
             raise ResidencyError(f"unknown group {group!r}; `residency regions --groups` lists them")
-        rows = cat.group_members(group)
+        rows = list(cat.group_members(group))
     else:
-        rows = cat.all_regions()
+        rows = list(cat.all_regions())
     rows = [r for r in rows if cloud is None or r.cloud == cloud]
     header = ("CLOUD", "CODE", "NAME", "COUNTRY", "GROUPS")
     table = [header] + [

@@ -8,6 +8,7 @@ links to /etc must not make the scanner read it) and survives link loops.
 from __future__ import annotations
 
 import os
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -93,7 +94,7 @@ def _helm_chart_template(path: Path, root: Path) -> bool:
     return False
 
 
-def discover(paths: list[Path], root: Path, excluded: callable = lambda rel_path: False) -> Discovery:  # type: ignore[valid-type]
+def discover(paths: list[Path], root: Path, excluded: Callable[[str], bool] = lambda rel_path: False) -> Discovery:
     """Sort every file under ``paths`` by loader. ``excluded(rel_path)`` applies the policy's globs."""
     found = Discovery()
     tf_dirs: dict[Path, None] = {}

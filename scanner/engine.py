@@ -140,7 +140,7 @@ def scan(options: ScanOptions, policy: Policy) -> Report:
 # --- load -------------------------------------------------------------------------------------
 
 
-def _excluder(policy: Policy, root: Path):  # type: ignore[no-untyped-def]
+def _excluder(policy: Policy, root: Path):
     def excluded(rel_to_root: str) -> bool:
         rel_to_policy = _relative_to_policy(policy.base_dir, root, rel_to_root)
         return rel_to_policy is not None and policy.is_excluded(rel_to_policy)

@@ -17,7 +17,7 @@ from __future__ import annotations
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from scanner.engine import exemption_for, policy_rel, scope_path
 from scanner.model import DataStoreFacts, Encryption, Finding, Location, Unknown
@@ -244,7 +244,7 @@ def judge_place(location: Location | Unknown | None, ctx: RuleContext, product: 
         return Place(UNRESOLVED, reason=location.reason)
     verdict = judge(location, ctx, product)
     outside = verdict.outside
-    common = {"cloud": location.cloud, "code": location.code, "provenance": location.source,
+    common: dict[str, Any] = {"cloud": location.cloud, "code": location.code, "provenance": location.source,
               "disallowed_regions": tuple(r.code for r in outside),
               "disallowed_jurisdictions": tuple(sorted({r.jurisdiction for r in outside}))}
     if verdict.unresolved is not None:

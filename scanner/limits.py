@@ -223,9 +223,9 @@ def regex_cost_error(pattern: str, text_len: int, max_steps: int = MAX_REGEX_STE
     A refused pattern makes the value Unknown: fail closed, never a hang.
     """
     try:
-        from re import _parser as sre_parse  # type: ignore[attr-defined]
+        from re import _parser as sre_parse
     except ImportError:  # pragma: no cover - Python < 3.11
-        import sre_parse  # type: ignore[no-redef]
+        import sre_parse
     try:
         parsed = sre_parse.parse(pattern)
     except Exception as exc:  # re.error, OverflowError, RecursionError on absurd patterns

@@ -27,7 +27,7 @@ _FENCE = re.compile(r"^\s*(```|~~~)")
 CONTROL_ID = re.compile(r"\b(?:NIST|ISO27001|SOC2):[A-Z0-9.-]*[A-Z0-9]")
 
 
-def _rules():  # type: ignore[no-untyped-def]
+def _rules():
     from checks import RULES
 
     return RULES
@@ -65,7 +65,7 @@ def doc_controls(doc: str) -> list[str]:
     return CONTROL_ID.findall(parse_doc(doc)[1].get("Controls", ""))
 
 
-def missing_controls(rule) -> list[str]:  # type: ignore[no-untyped-def]
+def missing_controls(rule) -> list[str]:
     """Ids in ``rule.controls`` whose reference (``GV.OC-03``, ``5.23``, ``CC6.1``) the docstring's
     Controls section does not mention, so the prose a reader sees cannot drift from the ids tools see.
 
@@ -100,12 +100,12 @@ def render_rules(fmt: str) -> str:
     return "\n".join(lines) + "\n"
 
 
-def _anchor(rule) -> str:  # type: ignore[no-untyped-def]
+def _anchor(rule) -> str:
     """GitHub's heading anchor for ``## RES001 name``: lower case, spaces to hyphens."""
     return f"{rule.id} {rule.name}".lower().replace(" ", "-")
 
 
-def _rules_markdown(rules) -> str:  # type: ignore[no-untyped-def]
+def _rules_markdown(rules) -> str:
     from scanner.report.escape import MarkdownText
     from scanner.report.table import markdown_table
 
@@ -138,7 +138,7 @@ def _rules_markdown(rules) -> str:  # type: ignore[no-untyped-def]
     return "\n".join(out).rstrip() + "\n"
 
 
-def _without_title(rule, intro: str) -> str:  # type: ignore[no-untyped-def]
+def _without_title(rule, intro: str) -> str:
     """Drop a docstring's first line when it only repeats ``RES005 name: ...`` (the heading says that)."""
     first, _, rest = intro.partition("\n")
     if first.startswith(f"{rule.id} {rule.name}"):

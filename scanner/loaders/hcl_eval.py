@@ -919,6 +919,9 @@ def _one(v: Any) -> Any:
 
 def _range(*args: Any) -> list[int | float]:
     nums = [_num(a) for a in args]
+    start: int | float
+    limit: int | float
+    step: int | float
     if len(nums) == 1:
         start, limit, step = 0, nums[0], 1
     elif len(nums) == 2:

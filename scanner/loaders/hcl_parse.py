@@ -30,7 +30,7 @@ from __future__ import annotations
 import re
 from bisect import bisect_right
 from dataclasses import dataclass, field
-from json.decoder import scanstring
+from json.decoder import scanstring  # type: ignore[attr-defined]  # public since 2.6, missing from typeshed
 from typing import Any
 
 from lark import Token, Tree
@@ -617,8 +617,8 @@ class _JsonReader:
         return ParseError(self.filename, self.line(pos), msg)
 
     def read(self) -> tuple:
-        node, pos = self.value(_WS_RE.match(self.text, 0).end())
-        pos = _WS_RE.match(self.text, pos).end()
+        node, pos = self.value(_WS_RE.match(self.text, 0).end())  # type: ignore[union-attr]  # [ \t\n\r]* always matches
+        pos = _WS_RE.match(self.text, pos).end()  # type: ignore[union-attr]  # [ \t\n\r]* always matches
         if pos != len(self.text):
             raise self.fail(pos, "extra data after the JSON value")
         return node
@@ -650,7 +650,7 @@ class _JsonReader:
     def obj(self, pos: int) -> tuple[tuple, int]:
         t, start = self.text, pos
         items: list = []
-        pos = _WS_RE.match(t, pos + 1).end()
+        pos = _WS_RE.match(t, pos + 1).end()  # type: ignore[union-attr]  # [ \t\n\r]* always matches
         if t.startswith("}", pos):
             return ("obj", self.line(start), self.line(pos), items), pos + 1
         while True:
@@ -661,14 +661,14 @@ class _JsonReader:
             except ValueError as exc:  # an unterminated key in a truncated file
                 raise self.fail(pos, f"bad JSON string: {exc}") from None
             kline = self.line(pos)
-            pos = _WS_RE.match(t, pos2).end()
+            pos = _WS_RE.match(t, pos2).end()  # type: ignore[union-attr]  # [ \t\n\r]* always matches
             if not t.startswith(":", pos):
                 raise self.fail(pos, "expected ':' in JSON object")
-            node, pos = self.value(_WS_RE.match(t, pos + 1).end())
+            node, pos = self.value(_WS_RE.match(t, pos + 1).end())  # type: ignore[union-attr]  # [ \t\n\r]* always matches
             items.append((key, kline, node))
-            pos = _WS_RE.match(t, pos).end()
+            pos = _WS_RE.match(t, pos).end()  # type: ignore[union-attr]  # [ \t\n\r]* always matches
             if t.startswith(",", pos):
-                pos = _WS_RE.match(t, pos + 1).end()
+                pos = _WS_RE.match(t, pos + 1).end()  # type: ignore[union-attr]  # [ \t\n\r]* always matches
                 continue
             if t.startswith("}", pos):
                 return ("obj", self.line(start), self.line(pos), items), pos + 1
@@ -677,15 +677,15 @@ class _JsonReader:
     def arr(self, pos: int) -> tuple[tuple, int]:
         t, start = self.text, pos
         items: list = []
-        pos = _WS_RE.match(t, pos + 1).end()
+        pos = _WS_RE.match(t, pos + 1).end()  # type: ignore[union-attr]  # [ \t\n\r]* always matches
         if t.startswith("]", pos):
             return ("arr", self.line(start), self.line(pos), items), pos + 1
         while True:
             node, pos = self.value(pos)
             items.append(node)
-            pos = _WS_RE.match(t, pos).end()
+            pos = _WS_RE.match(t, pos).end()  # type: ignore[union-attr]  # [ \t\n\r]* always matches
             if t.startswith(",", pos):
-                pos = _WS_RE.match(t, pos + 1).end()
+                pos = _WS_RE.match(t, pos + 1).end()  # type: ignore[union-attr]  # [ \t\n\r]* always matches
                 continue
             if t.startswith("]", pos):
                 return ("arr", self.line(start), self.line(pos), items), pos + 1

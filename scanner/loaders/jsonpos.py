@@ -19,7 +19,7 @@ import json
 import re
 from collections.abc import Callable
 from functools import lru_cache
-from json.decoder import scanstring
+from json.decoder import scanstring  # type: ignore[attr-defined]  # public since 2.6, missing from typeshed
 from typing import Any
 
 JsonPath = tuple[str | int, ...]

@@ -37,10 +37,16 @@ from scanner.model import (
     Unknown,
 )
 
+
+def _sub(obj: Any, key: str) -> dict[str, Any]:
+    """``obj[key]`` when it is a mapping, else an empty one: manifests and plans are untrusted shapes."""
+    value = obj.get(key) if isinstance(obj, dict) else None
+    return value if isinstance(value, dict) else {}
+
 _BaseLoader: type = yaml.CSafeLoader if yaml.__with_libyaml__ else yaml.SafeLoader
 
 
-class _Loader(_BaseLoader):  # type: ignore[misc, valid-type]
+class _Loader(_BaseLoader):
     """Safe loader that also accepts the YAML 1.1 ``=`` value key some published CRDs contain."""
 
 
@@ -48,7 +54,7 @@ class _Loader(_BaseLoader):  # type: ignore[misc, valid-type]
 _Loader.add_constructor("tag:yaml.org,2002:value", lambda loader, node: loader.construct_scalar(node))
 
 #: (region or None, cloud, provenance sentence) for a scanned file, e.g. from ``Policy.cluster_for``.
-ClusterRegionFn = Callable[[str], "tuple[str | None, str, str] | None"]
+ClusterRegionFn = Callable[[str], "tuple[str | None, str | None, str] | None"]
 
 HELM_NOTE = "Helm template skipped: render it first (helm template ... | residency scan -)"
 
@@ -87,7 +93,7 @@ class YamlLimitError(ValueError):
     """A document whose aliases expand past the budget, or that refers to itself."""
 
 
-class LineDict(dict):  # type: ignore[type-arg]
+class LineDict(dict):
     """A mapping that remembers where it was written: ``line`` of its first key, ``key_lines`` per key.
 
     A plain dict subclass so every consumer (catalog, JSON output, deepcopy, pickle) treats it as
@@ -312,7 +318,7 @@ class _Object:
         self.api_version = str(manifest.get("apiVersion"))
         self.kind = str(manifest.get("kind"))
         self.group, _ = split_api_version(self.api_version)
-        meta = manifest.get("metadata") if isinstance(manifest.get("metadata"), dict) else {}
+        meta = _sub(manifest, "metadata")
         name = meta.get("name") or (f"{meta['generateName']}*" if meta.get("generateName") else None)
         self.name = str(name) if name is not None else f"<unnamed:{line}>"
         ns = meta.get("namespace")
@@ -483,13 +489,13 @@ class _Builder:
         if file not in self._hints:
             found = self.cluster_region(file)
             region, cloud, source = found if found else (None, "", "")
-            self._hints[file] = Location(cloud, region, source) if region else None
+            self._hints[file] = Location(cloud or "", region, source) if region else None
         return self._hints[file]
 
     def extra(self, obj: _Object) -> dict[str, Any]:
         meta = obj.metadata
-        labels = meta.get("labels") if isinstance(meta.get("labels"), dict) else {}
-        annotations = meta.get("annotations") if isinstance(meta.get("annotations"), dict) else {}
+        labels = _sub(meta, "labels")
+        annotations = _sub(meta, "annotations")
         return {
             "apiVersion": obj.api_version,
             "kind": obj.kind,
@@ -773,7 +779,7 @@ class _Translation:
             return [self.snake_tree(v) for v in value]
         if not isinstance(value, dict):
             return value
-        out: dict[str, Any] = LineDict()
+        out = LineDict()
         if isinstance(value, LineDict):
             out.line = value.line
         for key, item in value.items():
@@ -855,7 +861,7 @@ def _upbound(obj: _Object, builder: _Builder) -> Resource | None:
     if tf_type is None:
         return None
     spec = _spec(obj)
-    for_provider = spec.get("forProvider") if isinstance(spec.get("forProvider"), dict) else {}
+    for_provider = _sub(spec, "forProvider")
     t = _Translation(obj, builder)
     attributes = t.snake_tree(for_provider)
     provider: ProviderContext | None
@@ -907,7 +913,7 @@ def _ack(obj: _Object, builder: _Builder) -> Resource | None:
     spec = _spec(obj)
     t = _Translation(obj, builder)
     region, source = _ack_region(obj, builder)
-    attrs: dict[str, Any] = LineDict()
+    attrs = LineDict()
     if isinstance(spec, LineDict):
         attrs.line = spec.line
     if isinstance(region, str):
@@ -945,12 +951,8 @@ def _ack(obj: _Object, builder: _Builder) -> Resource | None:
             for rule in replication.get("rules") or []:
                 if not isinstance(rule, dict):
                     continue
-                dest = rule.get("destination") if isinstance(rule.get("destination"), dict) else {}
-                enc = (
-                    dest.get("encryptionConfiguration")
-                    if isinstance(dest.get("encryptionConfiguration"), dict)
-                    else {}
-                )
+                dest = _sub(rule, "destination")
+                enc = _sub(dest, "encryptionConfiguration")
                 d = {
                     "bucket": dest.get("bucket"),
                     "account_id": dest.get("account"),
@@ -1031,7 +1033,7 @@ def _kcc(obj: _Object, builder: _Builder) -> Resource | None:
         return None
     spec = _spec(obj)
     t = _Translation(obj, builder)
-    attrs: dict[str, Any] = LineDict()
+    attrs = LineDict()
     attrs.line = line_of(spec, default=obj.line)
 
     def kms(block: Any, field: str = "kmsKeyRef") -> Any:
@@ -1166,7 +1168,7 @@ def _aso(obj: _Object, builder: _Builder) -> Resource | None:
     if tf_type is None:
         return None
     spec = _spec(obj)
-    attrs: dict[str, Any] = LineDict()
+    attrs = LineDict()
     attrs.line = line_of(spec, default=obj.line)
     attrs["name"] = spec.get("azureName", obj.name)
     location = spec.get("location")
@@ -1174,14 +1176,14 @@ def _aso(obj: _Object, builder: _Builder) -> Resource | None:
         location = _aso_owner_location(obj, builder, spec)
     attrs["location"] = location
     parent_arg = _ASO_PARENT_ARGS.get(tf_type)
-    owner = spec.get("owner") if isinstance(spec.get("owner"), dict) else {}
+    owner = _sub(spec, "owner")
     if parent_arg and owner.get("name"):
         parent = _aso_owner(obj, builder, str(owner["name"]))
         attrs[parent_arg] = Ref(parent.address, "id") if parent is not None else str(owner["name"])
     elif parent_arg and owner.get("armId"):
         attrs[parent_arg] = str(owner["armId"])
     if tf_type == "azurerm_storage_account":
-        sku = spec.get("sku") if isinstance(spec.get("sku"), dict) else {}
+        sku = _sub(spec, "sku")
         name = str(sku.get("name") or "")
         if name:
             tier, _, replication = name.partition("_")
@@ -1189,7 +1191,7 @@ def _aso(obj: _Object, builder: _Builder) -> Resource | None:
             attrs["account_replication_type"] = replication.upper()
         else:
             attrs["account_replication_type"] = Unknown(f"spec.sku.name is not set on {obj.address}")
-        encryption = spec.get("encryption") if isinstance(spec.get("encryption"), dict) else {}
+        encryption = _sub(spec, "encryption")
         if str(encryption.get("keySource", "")).lower() == "microsoft.keyvault":
             props = encryption.get("keyvaultproperties") or encryption.get("keyVaultProperties") or {}
             attrs["customer_managed_key"] = [
@@ -1202,12 +1204,12 @@ def _aso(obj: _Object, builder: _Builder) -> Resource | None:
         if encryption.get("requireInfrastructureEncryption") is not None:
             attrs["infrastructure_encryption_enabled"] = encryption["requireInfrastructureEncryption"]
     elif tf_type in ("azurerm_postgresql_flexible_server", "azurerm_mysql_flexible_server"):
-        backup = spec.get("backup") if isinstance(spec.get("backup"), dict) else {}
+        backup = _sub(spec, "backup")
         geo = backup.get("geoRedundantBackup")
         if geo is not None:
             attrs["geo_redundant_backup_enabled"] = str(geo).lower() == "enabled"
             attrs.key_lines["geo_redundant_backup_enabled"] = line_of(backup, "geoRedundantBackup", obj.line)
-        data = spec.get("dataEncryption") if isinstance(spec.get("dataEncryption"), dict) else {}
+        data = _sub(spec, "dataEncryption")
         if str(data.get("type", "")).lower() == "azurekeyvault":
             cmk: dict[str, Any] = {
                 "key_vault_key_id": data.get("primaryKeyURI") or Ref("key vault key (primaryKeyURIFromConfig)")
@@ -1253,7 +1255,7 @@ def _aso(obj: _Object, builder: _Builder) -> Resource | None:
         if spec.get("requestedBackupStorageRedundancy"):
             attrs["storage_account_type"] = spec["requestedBackupStorageRedundancy"]
     elif tf_type == "azurerm_managed_disk":
-        encryption = spec.get("encryption") if isinstance(spec.get("encryption"), dict) else {}
+        encryption = _sub(spec, "encryption")
         des = encryption.get("diskEncryptionSetReference")
         if isinstance(des, dict) and (des.get("armId") or des.get("name")):
             attrs["disk_encryption_set_id"] = str(des.get("armId") or des.get("name"))
@@ -1275,7 +1277,7 @@ def _aso_owner(obj: _Object, builder: _Builder, name: str) -> _Object | None:
 
 def _aso_owner_location(obj: _Object, builder: _Builder, spec: dict[str, Any], depth: int = 0) -> str | Unknown:
     """A child's location is its owner's: follow ``spec.owner`` (resource group, server, account) up."""
-    owner = spec.get("owner") if isinstance(spec.get("owner"), dict) else {}
+    owner = _sub(spec, "owner")
     name = owner.get("name")
     if not name:
         if owner.get("armId"):

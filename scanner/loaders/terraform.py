@@ -221,7 +221,7 @@ def discover_modules(dirs: Iterable[Path], scan_root: Path,
             if pf is None:
                 continue
             for _, src in _module_sources(pf):
-                if not _local_source(src):
+                if src is None or not _local_source(src):
                     continue
                 child = (d / src).resolve()
                 if child == d or not child.is_relative_to(root):
@@ -313,8 +313,8 @@ class _Run:
                 self.parsed[path] = ParseError(self.rel(path), 1, str(exc))
                 self.problem(Category.PARSE, self.rel(path), 1, f"cannot read: {exc}", "check the file")
             self.result.files += 1
-        pf = self.parsed[path]
-        return None if isinstance(pf, ParseError) else pf
+        got = self.parsed[path]
+        return None if isinstance(got, ParseError) else got
 
     def guarded(self, key: tuple, label: str, cache: dict, compute: Callable[[], Any]) -> Any:
         """Memoise ``compute`` under ``key``; a re-entry is a reference cycle -> Unknown naming it."""
@@ -715,9 +715,9 @@ class _Instance:
         declared = self.cfg.variables
         env = run.options.env
         if env is not None:
-            for k, v in env.items():
+            for k, raw in env.items():
                 if k.startswith("TF_VAR_") and k[7:] in declared:
-                    values[k[7:]] = self._convert(k[7:], v, True, f"environment {k}")
+                    values[k[7:]] = self._convert(k[7:], raw, True, f"environment {k}")
         auto = [d / "terraform.tfvars", d / "terraform.tfvars.json"]
         with contextlib.suppress(OSError):
             auto += sorted((p for p in d.iterdir()

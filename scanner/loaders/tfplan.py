@@ -45,6 +45,12 @@ from scanner.loaders.azapi import translate_azapi
 from scanner.loaders.jsonpos import JsonPath, loads_with_lines
 from scanner.model import Category, LoadResult, Note, Problem, ProviderContext, Ref, Resource, Unknown
 
+
+def _sub(obj: Any, key: str) -> dict[str, Any]:
+    """``obj[key]`` when it is a mapping, else an empty one: manifests and plans are untrusted shapes."""
+    value = obj.get(key) if isinstance(obj, dict) else None
+    return value if isinstance(value, dict) else {}
+
 MAX_PLAN_BYTES = 512 * 2**20
 _KEEP_ACTIONS = frozenset({"create", "update", "no-op"})
 _SUPPORTED_MAJORS = (0, 1)  # 0.x: Terraform 0.12-1.0; 1.x: 1.1 onwards (minor bumps are compatible)
@@ -270,7 +276,7 @@ class _Plan:
         for i, item in enumerate(items):
             if not isinstance(item, dict):
                 raise _Malformed((*path, i), "malformed plan: a change entry is not an object")
-            change = item
+            change: Any = item
             if inner is not None:
                 change = item.get(inner)
                 if not isinstance(change, dict):
@@ -584,7 +590,9 @@ class _Config:
         index = self._resources.get(names)
         if index is None:
             entries = self.modules.get(names, {}).get("resources")
-            index = {r.get("address"): r for r in entries if isinstance(r, dict)} if isinstance(entries, list) else {}
+            index = (
+                {str(r.get("address")): r for r in entries if isinstance(r, dict)} if isinstance(entries, list) else {}
+            )
             self._resources[names] = index
         return index.get(config_address)
 
@@ -630,10 +638,11 @@ class _Config:
 
     def _context(self, entry: dict[str, Any], names: tuple[str, ...], local: str, alias: str | None,
                  inherited_by: tuple[str, ...], implicit: bool = False) -> ProviderContext:
-        name = entry.get("name") if isinstance(entry.get("name"), str) else local
-        alias = entry.get("alias") if isinstance(entry.get("alias"), str) and entry.get("alias") else alias
+        raw_name, raw_alias = entry.get("name"), entry.get("alias")
+        name: str = raw_name if isinstance(raw_name, str) else local
+        alias = raw_alias if isinstance(raw_alias, str) and raw_alias else alias
         display = _display(names, name, alias)
-        expressions = entry.get("expressions") if isinstance(entry.get("expressions"), dict) else {}
+        expressions = _sub(entry, "expressions")
         how = "implicit default configuration" if implicit else "plan configuration"
         if inherited_by:
             how += f", inherited by {'.'.join('module.' + n for n in inherited_by)}"
@@ -713,7 +722,7 @@ class _Config:
                 return decl["default"], ""
             return Unknown(f"{what} comes from var.{name}, which has no value in the plan"), ""
         call = self.calls.get(names) or {}
-        expressions = call.get("expressions") if isinstance(call.get("expressions"), dict) else {}
+        expressions = _sub(call, "expressions")
         if name in expressions:
             return self.evaluate(expressions[name], names[:-1], f"{what} (module input {name})", depth + 1)
         decl = (self.modules.get(names, {}).get("variables") or {}).get(name)
@@ -769,7 +778,9 @@ class _SourceMap:
             call = self.config.calls.get(names) or {}
             source = call.get("source") or call.get("resolved_source")
             local = isinstance(source, str) and source.startswith(("./", "../", ".\\", "..\\"))
-            self._dirs[names] = Path(os.path.normpath(parent / source)) if parent is not None and local else None
+            self._dirs[names] = (
+                Path(os.path.normpath(parent / source)) if parent is not None and local and source else None
+            )
         return self._dirs[names]
 
     def annotate(self, resource: Resource, names: tuple[str, ...], rtype: str, rname: str) -> None:

@@ -176,8 +176,8 @@ class Catalog:
         }
         self._group_countries = self._expand_group_countries(groups_data)
         country_groups: dict[str, set[str]] = {}
-        for name, members in self._group_countries.items():
-            for country in members:
+        for name, group_countries in self._group_countries.items():
+            for country in group_countries:
                 country_groups.setdefault(country, set()).add(name)
         self._country_groups = {c: frozenset(g) for c, g in country_groups.items()}
 

@@ -28,7 +28,7 @@ def render(report: Report) -> str:
 
     if active:
         out += ["", "### Findings", ""]
-        rows = [
+        rows: list[list[object]] = [
             [_status(f), f.severity.value, _rule(f), markdown_code(f.resource),
              markdown_code(f"{f.file}:{f.line}"), _where(f), f.message]
             for f in sorted(active, key=_order)
