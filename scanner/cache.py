@@ -4,14 +4,21 @@ The key is the file's bytes plus everything that could change the parse: the kin
 tool version, the parser versions (python-hcl2, PyYAML and whether libyaml is used) and a hash of
 the scanner's own source files. Entries
 are named by the key's hex digest only, so no scanned path can steer a write outside the cache
-directory. Writes go to a temporary file renamed into place (safe under concurrent runs). A
-corrupt or truncated entry is ignored and rebuilt, never trusted: entries are unpickled with an
-allow-list of classes, so a tampered entry cannot run code.
+directory. Writes go to a temporary file renamed into place (safe under concurrent runs).
+
+An entry is trusted only when it carries a keyed digest (HMAC-SHA256 over its own key and payload)
+made with this cache's random secret, stored beside the entries in ``key``, and when its value has
+the shape the reader expects. So an entry copied from another cache or another key, a corrupt or
+truncated one, or one of the wrong shape is a miss and is rebuilt, never a result or a crash;
+entries are unpickled with an allow-list of classes, so a tampered entry cannot run code. The cache
+is trusted as far as its directory is: whoever can write there can read the secret too.
 """
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
+import hmac
 import io
 import os
 import pickle
@@ -22,7 +29,10 @@ from importlib import metadata
 from pathlib import Path
 from typing import Any
 
-_MAGIC = b"RGC1"
+_MAGIC = b"RGC2"
+_DIGEST = 32  # HMAC-SHA256
+_SECRET_NAME = "key"
+_SECRET_BYTES = 32
 _ALLOWED_MODULE_PREFIXES = ("scanner.",)
 _ALLOWED_BUILTINS = {
     ("builtins", name)
@@ -88,6 +98,7 @@ class ParseCache:
         self.directory = directory
         self.hits = 0
         self.misses = 0
+        self._secret_key: bytes | None = None  # b"" once known to be unavailable
 
     def key(self, kind: str, data: bytes) -> str:
         h = hashlib.sha256()
@@ -102,23 +113,47 @@ class ParseCache:
         assert self.directory is not None
         return self.directory / key[:2] / f"{key}.pickle"
 
-    def get(self, key: str) -> Any | None:
-        """The cached value, or None when absent, unreadable, corrupt or not ours."""
+    def _secret(self) -> bytes | None:
+        """This cache's HMAC key, created on first use; None when it can be neither read nor made."""
+        if self._secret_key is None:
+            assert self.directory is not None
+            self._secret_key = _load_or_create_secret(self.directory) or b""
+        return self._secret_key or None
+
+    def _mac(self, secret: bytes, key: str, payload: bytes) -> bytes:
+        return hmac.new(secret, key.encode() + b"\0" + payload, hashlib.sha256).digest()
+
+    def get(self, key: str, valid: Callable[[Any], bool] | None = None) -> Any | None:
+        """The cached value, or None when absent, unreadable, corrupt, not ours or not ``valid``.
+
+        ``valid`` checks the value's shape (a ParsedFile where a ParsedFile is expected): an entry
+        that fails it, or makes it raise, is a miss like any other bad entry.
+        """
         if self.directory is None:
             return None
         try:
             raw = self._path(key).read_bytes()
         except OSError:
             return None
-        if not raw.startswith(_MAGIC) or len(raw) < len(_MAGIC) + 32:
+        if not raw.startswith(_MAGIC) or len(raw) < len(_MAGIC) + _DIGEST:
             return None
-        digest, payload = raw[len(_MAGIC):len(_MAGIC) + 32], raw[len(_MAGIC) + 32:]
-        if hashlib.sha256(payload).digest() != digest:
-            return None  # truncated or tampered: rebuild
+        secret = self._secret()
+        if secret is None:
+            return None
+        digest, payload = raw[len(_MAGIC):len(_MAGIC) + _DIGEST], raw[len(_MAGIC) + _DIGEST:]
+        if not hmac.compare_digest(self._mac(secret, key, payload), digest):
+            return None  # truncated, tampered, copied from another key or another cache: rebuild
         try:
-            return _SafeUnpickler(io.BytesIO(payload)).load()
+            value = _SafeUnpickler(io.BytesIO(payload)).load()
         except Exception:  # any corrupt entry is a miss, never an error
             return None
+        if valid is not None:
+            try:
+                if not valid(value):
+                    return None
+            except Exception:
+                return None
+        return value
 
     def put(self, key: str, value: Any) -> None:
         """Store atomically; a cache that cannot be written only costs speed."""
@@ -134,13 +169,16 @@ class ParseCache:
         """Store an already pickled value (a worker pickles once, for the cache and for the trip back)."""
         if self.directory is None:
             return
+        secret = self._secret()
+        if secret is None:
+            return
         try:
             target = self._path(key)
             target.parent.mkdir(parents=True, exist_ok=True)
             fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=".tmp-")
             try:
                 with os.fdopen(fd, "wb") as fh:
-                    fh.write(_MAGIC + hashlib.sha256(payload).digest() + payload)
+                    fh.write(_MAGIC + self._mac(secret, key, payload) + payload)
                 os.replace(tmp, target)
             except BaseException:
                 Path(tmp).unlink(missing_ok=True)
@@ -148,9 +186,10 @@ class ParseCache:
         except OSError:
             return
 
-    def get_or_compute(self, kind: str, data: bytes, compute: Callable[[bytes], Any]) -> Any:
+    def get_or_compute(self, kind: str, data: bytes, compute: Callable[[bytes], Any],
+                       valid: Callable[[Any], bool] | None = None) -> Any:
         key = self.key(kind, data)
-        value = self.get(key)
+        value = self.get(key, valid)
         if value is not None:
             self.hits += 1
             return value
@@ -158,6 +197,50 @@ class ParseCache:
         value = compute(data)
         self.put(key, value)
         return value
+
+
+def _load_or_create_secret(directory: Path) -> bytes | None:
+    """The secret in ``directory/key``; made (random, mode 0600, atomically) when absent or malformed.
+
+    Two runs starting together both try to create it; ``os.link`` lets exactly one win and the other
+    reads the winner's. A read-only cache without a secret is simply not used.
+    """
+    path = directory / _SECRET_NAME
+    try:
+        secret = path.read_bytes()
+        if len(secret) == _SECRET_BYTES:
+            return secret
+        malformed = True
+    except FileNotFoundError:
+        malformed = False
+    except OSError:
+        return None
+    try:
+        directory.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(dir=directory, prefix=".tmp-key-")
+        try:
+            with os.fdopen(fd, "wb") as fh:
+                fh.write(os.urandom(_SECRET_BYTES))
+            if malformed:
+                os.replace(tmp, path)
+            else:
+                with contextlib.suppress(FileExistsError):  # another run made it first: use theirs
+                    os.link(tmp, path)
+        finally:
+            Path(tmp).unlink(missing_ok=True)
+        secret = path.read_bytes()
+    except OSError:
+        return None
+    return secret if len(secret) == _SECRET_BYTES else None
+
+
+def file_digest(path: Path, chunk: int = 1 << 20) -> str:
+    """Content hash of a file read in chunks (bounded memory whatever its size); OSError propagates."""
+    h = hashlib.blake2b(digest_size=16)
+    with path.open("rb") as fh:
+        while block := fh.read(chunk):
+            h.update(block)
+    return h.hexdigest()
 
 
 def usable_cpus() -> int:

@@ -223,8 +223,26 @@ def _load_terraform(dirs: list[Path], root: Path, options: ScanOptions, policy: 
         discovery_parse=size_guarded(parser.discovery, root, limit),
     )
     # Parses the requested dirs' files up front (in workers when cold); reuses the whole load while
-    # no Terraform input under the root changed.
-    return load_terraform_cached(dirs, root, tf_options, parser, lambda f: admissible(f, root, limit), then=then)
+    # no Terraform input under the root changed. --var-file arguments are read wherever they live,
+    # so the cache key hashes their content too.
+    named = frozenset(p.resolve() for p in tf_options.var_files)
+    return load_terraform_cached(dirs, root, tf_options, parser, lambda f: admissible(f, root, limit, named),
+                                 then=then, salt=_load_salt(options, policy))
+
+
+def _load_salt(options: ScanOptions, policy: Policy) -> str:
+    """What else shapes a Terraform load's result and belongs in its cache key: limits and the policy."""
+    import hashlib
+
+    from scanner.cache import file_digest
+
+    policy_digest = "regions:" + hashlib.blake2b(repr(policy.allowed).encode(), digest_size=16).hexdigest()
+    if policy.path is not None:
+        try:
+            policy_digest = file_digest(policy.path)
+        except OSError as exc:
+            policy_digest = f"unreadable:{exc.errno}"
+    return repr((options.limits, policy_digest))
 
 
 def _parse_cache(options: ScanOptions) -> ParseCache:

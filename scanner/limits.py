@@ -117,9 +117,12 @@ def confined(path: Path, root: Path) -> bool:
     return real is not None and is_within(real, root)
 
 
-def admissible(path: Path, root: Path, limit: int) -> bool:
-    """A file the scanner may read: confined to the scan root and not over ``limit`` bytes."""
-    return confined(path, root.resolve()) and oversize(path, limit) is None
+def admissible(path: Path, root: Path, limit: int, allow: frozenset[Path] = frozenset()) -> bool:
+    """A file the scanner may read: confined to the scan root (or, resolved, one of ``allow``: the
+    ``--var-file`` arguments, which may live anywhere) and not over ``limit`` bytes."""
+    if oversize(path, limit) is not None:
+        return False
+    return confined(path, root.resolve()) or (bool(allow) and _real(path) in allow)
 
 
 def size_guarded(parse: Callable[[Path], Any], root: Path, limit: int,

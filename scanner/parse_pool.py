@@ -31,6 +31,46 @@ class Failed:
 
         return ParseError(self.file, self.line, self.message)
 
+def parsed_shape(value: Any) -> bool:
+    """Whether a cache entry has the shape of a Terraform parse (a ParsedFile or a Failed)."""
+    from scanner.loaders.hcl_parse import Attr, Block, ParsedFile
+
+    if isinstance(value, Failed):
+        return isinstance(value.file, str) and isinstance(value.line, int) and isinstance(value.message, str)
+    return (isinstance(value, ParsedFile) and isinstance(value.filename, str) and isinstance(value.blocks, list)
+            and isinstance(value.attrs, dict) and isinstance(value.comments, list)
+            and all(isinstance(b, Block) for b in value.blocks)
+            and all(isinstance(a, Attr) for a in value.attrs.values()))
+
+
+def yaml_shape(value: Any) -> bool:
+    """Whether a cache entry has the shape :func:`parse_yaml_file` returns."""
+    from scanner.model import Problem
+
+    if not isinstance(value, tuple) or not value:
+        return False
+    tag = value[0]
+    if tag == "ok":
+        return len(value) == 4 and isinstance(value[1], list) and isinstance(value[2], bool)
+    if tag == "error":
+        return len(value) == 3 and isinstance(value[1], Problem) and isinstance(value[2], bool)
+    return tag == "undecodable" and len(value) == 2 and isinstance(value[1], Problem)
+
+
+def load_shape(value: Any) -> bool:
+    """Whether a cache entry has the shape of a whole Terraform load: ((files, listings), LoadResult)."""
+    from scanner.model import LoadResult, Note, Problem, Resource
+
+    if not (isinstance(value, tuple) and len(value) == 2 and isinstance(value[0], tuple) and len(value[0]) == 2):
+        return False
+    (files, listings), result = value
+    return (isinstance(files, list) and isinstance(listings, list) and isinstance(result, LoadResult)
+            and all(isinstance(f, tuple) and len(f) == 2 for f in files)
+            and all(isinstance(d, tuple) and len(d) == 2 for d in listings)
+            and all(isinstance(r, Resource) for r in result.resources)
+            and all(isinstance(p, Problem) for p in result.problems)
+            and all(isinstance(n, Note) for n in result.notes))
+
 # Below this much cold work a pool costs more (fork, pickling results back) than it saves.
 _MIN_POOL_BYTES = 256 * 1024
 _MIN_POOL_FILES = 8
@@ -196,7 +236,7 @@ class TerraformParser:
                 data = path.read_bytes()
             except OSError:
                 continue  # the loader reports unreadable files when it reaches them
-            cached = self.cache.get(self.cache.key("hcl:" + name, data))
+            cached = self.cache.get(self.cache.key("hcl:" + name, data), parsed_shape)
             if cached is not None:
                 self.cache.hits += 1
                 self.results[path] = cached
@@ -333,7 +373,7 @@ class YamlParser:
             if known is not None:
                 results[i] = known
                 continue
-            cached = self.cache.get(key)
+            cached = self.cache.get(key, yaml_shape)
             if cached is not None:
                 self.cache.hits += 1
                 results[i] = cached
@@ -511,7 +551,7 @@ class _Recorder:
 
 def load_terraform_cached(dirs: list[Path], scan_root: Path, options: Any, parser: TerraformParser,
                           accept: Callable[[Path], bool] = lambda p: True,
-                          then: Callable[[], None] | None = None) -> Any:
+                          then: Callable[[], None] | None = None, salt: str = "") -> Any:
     """``load_terraform(dirs, scan_root, options)``, reused while none of its inputs changed.
 
     The key holds the requested directories, the hash of every Terraform file the loader's walk can
@@ -522,6 +562,7 @@ def load_terraform_cached(dirs: list[Path], scan_root: Path, options: Any, parse
     directories are parsed first (in worker processes when cold), then the loader runs as usual.
     ``then`` runs once the cold files are submitted (or on a hit), before the loader: the engine
     hands the pool its YAML files there, so they are parsed while Terraform is evaluated.
+    ``salt`` is whatever else shapes the result (limits, the policy's digest), from the caller.
     """
     from dataclasses import replace
 
@@ -544,9 +585,9 @@ def load_terraform_cached(dirs: list[Path], scan_root: Path, options: Any, parse
         env = None if options.env is None else sorted(
             (k, v) for k, v in options.env.items() if k.startswith("TF_VAR_"))
         material = (str(root), str(Path.cwd()), requested, state, contexts, var_files,
-                    sorted(options.variables.items()), env, options.max_instances)
+                    sorted(options.variables.items()), env, options.max_instances, salt)
         key = cache.key("tfload", repr(material).encode())
-        entry = cache.get(key)
+        entry = cache.get(key, load_shape)
         if entry is not None and _still_valid(entry[0], accept):
             cache.hits += 1
             if then is not None:

@@ -1,0 +1,159 @@
+"""Fault injection: each fail-open path found under faults (issue 17), repeated, with the behaviour it must have now.
+
+A guardrail must never pass a violation or go green on nothing: every fault here ends in a finding,
+a usage error or a cache miss, never exit 0 on a blocking input and never a crash.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import pickle
+from pathlib import Path
+
+import pytest
+
+from scanner.cache import ParseCache
+from tests.test_cli import run
+
+US_BY_VAR = """
+variable "region" {}
+
+provider "aws" {
+  region = var.region
+}
+
+resource "aws_s3_bucket" "uploads" {
+  bucket = "uploads"
+}
+"""
+
+EU = ["--allowed-regions", "in:eu-locations"]
+
+
+@pytest.fixture
+def cache_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    directory = tmp_path / "cache"
+    monkeypatch.setenv("RESIDENCY_CACHE_DIR", str(directory))
+    return directory
+
+
+def _repo(base: Path, files: dict[str, str]) -> Path:
+    (base / ".git").mkdir(parents=True)
+    for name, text in files.items():
+        (base / name).parent.mkdir(parents=True, exist_ok=True)
+        (base / name).write_text(text)
+    return base
+
+
+# --- finding 1: a --var-file outside the scan root is keyed by its content ------------------------
+
+
+def test_var_file_outside_root_edit_is_not_served_from_cache(tmp_path: Path, cache_dir: Path) -> None:
+    repo = _repo(tmp_path / "repo", {"main.tf": US_BY_VAR})
+    var_file = tmp_path / "elsewhere" / "prod.tfvars"
+    var_file.parent.mkdir()
+    var_file.write_text('region = "eu-west-1"\n')
+    args = ["scan", str(repo), "--var-file", str(var_file), *EU]
+    assert run(args, cwd=tmp_path)[0] == 0
+    var_file.write_text('region = "us-east-1"\n')  # same size as before
+    code, out, _ = run(args, cwd=tmp_path)
+    assert code == 1 and "us-east-1" in out
+    assert run([*args, "--no-cache"], cwd=tmp_path)[0] == 1
+
+
+# --- finding 5: entries carry a keyed digest and are schema-checked ---------------------------------
+
+
+def _entries(directory: Path) -> list[Path]:
+    return sorted(directory.rglob("*.pickle"))
+
+
+def _forge_public(path: Path, payload: bytes) -> None:
+    """What anyone could write before: the magic, a public checksum of the payload, the payload."""
+    from scanner import cache
+
+    path.write_bytes(cache._MAGIC + hashlib.sha256(payload).digest() + payload)
+
+
+def test_forged_entries_with_a_public_checksum_are_misses(tmp_path: Path, cache_dir: Path) -> None:
+    from scanner.model import LoadResult
+
+    repo = _repo(tmp_path / "repo", {"main.tf": US_BY_VAR.replace("var.region", '"us-east-1"')})
+    args = ["scan", str(repo), *EU]
+    assert run(args, cwd=tmp_path)[0] == 1
+    empty_load = pickle.dumps(([], LoadResult()))
+    for entry in _entries(cache_dir):
+        _forge_public(entry, empty_load)
+    code, out, _ = run(args, cwd=tmp_path)
+    assert code == 1 and "us-east-1" in out
+
+
+def test_wrong_shaped_entries_with_a_valid_digest_are_misses(tmp_path: Path, cache_dir: Path) -> None:
+    repo = _repo(tmp_path / "repo", {"main.tf": US_BY_VAR.replace("var.region", '"us-east-1"'),
+                                     "k8s.yaml": "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: x\n"})
+    args = ["scan", str(repo), *EU]
+    assert run(args, cwd=tmp_path)[0] == 1
+    cache = ParseCache(cache_dir)
+    entries = _entries(cache_dir)
+    assert len(entries) >= 3  # the .tf parse, the YAML parse, the whole load
+    for shape in ({"x": 1}, ("ok",), (("a", "b"), None), None):
+        for entry in entries:
+            cache.put(entry.stem, shape)
+        code, out, err = run(args, cwd=tmp_path)
+        assert code == 1 and "us-east-1" in out, (shape, err)
+
+
+def test_entry_copied_to_another_key_or_cache_is_a_miss(tmp_path: Path) -> None:
+    first = ParseCache(tmp_path / "a")
+    key_a, key_b = first.key("hcl:a.tf", b"a"), first.key("hcl:b.tf", b"b")
+    first.put(key_a, {"value": "a"})
+    assert first.get(key_a) == {"value": "a"}
+    target = first._path(key_b)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    target.write_bytes(first._path(key_a).read_bytes())
+    assert first.get(key_b) is None  # the digest covers the key it was written under
+    other = ParseCache(tmp_path / "b")
+    other.put(key_b, {"value": "b"})  # creates the other cache's own secret
+    copy = other._path(key_a)
+    copy.parent.mkdir(parents=True, exist_ok=True)
+    copy.write_bytes(first._path(key_a).read_bytes())
+    assert other.get(key_a) is None  # made with another cache's secret
+
+
+def test_secret_is_private_and_a_damaged_one_is_replaced(tmp_path: Path) -> None:
+    cache = ParseCache(tmp_path / "c")
+    key = cache.key("k", b"v")
+    cache.put(key, [1])
+    secret = tmp_path / "c" / "key"
+    assert secret.stat().st_mode & 0o077 == 0 and len(secret.read_bytes()) == 32
+    secret.write_bytes(b"short")
+    fresh = ParseCache(tmp_path / "c")
+    assert fresh.get(key) is None  # a new secret: old entries are misses
+    fresh.put(key, [2])
+    assert ParseCache(tmp_path / "c").get(key) == [2]
+
+
+def test_max_file_size_is_part_of_the_load_key(tmp_path: Path, cache_dir: Path) -> None:
+    big = US_BY_VAR.replace("var.region", '"eu-west-1"') + "# padding\n" * 300  # about 3 KB
+    repo = _repo(tmp_path / "repo", {"main.tf": big})
+    args = ["scan", str(repo), *EU]
+    code, out, _ = run([*args, "--max-file-size", "1KB"], cwd=tmp_path)
+    assert code == 1 and "1 KB limit" in out
+    code, out, _ = run([*args, "--max-file-size", "2KB"], cwd=tmp_path)
+    assert code == 1 and "2 KB limit" in out and "1 KB limit" not in out
+
+
+def test_policy_edit_changes_the_load_key(tmp_path: Path, cache_dir: Path) -> None:
+    repo = _repo(tmp_path / "repo", {"main.tf": US_BY_VAR,
+                                     "residency.yaml": _policy("eu-west-1"),
+                                     "vars/eu.tfvars": 'region = "eu-west-1"\n',
+                                     "vars/us.tfvars": 'region = "us-east-1"\n'})
+    assert run(["scan", str(repo)], cwd=repo)[0] == 0
+    (repo / "residency.yaml").write_text(_policy("us-east-1"))
+    assert run(["scan", str(repo)], cwd=repo)[0] == 1
+
+
+def _policy(region: str) -> str:
+    name = "eu" if region.startswith("eu") else "us"
+    return (f"version: 1\nallowed_regions:\n  - in:eu-locations\nterraform:\n  roots:\n    - paths: ['.']\n"
+            f"      var_files: [vars/{name}.tfvars]\n")
