@@ -29,6 +29,8 @@ class Discovery:
     yaml_files: list[Path] = field(default_factory=list)
     helm_templates: list[Path] = field(default_factory=list)
     refused: list[tuple[Path, str]] = field(default_factory=list)  # (path, reason) -> parse findings
+    # Files named on the command line that hold nothing to scan: (path, message, fix) -> parse findings
+    unscannable: list[tuple[Path, str, str]] = field(default_factory=list)
     ignored: int = 0
 
 
@@ -83,6 +85,61 @@ def is_plan_file(path: Path) -> bool:
     return False
 
 
+_PLAN_HOWTO = "terraform plan -out=plan.bin && terraform show -json plan.bin > plan.json"
+
+
+def json_kind(head: bytes) -> str:
+    """What a JSON document's first bytes say it is: ``empty``, ``state``, ``json`` (anything else).
+
+    A plan is told apart by :func:`is_plan_file` first (its keys may sit far in); a document with
+    ``format_version`` that is not a plan is Terraform state: ``terraform show -json`` without a
+    plan file argument, a common mistake (an empty state prints only ``{"format_version":"1.0"}``).
+    """
+    text = head.lstrip(b"\xef\xbb\xbf \t\r\n")
+    if not text:
+        return "empty"
+    if text.startswith(b"{") and b'"format_version"' in text:
+        return "state"
+    return "json"
+
+
+def nothing_to_scan(kind: str, what: str) -> tuple[str, str]:
+    """The parse finding's (message, fix) for an input named for scanning that holds nothing to scan."""
+    if kind == "empty":
+        return (f"{what} is empty: expected Terraform, Kubernetes YAML or a Terraform plan in JSON "
+                "(did the command that writes it fail?)",
+                f"Write the plan with `{_PLAN_HOWTO}`, or render manifests with `helm template ...`.")
+    if kind == "state":
+        return (f"{what} is Terraform state (`terraform show -json` without a plan file), not a plan: "
+                "it says what exists, not what the change will create",
+                f"Produce a plan and scan that: `{_PLAN_HOWTO}`.")
+    if kind == "json":
+        return (f"{what} is JSON but not a Terraform plan (no format_version with planned_values or "
+                "resource_changes): nothing to scan",
+                f"Scan the plan written by `{_PLAN_HOWTO}`, or Kubernetes manifests as YAML.")
+    if kind == "no-objects":
+        return (f"{what} holds no Kubernetes object and no Terraform plan: nothing to scan "
+                "(did the command before the pipe fail?)",
+                "Pipe `helm template ...`, `kustomize build ...` or `terraform show -json plan.bin` into it.")
+    return (f"{what} is not a file the scanner reads (expected .tf, .tf.json, .tofu, .tfvars, .yaml/.yml "
+            "or a plan in JSON)",
+            "For a binary plan run `terraform show -json plan.bin > plan.json` and scan plan.json.")
+
+
+def _named_json_kind(path: Path) -> str:
+    """``plan``, ``state``, ``empty`` or ``json`` for a JSON file named on the command line."""
+    if is_plan_file(path):
+        return "plan"
+    try:
+        with path.open("rb") as fh:
+            head = fh.read(_PLAN_HEAD)
+    except OSError:
+        return "plan"  # unreadable: the plan loader reports why
+    if head.startswith((b"\xff\xfe", b"\xfe\xff")):
+        head = head.decode("utf-16", "ignore").encode()
+    return json_kind(head)
+
+
 def _helm_chart_template(path: Path, root: Path) -> bool:
     parent = path.parent
     while is_within(parent, root):
@@ -100,8 +157,11 @@ def discover(paths: list[Path], root: Path, excluded: Callable[[str], bool] = la
     tf_dirs: dict[Path, None] = {}
     seen: set[Path] = set()
 
-    def consider(path: Path, real: Path | None = None) -> None:
-        """``real``: the resolved path when the caller knows it (a plain file in a resolved directory)."""
+    def consider(path: Path, real: Path | None = None, named: bool = False) -> None:
+        """``real``: the resolved path when the caller knows it (a plain file in a resolved directory).
+
+        ``named``: given on the command line, so a file with nothing to scan is a finding, not a skip.
+        """
         if real is None:
             try:
                 real = path.resolve()
@@ -118,8 +178,11 @@ def discover(paths: list[Path], root: Path, excluded: Callable[[str], bool] = la
         if name.endswith(TERRAFORM_SUFFIXES) or name == "terragrunt.hcl":
             tf_dirs.setdefault(real.parent)
         elif name.endswith(".json"):
-            if is_plan_file(real):
+            kind = _named_json_kind(real) if named else ("plan" if is_plan_file(real) else "json")
+            if kind == "plan":
                 found.plans.append(real)
+            elif named:
+                found.unscannable.append((real, *nothing_to_scan(kind, name)))
             else:
                 found.ignored += 1
         elif name.endswith(YAML_SUFFIXES):
@@ -127,6 +190,8 @@ def discover(paths: list[Path], root: Path, excluded: Callable[[str], bool] = la
                 found.helm_templates.append(real)
             else:
                 found.yaml_files.append(real)
+        elif named:
+            found.unscannable.append((real, *nothing_to_scan("unknown", name)))
         else:
             found.ignored += 1
 
@@ -141,7 +206,7 @@ def discover(paths: list[Path], root: Path, excluded: Callable[[str], bool] = la
                     found.refused.append((start, f"links outside the scan root ({root}); not followed"))
                     continue
             else:
-                consider(start)
+                consider(start, named=True)
                 continue
         visited_dirs: set[Path] = set()
         for dirpath, dirnames, filenames in os.walk(start, followlinks=False):

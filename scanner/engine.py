@@ -66,9 +66,12 @@ def scan(options: ScanOptions, policy: Policy) -> Report:
     found.plans.extend(p.resolve() for p in options.plan_files if p.resolve() not in found.plans)
 
     loaded = LoadResult()
+    stdin_yaml = False  # standard input went to the Kubernetes loader
     for path, reason in found.refused:
         loaded.problems.append(Problem(Category.PARSE, rel(path, root), 1, f"not scanned: {reason}",
                                        "Keep scanned files inside the repository; links are not followed."))
+    for path, message, fix in found.unscannable:
+        loaded.problems.append(Problem(Category.PARSE, rel(path, root), 1, message, fix))
     for path in found.helm_templates:
         loaded.notes.append(Note(rel(path, root), "Helm template skipped: render it first "
                                  "(helm template ... | residency scan -)"))
@@ -104,8 +107,13 @@ def scan(options: ScanOptions, policy: Policy) -> Report:
                     "Split the input into smaller files."))
             else:
                 yaml_inputs.append((options.stdin_name, options.stdin))
+                stdin_yaml = True
         if yaml_inputs:
             _merge(loaded, _load_kubernetes(yaml_inputs, policy, options, root, yaml_parser))
+        if stdin_yaml and not any(
+                r.file == options.stdin_name for r in loaded.resources) and not any(
+                p.file == options.stdin_name for p in loaded.problems):
+            _nothing_on_stdin(loaded, options, "no-objects")
     finally:
         if pool is not None:
             pool.close()
@@ -255,10 +263,24 @@ def _load_plan(path: Path, root: Path, options: ScanOptions) -> LoadResult:
     return load_plan(path, root, source_dir=options.source_dir, max_bytes=options.limits.max_plan_bytes)
 
 
+def _nothing_on_stdin(loaded: LoadResult, options: ScanOptions, kind: str) -> None:
+    """Standard input that held nothing to scan: a parse finding, so a failed producer is never green."""
+    from scanner.discover import nothing_to_scan
+
+    message, fix = nothing_to_scan(kind, "standard input")
+    loaded.problems.append(Problem(Category.PARSE, options.stdin_name, 1, message, fix))
+
+
 def _load_stdin(options: ScanOptions, root: Path) -> LoadResult | None:
-    """A plan piped on stdin is loaded as a plan; anything else goes to the Kubernetes loader."""
+    """A plan piped on stdin is loaded as a plan; empty input is a finding; the rest goes to Kubernetes."""
+    from scanner.discover import json_kind
+
     data = options.stdin or b""
     head = data[:_HEAD].lstrip(b"\xef\xbb\xbf \t\r\n")
+    if json_kind(head) == "empty" and not data[_HEAD:].strip():
+        empty = LoadResult(files=1)
+        _nothing_on_stdin(empty, options, "empty")
+        return empty
     if head.startswith(b"{") and b'"format_version"' in head:
         from scanner.loaders.tfplan import load_plan_bytes
 

@@ -157,3 +157,52 @@ def _policy(region: str) -> str:
     name = "eu" if region.startswith("eu") else "us"
     return (f"version: 1\nallowed_regions:\n  - in:eu-locations\nterraform:\n  roots:\n    - paths: ['.']\n"
             f"      var_files: [vars/{name}.tfvars]\n")
+
+
+# --- findings 2 and 3: nothing to scan is a parse finding, never a silent pass --------------------
+
+
+@pytest.mark.parametrize("stdin", [b"", b"\n  \n", b"# helm failed\n", b"---\n---\n", b"foo: bar\n"])
+def test_stdin_with_nothing_to_scan_is_a_parse_finding(tmp_path: Path, stdin: bytes) -> None:
+    code, out, _ = run(["scan", "-", *EU], cwd=tmp_path, stdin=stdin)
+    assert code == 1 and "RES900" in out and "standard input" in out
+
+
+def test_stdin_with_an_object_is_scanned_as_before(tmp_path: Path) -> None:
+    manifest = b"apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: x\n"
+    code, out, _ = run(["scan", "-", *EU], cwd=tmp_path, stdin=manifest)
+    assert code == 0 and "RES900" not in out
+
+
+STATE = ('{"format_version":"1.0","terraform_version":"1.11.0","values":{"root_module":{"resources":'
+         '[{"address":"aws_s3_bucket.b","type":"aws_s3_bucket","values":{"region":"us-east-1"}}]}}}')
+
+
+@pytest.mark.parametrize(("text", "expected"), [
+    ("", "is empty"),
+    ("\n", "is empty"),
+    (STATE, "terraform show -json plan.bin"),
+    ('{"format_version":"1.0"}', "Terraform state"),
+    ('{"name": "package", "version": "1.0"}', "not a Terraform plan"),
+])
+def test_named_json_with_nothing_to_scan_is_a_parse_finding(tmp_path: Path, text: str, expected: str) -> None:
+    (tmp_path / "plan.json").write_text(text)
+    code, out, _ = run(["scan", "plan.json", *EU], cwd=tmp_path)
+    assert code == 1 and "RES900" in out and expected in out
+
+
+def test_state_on_stdin_is_a_parse_finding(tmp_path: Path) -> None:
+    code, out, _ = run(["scan", "-", *EU], cwd=tmp_path, stdin=STATE.encode())
+    assert code == 1 and "RES900" in out and "plan" in out
+
+
+def test_json_found_in_a_walk_is_still_ignored(tmp_path: Path) -> None:
+    (tmp_path / "package.json").write_text('{"name": "x"}')
+    (tmp_path / "main.tf").write_text(US_BY_VAR.replace("var.region", '"eu-west-1"'))
+    assert run(["scan", ".", *EU], cwd=tmp_path)[0] == 0
+
+
+def test_named_binary_plan_is_a_parse_finding(tmp_path: Path) -> None:
+    (tmp_path / "plan.bin").write_bytes(b"PK\x03\x04binary")
+    code, out, _ = run(["scan", "plan.bin", *EU], cwd=tmp_path)
+    assert code == 1 and "terraform show -json" in out
