@@ -23,7 +23,7 @@ if TYPE_CHECKING:  # annotations only: --version and --help must not import the 
     from scanner.report import Report
 
 SEVERITIES = ("critical", "high", "medium", "low", "info")
-FORMAT_NAMES = ("text", "json", "sarif", "junit", "github", "markdown", "gitlab")
+FORMAT_NAMES = ("text", "json", "sarif", "junit", "junit-rich", "github", "markdown", "gitlab")
 
 
 def _parse_formats(values: tuple[str, ...], output: str | None) -> list[tuple[str, str | None]]:

@@ -145,8 +145,9 @@ def test_sarif_uri_is_encoded_and_relative() -> None:
 # ------------------------------------------------------------------------------------------ JUnit
 
 
-def junit(report: Report) -> ET.Element:
-    return ET.fromstring(render("junit", report).encode())
+def junit(report: Report, fmt: str = "junit-rich") -> ET.Element:
+    """The rich form by default: most tests below read ``file`` on testcases; strict tests pass ``junit``."""
+    return ET.fromstring(render(fmt, report).encode())
 
 
 def _check_counts(root: ET.Element) -> None:
@@ -161,7 +162,7 @@ def _check_counts(root: ET.Element) -> None:
             total[key] += value
         assert suite.get("errors") == "0"
     for key, value in total.items():
-        assert root.get(key) == str(value), key
+        assert root.get(key, "absent" if key == "skipped" else None) in (str(value), "absent"), key
 
 
 def test_junit_counts_and_outcomes() -> None:
@@ -436,3 +437,40 @@ def test_formats_do_not_mutate_findings() -> None:
     for fmt in ("sarif", "junit", "github", "markdown", "gitlab"):
         render(fmt, report)
     assert report.findings == before
+
+
+SCHEMAS = Path(__file__).parent / "data" / "schemas"
+
+
+@pytest.mark.parametrize(("fmt", "schema"), [("junit", "junit-10-strict.xsd"), ("junit-rich", "junit-rich.xsd")])
+@pytest.mark.parametrize("which", ["sample", "empty", "fixtures"])
+def test_junit_forms_validate_against_their_schemas(fmt: str, schema: str, which: str) -> None:
+    """Strict by default (Jenkins xunit junit-10.xsd); the rich form against the strict one plus file/line."""
+    import xmlschema
+
+    from scanner.engine import ScanOptions, scan
+    from scanner.policy import load_policy
+
+    if which == "sample":
+        report = sample_report()
+    elif which == "empty":
+        report = Report(findings=[])
+    else:
+        fixtures = Path(__file__).parent.parent / "fixtures"
+        report = scan(ScanOptions(paths=[fixtures / "terraform"], cwd=fixtures, use_cache=False, jobs=1),
+                      load_policy(fixtures / "residency.yaml"))
+    document = render(fmt, report)
+    xmlschema.XMLSchema(str(SCHEMAS / schema)).validate(document)
+    if fmt == "junit-rich":  # the rich form is exactly what the strict schema refuses
+        assert not xmlschema.XMLSchema(str(SCHEMAS / "junit-10-strict.xsd")).is_valid(document) or not report.findings
+
+
+def test_junit_strict_keeps_the_location_in_the_message() -> None:
+    root = junit(sample_report(), "junit")
+    assert root.get("skipped") is None
+    for case in root.iter("testcase"):
+        assert case.get("file") is None and case.get("line") is None
+    failures = [c.find("failure") for c in root.iter("testcase") if c.find("failure") is not None]
+    assert failures and all(re.match(r"^[^:]+:\d+: ", f.get("message")) for f in failures)
+    skipped = [c.find("skipped") for c in root.iter("testcase") if c.find("skipped") is not None]
+    assert skipped and all(re.match(r"^[^:]+:\d+: waived: ", s.get("message")) for s in skipped)

@@ -40,6 +40,7 @@ FORMATS: dict[str, str] = {
     "json": "scanner.report.json_format",
     "sarif": "scanner.report.sarif",
     "junit": "scanner.report.junit",
+    "junit-rich": "scanner.report.junit_rich",
     "github": "scanner.report.github",
     "markdown": "scanner.report.markdown",
     "gitlab": "scanner.report.gitlab",

@@ -176,6 +176,6 @@ def log_safe(text: str, fmt: str) -> str:
         return text
     if fmt in ("json", "sarif", "gitlab"):
         return text.replace("##[", "##\\u005b")
-    if fmt == "junit":
+    if fmt in ("junit", "junit-rich"):
         return _V2_LINE.sub(r"\1&#58;", text.replace("##[", "##&#91;"))
     return _V2_LINE.sub(r"\1\\:", text.replace("##[", "##\\["))
