@@ -111,12 +111,14 @@ def cli(ctx: click.Context, debug: bool) -> None:
               help="Largest Terraform or YAML file parsed (e.g. 5MB, 800KB); larger ones are parse findings.")
 @click.option("--max-plan-size", metavar="SIZE", callback=lambda c, p, v: _size(v), default="512MB", show_default=True,
               help="Largest plan JSON file parsed; larger ones are parse findings.")
+@click.option("--sarif-category", default="residency-guardrail", show_default=True, metavar="NAME",
+              help="Names this scan in SARIF run.automationDetails (code scanning keeps one analysis per category).")
 @click.pass_context
 def scan(ctx: click.Context, paths: tuple[str, ...], policy_path: str | None, allowed_regions: tuple[str, ...],
          formats: tuple[str, ...], output: str | None, fail_on: str, soft_fail: bool, var_files: tuple[str, ...],
          variables: tuple[str, ...], env_vars: bool, plans: tuple[str, ...], source_dir: str | None,
          cluster_region: str | None, baseline: str | None, jobs: int | None, no_cache: bool,
-         max_file_size: int, max_plan_size: int) -> None:
+         max_file_size: int, max_plan_size: int, sarif_category: str) -> None:
     """Scan PATHS (default: the current directory; - reads manifests or a plan from stdin)."""
     import os
 
@@ -156,6 +158,7 @@ def scan(ctx: click.Context, paths: tuple[str, ...], policy_path: str | None, al
         limits=Limits(max_source_bytes=max_file_size, max_plan_bytes=max_plan_size),
     )
     report = run_scan(options, policy)
+    report.category = sarif_category
     for name, dest in specs:
         if dest is None:
             color = name == "text" and sys.stdout.isatty() and "NO_COLOR" not in os.environ

@@ -101,8 +101,12 @@ def render_rules(fmt: str) -> str:
 
 
 def _anchor(rule) -> str:
-    """GitHub's heading anchor for ``## RES001 name``: lower case, spaces to hyphens."""
-    return f"{rule.id} {rule.name}".lower().replace(" ", "-")
+    return heading_anchor(rule.id, rule.name)
+
+
+def heading_anchor(rule_id: str, name: str) -> str:
+    """GitHub's heading anchor for ``## RES001 name``: lower case, spaces to hyphens (SARIF helpUri too)."""
+    return f"{rule_id} {name}".lower().replace(" ", "-")
 
 
 def _rules_markdown(rules) -> str:

@@ -474,3 +474,22 @@ def test_junit_strict_keeps_the_location_in_the_message() -> None:
     assert failures and all(re.match(r"^[^:]+:\d+: ", f.get("message")) for f in failures)
     skipped = [c.find("skipped") for c in root.iter("testcase") if c.find("skipped") is not None]
     assert skipped and all(re.match(r"^[^:]+:\d+: waived: ", s.get("message")) for s in skipped)
+
+
+def test_sarif_help_uri_automation_details_and_base_ids() -> None:
+    from scanner.rules_doc import render_rules
+
+    report = sample_report()
+    report.scan_root = "/work/repo"
+    run = sarif(report)["runs"][0]
+    docs = render_rules("markdown")
+    for rule in run["tool"]["driver"]["rules"]:
+        uri = rule["helpUri"]
+        assert uri.startswith("https://github.com/residency-guardrail/residency-guardrail/blob/v9.9.9/docs/rules.md#")
+        heading = f"{rule['id']} {rule['name']}"
+        assert f"\n## {heading}\n" in docs  # the anchor names a real heading of docs/rules.md
+        assert uri.rsplit("#", 1)[1] == heading.lower().replace(" ", "-")
+    assert run["automationDetails"] == {"id": "residency-guardrail/"}
+    assert run["originalUriBaseIds"] == {"%SRCROOT%": {"uri": "file:///work/repo/"}}
+    report.category, report.shard = "eu infra", (2, 3)
+    assert sarif(report)["runs"][0]["automationDetails"]["id"] == "eu infra-shard-2-of-3/"

@@ -29,6 +29,8 @@ class Report:
     policy_path: str | None = None
     fixed: list[dict[str, str]] = field(default_factory=list)  # baseline entries no longer found
     tool_version: str = ""
+    category: str = "residency-guardrail"  # names this kind of scan (SARIF automationDetails, code scanning)
+    shard: tuple[int, int] | None = None  # (I, N) of --shard I/N
 
     @property
     def blocking(self) -> list[Finding]:

@@ -8,6 +8,11 @@ Choices that matter to consumers:
   policy that raises a rule's severity is not understated.
 - Waived findings stay in the log with a ``suppressions`` entry (``inSource`` for inline comments
   and annotations, ``external`` for policy and baseline waivers), so auditors see them.
+- ``helpUri`` points at the rule's section of docs/rules.md at the tag of the scanning version, so
+  the help a reader follows matches the rule that judged. ``run.automationDetails.id`` is
+  ``CATEGORY/`` (``CATEGORY-shard-I-of-N/`` for one shard of a matrix): GitHub keeps one analysis per
+  category and commit, so shards must not replace each other. ``originalUriBaseIds`` resolves
+  ``%SRCROOT%`` to the scan root, which every result's relative URI is relative to.
 - Text from the scanned repository passes through :func:`escape.clean` (no ANSI or control
   characters); JSON encoding does the rest.
 """
@@ -16,6 +21,7 @@ from __future__ import annotations
 
 import inspect
 import json
+from pathlib import Path
 from typing import Any
 from urllib.parse import quote
 
@@ -60,9 +66,9 @@ def build(report: Report) -> dict[str, Any]:
     for f in report.findings:
         if f.rule_id not in worst or f.severity.rank > worst[f.rule_id].rank:
             worst[f.rule_id] = f.severity
-    descriptors = [_descriptor(rid, worst[rid], report.findings) for rid in rule_ids]
-    index = {rid: i for i, rid in enumerate(rule_ids)}
     version = report.tool_version or scanner.__version__
+    descriptors = [_descriptor(rid, worst[rid], report.findings, version) for rid in rule_ids]
+    index = {rid: i for i, rid in enumerate(rule_ids)}
     run: dict[str, Any] = {
         "tool": {
             "driver": {
@@ -73,6 +79,8 @@ def build(report: Report) -> dict[str, Any]:
                 "rules": descriptors,
             }
         },
+        "automationDetails": {"id": automation_id(report)},
+        "originalUriBaseIds": {SRCROOT: {"uri": _root_uri(report.scan_root)}},
         "invocations": [_invocation(report)],
         "columnKind": "unicodeCodePoints",
         "results": [_result(f, index[f.rule_id]) for f in report.findings],
@@ -89,7 +97,29 @@ def build(report: Report) -> dict[str, Any]:
     return {"$schema": SCHEMA_URI, "version": "2.1.0", "runs": [run]}
 
 
-def _descriptor(rule_id: str, severity: Severity, findings: list[Finding]) -> dict[str, Any]:
+def automation_id(report: Report) -> str:
+    """``category/`` for a whole scan, ``category-shard-I-of-N/`` for one shard (see the module doc)."""
+    category = single_line(report.category).strip().strip("/") or "residency-guardrail"
+    if report.shard is not None:
+        category = f"{category}-shard-{report.shard[0]}-of-{report.shard[1]}"
+    return category + "/"
+
+
+def help_uri(rule_id: str, name: str, version: str) -> str:
+    """The rule's section of docs/rules.md at the tag of ``version`` (GitHub's heading anchor)."""
+    from scanner.rules_doc import heading_anchor
+
+    return f"{INFORMATION_URI}/blob/v{quote(version)}/docs/rules.md#{heading_anchor(rule_id, name)}"
+
+
+def _root_uri(scan_root: str) -> str:
+    path = Path(scan_root)
+    if not path.is_absolute():
+        return "./"  # a relative base: consumers resolve it against where they stand
+    return path.as_uri().rstrip("/") + "/"
+
+
+def _descriptor(rule_id: str, severity: Severity, findings: list[Finding], version: str) -> dict[str, Any]:
     from checks import RULES  # the registry imports every rule module: only pay for it when rendering
 
     rule = RULES.get(rule_id)
@@ -106,6 +136,7 @@ def _descriptor(rule_id: str, severity: Severity, findings: list[Finding]) -> di
         "shortDescription": {"text": clean(summary)},
         "fullDescription": {"text": clean(text)},
         "help": {"text": clean(text), "markdown": clean(markdown)},
+        "helpUri": help_uri(rule_id, name, version),
         "defaultConfiguration": {"level": "note" if severity is Severity.INFO else "warning"},
         "properties": {
             "security-severity": SECURITY_SEVERITY[severity],
