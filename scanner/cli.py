@@ -113,12 +113,17 @@ def cli(ctx: click.Context, debug: bool) -> None:
               help="Largest plan JSON file parsed; larger ones are parse findings.")
 @click.option("--sarif-category", default="residency-guardrail", show_default=True, metavar="NAME",
               help="Names this scan in SARIF run.automationDetails (code scanning keeps one analysis per category).")
+@click.option("--changed-since", metavar="REF", help="Scan only the roots and manifests that files changed since "
+              "the merge base with REF select (git, read without running git).")
+@click.option("--changed-files", metavar="FILE", help="Like --changed-since, with the changed paths listed in FILE "
+              "(one a line, relative to the current directory).")
 @click.pass_context
 def scan(ctx: click.Context, paths: tuple[str, ...], policy_path: str | None, allowed_regions: tuple[str, ...],
          formats: tuple[str, ...], output: str | None, fail_on: str, soft_fail: bool, var_files: tuple[str, ...],
          variables: tuple[str, ...], env_vars: bool, plans: tuple[str, ...], source_dir: str | None,
          cluster_region: str | None, baseline: str | None, jobs: int | None, no_cache: bool,
-         max_file_size: int, max_plan_size: int, sarif_category: str) -> None:
+         max_file_size: int, max_plan_size: int, sarif_category: str, changed_since: str | None,
+         changed_files: str | None) -> None:
     """Scan PATHS (default: the current directory; - reads manifests or a plan from stdin)."""
     import os
 
@@ -142,6 +147,10 @@ def scan(ctx: click.Context, paths: tuple[str, ...], policy_path: str | None, al
             raise ResidencyError(f"--var takes KEY=VALUE, got {item!r}")
         parsed_vars[key.strip()] = value
     policy = _load_policy(policy_path, allowed_regions, Path(path_list[0]) if path_list else Path.cwd())
+    selection = None
+    if changed_since or changed_files:
+        selection = _select_changed(changed_since, changed_files, path_list, policy, var_files)
+        path_list = [str(p) for p in selection.paths]
     options = ScanOptions(
         paths=[Path(p) for p in path_list],
         stdin=stdin,
@@ -157,7 +166,15 @@ def scan(ctx: click.Context, paths: tuple[str, ...], policy_path: str | None, al
         use_cache=not no_cache,
         limits=Limits(max_source_bytes=max_file_size, max_plan_bytes=max_plan_size),
     )
-    report = run_scan(options, policy)
+    if selection is not None and not path_list and not plans and stdin is None:
+        from scanner import __version__
+        from scanner.report import Report
+
+        report = Report(findings=[], tool_version=__version__)  # nothing changed that a scanned path uses
+    else:
+        report = run_scan(options, policy)
+    if selection is not None:
+        report.notes[:0] = _selection_notes(selection, changed_since)
     report.category = sarif_category
     for name, dest in specs:
         if dest is None:
@@ -166,6 +183,39 @@ def scan(ctx: click.Context, paths: tuple[str, ...], policy_path: str | None, al
         else:
             Path(dest).write_text(render(name, report), encoding="utf-8")
     ctx.exit(1 if report.blocking and not soft_fail else 0)
+
+
+def _select_changed(changed_since: str | None, changed_files: str | None, path_list: list[str], policy: Policy,
+                   var_files: tuple[str, ...]):
+    """The paths ``--changed-since``/``--changed-files`` select among the scanned ones (scanner.changes)."""
+    from scanner.changes import changed_since as git_changed
+    from scanner.changes import read_changed_list, select
+    from scanner.discover import find_scan_root
+
+    if changed_since and changed_files:
+        raise ResidencyError("give either --changed-since or --changed-files, not both")
+    cwd = Path.cwd()
+    scan_paths = [Path(p) for p in path_list]
+    root = find_scan_root(scan_paths or [cwd], cwd)
+    if changed_since:
+        changed = [root / p for p in git_changed(root, changed_since)]
+    else:
+        changed = read_changed_list(Path(changed_files or ""), cwd)
+    return select(changed, scan_paths, root, policy.path, [Path(v) for v in var_files])
+
+
+def _selection_notes(selection, changed_since: str | None) -> list:
+    """What was scanned and why: the first notes of every report."""
+    from scanner.model import Note
+
+    since = f"since {changed_since}" if changed_since else "in --changed-files"
+    if selection.everything:
+        return [Note(".", f"changed {since}: scanning everything: {selection.everything}")]
+    if not selection.reasons:
+        return [Note(".", f"changed {since}: no changed file affects a scanned root or manifest; nothing scanned")]
+    return [Note(path, f"scanned: {', '.join(files)} changed {since} (a module directory is evaluated through "
+                 "every root that calls it)" if path not in files else f"scanned: changed {since}")
+            for path, files in selection.reasons.items()]
 
 
 @cli.command()
