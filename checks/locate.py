@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any
 from scanner.model import Category, Location, Unknown, Violation
 
 if TYPE_CHECKING:
-    from checks import RuleContext
+    from checks.rules.api import RuleContext
     from scanner.regions import Region, ResolvedLocation
 
 #: Sentinel code for "any region the provider picks" (Secret Manager ``replication.auto``).

@@ -46,7 +46,7 @@ def _parse_formats(values: tuple[str, ...], output: str | None) -> list[tuple[st
 
 
 def _load_policy(policy_path: str | None, allowed: tuple[str, ...], start: Path):
-    from checks import RULES
+    from checks.rules import RULES
     from scanner.policy import find_policy, load_policy, policy_from_regions
 
     if allowed:
@@ -62,7 +62,7 @@ def _load_policy(policy_path: str | None, allowed: tuple[str, ...], start: Path)
         )
     if not path.is_file():
         raise ResidencyError(f"policy file {path} does not exist")
-    return load_policy(path, known_rules=RULES.keys())
+    return load_policy(path, known_rules=RULES)
 
 
 def _size(value: str) -> int:

@@ -58,7 +58,7 @@ class ScanOptions:
 
 def scan(options: ScanOptions, policy: Policy) -> Report:
     """Run one scan. Files that cannot be read become findings; nothing is skipped silently."""
-    from checks import RULES
+    from checks.rules import RULES
 
     root = find_scan_root(options.paths or [options.cwd], options.cwd)
     excluded = _excluder(policy, root)
@@ -356,18 +356,26 @@ def evaluate(
     facts: list[DataStoreFacts], policy: Policy, rules: dict[str, Any], options: ScanOptions, root: Path
 ) -> tuple[list[Finding], list[Note]]:
     """Run every enabled rule over every fact, stamping what rules yield into findings."""
-    from checks import RuleContext
+    from checks.rules import NoOptions, RuleContext
 
     # Addresses are unique only within one unit (a Terraform root, a plan, a manifest file): two roots
     # may both declare aws_s3_bucket.logs, so rules look up other data stores within their own unit.
     by_unit: dict[str, dict[str, DataStoreFacts]] = {}
+    roles_by_unit: dict[str, dict[str, list[DataStoreFacts]]] = {}
     for f in facts:
-        by_unit.setdefault(_unit(f.resource), {})[f.resource.address] = f
+        unit_key = _unit(f.resource)
+        by_unit.setdefault(unit_key, {})[f.resource.address] = f
+        roles_by_unit.setdefault(unit_key, {}).setdefault(f.role, []).append(f)
+    unit_roles = {u: {role: tuple(fs) for role, fs in by_role.items()} for u, by_role in roles_by_unit.items()}
     findings: list[Finding] = []
     notes: list[Note] = []
     contexts: dict[tuple[str, str], RuleContext] = {}
     allowed_sets: dict[str, Any] = {}
     active = [r for r in rules.values() if r.roles and _enabled(policy, r.id)]
+    # A rule's options (defaults + the policy's rules.<id>.options), built once per scan; a rule
+    # without configured options gets its defaults (NoOptions for most).
+    options_for = {r.id: r.make_options(policy.rule_setting(r.id).options) for r in active
+                   if r.options is not NoOptions}
     for fact in facts:
         exemption = exemption_for(policy, fact)
         if exemption:
@@ -383,11 +391,12 @@ def evaluate(
             if allowed is None:
                 allowed = allowed_sets[scope] = policy.allowed_for(policy_rel(policy, root, scope))
             ctx = contexts[(scope, unit)] = RuleContext(policy=policy, allowed=allowed, catalog=policy.catalog,
-                                                        facts=by_unit[unit])
+                                                        facts=by_unit[unit], by_role=unit_roles[unit])
         for rule in active:
             if fact.role not in rule.roles:
                 continue
-            for violation in rule.check(fact, ctx):
+            rule_ctx = dataclasses.replace(ctx, options=options_for[rule.id]) if rule.id in options_for else ctx
+            for violation in rule.check(fact, rule_ctx):
                 findings.append(stamp(rule, violation, fact.resource, policy, options))
     return findings, notes
 

@@ -23,7 +23,7 @@ from scanner.engine import exemption_for, policy_rel, scope_path
 from scanner.model import DataStoreFacts, Encryption, Finding, Location, Unknown
 
 if TYPE_CHECKING:
-    from checks import RuleContext
+    from checks.rules import RuleContext
     from scanner.policy import Policy
     from scanner.report import Report
 
@@ -171,7 +171,7 @@ def build_inventory(report: Report, policy: Policy) -> Inventory:
     ``us-east-1`` is red on the map precisely when RES002 would flag it (waivers aside: the map
     shows where data goes; a waiver is shown next to it, not hidden).
     """
-    from checks import RuleContext
+    from checks.rules import RuleContext
 
     root = Path(report.scan_root)
     contexts: dict[str, RuleContext] = {}

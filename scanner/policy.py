@@ -334,16 +334,18 @@ class Cluster:
     line: int = 0
 
 
+def _empty() -> Mapping[str, Any]:
+    return MappingProxyType({})
+
+
 @dataclass(frozen=True)
 class RuleSetting:
     """Per-rule switch and severity override; the default changes nothing."""
 
     enabled: bool = True
     severity: Severity | None = None
-
-
-def _empty() -> Mapping[str, Any]:
-    return MappingProxyType({})
+    # ``rules.<id>.options``, validated against the rule's option fields when the registry is known.
+    options: Mapping[str, Any] = field(default_factory=_empty)
 
 
 @dataclass(frozen=True, eq=False)
@@ -481,7 +483,7 @@ _REQUIRED_HINTS = {
     "allowed_regions": ": list at least one region or group, e.g. [in:eu-locations]",
 }
 _ENCRYPTION_KEYS = ("minimum",)
-_RULE_KEYS = ("enabled", "severity")
+_RULE_KEYS = ("enabled", "severity", "options")
 _REGION_KEYS = ("cloud", "code", "country", "name")
 _EXEMPT_KEYS = ("tags", "labels")
 _WAIVER_KEYS = ("rule", "resource", "reason", "expires", "approver", "paths")
@@ -980,7 +982,51 @@ def _rules(r: _Reader, node: yaml.Node, known: Collection[str] | None) -> dict[s
         if "severity" in m:
             level = r.choice(m["severity"], f"rules.{rule_id}.severity", tuple(s.value for s in Severity))
             severity = Severity(level) if level else None
-        out[rule_id] = RuleSetting(enabled=enabled if enabled is not None else True, severity=severity)
+        options: dict[str, Any] = {}
+        if "options" in m:
+            fields = _option_fields(known, rule_id)
+            options = _rule_options(r, m["options"], f"rules.{rule_id}.options", fields)
+        out[rule_id] = RuleSetting(enabled=enabled if enabled is not None else True, severity=severity,
+                                   options=MappingProxyType(options))
+    return out
+
+
+def _option_fields(known: Collection[str] | None, rule_id: str) -> dict[str, tuple[type, Any]] | None:
+    """The rule's option fields when ``known`` is the registry (id -> rule), else None (unchecked)."""
+    rule = known.get(rule_id) if isinstance(known, Mapping) else None
+    fields = getattr(rule, "option_fields", None)
+    return fields() if callable(fields) else None
+
+
+def _rule_options(
+    r: _Reader, node: yaml.Node, where: str, fields: dict[str, tuple[type, Any]] | None
+) -> dict[str, Any]:
+    """Validate ``rules.<id>.options`` against the rule's typed option fields (bool, int, str, list)."""
+    out: dict[str, Any] = {}
+    for name, knode, vnode in r.pairs(node, where) or ():
+        if fields is not None and name not in fields:
+            names = tuple(fields)
+            hint = _suggest(name, names) or (f" (valid options: {', '.join(names)})" if names else
+                                             ": this rule has no options")
+            r.error(knode, f"unknown option '{name}' in {where}{hint}")
+            continue
+        kind = fields[name][0] if fields is not None else object
+        value: Any
+        if kind is bool:
+            value = r.boolean(vnode, f"{where}.{name}")
+        elif kind is int:
+            text = r.text(vnode, f"{where}.{name}")
+            value = int(text) if text is not None and text.lstrip("-").isdigit() else None
+            if text is not None and value is None:
+                r.error(vnode, f"{where}.{name}: expected a whole number, got '{text}'")
+        elif kind in (tuple, list):
+            value = r.strings(vnode, f"{where}.{name}")
+        elif kind is str:
+            value = r.text(vnode, f"{where}.{name}")
+        else:
+            value = vnode.value if isinstance(vnode, yaml.ScalarNode) else r.strings(vnode, f"{where}.{name}")
+        if value is not None:
+            out[name] = value
     return out
 
 

@@ -28,7 +28,7 @@ CONTROL_ID = re.compile(r"\b(?:NIST|ISO27001|SOC2):[A-Z0-9.-]*[A-Z0-9]")
 
 
 def _rules():
-    from checks import RULES
+    from checks.rules import RULES
 
     return RULES
 

@@ -16,8 +16,8 @@ from pathlib import Path
 
 import pytest
 
-from checks import RULES
 from checks.checkov import adapter, policy_bundle, selfcheck
+from checks.rules import RULES
 from scanner.model import Category, Ref, Unknown
 from tests.conftest import FIXTURES, REPO
 

@@ -110,7 +110,7 @@ def test_fixture_findings_match_declarations(path: Path) -> None:
 
 def test_every_rule_has_failing_and_passing_fixture() -> None:
     """Each rule is declared failing somewhere, and some fixture exercising its family passes clean."""
-    from checks import ENGINE_RULES, RULES
+    from checks.rules import ENGINE_RULES, RULES
 
     declared_rules = {rule for p in _fixture_files() for _, rule, _ in declared(p)}
     for rule_id in RULES:

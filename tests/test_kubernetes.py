@@ -14,9 +14,9 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from checks import RuleContext
 from checks.kubernetes import UNPINNED_NOTE, classify_kubernetes
-from checks.workload_placement import RULE, check
+from checks.rules import RuleContext
+from checks.rules.workload_placement import RULE, check
 from scanner.loaders.kubernetes import (
     HELM_NOTE,
     LineDict,
@@ -509,7 +509,7 @@ def test_res005_unknowns_and_require_placement(tmp_path: Path) -> None:
 
 
 def test_res005_is_registered_and_documented() -> None:
-    from checks import RULES
+    from checks.rules import RULES
 
     assert RULES["RES005"] is RULE
     assert RULE.roles == ("workload",) and RULE.name == "workload-outside-allowed-regions"

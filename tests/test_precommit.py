@@ -99,7 +99,7 @@ def try_repo(hook_repo: Path, home: Path, project: Path, hook: str,
 
 
 def _require_rule(rule_id: str) -> None:
-    from checks import RULES
+    from checks.rules import RULES
 
     if rule_id not in RULES:
         pytest.skip(f"rule {rule_id} is not registered in checks.RULES yet")

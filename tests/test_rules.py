@@ -11,8 +11,8 @@ from pathlib import Path
 
 import pytest
 
-from checks import RULES, RuleContext
 from checks.locate import ANY_REGION, judge, label
+from checks.rules import RULES, RuleContext
 from scanner.model import Category, Copy, DataStoreFacts, Encryption, KeyUse, Location, Resource, Unknown
 from scanner.policy import policy_from_regions
 

@@ -8,7 +8,7 @@ import re
 import pytest
 from click.testing import CliRunner
 
-from checks import RULES
+from checks.rules import RULES
 from scanner import cli as cli_module
 from scanner.controls import CONTROLS, FRAMEWORKS, unknown
 from scanner.errors import ResidencyError

@@ -260,7 +260,7 @@ class Judge:
     """The policy, loaded once per checkov process, applied to one entity for one rule at a time."""
 
     def __init__(self, policy: Any, today: date | None = None) -> None:
-        from checks import RULES
+        from checks.rules import RULES
         from scanner.engine import ScanOptions
 
         self.policy = policy
@@ -314,7 +314,7 @@ class Judge:
 
     def _judge(self, resource: Resource) -> dict[str, list[Finding]] | None:
         """Findings per applicable rule, or None when the resource is no data store, key or workload."""
-        from checks import RuleContext
+        from checks.rules import RuleContext
         from scanner.engine import classify, exemption_for, stamp
 
         facts = classify([resource], self.policy)
@@ -352,9 +352,9 @@ class Judge:
     def provider_outcome(self, name: str, conf: Mapping[str, Any], file: str) -> Outcome:
         """RES001 for a ``provider "aws"`` / ``provider "google"`` block: its region places every resource
         that sets none of its own, and checkov shows that region nowhere else."""
-        from checks import RuleContext
         from checks.locate import judge, outside_violation, unresolved_violation
-        from checks.placement import RULE
+        from checks.rules import RuleContext
+        from checks.rules.placement import RULE
         from scanner.engine import stamp
         from scanner.model import Location
 
@@ -422,14 +422,14 @@ def guideline(rule: Any) -> str:
 
 def terraform_rules() -> list[Any]:
     """Rules that judge Terraform data stores and keys (RES001-RES004)."""
-    from checks import RULES
+    from checks.rules import RULES
 
     return [r for r in RULES.values() if set(r.roles) & {"data-store", "key"}]
 
 
 def kubernetes_rules() -> list[Any]:
     """Rules that judge Kubernetes objects: the Terraform ones (operators, volumes) plus workloads."""
-    from checks import RULES
+    from checks.rules import RULES
 
     return [r for r in RULES.values() if set(r.roles) & {"data-store", "key", "workload"}]
 

@@ -50,7 +50,8 @@ def to_json(policy: Any) -> dict[str, Any]:
         "regions": extra,
         "encryption_minimum": policy.encryption_minimum.value,
         "unresolved": policy.unresolved,
-        "rules": {rid: {"enabled": s.enabled, "severity": s.severity.value if s.severity else None}
+        "rules": {rid: {"enabled": s.enabled, "severity": s.severity.value if s.severity else None,
+                        "options": {k: list(v) if isinstance(v, tuple) else v for k, v in s.options.items()}}
                   for rid, s in sorted(policy.rules.items())},
         "exempt": {
             "tags": {k: sorted(v) for k, v in sorted(policy.exempt_tags.items())},
@@ -122,7 +123,9 @@ def from_json(data: Any) -> Any:
                          line=int(s.get("line", 0)))
                    for i, s in enumerate(data.get("scopes") or ()))
     rules = {rid: RuleSetting(enabled=bool(s.get("enabled", True)),
-                              severity=Severity(s["severity"]) if s.get("severity") else None)
+                              severity=Severity(s["severity"]) if s.get("severity") else None,
+                              options=MappingProxyType({k: tuple(v) if isinstance(v, list) else v
+                                                        for k, v in (s.get("options") or {}).items()}))
              for rid, s in (data.get("rules") or {}).items()}
     exempt = data.get("exempt") or {}
     waivers = tuple(

@@ -80,7 +80,7 @@ def register(judge: Judge) -> list[Any]:
     """Create (and so register with checkov) one resource check per rule and the provider check."""
     types = terraform_types()
     checks: list[Any] = [ResidencyResourceCheck(rule, judge, types) for rule in terraform_rules()]
-    from checks import RULES
+    from checks.rules import RULES
 
     checks.append(ResidencyProviderCheck(RULES["RES001"], judge))
     return checks

@@ -120,7 +120,7 @@ def _root_uri(scan_root: str) -> str:
 
 
 def _descriptor(rule_id: str, severity: Severity, findings: list[Finding], version: str) -> dict[str, Any]:
-    from checks import RULES  # the registry imports every rule module: only pay for it when rendering
+    from checks.rules import RULES  # the registry imports every rule module: only pay for it when rendering
 
     rule = RULES.get(rule_id)
     sample = next(f for f in findings if f.rule_id == rule_id)

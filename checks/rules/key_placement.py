@@ -48,8 +48,8 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from checks import Rule, RuleContext
 from checks.locate import location_violations, product_for, suggestion
+from checks.rules.api import Rule, RuleContext
 from scanner.model import Category, DataStoreFacts, Severity, Violation
 
 

@@ -49,8 +49,8 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from checks import Rule, RuleContext
 from checks.locate import unresolved_violation
+from checks.rules.api import Rule, RuleContext
 from scanner.model import Category, DataStoreFacts, Encryption, Severity, Unknown, Violation
 
 

@@ -32,7 +32,8 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from checks import Rule, RuleContext, locate
+from checks import locate
+from checks.rules.api import Rule, RuleContext
 from scanner.model import Category, DataStoreFacts, Location, Severity, Unknown, Violation
 
 

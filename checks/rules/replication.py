@@ -50,8 +50,8 @@ from __future__ import annotations
 import dataclasses
 from collections.abc import Iterator
 
-from checks import Rule, RuleContext
 from checks.locate import location_violations, suggestion
+from checks.rules.api import Rule, RuleContext
 from scanner.model import Category, Copy, DataStoreFacts, Severity, Violation
 
 _NOUN = {
