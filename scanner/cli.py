@@ -117,13 +117,15 @@ def cli(ctx: click.Context, debug: bool) -> None:
               "the merge base with REF select (git, read without running git).")
 @click.option("--changed-files", metavar="FILE", help="Like --changed-since, with the changed paths listed in FILE "
               "(one a line, relative to the current directory).")
+@click.option("--shard", metavar="I/N", help="Scan only shard I of N (a stable partition of roots and manifests, "
+              "balanced by file count); join the JSON reports with `residency merge`.")
 @click.pass_context
 def scan(ctx: click.Context, paths: tuple[str, ...], policy_path: str | None, allowed_regions: tuple[str, ...],
          formats: tuple[str, ...], output: str | None, fail_on: str, soft_fail: bool, var_files: tuple[str, ...],
          variables: tuple[str, ...], env_vars: bool, plans: tuple[str, ...], source_dir: str | None,
          cluster_region: str | None, baseline: str | None, jobs: int | None, no_cache: bool,
          max_file_size: int, max_plan_size: int, sarif_category: str, changed_since: str | None,
-         changed_files: str | None) -> None:
+         changed_files: str | None, shard: str | None) -> None:
     """Scan PATHS (default: the current directory; - reads manifests or a plan from stdin)."""
     import os
 
@@ -132,6 +134,7 @@ def scan(ctx: click.Context, paths: tuple[str, ...], policy_path: str | None, al
     from scanner.limits import Limits
     from scanner.model import Severity
     from scanner.report import render
+    from scanner.shard import parse_shard
 
     specs = _parse_formats(formats, output)
     stdin = None
@@ -165,6 +168,7 @@ def scan(ctx: click.Context, paths: tuple[str, ...], policy_path: str | None, al
         jobs=jobs,
         use_cache=not no_cache,
         limits=Limits(max_source_bytes=max_file_size, max_plan_bytes=max_plan_size),
+        shard=parse_shard(shard) if shard else None,
     )
     if selection is not None and not path_list and not plans and stdin is None:
         from scanner import __version__
@@ -216,6 +220,55 @@ def _selection_notes(selection, changed_since: str | None) -> list:
     return [Note(path, f"scanned: {', '.join(files)} changed {since} (a module directory is evaluated through "
                  "every root that calls it)" if path not in files else f"scanned: changed {since}")
             for path, files in selection.reasons.items()]
+
+
+@cli.command("merge")
+@click.argument("reports", nargs=-1, required=True, type=click.Path(path_type=str))
+@click.option("--format", "formats", multiple=True, metavar="FMT[=PATH]",
+              help=f"Output format ({', '.join(FORMAT_NAMES)}); repeat with =PATH to write several.")
+@click.option("-o", "--output", metavar="FILE", help="Write the (single) format to FILE instead of stdout.")
+@click.option("--baseline", metavar="FILE", help="Fail only on findings not in this baseline (applied to the union).")
+@click.option("--soft-fail", is_flag=True, help="Report everything but exit 0.")
+@click.option("--sarif-category", default="residency-guardrail", show_default=True, metavar="NAME")
+@click.pass_context
+def merge_cmd(ctx: click.Context, reports: tuple[str, ...], formats: tuple[str, ...], output: str | None,
+              baseline: str | None, soft_fail: bool, sarif_category: str) -> None:
+    """Join the JSON reports of `scan --shard I/N` jobs into one result (every shard must be there)."""
+    import json
+    import os
+
+    from scanner.model import Note
+    from scanner.report import Report, render
+    from scanner.shard import findings_from_json, merge_documents
+
+    specs = _parse_formats(formats, output)
+    docs = []
+    for path in reports:
+        try:
+            docs.append((path, json.loads(Path(path).read_text(encoding="utf-8"))))
+        except OSError as exc:
+            raise ResidencyError(f"cannot read {path}: {exc.strerror}") from None
+        except ValueError as exc:
+            raise ResidencyError(f"{path} is not JSON: {exc}") from None
+    merged = merge_documents(docs)
+    findings = findings_from_json(merged["findings"])
+    fixed = merged["baseline_fixed"]
+    if baseline:
+        from scanner.baseline import load_baseline
+
+        findings, fixed = load_baseline(Path(baseline)).apply(findings)
+    notes = [Note(n["file"], n["message"], n.get("resource")) for n in merged["notes"]]
+    report = Report(findings=findings, notes=notes,
+                    files=merged["summary"]["files"], resources=merged["summary"]["resources"], fixed=fixed,
+                    tool_version=merged["tool"]["version"], policy_digest=merged.get("policy_digest", ""),
+                    category=sarif_category)
+    for name, dest in specs:
+        if dest is None:
+            color = name == "text" and sys.stdout.isatty() and "NO_COLOR" not in os.environ
+            click.echo(render(name, report, color=color), nl=False)
+        else:
+            Path(dest).write_text(render(name, report), encoding="utf-8")
+    ctx.exit(1 if report.blocking and not soft_fail else 0)
 
 
 @cli.command()

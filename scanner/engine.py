@@ -54,6 +54,7 @@ class ScanOptions:
     use_cache: bool = True
     limits: Limits = field(default_factory=Limits)  # per-kind file size limits (--max-file-size)
     today: date = field(default_factory=date.today)
+    shard: tuple[int, int] | None = None  # --shard I/N: only this shard's units (scanner.shard)
 
 
 def scan(options: ScanOptions, policy: Policy) -> Report:
@@ -64,6 +65,8 @@ def scan(options: ScanOptions, policy: Policy) -> Report:
     excluded = _excluder(policy, root)
     found = discover(list(options.paths), root, excluded)
     found.plans.extend(p.resolve() for p in options.plan_files if p.resolve() not in found.plans)
+    if options.shard is not None:
+        _keep_shard(found, root, options.shard)
 
     loaded = LoadResult()
     stdin_yaml = False  # standard input went to the Kubernetes loader
@@ -142,7 +145,25 @@ def scan(options: ScanOptions, policy: Policy) -> Report:
         policy_path=str(policy.path) if policy.path else None,
         fixed=fixed,
         tool_version=__version__,
+        shard=options.shard,
+        policy_digest=_policy_digest(policy),
     )
+
+
+def _keep_shard(found: Any, root: Path, shard: tuple[int, int]) -> None:
+    """Narrow a discovery to one shard's units: whole Terraform roots and single files."""
+    from scanner.shard import plan_shard
+
+    files = [*found.plans, *found.helm_templates, *(p for p, _ in found.refused),
+             *(p for p, _m, _f in found.unscannable)]
+    plan = plan_shard(found.terraform_dirs, files, root, shard, manifests=found.yaml_files)
+    found.terraform_dirs = plan.terraform_dirs
+    found.plans = [p for p in found.plans if plan.keep_file(p)]
+    found.yaml_files = [p for p in found.yaml_files if plan.keep_file(p)]
+    found.helm_templates = [p for p in found.helm_templates if plan.keep_file(p)]
+    found.refused = [r for r in found.refused if plan.keep_file(r[0])]
+    found.unscannable = [u for u in found.unscannable if plan.keep_file(u[0])]
+    found.ignored = found.ignored if shard[0] == 1 else 0  # counted once across the shards
 
 
 # --- load -------------------------------------------------------------------------------------
@@ -240,17 +261,22 @@ def _load_terraform(dirs: list[Path], root: Path, options: ScanOptions, policy: 
 
 def _load_salt(options: ScanOptions, policy: Policy) -> str:
     """What else shapes a Terraform load's result and belongs in its cache key: limits and the policy."""
+    return repr((options.limits, _policy_digest(policy)))
+
+
+def _policy_digest(policy: Policy) -> str:
+    """The policy file's content digest (or of --allowed-regions): shards to merge must share it."""
     import hashlib
 
     from scanner.cache import file_digest
 
-    policy_digest = "regions:" + hashlib.blake2b(repr(policy.allowed).encode(), digest_size=16).hexdigest()
+    digest = "regions:" + hashlib.blake2b(repr(policy.allowed).encode(), digest_size=16).hexdigest()
     if policy.path is not None:
         try:
-            policy_digest = file_digest(policy.path)
+            digest = file_digest(policy.path)
         except OSError as exc:
-            policy_digest = f"unreadable:{exc.errno}"
-    return repr((options.limits, policy_digest))
+            digest = f"unreadable:{exc.errno}"
+    return digest
 
 
 def _parse_cache(options: ScanOptions) -> ParseCache:

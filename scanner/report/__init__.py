@@ -31,6 +31,7 @@ class Report:
     tool_version: str = ""
     category: str = "residency-guardrail"  # names this kind of scan (SARIF automationDetails, code scanning)
     shard: tuple[int, int] | None = None  # (I, N) of --shard I/N
+    policy_digest: str = ""  # content digest of the policy: shards to merge must share it
 
     @property
     def blocking(self) -> list[Finding]:

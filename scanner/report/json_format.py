@@ -49,6 +49,8 @@ def document(report: Report) -> dict[str, Any]:
     return {
         "schema_version": SCHEMA_VERSION,
         "tool": {"name": "residency-guardrail", "version": report.tool_version},
+        "policy_digest": report.policy_digest,
+        "shard": None if report.shard is None else {"index": report.shard[0], "count": report.shard[1]},
         "findings": [finding_dict(f) for f in report.findings],
         "notes": [{"file": n.file, "message": n.message, **({"resource": n.resource} if n.resource else {})}
                   for n in report.notes],
