@@ -126,7 +126,7 @@ def scan(options: ScanOptions, policy: Policy) -> Report:
     findings.extend(_problem_findings(loaded.problems, policy, RULES, options))
     directives = _Directives(loaded.resources)
     findings.extend(_waiver_findings(directives, policy, RULES, options))
-    findings = _apply_waivers(findings, loaded.resources, directives, policy, RULES, options)
+    findings = _apply_waivers(findings, loaded.resources, directives, policy, RULES, options, root)
 
     fixed: list[dict[str, str]] = []
     if options.baseline is not None:
@@ -550,9 +550,12 @@ def _waiver_findings(directives: _Directives, policy: Policy, rules: dict[str, A
 
 
 def _apply_waivers(findings: list[Finding], resources: list[Resource], directives: _Directives, policy: Policy,
-                   rules: dict[str, Any], options: ScanOptions) -> list[Finding]:
+                   rules: dict[str, Any], options: ScanOptions, root: Path) -> list[Finding]:
     """A finding is waived by a valid directive on the resource it is about, or on the block it points at
-    (a copy declared in a replication configuration elsewhere), or by a policy waiver."""
+    (a copy declared in a replication configuration elsewhere), or by a policy waiver.
+
+    A policy waiver's ``paths:`` are relative to the policy file's directory, like ``exclude:`` and
+    ``scopes:``, so findings' root-relative files are made policy-relative before matching."""
     from scanner import waivers
 
     by_address: dict[tuple[str, str], Resource] = {(r.file, r.address): r for r in resources}
@@ -571,8 +574,8 @@ def _apply_waivers(findings: list[Finding], resources: list[Resource], directive
                 waiver = waivers.to_waiver(valid[0])
                 break
         if waiver is None:
-            pw = waivers.match_policy_waiver(policy.waivers, finding.rule_id, finding.resource, finding.file,
-                                             today=options.today)
+            pw = waivers.match_policy_waiver(policy.waivers, finding.rule_id, finding.resource,
+                                             policy_rel(policy, root, finding.file), today=options.today)
             if pw is not None:
                 from scanner.model import Waiver
 

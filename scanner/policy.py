@@ -64,7 +64,8 @@ Schema, version 1
     (``aws_s3_bucket.legacy`` also covers its instances ``aws_s3_bucket.legacy[0]``) or a glob
     where ``*`` and ``?`` are the only wildcards (``aws_s3_bucket.legacy*``); ``reason`` is
     required; ``expires`` is a date ``YYYY-MM-DD`` after which the waiver waives nothing; ``paths``
-    limits the waiver to files matching these globs.
+    limits the waiver to files matching these globs, relative to the policy file's directory (like
+    ``exclude`` and ``scopes``).
 
 ``terraform`` (optional mapping)
     ``{roots: [{paths: [...], region: <code>, var_files: [...]}]}``: for root modules whose provider

@@ -128,3 +128,24 @@ def test_azapi_resource_in_a_plan_is_checked_like_in_hcl(tmp_path: Path) -> None
     found = {(f.rule_id, f.resource, f.resource_type, f.region) for f in _scan(tmp_path)}
     assert ("RES001", "azapi_resource.sa", "azapi_resource", "uksouth") in found
     assert ("RES002", "azapi_resource.sa", "azapi_resource", "ukwest") in found
+
+
+def test_policy_waiver_paths_are_relative_to_a_policy_in_a_subdirectory(tmp_path: Path) -> None:
+    """Issue 14 6a: waiver ``paths:`` were matched root-relative, so with the policy in infra/ they never matched."""
+    from scanner.policy import load_policy
+
+    (tmp_path / ".git").mkdir()  # the scan root is the git root, the policy lives below it
+    infra = tmp_path / "infra"
+    (infra / "prod").mkdir(parents=True)
+    (infra / "prod" / "main.tf").write_text(MAIN)
+    (infra / "residency.yaml").write_text(
+        "version: 1\nallowed_regions: [in:eu-locations]\nexclude: []\nscopes:\n"
+        "  - paths: [\"prod/**\"]\n    allowed_regions: [in:eu-locations]\n"
+        "waivers:\n  - rule: RES001\n    resource: aws_s3_bucket.dst\n    reason: approved by the DPO\n"
+        "    paths: [\"prod/**\"]\n")
+    policy = load_policy(infra / "residency.yaml")
+    report = scan(ScanOptions(paths=[tmp_path], cwd=tmp_path, use_cache=False), policy)
+    (res001,) = [f for f in report.findings if f.rule_id == "RES001"]
+    assert res001.file == "infra/prod/main.tf"  # reports stay root-relative
+    assert res001.waived and not res001.blocking and res001.waiver is not None
+    assert res001.waiver.reason == "approved by the DPO"
