@@ -11,7 +11,7 @@ from __future__ import annotations
 import sys
 import traceback
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import click
 
@@ -19,6 +19,7 @@ from scanner import __version__
 from scanner.errors import ResidencyError
 
 if TYPE_CHECKING:  # annotations only: --version and --help must not import the engine
+    from scanner.engine import ScanOptions
     from scanner.policy import Policy
     from scanner.report import Report
 
@@ -74,6 +75,80 @@ def _size(value: str) -> int:
         raise click.BadParameter(str(exc)) from None
 
 
+_SCAN_INPUT_OPTIONS = (
+    click.option("--policy", "policy_path", metavar="FILE", help="Policy file (default: residency.yaml or "
+                 ".residency.yaml in the current directory, then the git root)."),
+    click.option("--allowed-regions", multiple=True, metavar="LIST",
+                 help="Quick scan without a policy file, e.g. in:eu-locations,aws:eu-west-1."),
+    click.option("--var-file", "var_files", multiple=True, metavar="FILE",
+                 help="Terraform -var-file for root modules, in order."),
+    click.option("--var", "variables", multiple=True, metavar="K=V", help="Terraform -var, last wins."),
+    click.option("--env-vars", is_flag=True, help="Read TF_VAR_* from the environment (off: CI differs from laptops)."),
+    click.option("--plan", "plans", multiple=True, metavar="FILE", help="A `terraform show -json` plan file."),
+    click.option("--source", "source_dir", metavar="DIR", help="Terraform source of a plan (for lines and waivers)."),
+    click.option("--cluster-region", metavar="REGION", help="Region of the cluster manifests on stdin deploy to."),
+    click.option("--jobs", "-j", type=int, metavar="N", help="Parse processes (default: usable CPUs)."),
+    click.option("--no-cache", is_flag=True, help="Do not read or write the parse cache."),
+    click.option("--max-file-size", metavar="SIZE", callback=lambda c, p, v: _size(v), default="5MB",
+                 show_default=True,
+                 help="Largest Terraform or YAML file parsed (e.g. 5MB, 800KB); larger ones are parse findings."),
+    click.option("--max-plan-size", metavar="SIZE", callback=lambda c, p, v: _size(v), default="512MB",
+                 show_default=True, help="Largest plan JSON file parsed; larger ones are parse findings."),
+)
+
+
+def scan_inputs(f: Any) -> Any:
+    """Every option that shapes what a scan sees (policy, variables, plans, limits), for every command
+    that scans: ``scan``, ``baseline`` and ``inventory`` see the same configuration from the same flags."""
+    for option in reversed(_SCAN_INPUT_OPTIONS):
+        f = option(f)
+    return f
+
+
+def _scan_inputs(paths: tuple[str, ...], plans: tuple[str, ...], variables: tuple[str, ...],
+                 ) -> tuple[list[str], bytes | None, dict[str, str]]:
+    """Paths (``-`` read from standard input), and ``--var`` pairs, as every scanning command reads them."""
+    stdin = None
+    path_list = [p for p in paths if p != "-"]
+    if "-" in paths:
+        stdin = sys.stdin.buffer.read()
+    if not path_list and stdin is None and not plans:
+        path_list = ["."]
+    parsed_vars: dict[str, str] = {}
+    for item in variables:
+        key, sep, value = item.partition("=")
+        if not sep or not key:
+            raise ResidencyError(f"--var takes KEY=VALUE, got {item!r}")
+        parsed_vars[key.strip()] = value
+    return path_list, stdin, parsed_vars
+
+
+def _scan_options(path_list: list[str], stdin: bytes | None, parsed_vars: dict[str, str], *,
+                  var_files: tuple[str, ...], env_vars: bool, plans: tuple[str, ...], source_dir: str | None,
+                  cluster_region: str | None, jobs: int | None, no_cache: bool, max_file_size: int,
+                  max_plan_size: int, **extra: Any) -> ScanOptions:
+    """The ScanOptions of the shared input flags; ``extra`` are a command's own fields (fail_on, baseline)."""
+    import os
+
+    from scanner.engine import ScanOptions
+    from scanner.limits import Limits
+
+    return ScanOptions(
+        paths=[Path(p) for p in path_list],
+        stdin=stdin,
+        var_files=[Path(v) for v in var_files],
+        variables=parsed_vars,
+        env=dict(os.environ) if env_vars else None,
+        plan_files=[Path(p) for p in plans],
+        source_dir=Path(source_dir) if source_dir else None,
+        cluster_region=cluster_region,
+        jobs=jobs,
+        use_cache=not no_cache,
+        limits=Limits(max_source_bytes=max_file_size, max_plan_bytes=max_plan_size),
+        **extra,
+    )
+
+
 @click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 110})
 @click.version_option(__version__, "--version", prog_name="residency")
 @click.option("--debug", is_flag=True, help="Print tracebacks of internal errors.")
@@ -87,30 +162,14 @@ def cli(ctx: click.Context, debug: bool) -> None:
 
 @cli.command()
 @click.argument("paths", nargs=-1, type=click.Path(path_type=str))
-@click.option("--policy", "policy_path", metavar="FILE", help="Policy file (default: residency.yaml or "
-              ".residency.yaml in the current directory, then the git root).")
-@click.option("--allowed-regions", multiple=True, metavar="LIST",
-              help="Quick scan without a policy file, e.g. in:eu-locations,aws:eu-west-1.")
+@scan_inputs
 @click.option("--format", "formats", multiple=True, metavar="FMT[=PATH]",
               help=f"Output format ({', '.join(FORMAT_NAMES)}); repeat with =PATH to write several.")
 @click.option("-o", "--output", metavar="FILE", help="Write the (single) format to FILE instead of stdout.")
 @click.option("--fail-on", type=click.Choice(SEVERITIES), default="low", show_default=True,
               help="Lowest severity that blocks (exit 1).")
 @click.option("--soft-fail", is_flag=True, help="Report everything but exit 0 (for rollout).")
-@click.option("--var-file", "var_files", multiple=True, metavar="FILE",
-              help="Terraform -var-file for root modules, in order.")
-@click.option("--var", "variables", multiple=True, metavar="K=V", help="Terraform -var, last wins.")
-@click.option("--env-vars", is_flag=True, help="Read TF_VAR_* from the environment (off: CI differs from laptops).")
-@click.option("--plan", "plans", multiple=True, metavar="FILE", help="A `terraform show -json` plan file.")
-@click.option("--source", "source_dir", metavar="DIR", help="Terraform source of a plan (for lines and waivers).")
-@click.option("--cluster-region", metavar="REGION", help="Region of the cluster manifests on stdin deploy to.")
 @click.option("--baseline", metavar="FILE", help="Fail only on findings not in this baseline.")
-@click.option("--jobs", "-j", type=int, metavar="N", help="Parse processes (default: usable CPUs).")
-@click.option("--no-cache", is_flag=True, help="Do not read or write the parse cache.")
-@click.option("--max-file-size", metavar="SIZE", callback=lambda c, p, v: _size(v), default="5MB", show_default=True,
-              help="Largest Terraform or YAML file parsed (e.g. 5MB, 800KB); larger ones are parse findings.")
-@click.option("--max-plan-size", metavar="SIZE", callback=lambda c, p, v: _size(v), default="512MB", show_default=True,
-              help="Largest plan JSON file parsed; larger ones are parse findings.")
 @click.option("--sarif-category", default="residency-guardrail", show_default=True, metavar="NAME",
               help="Names this scan in SARIF run.automationDetails (code scanning keeps one analysis per category).")
 @click.option("--changed-since", metavar="REF", help="Scan only the roots and manifests that files changed since "
@@ -129,45 +188,24 @@ def scan(ctx: click.Context, paths: tuple[str, ...], policy_path: str | None, al
     """Scan PATHS (default: the current directory; - reads manifests or a plan from stdin)."""
     import os
 
-    from scanner.engine import ScanOptions
     from scanner.engine import scan as run_scan
-    from scanner.limits import Limits
     from scanner.model import Severity
     from scanner.report import render
     from scanner.shard import parse_shard
 
     specs = _parse_formats(formats, output)
-    stdin = None
-    path_list = [p for p in paths if p != "-"]
-    if "-" in paths:
-        stdin = sys.stdin.buffer.read()
-    if not path_list and stdin is None and not plans:
-        path_list = ["."]
-    parsed_vars: dict[str, str] = {}
-    for item in variables:
-        key, sep, value = item.partition("=")
-        if not sep or not key:
-            raise ResidencyError(f"--var takes KEY=VALUE, got {item!r}")
-        parsed_vars[key.strip()] = value
+    path_list, stdin, parsed_vars = _scan_inputs(paths, plans, variables)
     policy = _load_policy(policy_path, allowed_regions, Path(path_list[0]) if path_list else Path.cwd())
     selection = None
     if changed_since or changed_files:
         selection = _select_changed(changed_since, changed_files, path_list, policy, var_files)
         path_list = [str(p) for p in selection.paths]
-    options = ScanOptions(
-        paths=[Path(p) for p in path_list],
-        stdin=stdin,
-        var_files=[Path(v) for v in var_files],
-        variables=parsed_vars,
-        env=dict(os.environ) if env_vars else None,
-        plan_files=[Path(p) for p in plans],
-        source_dir=Path(source_dir) if source_dir else None,
-        cluster_region=cluster_region,
+    options = _scan_options(
+        path_list, stdin, parsed_vars, var_files=var_files, env_vars=env_vars, plans=plans, source_dir=source_dir,
+        cluster_region=cluster_region, jobs=jobs, no_cache=no_cache, max_file_size=max_file_size,
+        max_plan_size=max_plan_size,
         fail_on=Severity(fail_on),
         baseline=Path(baseline) if baseline else None,
-        jobs=jobs,
-        use_cache=not no_cache,
-        limits=Limits(max_source_bytes=max_file_size, max_plan_bytes=max_plan_size),
         shard=parse_shard(shard) if shard else None,
     )
     if selection is not None and not path_list and not plans and stdin is None:
@@ -335,28 +373,26 @@ def explain(rule_id: str) -> None:
     click.echo(explain_rule(rule_id), nl=False)
 
 
-def _scan_with_defaults(paths: tuple[str, ...], policy_path: str | None,
-                        allowed_regions: tuple[str, ...]) -> tuple[Report, Policy]:
-    """A plain scan (default options) for commands that use the findings rather than gate on them."""
-    from scanner.engine import ScanOptions
+def _scan_for(paths: tuple[str, ...], policy_path: str | None, allowed_regions: tuple[str, ...],
+              **inputs: Any) -> tuple[Report, Policy]:
+    """The scan ``baseline`` and ``inventory`` use: the same input flags as ``scan``, default gating."""
     from scanner.engine import scan as run_scan
 
-    path_list = list(paths) or ["."]
-    policy = _load_policy(policy_path, allowed_regions, Path(path_list[0]))
-    return run_scan(ScanOptions(paths=[Path(p) for p in path_list]), policy), policy
+    path_list, stdin, parsed_vars = _scan_inputs(paths, inputs["plans"], inputs.pop("variables"))
+    policy = _load_policy(policy_path, allowed_regions, Path(path_list[0]) if path_list else Path.cwd())
+    return run_scan(_scan_options(path_list, stdin, parsed_vars, **inputs), policy), policy
 
 
 @cli.command("baseline")
 @click.argument("paths", nargs=-1, type=click.Path(path_type=str))
-@click.option("--policy", "policy_path", metavar="FILE")
-@click.option("--allowed-regions", multiple=True, metavar="LIST")
+@scan_inputs
 @click.option("-o", "--output", default=".residency-baseline.json", show_default=True, metavar="FILE")
 def baseline_cmd(paths: tuple[str, ...], policy_path: str | None, allowed_regions: tuple[str, ...],
-                 output: str) -> None:
+                 output: str, **inputs: Any) -> None:
     """Record today's findings so that `scan --baseline` fails only on new ones."""
     from scanner.baseline import write_baseline
 
-    report, _policy = _scan_with_defaults(paths, policy_path, allowed_regions)
+    report, _policy = _scan_for(paths, policy_path, allowed_regions, **inputs)
     kept = [f for f in report.findings if not f.waived]
     write_baseline(kept, Path(output))
     click.echo(f"recorded {len(kept)} finding(s) in {output}")
@@ -364,14 +400,13 @@ def baseline_cmd(paths: tuple[str, ...], policy_path: str | None, allowed_region
 
 @cli.command("inventory")
 @click.argument("paths", nargs=-1, type=click.Path(path_type=str))
-@click.option("--policy", "policy_path", metavar="FILE", help="Policy file (found as for scan when omitted).")
-@click.option("--allowed-regions", multiple=True, metavar="LIST", help="Judge against these instead of a policy file.")
+@scan_inputs
 @click.option("--format", "fmt", type=click.Choice(["json", "markdown", "mermaid", "dot", "csv"]), default="markdown",
               show_default=True, help="json (docs/inventory.schema.json), markdown with a Mermaid map, mermaid, "
               "dot (Graphviz), csv.")
 @click.option("-o", "--output", metavar="FILE", help="Write to FILE instead of standard output.")
 def inventory_cmd(paths: tuple[str, ...], policy_path: str | None, allowed_regions: tuple[str, ...], fmt: str,
-                  output: str | None) -> None:
+                  output: str | None, **inputs: Any) -> None:
     """List every data store, where it and its copies live, and what the policy allows.
 
     A map, not a gate: exit 0 whatever it shows (use `scan` to block). Regenerate the committed map with
@@ -381,7 +416,7 @@ def inventory_cmd(paths: tuple[str, ...], policy_path: str | None, allowed_regio
     from scanner.report.escape import log_safe
     from scanner.report.inventory_formats import render_inventory
 
-    report, policy = _scan_with_defaults(paths, policy_path, allowed_regions)
+    report, policy = _scan_for(paths, policy_path, allowed_regions, **inputs)
 
     # The inventory is printed in CI logs too: neutralise forged workflow commands as scan formats do.
     text = log_safe(render_inventory(fmt, build_inventory(report, policy)), fmt)
