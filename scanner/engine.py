@@ -121,6 +121,7 @@ def scan(options: ScanOptions, policy: Policy) -> Report:
         if pool is not None:
             pool.close()
 
+    loaded.resources = _plan_wins(loaded.resources, loaded.notes)
     facts = classify(loaded.resources, policy)
     findings, notes = evaluate(facts, policy, RULES, options, root)
     findings.extend(_problem_findings(loaded.problems, policy, RULES, options))
@@ -167,6 +168,25 @@ def _keep_shard(found: Any, root: Path, shard: tuple[int, int]) -> None:
 
 
 # --- load -------------------------------------------------------------------------------------
+
+
+def _plan_wins(resources: list[Resource], notes: list[Note]) -> list[Resource]:
+    """A root scanned both as .tf files and as the plan beside them reports each data store once: from the
+    plan, which has every variable, module and for_each resolved. The HCL resources of that root go."""
+    covered: dict[str, str] = {}  # root dir -> plan file
+    for r in resources:
+        if r.source == "plan" and r.extra.get("source_file") and r.root_dir is not None:
+            covered.setdefault(r.root_dir, r.file)
+    if not covered:
+        return resources
+    kept = [r for r in resources if r.source == "plan" or r.root_dir not in covered]
+    if len(kept) == len(resources):
+        return resources
+    for root_dir, plan in sorted(covered.items()):
+        if any(r.source != "plan" and r.root_dir == root_dir for r in resources):
+            notes.append(Note(root_dir, f"root {root_dir} is reported from its plan {plan} (resolved values), "
+                              "not from its .tf files; findings point at the .tf lines"))
+    return kept
 
 
 def _excluder(policy: Policy, root: Path):
@@ -451,11 +471,19 @@ def stamp(rule: Any, v: Violation, resource: Resource, policy: Policy, options: 
     blocking = severity.rank >= options.fail_on.rank
     if category is Category.UNRESOLVED and policy.unresolved == "warn":
         blocking = False
+    file, line = v.file or resource.file, v.line or resource.line
+    related: tuple[tuple[str, int], ...] = ()
+    source_file = resource.extra.get("source_file")
+    if source_file and v.file is None and v.line is None:
+        # A plan resource whose .tf block is known: code scanning annotates the line people edit;
+        # the plan entry (a CI artifact) stays as the related location.
+        related = ((file, line),)
+        file, line = source_file, int(resource.extra.get("source_line") or 1)
     return Finding(
         rule_id=rule.id, rule_name=rule.name, category=category, severity=severity,
         resource=resource.address,
         resource_type=resource.declared_type,
-        file=v.file or resource.file, line=v.line or resource.line, message=v.message,
+        file=file, line=line, message=v.message, related=related,
         remediation=v.remediation, region=v.region, jurisdiction=v.jurisdiction, country=v.country,
         provenance=v.provenance, blocking=blocking, controls=tuple(rule.controls),
         origin=(resource.file, resource.address),

@@ -177,7 +177,8 @@ def build_inventory(report: Report, policy: Policy) -> Inventory:
     contexts: dict[str, RuleContext] = {}
     by_resource: dict[tuple[str, str], list[Finding]] = defaultdict(list)
     for f in report.findings:
-        by_resource[(f.file, f.resource)].append(f)
+        # A plan finding shown at its .tf block belongs to the plan's data store (its origin).
+        by_resource[f.origin if f.related and f.origin else (f.file, f.resource)].append(f)
 
     entries = []
     for fact in report.data_stores:

@@ -244,6 +244,8 @@ class Finding:
     waiver: Waiver | None = None
     controls: tuple[str, ...] = ()
     baseline: str | None = None  # "known" when matched by a baseline entry
+    # Other places the finding is about: a plan finding shown at its .tf block keeps the plan entry here.
+    related: tuple[tuple[str, int], ...] = ()
     # The (file, address) of the resource the finding is about, for waiver lookup; not part of any output.
     origin: tuple[str, str] | None = field(default=None, compare=False, repr=False)
 

@@ -82,7 +82,15 @@ def plan_shard(terraform_dirs: list[Path], files: list[Path], root: Path, shard:
             return p.as_posix()
 
     units = {("tf:" + name(r)): weight(r) for r in roots}
-    units.update({("file:" + name(f)): 1 for f in files})
+    root_set = {r.resolve() for r in roots}
+
+    def file_unit(f: Path) -> str:
+        # A plan beside its root's .tf files joins that root's unit: the engine reports the root once.
+        parent = f.resolve().parent
+        return "tf:" + name(parent) if parent in root_set else "file:" + name(f)
+
+    for f in files:
+        units[file_unit(f)] = units.get(file_unit(f), 0) + 1
     manifest_set = {m.resolve() for m in manifests or []}
     if manifest_set:
         units["kubernetes"] = len(manifest_set)
@@ -90,7 +98,7 @@ def plan_shard(terraform_dirs: list[Path], files: list[Path], root: Path, shard:
     mine = {u for u, s in assigned.items() if s == shard[0]}
 
     def keep(f: Path) -> bool:
-        return "kubernetes" in mine if f.resolve() in manifest_set else "file:" + name(f) in mine
+        return "kubernetes" in mine if f.resolve() in manifest_set else file_unit(f) in mine
 
     return ShardPlan(terraform_dirs=sorted(r for r in roots if "tf:" + name(r) in mine), keep_file=keep)
 
@@ -166,5 +174,6 @@ def findings_from_json(items: list[dict[str, Any]]) -> list[Any]:
             region=f.get("region"), jurisdiction=f.get("jurisdiction"), country=f.get("country"),
             provenance=f.get("provenance") or "", blocking=bool(f["blocking"]),
             waiver=None if w is None else Waiver(w["reason"], w.get("expires"), w.get("approver"), w["source"]),
-            controls=tuple(f.get("controls") or ()), baseline=f.get("baseline")))
+            controls=tuple(f.get("controls") or ()), baseline=f.get("baseline"),
+            related=tuple((r["file"], int(r["line"])) for r in f.get("related_locations") or ())))
     return out

@@ -40,6 +40,7 @@ def finding_dict(f: Finding) -> dict[str, Any]:
         },
         "baseline": f.baseline,
         "controls": list(f.controls),
+        "related_locations": [{"file": file, "line": line} for file, line in f.related],
     }
 
 

@@ -174,6 +174,11 @@ def _result(f: Finding, rule_index: int) -> dict[str, Any]:
         "level": level(f),
         "message": {"text": clean(f.message) or f.rule_name or f.rule_id},
         "locations": [_location(f)],
+        **({"relatedLocations": [
+            {"id": i, "physicalLocation": {"artifactLocation": {"uri": artifact_uri(file), "uriBaseId": SRCROOT},
+                                           "region": {"startLine": max(1, int(line or 1))}},
+             "message": {"text": "plan entry"}}
+            for i, (file, line) in enumerate(f.related)]} if f.related else {}),
         "partialFingerprints": {FINGERPRINT_KEY: f.fingerprint},
         "properties": _properties(f),
     }
