@@ -20,8 +20,8 @@ from scanner.errors import ResidencyError
 
 if TYPE_CHECKING:  # annotations only: --version and --help must not import the engine
     from scanner.engine import ScanOptions
+    from scanner.model import Report
     from scanner.policy import Policy
-    from scanner.report import Report
 
 SEVERITIES = ("critical", "high", "medium", "low", "info")
 FORMAT_NAMES = ("text", "json", "sarif", "junit", "junit-rich", "github", "markdown", "gitlab")
@@ -227,6 +227,14 @@ def scan(ctx: click.Context, paths: tuple[str, ...], policy_path: str | None, al
     ctx.exit(1 if report.blocking and not soft_fail else 0)
 
 
+def _describe(findings: list) -> dict:
+    """The registry's descriptors of the rules behind ``findings`` (a merged report has no engine run)."""
+    from checks.rules import RULES
+    from scanner.engine import describe
+
+    return describe(RULES, findings)
+
+
 def _select_changed(changed_since: str | None, changed_files: str | None, path_list: list[str], policy: Policy,
                    var_files: tuple[str, ...]):
     """The paths ``--changed-since``/``--changed-files`` select among the scanned ones (scanner.changes)."""
@@ -299,7 +307,7 @@ def merge_cmd(ctx: click.Context, reports: tuple[str, ...], formats: tuple[str, 
     report = Report(findings=findings, notes=notes,
                     files=merged["summary"]["files"], resources=merged["summary"]["resources"], fixed=fixed,
                     tool_version=merged["tool"]["version"], policy_digest=merged.get("policy_digest", ""),
-                    category=sarif_category)
+                    category=sarif_category, rules=_describe(findings))
     for name, dest in specs:
         if dest is None:
             color = name == "text" and sys.stdout.isatty() and "NO_COLOR" not in os.environ

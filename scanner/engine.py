@@ -26,12 +26,13 @@ from scanner.model import (
     LoadResult,
     Note,
     Problem,
+    Report,
     Resource,
+    RuleInfo,
     Severity,
     Violation,
 )
 from scanner.policy import Policy
-from scanner.report import Report
 
 
 @dataclass
@@ -138,6 +139,7 @@ def scan(options: ScanOptions, policy: Policy) -> Report:
     findings.sort(key=lambda f: (f.file, f.line, f.rule_id, f.resource))
     return Report(
         findings=findings,
+        rules=describe(RULES, findings),
         notes=loaded.notes + notes,
         files=loaded.files,
         resources=len(loaded.resources),
@@ -445,6 +447,16 @@ def evaluate(
             for violation in rule.check(fact, rule_ctx):
                 findings.append(stamp(rule, violation, fact.resource, policy, options))
     return findings, notes
+
+
+def describe(rules: dict[str, Any], findings: Iterable[Finding]) -> dict[str, RuleInfo]:
+    """Descriptors of the rules behind ``findings``, attached to the Report so reporters need no registry."""
+    out: dict[str, RuleInfo] = {}
+    for rule_id in sorted({f.rule_id for f in findings}):
+        rule = rules.get(rule_id)
+        if rule is not None:
+            out[rule_id] = RuleInfo(rule.id, rule.name, rule.category, rule.summary, rule.doc, tuple(rule.controls))
+    return out
 
 
 def _unit(resource: Resource) -> str:

@@ -24,8 +24,8 @@ from scanner.model import DataStoreFacts, Encryption, Finding, Location, Unknown
 
 if TYPE_CHECKING:
     from checks.rules import RuleContext
+    from scanner.model import Report
     from scanner.policy import Policy
-    from scanner.report import Report
 
 #: Status of a place: its members all allowed, some not allowed, or cannot be told statically.
 ALLOWED, DISALLOWED, UNRESOLVED, NOT_APPLICABLE = "allowed", "disallowed", "unresolved", "not-applicable"

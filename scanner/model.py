@@ -297,3 +297,39 @@ class Problem:
     remediation: str
     resource: str = ""  # address when it concerns one (a module call), else empty
     resource_type: str = ""
+
+
+@dataclass(frozen=True)
+class RuleInfo:
+    """What a reporter may say about a rule (SARIF descriptors, help): copied from the registry by the engine."""
+
+    id: str
+    name: str
+    category: Category
+    summary: str = ""
+    doc: str = ""
+    controls: tuple[str, ...] = ()
+
+
+@dataclass
+class Report:
+    """The result of one scan, as every format sees it."""
+
+    findings: list[Finding]
+    notes: list[Note] = field(default_factory=list)
+    files: int = 0
+    resources: int = 0
+    data_stores: list[DataStoreFacts] = field(default_factory=list)
+    scan_root: str = "."
+    policy_path: str | None = None
+    fixed: list[dict[str, str]] = field(default_factory=list)  # baseline entries no longer found
+    tool_version: str = ""
+    category: str = "residency-guardrail"  # names this kind of scan (SARIF automationDetails, code scanning)
+    shard: tuple[int, int] | None = None  # (I, N) of --shard I/N
+    policy_digest: str = ""  # content digest of the policy: shards to merge must share it
+    # Descriptors of the rules that fired (the engine attaches them), so reporters never import checks.
+    rules: dict[str, RuleInfo] = field(default_factory=dict)
+
+    @property
+    def blocking(self) -> list[Finding]:
+        return [f for f in self.findings if f.blocking]

@@ -493,3 +493,21 @@ def test_sarif_help_uri_automation_details_and_base_ids() -> None:
     assert run["originalUriBaseIds"] == {"%SRCROOT%": {"uri": "file:///work/repo/"}}
     report.category, report.shard = "eu infra", (2, 3)
     assert sarif(report)["runs"][0]["automationDetails"]["id"] == "eu infra-shard-2-of-3/"
+
+
+def test_sarif_descriptors_come_from_the_report_not_the_registry() -> None:
+    """Issue 14 item 3: the engine attaches the fired rules' descriptors; reporters never import checks."""
+    import ast
+
+    from scanner.model import Category, Finding, RuleInfo, Severity
+
+    src = (Path(__file__).parents[1] / "scanner" / "report" / "sarif.py").read_text(encoding="utf-8")
+    imported = {n.module for n in ast.walk(ast.parse(src)) if isinstance(n, ast.ImportFrom) and n.module}
+    assert not any(m == "checks" or m.startswith("checks.") for m in imported)
+    f = Finding(rule_id="RES777", rule_name="made-up", category=Category.PLACEMENT, severity=Severity.HIGH,
+                resource="a.b", resource_type="a", file="main.tf", line=1, message="m", remediation="r")
+    info = RuleInfo("RES777", "made-up", Category.PLACEMENT, "A summary from the report.", "", ("NIST:GV.OC-03",))
+    doc = json.loads(render("sarif", Report(findings=[f], rules={"RES777": info})))
+    (rule,) = doc["runs"][0]["tool"]["driver"]["rules"]
+    assert rule["shortDescription"]["text"] == "A summary from the report."
+    assert "NIST:GV.OC-03" in rule["properties"]["tags"]

@@ -6,37 +6,11 @@ Modules are imported lazily so ``residency --version`` pays for none of them.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 from importlib import import_module
-from typing import TYPE_CHECKING
 
-from scanner.model import Finding, Note
+from scanner.model import Report
 
-if TYPE_CHECKING:
-    from scanner.model import DataStoreFacts
-
-
-@dataclass
-class Report:
-    """The result of one scan, as every format sees it."""
-
-    findings: list[Finding]
-    notes: list[Note] = field(default_factory=list)
-    files: int = 0
-    resources: int = 0
-    data_stores: list[DataStoreFacts] = field(default_factory=list)
-    scan_root: str = "."
-    policy_path: str | None = None
-    fixed: list[dict[str, str]] = field(default_factory=list)  # baseline entries no longer found
-    tool_version: str = ""
-    category: str = "residency-guardrail"  # names this kind of scan (SARIF automationDetails, code scanning)
-    shard: tuple[int, int] | None = None  # (I, N) of --shard I/N
-    policy_digest: str = ""  # content digest of the policy: shards to merge must share it
-
-    @property
-    def blocking(self) -> list[Finding]:
-        return [f for f in self.findings if f.blocking]
-
+__all__ = ["FORMATS", "Report", "render"]  # Report lives in scanner.model; re-exported for formats
 
 FORMATS: dict[str, str] = {
     "text": "scanner.report.text",

@@ -67,7 +67,7 @@ def build(report: Report) -> dict[str, Any]:
         if f.rule_id not in worst or f.severity.rank > worst[f.rule_id].rank:
             worst[f.rule_id] = f.severity
     version = report.tool_version or scanner.__version__
-    descriptors = [_descriptor(rid, worst[rid], report.findings, version) for rid in rule_ids]
+    descriptors = [_descriptor(rid, worst[rid], report, version) for rid in rule_ids]
     index = {rid: i for i, rid in enumerate(rule_ids)}
     run: dict[str, Any] = {
         "tool": {
@@ -119,11 +119,9 @@ def _root_uri(scan_root: str) -> str:
     return path.as_uri().rstrip("/") + "/"
 
 
-def _descriptor(rule_id: str, severity: Severity, findings: list[Finding], version: str) -> dict[str, Any]:
-    from checks.rules import RULES  # the registry imports every rule module: only pay for it when rendering
-
-    rule = RULES.get(rule_id)
-    sample = next(f for f in findings if f.rule_id == rule_id)
+def _descriptor(rule_id: str, severity: Severity, report: Report, version: str) -> dict[str, Any]:
+    rule = report.rules.get(rule_id)  # attached by the engine: reporters never import the rules
+    sample = next(f for f in report.findings if f.rule_id == rule_id)
     name = rule.name if rule else sample.rule_name
     summary = (rule.summary if rule else "") or sample.rule_name or rule_id
     text, markdown = _help(rule.doc if rule else "", summary)
