@@ -150,6 +150,10 @@ def _partial_text(value: Any) -> str:
     return text if isinstance(text, str) else ""
 
 
+# a partial string that ends with one interpolated reference after an ARN/ID separator (or is only that)
+_TAIL_REF = re.compile(r"^(?:.*[:/])?\$\{([^{}]+)\}$")
+
+
 def _arn_region(value: str) -> str | None:
     parts = value.split(":")
     if len(parts) >= 6 and parts[0] == "arn" and parts[3]:
@@ -212,8 +216,22 @@ class Scan:
         if isinstance(value, Ref):
             res = self.by_address.get(value.address)
             return res if res is not None and res.type in targets else None
+        named = getattr(value, "address", "") if isinstance(value, Unknown) else ""
+        if isinstance(named, str) and named:
+            # an unknown attribute read from a resource (the loader's ``Named``): it names that resource
+            res = self.by_address.get(named)
+            if res is not None and res.type in targets:
+                return res
         partial = _partial_text(value)
         if partial:
+            tail_ref = _TAIL_REF.match(partial)
+            if tail_ref:
+                # ``arn:aws:s3:::${aws_s3_bucket.x[0].id}``: the ARN/ID of the resource it interpolates
+                # (cloudposse/s3-bucket replication destinations), whatever that resource's name is
+                for rtype in targets:
+                    for res in self.by_type.get(rtype, ()):
+                        if tail_ref.group(1).startswith(res.address + "."):
+                            return res
             # a name known only in part ("replica-${random_pet.this.id}"): the same spelling is the same name
             for candidate in dict.fromkeys((partial, _tail(partial))):
                 for rtype, name_attr in targets.items():
@@ -332,9 +350,10 @@ def _parent_location(r: Resource, spec: Mapping[str, Any], scan: Scan) -> Locati
         value = r.attributes.get(arg)
         if value is None:
             continue
-        if isinstance(value, Unknown):
-            return _unknown_from(value, f"argument {arg} of {r.address}")
+        # a reference names its parent even when the parent's name is unknown (a random_* suffix)
         parent = scan.find(value, parents)
+        if parent is None and isinstance(value, Unknown):
+            return _unknown_from(value, f"argument {arg} of {r.address}")
         if parent is None:
             return Unknown(
                 f"{arg} {value} of {r.address} names a parent that is not in the scanned configuration"

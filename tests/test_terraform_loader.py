@@ -392,3 +392,63 @@ def test_data_kms_alias_of_an_aws_managed_key_keeps_the_alias(tmp_path):
     db = load_terraform([tmp_path], tmp_path, TerraformOptions()).resources[0].attributes
     assert db["kms_key_id"].text == "arn:aws:kms:eu-west-1:${account}:alias/aws/rds"
     assert type(db["tags"]["own"]) is Unknown
+
+
+def test_references_keep_their_identity_through_functions(tmp_path):
+    # issue 16 step 1: cloudposse/terraform-aws-s3-bucket (join("", x[*].arn)), terraform-aws-modules/terraform-aws-sqs
+    # (try(coalesce(var.a, var.b), null)), Azure/avm-utl-regions (tolist(null)); Terraform yields the resource's value
+    (tmp_path / "main.tf").write_text('''
+variable "a" { default = null }
+variable "d" { default = false }
+resource "aws_s3_bucket" "x" { count = 1 }
+resource "aws_s3_bucket" "one" {}
+resource "aws_kms_key" "k" { count = 1 }
+locals { m = { k = aws_kms_key.k[0].arn } }
+resource "null_resource" "p" {
+  join     = join("", aws_s3_bucket.x[*].arn)
+  joinone  = join(",", [aws_s3_bucket.one.arn])
+  joinmix  = join("/", ["arn:aws:s3:::b", aws_s3_bucket.one.id])
+  coal     = coalesce(null, aws_s3_bucket.x[0].arn)
+  coalvar  = coalesce(var.a, aws_s3_bucket.one.arn)
+  tryc     = try(coalesce(var.a, aws_kms_key.k[0].arn), null)
+  one      = one(aws_s3_bucket.x[*].arn)
+  element  = element(aws_s3_bucket.x[*].arn, 0)
+  concat   = concat(aws_s3_bucket.x[*].arn, [])
+  lookup   = lookup(local.m, "k", null)
+  cond     = var.d ? aws_s3_bucket.one.id : aws_s3_bucket.x[0].id
+  fori     = [for b in aws_s3_bucket.x : b.arn][0]
+  forjoin  = join("", [for k in aws_kms_key.k : k.arn])
+  tolist   = tolist(null)
+  toset    = toset(null)
+  tomap    = tomap(null)
+  unknown  = join("", [timestamp()])
+}
+''')
+    p = by_address(load_terraform([tmp_path], tmp_path, TerraformOptions()))["null_resource.p"].attributes
+    x_arn, k_arn = Ref("aws_s3_bucket.x[0]", "arn"), Ref("aws_kms_key.k[0]", "arn")
+    assert (p["join"], p["coal"], p["one"], p["element"], p["fori"]) == (x_arn,) * 5
+    assert (p["joinone"], p["coalvar"]) == (Ref("aws_s3_bucket.one", "arn"),) * 2
+    assert (p["tryc"], p["lookup"], p["forjoin"]) == (k_arn,) * 3
+    assert p["concat"] == [x_arn]
+    assert p["cond"] == Ref("aws_s3_bucket.x[0]", "id")
+    assert p["joinmix"].text == "arn:aws:s3:::b/${aws_s3_bucket.one.id}"
+    assert (p["tolist"], p["toset"], p["tomap"]) == (None, None, None)
+    assert type(p["unknown"]) is Unknown
+
+
+def test_an_unknown_attribute_read_by_reference_still_names_its_resource(tmp_path):
+    # Azure/terraform-azurerm-avm-res-documentdb-databaseaccount examples: the account name has a random suffix
+    (tmp_path / "main.tf").write_text('''
+resource "random_string" "s" { length = 6 }
+resource "azurerm_cosmosdb_account" "a" { name = substr(lower("c-${random_string.s.result}"), 0, 40) }
+resource "azurerm_cosmosdb_sql_database" "d" {
+  account_name = azurerm_cosmosdb_account.a.name
+  tags         = { up = upper(azurerm_cosmosdb_account.a.name), t = "x-${azurerm_cosmosdb_account.a.name}" }
+}
+''')
+    from scanner.loaders.hcl_eval import Named
+
+    d = by_address(load_terraform([tmp_path], tmp_path, TerraformOptions()))["azurerm_cosmosdb_sql_database.d"]
+    assert isinstance(d.attributes["account_name"], Named)
+    assert d.attributes["account_name"].address == "azurerm_cosmosdb_account.a"
+    assert type(d.attributes["tags"]["up"]) is Unknown and type(d.attributes["tags"]["t"]) is Unknown

@@ -38,8 +38,21 @@ class Partial(Unknown):
     text: str = ""
 
 
+@dataclass(frozen=True)
+class Named(Unknown):
+    """An unknown attribute read from a resource: ``azurerm_cosmosdb_account.this.name`` when that name has a
+    ``random_*`` suffix or another function of one.
+
+    The value is unknown (it fails closed everywhere), but the reference still names ``address``, whatever its
+    value: a child's ``account_name`` joins the account it refers to. Only a direct reference keeps it; any
+    operation on it (a function, a template) yields a plain Unknown, which names nothing.
+    """
+
+    address: str = ""
+
+
 def _plain(u: Unknown) -> Unknown:
-    return Unknown(u.reason) if isinstance(u, Partial) else u
+    return Unknown(u.reason) if isinstance(u, (Partial, Named)) else u
 
 
 class EvalError(Exception):
@@ -577,6 +590,10 @@ def _f_can(arg_exprs: tuple, scope: Scope) -> Any:
 def _f_coalesce(arg_exprs: tuple, scope: Scope) -> Any:
     for a in arg_exprs:
         v = materialise(evaluate(a, scope))
+        if isinstance(v, (Ref, Partial)):
+            # a resource's computed id/ARN is never null or empty: Terraform picks it, so keep who it names
+            # (``coalesce(var.kms_key_arn, aws_kms_key.this[0].arn)``, terraform-aws-modules/sqs)
+            return v
         u = _opaque(v)
         if u is not None:
             return u
@@ -687,13 +704,34 @@ def _formatlist(fmt: Any, *args: Any) -> list[str]:
     return [_format(fmt, *[a[i] if isinstance(a, list) else a for a in args]) for i in range(n)]
 
 
-def _join(sep: Any, *lists: Any) -> str:
-    items: list[str] = []
+def _join(sep: Any, *lists: Any) -> Any:
+    """``join`` keeps a computed reference's identity: ``join("", aws_s3_bucket.x[*].arn)`` over a
+    one-instance resource is that bucket's ARN (cloudposse/s3-bucket replication), so it stays a
+    :class:`Ref`; mixed with text it is a :class:`Partial` spelling the reference; a plain Unknown
+    element makes the result unknown."""
+    u = _opaque(sep)
+    if u is not None:
+        return u
+    sep = to_string(sep)
+    items: list[Any] = []
     for lst in lists:
         if not isinstance(lst, list):
             raise EvalError("join() needs lists")
-        items.extend(to_string(x) for x in lst)
-    sep = to_string(sep)
+        for x in lst:
+            if isinstance(x, Partial) or (isinstance(x, Ref) and "[*]" not in x.attribute):
+                items.append(x)
+                continue
+            u = first_unknown(x)
+            if u is not None:
+                return u
+            items.append(to_string(x))
+    symbolic = [x for x in items if isinstance(x, (Ref, Partial))]
+    if symbolic:
+        if len(items) == 1 and isinstance(items[0], Ref):
+            return items[0]
+        text = sep.join(x.text if isinstance(x, Partial) else "${" + str(x) + "}" if isinstance(x, Ref) else x
+                        for x in items)
+        return Partial(_plain(_opaque(symbolic[0]) or Unknown("")).reason, text)
     if sum(map(len, items)) + len(sep) * len(items) > MAX_STRING:
         raise EvalError(f"join() result longer than {MAX_STRING} characters")
     return sep.join(items)
@@ -790,7 +828,9 @@ def _merge(*maps: Any) -> dict[str, Any]:
     return out
 
 
-def _toset(v: Any) -> list[Any]:
+def _toset(v: Any) -> list[Any] | None:
+    if v is None:
+        return None  # Terraform converts null to a null of the target type (Azure/avm-utl-regions)
     if not isinstance(v, list):
         raise EvalError("toset() needs a list")
     seen: list[Any] = []
@@ -802,13 +842,17 @@ def _toset(v: Any) -> list[Any]:
     return seen
 
 
-def _tolist(v: Any) -> list[Any]:
+def _tolist(v: Any) -> list[Any] | None:
+    if v is None:
+        return None  # Terraform converts null to a null of the target type (Azure/avm-utl-regions)
     if not isinstance(v, list):
         raise EvalError("tolist() needs a list or set")
     return list(v)
 
 
-def _tomap(v: Any) -> dict[str, Any]:
+def _tomap(v: Any) -> dict[str, Any] | None:
+    if v is None:
+        return None  # Terraform converts null to a null of the target type (Azure/avm-utl-regions)
     if not isinstance(v, dict):
         raise EvalError("tomap() needs a map or object")
     return dict(v)
@@ -1036,7 +1080,7 @@ _FUNCS: dict[str, Callable[..., Any]] = {
 # Functions whose arguments may hold Unknown elements without making the result unknown:
 # they move elements around without reading them.
 _SHALLOW = frozenset({"lookup", "element", "merge", "concat", "keys", "length", "values", "tolist",
-                      "tomap", "one", "slice", "reverse", "zipmap", "flatten"})
+                      "tomap", "one", "slice", "reverse", "zipmap", "flatten", "join"})
 
 _NONDETERMINISTIC = frozenset({"timestamp", "plantimestamp", "uuid", "uuidv5", "bcrypt", "file", "filebase64",
                                "templatefile", "fileexists", "fileset", "filemd5", "filesha256", "filesha1",
@@ -1055,5 +1099,5 @@ def call_function(name: str, *args: Any) -> Any:
         return exc.unknown
 
 
-__all__ = ["EvalError", "Lazy", "Partial", "Scope", "call_function", "evaluate", "evaluate_value", "first_unknown",
-           "get_attr", "get_index", "materialise", "to_string"]
+__all__ = ["EvalError", "Lazy", "Named", "Partial", "Scope", "call_function", "evaluate", "evaluate_value",
+           "first_unknown", "get_attr", "get_index", "materialise", "to_string"]

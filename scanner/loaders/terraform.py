@@ -22,7 +22,7 @@ from pathlib import Path
 from typing import Any
 
 from scanner.loaders.azapi import translate_azapi
-from scanner.loaders.hcl_eval import EvalError, Lazy, Partial, Scope, evaluate, materialise, to_string
+from scanner.loaders.hcl_eval import EvalError, Lazy, Named, Partial, Scope, evaluate, materialise, to_string
 from scanner.loaders.hcl_parse import (
     Attr,
     Block,
@@ -1230,7 +1230,12 @@ class _ResourceInstance(Lazy):
         self.inst, self.block, self.address, self.names = inst, block, address, names
 
     def attr(self, name: str) -> Any:
-        return self.inst.instance_arg(self.block, self.address, self.names, name)
+        v = self.inst.instance_arg(self.block, self.address, self.names, name)
+        if type(v) is Unknown:
+            # the value is unknown, but the reference names this resource (a Cosmos account whose name has a
+            # random suffix still is the account its databases' account_name refers to)
+            return Named(v.reason, self.address)
+        return v
 
     def collection(self) -> Any:
         return self.inst.instance_attrs(self.block, self.address, self.names)
