@@ -45,7 +45,12 @@ def listed_types() -> frozenset[str]:
 @cache
 def type_classes() -> dict[str, str]:
     """type -> class, across providers."""
-    raw = yaml.safe_load(_data("classes.yaml")) or {}
+    # The C safe loader when present (~5x faster on this 4,000-line file); never a full loader.
+    loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)(_data("classes.yaml"))
+    try:
+        raw = loader.get_single_data() or {}
+    finally:
+        loader.dispose()
     out: dict[str, str] = {}
     for classes in raw.values():
         for name, value in classes.items():

@@ -33,6 +33,7 @@ from scanner.model import (
     Violation,
 )
 from scanner.policy import Policy
+from scanner.unknown_types import find as find_unknown_types
 
 
 @dataclass
@@ -123,6 +124,9 @@ def scan(options: ScanOptions, policy: Policy) -> Report:
             pool.close()
 
     loaded.resources = _plan_wins(loaded.resources, loaded.notes)
+    unknown = find_unknown_types(loaded.resources, policy.unknown_types)
+    loaded.notes.extend(unknown.notes)
+    loaded.problems.extend(unknown.problems)
     facts = classify(loaded.resources, policy)
     findings, notes = evaluate(facts, policy, RULES, options, root)
     findings.extend(_problem_findings(loaded.problems, policy, RULES, options))
@@ -143,6 +147,7 @@ def scan(options: ScanOptions, policy: Policy) -> Report:
         notes=loaded.notes + notes,
         files=loaded.files,
         resources=len(loaded.resources),
+        unknown_types=unknown.resources,
         data_stores=[f for f in facts if f.holds_user_data],
         scan_root=str(root),
         policy_path=str(policy.path) if policy.path else None,

@@ -319,6 +319,7 @@ class Report:
     notes: list[Note] = field(default_factory=list)
     files: int = 0
     resources: int = 0
+    unknown_types: int = 0  # resources of a type the scanner cannot judge (scanner/unknown_types.py)
     data_stores: list[DataStoreFacts] = field(default_factory=list)
     scan_root: str = "."
     policy_path: str | None = None

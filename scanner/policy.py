@@ -71,6 +71,10 @@ Schema, version 1
     ``{roots: [{paths: [...], region: <code>, var_files: [...]}]}``: for root modules whose provider
     takes its region from the environment (``AWS_REGION``), the region it is deployed to, and the
     ``.tfvars`` files (relative to the root) that a deployment uses. Longest matching glob wins.
+    ``unknown_types: note | fail`` (default ``note``): a resource type that no provider list knows (a typo,
+    or a type newer than the lists), or a listed data-holding type the catalog does not judge yet, is named
+    in a note with a "did you mean"; with ``fail`` each is also an ``unresolved`` finding. The ``terraform``
+    block is the one place for such Terraform-wide settings: add new keys to ``_TERRAFORM_KEYS``.
 
 ``kubernetes`` (optional mapping)
     ``{clusters: [{paths: [...], region: <code>, cloud: aws|gcp|azure}], require_placement: bool}``:
@@ -369,6 +373,7 @@ class Policy:
     exempt_labels: Mapping[str, frozenset[str]] = field(default_factory=_empty)
     waivers: tuple[PolicyWaiver, ...] = ()
     terraform_roots: tuple[TerraformRoot, ...] = ()
+    unknown_types: str = "note"
     clusters: tuple[Cluster, ...] = ()
     require_placement: bool = False
     catalog: Catalog = field(default_factory=catalog, compare=False, repr=False)
@@ -488,7 +493,8 @@ _RULE_KEYS = ("enabled", "severity", "options")
 _REGION_KEYS = ("cloud", "code", "country", "name")
 _EXEMPT_KEYS = ("tags", "labels")
 _WAIVER_KEYS = ("rule", "resource", "reason", "expires", "approver", "paths")
-_TERRAFORM_KEYS = ("roots",)
+_TERRAFORM_KEYS = ("roots", "unknown_types")
+UNKNOWN_TYPE_MODES = ("note", "fail")
 _ROOT_KEYS = ("paths", "region", "var_files")
 _KUBERNETES_KEYS = ("clusters", "require_placement")
 _CLUSTER_KEYS = ("paths", "region", "cloud")
@@ -865,9 +871,12 @@ def _load_text(text: str, path: Path, label: str, known_rules: Collection[str] |
         labels = _exempt(r, ex["labels"], "exempt.labels") if "labels" in ex else {}
     waivers = _waivers(r, top["waivers"], known_rules) if "waivers" in top else ()
     roots: tuple[TerraformRoot, ...] = ()
+    unknown_types = "note"
     if "terraform" in top:
         tf = r.mapping(top["terraform"], "terraform", _TERRAFORM_KEYS) or {}
         roots = _roots(r, tf["roots"]) if "roots" in tf else ()
+        if "unknown_types" in tf:
+            unknown_types = r.choice(tf["unknown_types"], "terraform.unknown_types", UNKNOWN_TYPE_MODES) or "note"
     clusters: tuple[Cluster, ...] = ()
     require_placement = False
     if "kubernetes" in top:
@@ -891,6 +900,7 @@ def _load_text(text: str, path: Path, label: str, known_rules: Collection[str] |
         exempt_labels=MappingProxyType(labels),
         waivers=waivers,
         terraform_roots=roots,
+        unknown_types=unknown_types,
         clusters=clusters,
         require_placement=require_placement,
         catalog=r.cat,

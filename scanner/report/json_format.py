@@ -60,6 +60,7 @@ def document(report: Report) -> dict[str, Any]:
             "files": report.files,
             "resources": report.resources,
             "data_stores": len(report.data_stores),
+            "unknown_types": report.unknown_types,
             "findings": len(report.findings),
             "blocking": len(report.blocking),
             "waived": sum(1 for f in report.findings if f.waived),

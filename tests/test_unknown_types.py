@@ -1,0 +1,86 @@
+"""Unknown and uncatalogued resource types are named with a suggestion, never skipped silently."""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+from pathlib import Path
+
+import pytest
+
+from scanner.engine import ScanOptions, scan
+from scanner.errors import ResidencyError
+from scanner.policy import load_policy, policy_from_regions
+from scanner.report import json_format, text
+from scanner.unknown_types import suggestion
+
+MAIN = """
+provider "aws" {
+  region = "us-east-1"
+}
+
+resource "aws_dynamgdb_table" "typo" {
+  name = "t"
+}
+
+resource "aws_msk_serverless_cluster" "kafka" {
+  cluster_name = "k"
+}
+
+resource "aws_vpc" "net" {
+  cidr_block = "10.0.0.0/16"
+}
+
+resource "aws_s3_bucket" "b" {
+  bucket = "b"
+}
+"""
+
+
+def _scan(root: Path, mode: str = "note"):
+    (root / "main.tf").write_text(MAIN)
+    policy = dataclasses.replace(policy_from_regions(["in:eu-locations"], root), unknown_types=mode)
+    return scan(ScanOptions(paths=[root], cwd=root, use_cache=False), policy)
+
+
+def test_a_typo_gets_a_did_you_mean_note_and_a_listed_uncatalogued_store_a_note(tmp_path: Path) -> None:
+    report = _scan(tmp_path)
+    by_resource = {n.resource: n.message for n in report.notes}
+    assert "did you mean aws_dynamodb_table?" in by_resource["aws_dynamgdb_table.typo"]
+    assert "hashicorp/aws 6.58.0" in by_resource["aws_dynamgdb_table.typo"]
+    assert "no entry" in by_resource["aws_msk_serverless_cluster.kafka"]
+    assert "aws_vpc.net" not in by_resource and "aws_s3_bucket.b" not in by_resource
+    assert report.unknown_types == 2
+    assert not [f for f in report.findings if f.rule_id == "RES901"]  # default note: exit codes unchanged
+    assert "2 resource(s) of a type not checked" in text.render(report, color=False)
+    assert json.loads(json_format.render(report))["summary"]["unknown_types"] == 2
+
+
+def test_fail_makes_each_unknown_type_an_unresolved_finding(tmp_path: Path) -> None:
+    report = _scan(tmp_path, "fail")
+    found = {(f.rule_id, f.category.value, f.resource) for f in report.findings if f.rule_id == "RES901"}
+    assert found == {
+        ("RES901", "unresolved", "aws_dynamgdb_table.typo"),
+        ("RES901", "unresolved", "aws_msk_serverless_cluster.kafka"),
+    }
+
+
+def test_policy_terraform_unknown_types_is_validated(tmp_path: Path) -> None:
+    good = tmp_path / "good.yaml"
+    good.write_text("version: 1\nallowed_regions: [eu-west-1]\nterraform:\n  unknown_types: fail\n")
+    assert load_policy(good).unknown_types == "fail"
+    assert load_policy(_write(tmp_path, "")).unknown_types == "note"
+    with pytest.raises(ResidencyError, match=r"terraform\.unknown_types"):
+        load_policy(_write(tmp_path, "terraform:\n  unknown_types: loud\n"))
+
+
+def _write(root: Path, extra: str) -> Path:
+    p = root / "p.yaml"
+    p.write_text("version: 1\nallowed_regions: [eu-west-1]\n" + extra)
+    return p
+
+
+def test_suggestion_is_same_provider_and_none_when_far() -> None:
+    assert suggestion("google_storage_buckett") == "google_storage_bucket"
+    assert suggestion("azurerm_storage_acount") == "azurerm_storage_account"
+    assert suggestion("aws_zzzzzzzzzzzzzzzzzzzz") is None
