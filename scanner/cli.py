@@ -306,6 +306,7 @@ def merge_cmd(ctx: click.Context, reports: tuple[str, ...], formats: tuple[str, 
     notes = [Note(n["file"], n["message"], n.get("resource")) for n in merged["notes"]]
     report = Report(findings=findings, notes=notes,
                     files=merged["summary"]["files"], resources=merged["summary"]["resources"], fixed=fixed,
+                    unknown_types=merged["summary"].get("unknown_types", 0),
                     tool_version=merged["tool"]["version"], policy_digest=merged.get("policy_digest", ""),
                     category=sarif_category, rules=_describe(findings))
     for name, dest in specs:

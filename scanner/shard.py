@@ -149,7 +149,8 @@ def merge_documents(docs: list[tuple[str, dict[str, Any]]]) -> dict[str, Any]:
     findings = unique([f for d in ordered for f in d["findings"]])
     findings.sort(key=lambda f: (f["file"], f["line"], f["rule_id"], f["resource"]))
     first = ordered[0]
-    summary = {key: sum(d["summary"].get(key, 0) for d in ordered) for key in ("files", "resources", "data_stores")}
+    counted = ("files", "resources", "data_stores", "unknown_types")
+    summary = {key: sum(d["summary"].get(key, 0) for d in ordered) for key in counted}
     return {
         **first,
         "shard": None,
