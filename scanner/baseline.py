@@ -13,8 +13,6 @@ visible; entries nothing matches any more are returned as fixed, so the baseline
 from __future__ import annotations
 
 import json
-import os
-import tempfile
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, replace
 from datetime import date
@@ -23,6 +21,7 @@ from typing import Any
 
 from scanner.errors import ResidencyError
 from scanner.model import Finding
+from scanner.output import write_atomic
 
 FORMAT_VERSION = 1
 _ENTRY_KEYS = ("fingerprint", "rule_id", "resource", "file")
@@ -85,21 +84,9 @@ def write_baseline(findings: Iterable[Finding], path: Path | str, *, tool_versio
            "entries": list(entries)}
     path = Path(path)
     text = json.dumps(doc, indent=2, ensure_ascii=False) + "\n"
-    # Write beside the target and rename, so an interrupted run never leaves half a baseline that
+    # Written beside the target and renamed, so an interrupted run never leaves half a baseline that
     # a later scan would reject (or worse, read as "nothing is known").
-    mode = path.stat().st_mode & 0o777 if path.exists() else 0o644  # mkstemp's 0600 would hide it
-    try:
-        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    except OSError as exc:
-        raise ResidencyError(f"baseline {path}: cannot write: {exc.strerror or exc}") from None
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as fh:
-            fh.write(text)
-        os.chmod(tmp, mode)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    write_atomic(path, text, "baseline")
     return baseline
 
 

@@ -218,12 +218,14 @@ def scan(ctx: click.Context, paths: tuple[str, ...], policy_path: str | None, al
     if selection is not None:
         report.notes[:0] = _selection_notes(selection, changed_since)
     report.category = sarif_category
+    from scanner.output import write_atomic
+
     for name, dest in specs:
         if dest is None:
             color = name == "text" and sys.stdout.isatty() and "NO_COLOR" not in os.environ
-            click.echo(render(name, report, color=color), nl=False)
+            _echo(render(name, report, color=color))
         else:
-            Path(dest).write_text(render(name, report), encoding="utf-8")
+            write_atomic(dest, render(name, report), f"{name} report")
     ctx.exit(1 if report.blocking and not soft_fail else 0)
 
 
@@ -309,13 +311,26 @@ def merge_cmd(ctx: click.Context, reports: tuple[str, ...], formats: tuple[str, 
                     unknown_types=merged["summary"].get("unknown_types", 0),
                     tool_version=merged["tool"]["version"], policy_digest=merged.get("policy_digest", ""),
                     category=sarif_category, rules=_describe(findings))
+    from scanner.output import write_atomic
+
     for name, dest in specs:
         if dest is None:
             color = name == "text" and sys.stdout.isatty() and "NO_COLOR" not in os.environ
-            click.echo(render(name, report, color=color), nl=False)
+            _echo(render(name, report, color=color))
         else:
-            Path(dest).write_text(render(name, report), encoding="utf-8")
+            write_atomic(dest, render(name, report), f"{name} report")
     ctx.exit(1 if report.blocking and not soft_fail else 0)
+
+
+def _echo(text: str) -> None:
+    """Standard output that cannot be written (a full disk behind `>`) is a one-line error, exit 2."""
+    try:
+        click.echo(text, nl=False)
+        sys.stdout.flush()
+    except BrokenPipeError:
+        raise
+    except OSError as exc:
+        raise ResidencyError(f"cannot write standard output: {exc.strerror or exc}") from None
 
 
 @cli.command()
@@ -359,7 +374,9 @@ def init(target: str, force: bool) -> None:
     path = Path(target)
     if path.exists() and not force:
         raise ResidencyError(f"{path} exists; use --force to overwrite")
-    path.write_text(STARTER_POLICY, encoding="utf-8")
+    from scanner.output import write_atomic
+
+    write_atomic(path, STARTER_POLICY, "policy")
     click.echo(f"wrote {path}: edit allowed_regions, then run `residency scan`")
 
 
@@ -430,9 +447,11 @@ def inventory_cmd(paths: tuple[str, ...], policy_path: str | None, allowed_regio
     # The inventory is printed in CI logs too: neutralise forged workflow commands as scan formats do.
     text = log_safe(render_inventory(fmt, build_inventory(report, policy)), fmt)
     if output:
-        Path(output).write_text(text, encoding="utf-8")
+        from scanner.output import write_atomic
+
+        write_atomic(output, text, "inventory")
     else:
-        click.echo(text, nl=False)
+        _echo(text)
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -18,6 +18,7 @@ from typing import Any
 from scanner import __version__
 from scanner.cache import ParseCache, default_cache_dir, usable_cpus
 from scanner.discover import discover, find_scan_root, rel
+from scanner.errors import ResidencyError
 from scanner.limits import Limits, admissible, oversize, size_guarded, too_big_message
 from scanner.model import (
     Category,
@@ -63,6 +64,9 @@ def scan(options: ScanOptions, policy: Policy) -> Report:
     """Run one scan. Files that cannot be read become findings; nothing is skipped silently."""
     from checks.rules import RULES
 
+    for path in options.paths:
+        if not path.exists() and not path.is_symlink():  # a typo, not a finding: nothing was scanned
+            raise ResidencyError(f"no such file or directory: {path}")
     root = find_scan_root(options.paths or [options.cwd], options.cwd)
     excluded = _excluder(policy, root)
     found = discover(list(options.paths), root, excluded)

@@ -206,3 +206,71 @@ def test_named_binary_plan_is_a_parse_finding(tmp_path: Path) -> None:
     (tmp_path / "plan.bin").write_bytes(b"PK\x03\x04binary")
     code, out, _ = run(["scan", "plan.bin", *EU], cwd=tmp_path)
     assert code == 1 and "terraform show -json" in out
+
+
+# --- finding 6: output errors and missing paths are usage errors, never exit 3 or a partial file ----
+
+
+def test_output_to_a_missing_directory_is_exit_2_without_a_file(tmp_path: Path) -> None:
+    (tmp_path / "main.tf").write_text(US_BY_VAR.replace("var.region", '"us-east-1"'))
+    code, _out, err = run(["scan", ".", *EU, "--format", "json=missing/dir/scan.json"], cwd=tmp_path)
+    assert code == 2 and "missing/dir/scan.json" in err and len(err.strip().splitlines()) == 1
+    assert "internal error" not in err and not (tmp_path / "missing").exists()
+
+
+def test_output_to_a_read_only_directory_is_exit_2(tmp_path: Path) -> None:
+    import os
+
+    if os.geteuid() == 0:
+        pytest.skip("root writes anywhere")
+    (tmp_path / "main.tf").write_text(US_BY_VAR.replace("var.region", '"us-east-1"'))
+    out_dir = tmp_path / "ro"
+    out_dir.mkdir(mode=0o500)
+    code, _out, err = run(["scan", ".", *EU, "-o", "ro/scan.sarif", "--format", "sarif"], cwd=tmp_path)
+    assert code == 2 and "cannot write" in err and list(out_dir.iterdir()) == []
+
+
+def test_disk_full_leaves_no_partial_file(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import errno
+    import io
+
+    import scanner.output as output
+
+    (tmp_path / "main.tf").write_text(US_BY_VAR.replace("var.region", '"us-east-1"'))
+    (tmp_path / "scan.json").write_text("previous report\n")
+    def full(fh: io.BufferedWriter, data: bytes) -> None:
+        fh.write(data[: len(data) // 2])
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    monkeypatch.setattr(output, "_write", full)
+    code, _out, err = run(["scan", ".", *EU, "--format", "json=scan.json"], cwd=tmp_path)
+    assert code == 2 and "No space left on device" in err
+    assert (tmp_path / "scan.json").read_text() == "previous report\n"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["main.tf", "scan.json"]
+
+
+def test_full_standard_output_is_exit_2(tmp_path: Path) -> None:
+    import subprocess
+    import sys
+
+    if not Path("/dev/full").exists():
+        pytest.skip("no /dev/full")
+    (tmp_path / "main.tf").write_text(US_BY_VAR.replace("var.region", '"us-east-1"'))
+    with open("/dev/full", "w") as full:
+        proc = subprocess.run([sys.executable, "-m", "scanner.cli", "scan", ".", *EU, "--no-cache"], cwd=tmp_path,
+                              stdout=full, stderr=subprocess.PIPE, text=True, env=_env())
+    assert proc.returncode == 2, proc.stderr
+    assert "cannot write standard output" in proc.stderr and "internal error" not in proc.stderr
+
+
+def _env() -> dict[str, str]:
+    import os
+
+    from tests.conftest import REPO
+
+    return {**os.environ, "PYTHONPATH": str(REPO)}
+
+
+def test_nonexistent_scan_path_is_a_usage_error(tmp_path: Path) -> None:
+    code, out, err = run(["scan", "no/such/dir", *EU], cwd=tmp_path)
+    assert code == 2 and "no such file or directory: no/such/dir" in err and "symbolic" not in out + err
