@@ -261,6 +261,7 @@ def _real_dir(path: Path) -> str:
 
 def _load_terraform(dirs: list[Path], root: Path, options: ScanOptions, policy: Policy, pool: Any = None,
                     then: Any = None) -> LoadResult:
+    from scanner.loaders.hcl_parse import ParseError
     from scanner.loaders.terraform import RootContext, TerraformOptions
     from scanner.parse_pool import TerraformParser, load_terraform_cached
 
@@ -279,8 +280,8 @@ def _load_terraform(dirs: list[Path], root: Path, options: ScanOptions, policy: 
         variables=dict(options.variables),
         env=options.env,
         root_context=root_context,
-        parse=size_guarded(parser, root, limit, allow=[options.cwd / p for p in options.var_files]),
-        discovery_parse=size_guarded(parser.discovery, root, limit),
+        parse=size_guarded(parser, root, limit, allow=[options.cwd / p for p in options.var_files], error=ParseError),
+        discovery_parse=size_guarded(parser.discovery, root, limit, error=ParseError),
     )
     # Parses the requested dirs' files up front (in workers when cold); reuses the whole load while
     # no Terraform input under the root changed. --var-file arguments are read wherever they live,

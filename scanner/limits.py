@@ -126,10 +126,12 @@ def admissible(path: Path, root: Path, limit: int, allow: frozenset[Path] = froz
 
 
 def size_guarded(parse: Callable[[Path], Any], root: Path, limit: int,
-                 allow: Iterable[Path] = ()) -> Callable[[Path], Any]:
+                 allow: Iterable[Path] = (), *,
+                 error: Callable[[str, int, str], Exception]) -> Callable[[Path], Any]:
     """Wrap a Terraform ``parse(path)``: refuse files outside the root or over ``limit`` bytes.
 
-    Each refusal raises a ParseError the loader turns into a ``parse`` finding, before the file is
+    Each refusal raises ``error(file, line, message)`` (the loader's ParseError, passed in so this
+    neutral module does not import a loader) that the loader turns into a ``parse`` finding, before the file is
     read: a ``terraform.tfvars`` or ``main.tf`` that links to /etc/passwd, or a policy ``var_files``
     entry that climbs out of the repository, is never opened. ``allow`` lists files the user named
     on the command line (``--var-file``), which may live anywhere.
@@ -138,18 +140,16 @@ def size_guarded(parse: Callable[[Path], Any], root: Path, limit: int,
     allowed = {p.resolve() for p in allow}
 
     def guarded(path: Path) -> Any:
-        from scanner.loaders.hcl_parse import ParseError
-
         try:
             name = path.relative_to(root).as_posix()
         except ValueError:
             name = path.as_posix()
         real = _real(path)  # resolved once: it decides both the --var-file exception and confinement
         if real is None or (real not in allowed and not is_within(real, real_root)):
-            raise ParseError(name, 1, f"links outside the scan root ({root}); not followed")
+            raise error(name, 1, f"links outside the scan root ({root}); not followed")
         size = oversize(path, limit)
         if size is not None:
-            raise ParseError(name, 1, too_big_message("Terraform", size, limit))
+            raise error(name, 1, too_big_message("Terraform", size, limit))
         return parse(path)
 
     return guarded

@@ -1,0 +1,164 @@
+"""The layering of docs/architecture.md, checked by an AST walk over scanner/ and checks/.
+
+Every import counts: module level, under ``TYPE_CHECKING`` and inside functions. A module may import
+its own layer or a lower one; an import upwards, or one closing a cycle, fails unless it is in
+``KNOWN_UPWARD`` / ``KNOWN_CYCLES`` below, which record what is left to untangle (issue 14 item 3) and
+must only shrink: a test also fails when a listed entry is gone, so the list stays exact.
+A function-level import must carry ``# lazy: start-up``; those without it may only become fewer
+(``UNMARKED_LAZY_MAX``).
+"""
+
+from __future__ import annotations
+
+import ast
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[1]
+
+# Lower number = lower layer. Longest matching prefix wins.
+LAYERS: dict[str, int] = {
+    "scanner.model": 0, "scanner.errors": 0, "scanner": 0,
+    "scanner.regions": 1, "scanner.limits": 1, "scanner.controls": 1,
+    "scanner.report.escape": 1, "scanner.report.table": 1,
+    "scanner.policy": 2, "scanner.discover": 2, "scanner.loaders": 2, "scanner.waivers": 2,
+    "scanner.cache": 2, "scanner.parse_pool": 2,
+    "checks": 3,
+    "scanner.engine": 4, "scanner.baseline": 4, "scanner.inventory": 4, "scanner.changes": 4,
+    "scanner.shard": 4,
+    "scanner.report": 5, "scanner.rules_doc": 5,
+    # Top: commands and the checkov adapter, which run the engine (checkov_export writes the adapter's bundle).
+    "scanner.cli": 6, "scanner.__main__": 6, "checks.checkov": 6, "scanner.checkov_export": 6,
+}
+
+#: (importer, imported) pairs that still run upwards. Remove an entry when its import is fixed.
+KNOWN_UPWARD: set[tuple[str, str]] = set()
+
+#: Import cycles still present, each as the sorted tuple of its modules.
+KNOWN_CYCLES: set[tuple[str, ...]] = set()
+
+UNMARKED_LAZY_MAX = 105  # a ratchet: mark the start-up ones, hoist the rest
+
+
+def layer(module: str) -> int:
+    parts = module.split(".")
+    for n in range(len(parts), 0, -1):
+        key = ".".join(parts[:n])
+        if key in LAYERS:
+            return LAYERS[key]
+    raise AssertionError(f"{module} has no layer in tests/test_layers.py LAYERS")
+
+
+def _modules() -> dict[str, Path]:
+    out = {}
+    for pkg in ("scanner", "checks"):
+        for path in (REPO / pkg).rglob("*.py"):
+            parts = list(path.relative_to(REPO).with_suffix("").parts)
+            if parts[-1] == "__init__":
+                parts.pop()
+            out[".".join(parts)] = path
+    return out
+
+
+def _imports(module: str, path: Path, known: set[str]) -> tuple[set[str], list[str]]:
+    """Imported internal modules, and function-level imports lacking ``# lazy: start-up``."""
+    src = path.read_text(encoding="utf-8")
+    lines = src.splitlines()
+    tree = ast.parse(src)
+    out: set[str] = set()
+    unmarked: list[str] = []
+    is_pkg = path.name == "__init__.py"
+    base = module.split(".") if is_pkg else module.split(".")[:-1]
+    func_nodes = {id(n) for f in ast.walk(tree) if isinstance(f, (ast.FunctionDef, ast.AsyncFunctionDef))
+                  for n in ast.walk(f) if isinstance(n, (ast.Import, ast.ImportFrom))}
+    for node in ast.walk(tree):
+        names: list[str] = []
+        if isinstance(node, ast.Import):
+            names = [a.name for a in node.names]
+        elif isinstance(node, ast.ImportFrom):
+            mod = node.module or ""
+            if node.level:
+                mod = ".".join(base[: len(base) - node.level + 1] + ([mod] if mod else []))
+            names = [mod] + [f"{mod}.{a.name}" for a in node.names]
+        else:
+            continue
+        targets = {n for n in names if n in known}
+        targets |= {n.rsplit(".", 1)[0] for n in names if n not in known and n.rsplit(".", 1)[0] in known}
+        targets.discard(module)
+        if not targets:
+            continue
+        out |= targets
+        if id(node) in func_nodes and "lazy: start-up" not in lines[node.lineno - 1]:
+            unmarked.append(f"{module}:{node.lineno}")
+    return out, unmarked
+
+
+def _graph() -> tuple[dict[str, set[str]], list[str]]:
+    mods = _modules()
+    graph: dict[str, set[str]] = {}
+    unmarked: list[str] = []
+    for name, path in mods.items():
+        graph[name], lazy = _imports(name, path, set(mods))
+        unmarked += lazy
+    return graph, unmarked
+
+
+def _cycles(graph: dict[str, set[str]]) -> set[tuple[str, ...]]:
+    """Strongly connected components with more than one module (Tarjan)."""
+    index: dict[str, int] = {}
+    low: dict[str, int] = {}
+    stack: list[str] = []
+    on: set[str] = set()
+    out: set[tuple[str, ...]] = set()
+
+    def visit(v: str) -> None:
+        index[v] = low[v] = len(index)
+        stack.append(v)
+        on.add(v)
+        for w in graph.get(v, ()):
+            if w not in index:
+                visit(w)
+                low[v] = min(low[v], low[w])
+            elif w in on:
+                low[v] = min(low[v], index[w])
+        if low[v] == index[v]:
+            comp = []
+            while True:
+                w = stack.pop()
+                on.discard(w)
+                comp.append(w)
+                if w == v:
+                    break
+            if len(comp) > 1:
+                out.add(tuple(sorted(comp)))
+
+    for v in sorted(graph):
+        if v not in index:
+            visit(v)
+    return out
+
+
+def _ancestors(module: str) -> set[str]:
+    parts = module.split(".")
+    return {".".join(parts[:n]) for n in range(1, len(parts))}
+
+
+def test_no_import_runs_against_the_layers() -> None:
+    graph, _ = _graph()
+    upward = {(a, b) for a, targets in graph.items() for b in targets
+              if b not in _ancestors(a) and layer(b) > layer(a)}
+    assert upward - KNOWN_UPWARD == set(), "new upward imports (see docs/architecture.md)"
+    assert KNOWN_UPWARD - upward == set(), "fixed: remove these from KNOWN_UPWARD"
+
+
+def test_no_import_cycle() -> None:
+    graph, _ = _graph()
+    # A package importing its own submodules (a registry) is not a cycle of the layering.
+    pruned = {a: {b for b in targets if a not in _ancestors(b)} for a, targets in graph.items()}
+    cycles = _cycles(pruned)
+    assert cycles - KNOWN_CYCLES == set(), "new import cycles"
+    assert KNOWN_CYCLES - cycles == set(), "fixed: remove these from KNOWN_CYCLES"
+
+
+def test_function_level_imports_are_marked() -> None:
+    _, unmarked = _graph()
+    assert len(unmarked) <= UNMARKED_LAZY_MAX, f"{len(unmarked)} unmarked function-level imports: {unmarked[:10]}"
