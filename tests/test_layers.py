@@ -17,14 +17,14 @@ REPO = Path(__file__).resolve().parents[1]
 
 # Lower number = lower layer. Longest matching prefix wins.
 LAYERS: dict[str, int] = {
-    "scanner.model": 0, "scanner.errors": 0, "scanner": 0,
+    "scanner.model": 0, "scanner.errors": 0, "scanner.output": 0,
     "scanner.regions": 1, "scanner.limits": 1, "scanner.controls": 1,
     "scanner.report.escape": 1, "scanner.report.table": 1,
     "scanner.policy": 2, "scanner.discover": 2, "scanner.loaders": 2, "scanner.waivers": 2,
     "scanner.cache": 2, "scanner.parse_pool": 2,
     "checks": 3,
     "scanner.engine": 4, "scanner.baseline": 4, "scanner.inventory": 4, "scanner.changes": 4,
-    "scanner.shard": 4,
+    "scanner.shard": 4, "scanner.unknown_types": 4,
     "scanner.report": 5, "scanner.rules_doc": 5,
     # Top: commands and the checkov adapter, which run the engine (checkov_export writes the adapter's bundle).
     "scanner.cli": 6, "scanner.__main__": 6, "checks.checkov": 6, "scanner.checkov_export": 6,
@@ -36,16 +36,22 @@ KNOWN_UPWARD: set[tuple[str, str]] = set()
 #: Import cycles still present, each as the sorted tuple of its modules.
 KNOWN_CYCLES: set[tuple[str, ...]] = set()
 
-UNMARKED_LAZY_MAX = 105  # a ratchet: mark the start-up ones, hoist the rest
+#: scanner.cli imports every command's modules inside the command by design (``--version``/``--help``
+#: start-up): its function-level imports count as marked.
+START_UP_MODULES = ("scanner.cli",)
+UNMARKED_LAZY_MAX = 77  # a ratchet: mark the start-up ones, hoist the rest
 
 
 def layer(module: str) -> int:
+    if module == "scanner":  # the package itself holds only __version__
+        return 0
     parts = module.split(".")
     for n in range(len(parts), 0, -1):
         key = ".".join(parts[:n])
         if key in LAYERS:
             return LAYERS[key]
-    raise AssertionError(f"{module} has no layer in tests/test_layers.py LAYERS")
+    raise AssertionError(f"{module} has no layer: add it to LAYERS in tests/test_layers.py "
+                         "(see docs/architecture.md)")
 
 
 def _modules() -> dict[str, Path]:
@@ -87,7 +93,8 @@ def _imports(module: str, path: Path, known: set[str]) -> tuple[set[str], list[s
         if not targets:
             continue
         out |= targets
-        if id(node) in func_nodes and "lazy: start-up" not in lines[node.lineno - 1]:
+        if (id(node) in func_nodes and "lazy: start-up" not in lines[node.lineno - 1]
+                and module not in START_UP_MODULES):
             unmarked.append(f"{module}:{node.lineno}")
     return out, unmarked
 
