@@ -1,0 +1,305 @@
+"""Destination readers: the pipes a resource ships data through, as policy-free flow facts.
+
+Why a separate reader and not more catalog entries: a pipe is not a data store. A Firehose
+stream, an SNS subscription or an OpenTelemetry Collector config holds no data at rest; it moves
+data to a destination named by a URL, a host, a site or an ARN. This module only reads where
+that destination is written (syntax): it returns each destination as written, with the argument
+path and line, and never judges it. Locating the host (the bundled table in
+:mod:`scanner.regions.endpoints`, the policy's ``endpoints:``) and deciding whether it is
+allowed is the movement rule's job. A destination the evaluator could not compute stays an
+:class:`Unknown` or a :class:`Ref` so the rule can report it unresolved (never a pass).
+
+Nothing calls this yet: the engine routes ``flow`` facts once the movement rule lands.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Iterator, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+import yaml
+
+from checks.values import blocks, get_path
+from scanner.model import Ref, Resource, Unknown
+from scanner.regions import normalize_cloud
+
+__all__ = ["FLOW_TYPES", "Flow", "FlowFacts", "read_flows"]
+
+#: Vendor settings that name a site rather than a host, mapped to the host that site ingests at
+#: (New Relic's documented default collector hosts per data center).
+_NEW_RELIC_REGION_HOSTS = {"us": "collector.newrelic.com", "eu": "collector.eu01.nr-data.net"}
+_OTEL_ENV = re.compile(r"^OTEL_EXPORTER_OTLP(?:_(?:TRACES|METRICS|LOGS))?_ENDPOINT$")
+_FLUENTD_HOST = re.compile(r"^\s*host\s+(\S+)\s*$", re.MULTILINE)
+_FLUENTD_MATCH = re.compile(r"<match\b[^>]*>(.*?)</match>", re.DOTALL)
+
+
+@dataclass(frozen=True)
+class Flow:
+    """One destination a pipe sends data to, as written.
+
+    ``kind`` says how to read ``destination``: ``url`` (a URL, DSN or ``host:port``), ``host``
+    (a bare host or a Datadog site), ``arn`` (another cloud resource), or ``unknown`` when the
+    value is an :class:`Unknown`/:class:`Ref` the evaluator could not compute.
+    """
+
+    destination: str | Unknown | Ref
+    kind: str
+    via: str
+    what: str
+    line: int | None = None
+
+
+@dataclass
+class FlowFacts:
+    """The pipes of one resource: its destinations and, when written, the store or workload it reads."""
+
+    resource: Resource
+    cloud: str
+    flows: list[Flow]
+    source: str | Unknown | Ref | None = None
+    role: str = "flow"
+    tags: dict[str, Any] = field(default_factory=dict)
+    notes: list[str] = field(default_factory=list)
+
+
+def _flow(value: Any, kind: str, via: str, what: str, line: int | None = None) -> Flow | None:
+    if value is None or value == "":
+        return None
+    if isinstance(value, (Unknown, Ref)):
+        return Flow(value, "unknown", via, what, line)
+    if not isinstance(value, str):
+        return Flow(Unknown(f"{via} is not a string"), "unknown", via, what, line)
+    return Flow(value, kind, via, what, line)
+
+
+def _line(mapping: Any, key: str | None = None) -> int | None:
+    key_lines = getattr(mapping, "key_lines", None)
+    if key is not None and key_lines and key in key_lines:
+        return int(key_lines[key])
+    line = getattr(mapping, "line", None)
+    return int(line) if line else None
+
+
+# ----------------------------------------------------------------------------- Terraform readers
+def _firehose(r: Resource) -> Iterator[Flow]:
+    a = r.attributes
+    for i, b in enumerate(blocks(a, "http_endpoint_configuration")):
+        if f := _flow(b.get("url"), "url", f"http_endpoint_configuration[{i}].url", "HTTP endpoint"):
+            yield f
+    for i, b in enumerate(blocks(a, "splunk_configuration")):
+        if f := _flow(b.get("hec_endpoint"), "url", f"splunk_configuration[{i}].hec_endpoint", "Splunk HEC"):
+            yield f
+    for block, key, what in (
+        ("extended_s3_configuration", "bucket_arn", "S3 bucket"),
+        ("opensearch_configuration", "domain_arn", "OpenSearch domain"),
+        ("elasticsearch_configuration", "domain_arn", "Elasticsearch domain"),
+        ("opensearchserverless_configuration", "collection_endpoint", "OpenSearch Serverless collection"),
+    ):
+        for i, b in enumerate(blocks(a, block)):
+            kind = "url" if key.endswith("endpoint") else "arn"
+            if f := _flow(b.get(key), kind, f"{block}[{i}].{key}", what):
+                yield f
+    for i, b in enumerate(blocks(a, "redshift_configuration")):
+        url = b.get("cluster_jdbcurl")
+        if isinstance(url, str):
+            url = url.removeprefix("jdbc:").removeprefix("redshift:")
+        if f := _flow(url, "url", f"redshift_configuration[{i}].cluster_jdbcurl", "Redshift cluster"):
+            yield f
+
+
+def _firehose_source(r: Resource) -> Any:
+    return get_path(r.attributes, "kinesis_source_configuration.kinesis_stream_arn")
+
+
+def _sns_subscription(r: Resource) -> Iterator[Flow]:
+    protocol = r.attributes.get("protocol")
+    kind = "url" if isinstance(protocol, str) and protocol.lower() in ("http", "https") else "arn"
+    if isinstance(protocol, str) and protocol.lower() in ("email", "email-json", "sms", "application"):
+        return
+    if f := _flow(r.attributes.get("endpoint"), kind, "endpoint", f"SNS {protocol} subscription"):
+        yield f
+
+
+def _single(attr: str, kind: str, what: str) -> Callable[[Resource], Iterator[Flow]]:
+    def read(r: Resource) -> Iterator[Flow]:
+        if f := _flow(get_path(r.attributes, attr), kind, attr, what):
+            yield f
+
+    return read
+
+
+_TERRAFORM: dict[str, tuple[Callable[[Resource], Iterator[Flow]], Callable[[Resource], Any] | None]] = {
+    "aws_kinesis_firehose_delivery_stream": (_firehose, _firehose_source),
+    "aws_sns_topic_subscription": (_sns_subscription, lambda r: r.attributes.get("topic_arn")),
+    "aws_cloudwatch_event_api_destination": (
+        _single("invocation_endpoint", "url", "EventBridge API destination"),
+        None,
+    ),
+    "aws_cloudwatch_event_target": (
+        _single("arn", "arn", "EventBridge target"),
+        lambda r: r.attributes.get("event_bus_name"),
+    ),
+    "aws_cloudwatch_log_subscription_filter": (
+        _single("destination_arn", "arn", "log subscription"),
+        lambda r: r.attributes.get("log_group_name"),
+    ),
+    "aws_cloudwatch_log_destination": (_single("target_arn", "arn", "log destination"), None),
+    "aws_dms_endpoint": (_single("server_name", "host", "DMS endpoint server"), None),
+    "google_pubsub_subscription": (
+        _single("push_config.push_endpoint", "url", "Pub/Sub push subscription"),
+        lambda r: r.attributes.get("topic"),
+    ),
+    "azurerm_eventgrid_event_subscription": (
+        _single("webhook_endpoint.url", "url", "Event Grid webhook"),
+        lambda r: r.attributes.get("scope"),
+    ),
+}
+
+
+# ----------------------------------------------------------------------------- Kubernetes readers
+def _pod_specs(manifest: Mapping[str, Any]) -> list[Mapping[str, Any]]:
+    kind = manifest.get("kind")
+    spec = manifest.get("spec")
+    if not isinstance(spec, dict):
+        return []
+    if kind == "Pod":
+        return [spec]
+    if kind == "CronJob":
+        spec = get_path(spec, "jobTemplate.spec") or {}
+    pod = get_path(spec, "template.spec")
+    return [pod] if isinstance(pod, dict) else []
+
+
+def _env_flows(manifest: Mapping[str, Any]) -> Iterator[Flow]:
+    for pod in _pod_specs(manifest):
+        for group in ("initContainers", "containers"):
+            for container in pod.get(group) or []:
+                if not isinstance(container, dict):
+                    continue
+                for env in container.get("env") or []:
+                    if not isinstance(env, dict) or not isinstance(env.get("name"), str):
+                        continue
+                    name, value = env["name"], env.get("value")
+                    if value is None and "valueFrom" in env:
+                        value = Unknown(f"{name} comes from valueFrom (a Secret or ConfigMap key)")
+                    via = f"{group}[{container.get('name')}].env.{name}"
+                    line = _line(env, "value")
+                    if name == "DD_SITE":
+                        flow = _flow(value, "host", via, "Datadog agent/library site", line)
+                    elif name == "SENTRY_DSN":
+                        flow = _flow(value, "url", via, "Sentry DSN", line)
+                    elif _OTEL_ENV.match(name):
+                        flow = _flow(value, "url", via, "OTLP exporter", line)
+                    elif name == "NEW_RELIC_REGION":
+                        if isinstance(value, str):
+                            host = _NEW_RELIC_REGION_HOSTS.get(value.strip().lower())
+                            value = host or Unknown(f"NEW_RELIC_REGION {value!r} is not a New Relic region")
+                        flow = _flow(value, "host", via, "New Relic region", line)
+                    else:
+                        continue
+                    if flow:
+                        yield flow
+
+
+def _otel_config(text: str, key: str) -> Iterator[Flow]:
+    try:
+        config = yaml.safe_load(text)
+    except yaml.YAMLError:
+        return
+    exporters = config.get("exporters") if isinstance(config, dict) else None
+    if not isinstance(exporters, dict):
+        return
+    for name, exporter in exporters.items():
+        if not isinstance(exporter, dict):
+            continue
+        via = f"data.{key}: exporters.{name}"
+        if str(name).split("/")[0] == "datadog":
+            site = get_path(exporter, "api.site") or "datadoghq.com"  # the exporter's documented default
+            if f := _flow(site, "host", f"{via}.api.site", "OTel Collector Datadog exporter"):
+                yield f
+        for field_name in ("endpoint", "traces_endpoint", "logs_endpoint", "metrics_endpoint"):
+            if f := _flow(exporter.get(field_name), "url", f"{via}.{field_name}", "OTel Collector exporter"):
+                yield f
+
+
+def _fluent_bit(text: str, key: str) -> Iterator[Flow]:
+    sections: list[dict[str, str]] = []
+    current: dict[str, str] | None = None
+    for raw in text.splitlines():
+        line = raw.strip()
+        if line.startswith("["):
+            current = {} if line.upper() == "[OUTPUT]" else None
+            if current is not None:
+                sections.append(current)
+        elif current is not None and line and not line.startswith("#"):
+            k, _, v = line.partition(" ")
+            current[k.strip().lower()] = v.strip()
+    for i, section in enumerate(sections):
+        if f := _flow(
+            section.get("host"), "host", f"data.{key}: [OUTPUT] {section.get('name', i)} Host", "Fluent Bit output"
+        ):
+            yield f
+
+
+def _fluentd(text: str, key: str) -> Iterator[Flow]:
+    for block in _FLUENTD_MATCH.findall(text):
+        for host in _FLUENTD_HOST.findall(block):
+            if f := _flow(host, "host", f"data.{key}: <match> host", "Fluentd output"):
+                yield f
+
+
+def _configmap_flows(manifest: Mapping[str, Any]) -> Iterator[Flow]:
+    data = manifest.get("data")
+    if not isinstance(data, dict):
+        return
+    for key, text in data.items():
+        if not isinstance(text, str):
+            continue
+        if "exporters:" in text:
+            yield from _otel_config(text, key)
+        if "[OUTPUT]" in text.upper():
+            yield from _fluent_bit(text, key)
+        if "<match" in text:
+            yield from _fluentd(text, key)
+
+
+def _datadog_agent(manifest: Mapping[str, Any]) -> Iterator[Flow]:
+    site = get_path(manifest, "spec.global.site") or "datadoghq.com"  # the operator's default site
+    if f := _flow(site, "host", "spec.global.site", "Datadog agent"):
+        yield f
+
+
+def _kubernetes_flows(r: Resource) -> Iterator[Flow]:
+    m = r.attributes
+    kind = m.get("kind")
+    if kind == "ConfigMap":
+        yield from _configmap_flows(m)
+    elif kind == "DatadogAgent":
+        yield from _datadog_agent(m)
+    else:
+        yield from _env_flows(m)
+
+
+#: The Terraform types read here (the Kubernetes readers go by kind and content).
+FLOW_TYPES = frozenset(_TERRAFORM)
+
+
+def read_flows(r: Resource) -> FlowFacts | None:
+    """The flows of one resource, or None when it is no pipe (or names no destination)."""
+    if r.source == "kubernetes":
+        flows = list(_kubernetes_flows(r))
+        source: Any = r.address if flows else None
+        cloud = "kubernetes"
+    else:
+        reader = _TERRAFORM.get(r.type)
+        if reader is None:
+            return None
+        read, source_of = reader
+        flows = list(read(r))
+        source = source_of(r) if source_of else None
+        cloud = normalize_cloud(r.type.split("_", 1)[0]) or "unknown"
+    if not flows:
+        return None
+    return FlowFacts(resource=r, cloud=cloud, flows=flows, source=source)

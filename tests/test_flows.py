@@ -1,0 +1,193 @@
+"""Destination readers (checks/flows.py) on files parsed by the real loaders."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from checks.flows import read_flows
+from scanner.loaders.kubernetes import load_kubernetes
+from scanner.loaders.terraform import TerraformOptions, load_terraform
+from scanner.model import Ref, Unknown
+from scanner.regions.endpoints import endpoint_table
+
+
+def _tf(tmp_path: Path, text: str) -> dict:
+    (tmp_path / "main.tf").write_text(text)
+    res = load_terraform([tmp_path], tmp_path, TerraformOptions()).resources
+    return {r.address: read_flows(r) for r in res}
+
+
+def _k8s(text: str) -> dict:
+    res = load_kubernetes([("k8s.yaml", text.encode())]).resources
+    return {r.address: read_flows(r) for r in res}
+
+
+FIREHOSE = """
+provider "aws" { region = "eu-central-1" }
+resource "aws_kinesis_stream" "logs" { name = "logs" }
+resource "aws_kinesis_firehose_delivery_stream" "datadog" {
+  name        = "to-datadog"
+  destination = "http_endpoint"
+  kinesis_source_configuration {
+    kinesis_stream_arn = aws_kinesis_stream.logs.arn
+    role_arn           = "arn:aws:iam::111122223333:role/firehose"
+  }
+  http_endpoint_configuration {
+    url        = "https://aws-kinesis-http-intake.logs.${var.site}/v1/input"
+    name       = "Datadog"
+    access_key = "secret"
+    s3_configuration {
+      role_arn   = "arn:aws:iam::111122223333:role/firehose"
+      bucket_arn = "arn:aws:s3:::backup"
+    }
+  }
+}
+variable "site" { default = "datadoghq.com" }
+resource "aws_kinesis_firehose_delivery_stream" "splunk" {
+  name        = "to-splunk"
+  destination = "splunk"
+  splunk_configuration {
+    hec_endpoint = "https://http-inputs-acme.splunkcloud.com:443"
+    hec_token    = "t"
+  }
+}
+"""
+
+
+def test_firehose_http_endpoint_and_splunk_hec(tmp_path):
+    flows = _tf(tmp_path, FIREHOSE)
+    dd = flows["aws_kinesis_firehose_delivery_stream.datadog"]
+    assert dd.role == "flow" and dd.cloud == "aws"
+    assert isinstance(dd.source, Ref) and dd.source.address == "aws_kinesis_stream.logs"
+    (flow,) = dd.flows
+    assert (flow.kind, flow.via) == ("url", "http_endpoint_configuration[0].url")
+    assert endpoint_table().locate(flow.destination).entry == "datadog-us1"
+    (hec,) = flows["aws_kinesis_firehose_delivery_stream.splunk"].flows
+    assert endpoint_table().locate(hec.destination).entry == "splunk-cloud-hec"
+    assert flows["aws_kinesis_stream.logs"] is None
+
+
+def test_unresolved_destination_stays_unknown(tmp_path):
+    flows = _tf(
+        tmp_path,
+        """
+variable "url" {}
+resource "google_pubsub_subscription" "push" {
+  name  = "s"
+  topic = "t"
+  push_config { push_endpoint = var.url }
+}
+resource "aws_sns_topic_subscription" "hook" {
+  topic_arn = "arn:aws:sns:eu-west-1:111122223333:t"
+  protocol  = "https"
+  endpoint  = "https://hooks.example.org/in"
+}
+resource "aws_sns_topic_subscription" "mail" {
+  topic_arn = "arn:aws:sns:eu-west-1:111122223333:t"
+  protocol  = "email"
+  endpoint  = "a@example.org"
+}
+""",
+    )
+    (push,) = flows["google_pubsub_subscription.push"].flows
+    assert push.kind == "unknown" and isinstance(push.destination, Unknown)
+    (hook,) = flows["aws_sns_topic_subscription.hook"].flows
+    assert (hook.kind, hook.destination) == ("url", "https://hooks.example.org/in")
+    assert flows["aws_sns_topic_subscription.mail"] is None
+
+
+OTEL = """
+apiVersion: v1
+kind: ConfigMap
+metadata: {name: otel-collector, namespace: observability}
+data:
+  relay: |
+    receivers:
+      otlp: {protocols: {grpc: {endpoint: "0.0.0.0:4317"}}}
+    exporters:
+      otlphttp/newrelic:
+        endpoint: https://otlp.nr-data.net
+      datadog:
+        api:
+          site: datadoghq.com
+          key: ${env:DD_API_KEY}
+      debug: {}
+    service:
+      pipelines:
+        traces: {receivers: [otlp], exporters: [otlphttp/newrelic, datadog]}
+---
+apiVersion: v1
+kind: ConfigMap
+metadata: {name: fluent-bit}
+data:
+  fluent-bit.conf: |
+    [INPUT]
+        Name tail
+    [OUTPUT]
+        Name  es
+        Host  logs.europe-west3.gcp.cloud.es.io
+        Port  9243
+---
+apiVersion: apps/v1
+kind: Deployment
+metadata: {name: api}
+spec:
+  template:
+    spec:
+      containers:
+        - name: api
+          image: example/api:1
+          env:
+            - {name: DD_SITE, value: datadoghq.eu}
+            - {name: SENTRY_DSN, value: "https://k@o1.ingest.us.sentry.io/2"}
+            - {name: NEW_RELIC_REGION, value: EU}
+            - name: OTEL_EXPORTER_OTLP_ENDPOINT
+              valueFrom: {secretKeyRef: {name: otel, key: url}}
+---
+apiVersion: datadoghq.com/v2alpha1
+kind: DatadogAgent
+metadata: {name: datadog}
+spec:
+  global: {site: us5.datadoghq.com}
+"""
+
+
+def test_kubernetes_agent_configs():
+    flows = _k8s(OTEL)
+    located = {}
+    for facts in flows.values():
+        if facts is None:
+            continue
+        for flow in facts.flows:
+            loc = endpoint_table().locate(flow.destination) if flow.kind != "unknown" else None
+            located[(facts.resource.attributes["kind"], flow.via)] = loc.location if loc else flow.destination
+    assert located[("ConfigMap", "data.relay: exporters.otlphttp/newrelic.endpoint")] == "country:US"
+    assert located[("ConfigMap", "data.relay: exporters.datadog.api.site")] == "country:US"
+    assert located[("ConfigMap", "data.fluent-bit.conf: [OUTPUT] es Host")] == "gcp:europe-west3"
+    assert located[("Deployment", "containers[api].env.DD_SITE")] == "country:DE"
+    assert located[("Deployment", "containers[api].env.SENTRY_DSN")] == "country:US"
+    assert located[("Deployment", "containers[api].env.NEW_RELIC_REGION")] == "country:DE"
+    assert isinstance(located[("Deployment", "containers[api].env.OTEL_EXPORTER_OTLP_ENDPOINT")], Unknown)
+    assert located[("DatadogAgent", "spec.global.site")] == "country:US"
+    assert not any(("debug" in via) for _, via in located)
+
+
+def test_fluentd_match_host():
+    flows = _k8s(
+        """
+apiVersion: v1
+kind: ConfigMap
+metadata: {name: fluentd}
+data:
+  fluent.conf: |
+    <match app.**>
+      @type forward
+      <server>
+        host collector.eu0.signalfx.com
+      </server>
+    </match>
+"""
+    )
+    (facts,) = [f for f in flows.values() if f is not None]
+    (flow,) = facts.flows
+    assert endpoint_table().locate(flow.destination).location == "aws:eu-west-1"
