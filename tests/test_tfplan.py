@@ -603,3 +603,62 @@ def _plan(planned: list[dict], changes: list[dict] | None = None, children: list
 
 def _load(plan: dict):  # type: ignore[no-untyped-def]
     return load_plan_bytes(json.dumps(plan, indent=2).encode(), "plan.json", REPO)
+
+
+# --- issue 16 step 2: plan/source parity for unset Optional+Computed attributes and references ---
+
+
+@pytest.mark.parametrize(("address", "provider", "unknown", "gone"), [
+    ("aws_sqs_queue.q", AWS, {"sqs_managed_sse_enabled": True}, "sqs_managed_sse_enabled"),
+    ("aws_ebs_volume.v", AWS, {"encrypted": True}, "encrypted"),
+    ("google_sql_database_instance.db", "registry.terraform.io/hashicorp/google", {"encryption_key_name": True},
+     "encryption_key_name"),
+])
+def test_unset_computed_defaults_are_the_provider_default_as_in_hcl(address: str, provider: str, unknown: dict,
+                                                                     gone: str) -> None:
+    plan = _plan(planned=[_entry(address, {"name": "x"}, provider)],
+                 changes=[_change(address, ["create"], {"name": "x"}, unknown)],
+                 config_resources=[_config(address, address.split("_")[0], {"name": {"constant_value": "x"}})])
+    assert gone not in _load(plan).resources[0].attributes
+
+
+def test_gce_boot_disk_key_unset_is_google_managed() -> None:
+    after = {"name": "vm", "boot_disk": [{"auto_delete": True}]}
+    plan = _plan(
+        planned=[_entry("google_compute_instance.vm", after, "registry.terraform.io/hashicorp/google")],
+        changes=[_change("google_compute_instance.vm", ["create"], after,
+                         {"boot_disk": [{"kms_key_self_link": True}]})],
+        config_resources=[_config("google_compute_instance.vm", "google",
+                                  {"boot_disk": [{"initialize_params": [{"image": {"constant_value": "debian"}}]}]})])
+    assert "kms_key_self_link" not in _load(plan).resources[0].attributes["boot_disk"][0]
+
+
+def test_a_configured_unknown_key_is_not_dropped() -> None:
+    plan = _plan(planned=[_entry("aws_sqs_queue.q", {"name": "q"})],
+                 changes=[_change("aws_sqs_queue.q", ["create"], {"name": "q"}, {"sqs_managed_sse_enabled": True})],
+                 config_resources=[_config("aws_sqs_queue.q", "aws", {"sqs_managed_sse_enabled": {
+                     "references": ["var.sse"]}})])
+    assert isinstance(_load(plan).resources[0].attributes["sqs_managed_sse_enabled"], Unknown)
+
+
+def test_terraform_012_bare_reference_names_the_resource() -> None:
+    # Terraform 0.12 plans record `"references": ["aws_kms_key.k"]`, without the attribute
+    plan = _plan(planned=[_entry("aws_sqs_queue.q", {"name": "q"})],
+                 changes=[_change("aws_sqs_queue.q", ["create"], {"name": "q"}, {"kms_master_key_id": True})],
+                 config_resources=[_config("aws_sqs_queue.q", "aws", {"kms_master_key_id": {
+                     "references": ["aws_kms_key.k"]}})], version="0.1")
+    assert _load(plan).resources[0].attributes["kms_master_key_id"] == Ref("aws_kms_key.k", "")
+
+
+def test_module_output_references_are_followed_into_the_module() -> None:
+    # terraform-aws-modules/terraform-aws-kms outputs.tf: key_arn = try(aws_kms_key.this[0].arn, ...); callers pass
+    # `kms_master_key_id = module.kms.key_arn`
+    calls = {"kms": {"source": "terraform-aws-modules/kms/aws", "module": {
+        "outputs": {"key_arn": {"expression": {"references": ["aws_kms_key.this[0].arn", "aws_kms_key.this[0]",
+                                                              "aws_kms_key.this"]}}},
+        "resources": [dict(_config("aws_kms_key.this", "kms:aws"), count_expression={"constant_value": 1})]}}}
+    plan = _plan(planned=[_entry("aws_sqs_queue.q", {"name": "q"})],
+                 changes=[_change("aws_sqs_queue.q", ["create"], {"name": "q"}, {"kms_master_key_id": True})],
+                 config_resources=[_config("aws_sqs_queue.q", "aws", {"kms_master_key_id": {
+                     "references": ["module.kms.key_arn", "module.kms"]}})], calls=calls)
+    assert _load(plan).resources[0].attributes["kms_master_key_id"] == Ref("module.kms.aws_kms_key.this[0]", "arn")

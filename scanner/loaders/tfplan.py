@@ -58,6 +58,16 @@ _REGION_PROVIDERS = frozenset({"aws", "google", "google-beta"})
 _ZONE_PROVIDERS = frozenset({"google", "google-beta"})
 _AWS_DEFAULTED = frozenset({"region", "bucket_region"})  # top level only; see _Unknowns
 _AWS_DEFAULT_KEYS = frozenset({"kms_key_id", "kms_key_arn"})  # at any depth; see _Unknowns
+# Optional+Computed attributes a plan shows as unknown on create when the configuration leaves them unset; an
+# HCL scan reads them as absent, and the catalog applies the provider default (issue 16 step 2: parity):
+# SQS SSE-SQS on by default, EBS `encrypted` from the account's aws_ebs_encryption_by_default, a GCE boot disk's
+# and a Cloud SQL instance's Google-managed key. At any depth; see _Unknowns.
+_TYPE_DEFAULT_KEYS: dict[str, frozenset[str]] = {
+    "aws_sqs_queue": frozenset({"sqs_managed_sse_enabled"}),
+    "aws_ebs_volume": frozenset({"encrypted"}),
+    "google_compute_instance": frozenset({"kms_key_self_link"}),
+    "google_sql_database_instance": frozenset({"encryption_key_name"}),
+}
 _SOURCE_SUFFIXES = (".tf", ".tf.json", ".tofu", ".tofu.json")
 _MAX_DEPTH = 32  # module nesting / variable chains: far beyond real configurations, stops cycles
 
@@ -306,7 +316,7 @@ class _Plan:
         config_resource = config.resource(names, f"{rtype}.{rname}")
         exprs = (config_resource or {}).get("expressions") or {}
         marker = _Unknowns(config, names, module_address, known_config=config_resource is not None,
-                           aws=rtype.startswith("aws_"))
+                           aws=rtype.startswith("aws_"), rtype=rtype)
         attributes = marker.mark(values, unknown, "", exprs) if _has_true(unknown) else values
         key = (config_resource or {}).get("provider_config_key")
         if not isinstance(key, str) or not key:
@@ -391,9 +401,10 @@ class _Unknowns:
     """
 
     def __init__(self, config: _Config, names: tuple[str, ...], module_address: str, known_config: bool,
-                 aws: bool = False) -> None:
+                 aws: bool = False, rtype: str = "") -> None:
         self.top_defaulted = _AWS_DEFAULTED if aws and known_config else frozenset()
-        self.any_defaulted = _AWS_DEFAULT_KEYS if aws and known_config else frozenset()
+        any_defaulted = (_AWS_DEFAULT_KEYS if aws else frozenset()) | _TYPE_DEFAULT_KEYS.get(rtype, frozenset())
+        self.any_defaulted = any_defaulted if known_config else frozenset()
         self.config = config
         self.names = names
         self.module_address = module_address
@@ -444,12 +455,15 @@ class _Unknowns:
             return Unknown(f"known only after apply: {where} (computed by the provider; not set in the configuration)")
         return Unknown(f"known only after apply: {where}")
 
-    def ref(self, refs: list[str]) -> Ref | None:
-        if not refs:
+    def ref(self, refs: list[str], depth: int = 0) -> Ref | None:
+        if not refs or depth > _MAX_DEPTH:
             return None
         longest = max(refs, key=len)
         if any(not (longest == r or longest.startswith(r + ".") or longest.startswith(r + "[")) for r in refs):
             return None
+        out = _MODULE_OUTPUT_REF.fullmatch(longest)
+        if out is not None:
+            return self._module_output(out.group(1), out.group(2), depth)
         m = _RESOURCE_REF.match(longest)
         if m is None or m.group(1) in _NOT_RESOURCES or "_" not in m.group(1):
             return None
@@ -459,12 +473,29 @@ class _Unknowns:
         if repeated and not index:
             return None  # a splat or the whole collection: no single instance to join to
         prefix = f"{self.module_address}." if self.module_address else ""
-        return Ref(f"{prefix}{rtype}.{rname}{index}", attribute)
+        # Terraform 0.12 plans record a bare `aws_kms_key.k` (no attribute): it still names that resource
+        return Ref(f"{prefix}{rtype}.{rname}{index}", attribute or "")
+
+    def _module_output(self, call: str, output: str, depth: int) -> Ref | None:
+        """``module.kms.key_arn`` (terraform-aws-modules/kms): the output's own ``expression.references``
+        in the called module's configuration, followed into it (a call with count/for_each has no single
+        instance to follow)."""
+        names = (*self.names, call)
+        call_config = self.config.calls.get(names)
+        if call_config is None or "count_expression" in call_config or "for_each_expression" in call_config:
+            return None
+        outputs = _sub(call_config.get("module"), "outputs")
+        expression = _sub(outputs.get(output), "expression")
+        refs = [r for r in expression.get("references") or () if isinstance(r, str)]
+        prefix = f"{self.module_address}." if self.module_address else ""
+        inner = _Unknowns(self.config, names, f"{prefix}module.{call}", self.known_config)
+        return inner.ref(refs, depth + 1)
 
 
 _RESOURCE_REF = re.compile(r'([A-Za-z][\w-]*)\.([A-Za-z_][\w-]*)'  # type.name
                            r'((?:\[(?:\d+|"(?:[^"\\]|\\.)*")\])?)'  # [0] / ["key"]
-                           r'\.([A-Za-z_][\w-]*)')  # .attribute
+                           r'(?:\.([A-Za-z_][\w-]*))?')  # .attribute (absent in Terraform 0.12 plans)
+_MODULE_OUTPUT_REF = re.compile(r'module\.([A-Za-z_][\w-]*)\.([A-Za-z_][\w-]*)')  # module.kms.key_arn
 _NOT_RESOURCES = frozenset({"var", "local", "data", "module", "each", "count", "path", "self", "terraform"})
 
 
