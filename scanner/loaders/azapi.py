@@ -4,7 +4,8 @@ The azapi provider declares any Azure Resource Manager resource by its ARM type
 (``type = "Microsoft.Storage/storageAccounts@2023-05-01"``), ``name``, ``parent_id``, ``location``
 and a ``body`` that is an HCL object (azapi v2) or a ``jsonencode({...})`` string (azapi v1). The
 catalog speaks azurerm, so this module translates, as the Kubernetes loader does for ASO objects:
-``ARM_TYPES`` maps the ARM type (case-insensitive, api-version stripped) to the azurerm type, and
+``ARM_TYPES`` (data, ``data/azapi.yaml``) maps the ARM type (case-insensitive, no api-version) to
+the azurerm type, and
 one small function per type copies the body properties the catalog reads into azurerm argument
 names (``sku.name = "Standard_RAGRS"`` -> ``account_replication_type = "RAGRS"``). The Resource
 keeps its address, file and line; ``extra["terraform_type"] = "azapi_resource"`` and
@@ -40,76 +41,22 @@ import json
 from collections.abc import Callable
 from typing import Any
 
+from scanner.loaders.operator_tables import load_azapi_tables
 from scanner.model import Ref, Resource, Unknown
 
 TERRAFORM_TYPE = "azapi_resource"
 UNMAPPED_TYPE = "azurerm_generic_arm_resource"
 
+# The tables are data: scanner/loaders/data/azapi.yaml (format in its header), loaded strictly.
+_TABLES = load_azapi_tables()
 # ARM type (lower-case, no api-version) -> azurerm type in checks/datastores.yaml.
-ARM_TYPES: dict[str, str] = {
-    "microsoft.storage/storageaccounts": "azurerm_storage_account",
-    "microsoft.documentdb/databaseaccounts": "azurerm_cosmosdb_account",
-    "microsoft.documentdb/databaseaccounts/sqldatabases": "azurerm_cosmosdb_sql_database",
-    "microsoft.documentdb/databaseaccounts/sqldatabases/containers": "azurerm_cosmosdb_sql_container",
-    "microsoft.documentdb/databaseaccounts/mongodbdatabases": "azurerm_cosmosdb_mongo_database",
-    "microsoft.sql/servers": "azurerm_mssql_server",
-    "microsoft.sql/servers/databases": "azurerm_mssql_database",
-    "microsoft.sql/managedinstances": "azurerm_mssql_managed_instance",
-    "microsoft.dbforpostgresql/flexibleservers": "azurerm_postgresql_flexible_server",
-    "microsoft.dbforpostgresql/flexibleservers/databases": "azurerm_postgresql_flexible_server_database",
-    "microsoft.dbformysql/flexibleservers": "azurerm_mysql_flexible_server",
-    "microsoft.dbformysql/flexibleservers/databases": "azurerm_mysql_flexible_database",
-    "microsoft.cache/redis": "azurerm_redis_cache",
-    "microsoft.keyvault/vaults": "azurerm_key_vault",
-    "microsoft.keyvault/vaults/keys": "azurerm_key_vault_key",
-    "microsoft.keyvault/managedhsms": "azurerm_key_vault_managed_hardware_security_module",
-    "microsoft.recoveryservices/vaults": "azurerm_recovery_services_vault",
-    "microsoft.dataprotection/backupvaults": "azurerm_data_protection_backup_vault",
-    "microsoft.containerregistry/registries": "azurerm_container_registry",
-    "microsoft.compute/disks": "azurerm_managed_disk",
-    "microsoft.compute/snapshots": "azurerm_snapshot",
-    "microsoft.compute/diskencryptionsets": "azurerm_disk_encryption_set",
-    "microsoft.eventhub/namespaces": "azurerm_eventhub_namespace",
-    "microsoft.servicebus/namespaces": "azurerm_servicebus_namespace",
-    "microsoft.operationalinsights/workspaces": "azurerm_log_analytics_workspace",
-    "microsoft.kusto/clusters": "azurerm_kusto_cluster",
-    "microsoft.search/searchservices": "azurerm_search_service",
-    "microsoft.synapse/workspaces": "azurerm_synapse_workspace",
-    "microsoft.resources/resourcegroups": "azurerm_resource_group",  # ignored by the catalog; gives children a location
-}
-
+ARM_TYPES: dict[str, str] = _TABLES.arm_types
 # Registry replications are folded into their registry as ``georeplications`` blocks.
-REGISTRY_REPLICATION = "microsoft.containerregistry/registries/replications"
-
+REGISTRY_REPLICATION = _TABLES.registry_replication
 # azurerm child types located through a parent argument: parent_id becomes that argument.
-PARENT_ARGS: dict[str, str] = {
-    "azurerm_cosmosdb_sql_database": "account_name",
-    "azurerm_cosmosdb_sql_container": "account_name",
-    "azurerm_cosmosdb_mongo_database": "account_name",
-    "azurerm_mssql_database": "server_id",
-    "azurerm_postgresql_flexible_server_database": "server_id",
-    "azurerm_mysql_flexible_database": "server_name",
-    "azurerm_key_vault_key": "key_vault_id",
-}
-
+PARENT_ARGS: dict[str, str] = _TABLES.parent_args
 # ARM namespaces/types that hold no user data: left alone (not data stores), like azurerm_virtual_network.
-NON_DATA_PREFIXES: tuple[str, ...] = (
-    "microsoft.network/",
-    "microsoft.authorization/",
-    "microsoft.managedidentity/",
-    "microsoft.resources/",
-    "microsoft.insights/diagnosticsettings",  # sinks are checked on the destination
-    "microsoft.insights/actiongroups",
-    "microsoft.insights/metricalerts",
-    "microsoft.insights/scheduledqueryrules",
-    "microsoft.insights/activitylogalerts",
-    "microsoft.policyinsights/",
-    "microsoft.security/",
-    "microsoft.features/",
-    "microsoft.maintenance/",
-    "microsoft.costmanagement/",
-    "microsoft.consumption/",
-)
+NON_DATA_PREFIXES: tuple[str, ...] = _TABLES.non_data_prefixes
 
 
 def arm_type(value: Any) -> str | None:

@@ -25,6 +25,7 @@ from yaml.constructor import SafeConstructor
 from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
 from scanner.limits import MIN_YAML_NODE_BUDGET, yaml_nesting_error
+from scanner.loaders.operator_tables import load_operator_tables
 from scanner.model import (
     Category,
     LoadResult,
@@ -595,123 +596,16 @@ def _family(group: str) -> str:
 
 
 # --------------------------------------------------------------------------------------------
-# Operator translation tables (data): (family, service, kind) -> Terraform type
+# Operator translation tables: data in scanner/loaders/data/operators.yaml, loaded strictly.
+# (family, service, kind) -> Terraform type; the format is in the file's header.
 
-UPBOUND_TYPES: dict[tuple[str, str], str] = {
-    # AWS: key is (service group, Kind)
-    ("s3.aws", "Bucket"): "aws_s3_bucket",
-    (
-        "s3.aws",
-        "BucketServerSideEncryptionConfiguration",
-    ): "aws_s3_bucket_server_side_encryption_configuration",
-    ("s3.aws", "BucketReplicationConfiguration"): "aws_s3_bucket_replication_configuration",
-    ("s3control.aws", "MultiRegionAccessPoint"): "aws_s3control_multi_region_access_point",
-    ("rds.aws", "Instance"): "aws_db_instance",
-    ("rds.aws", "Cluster"): "aws_rds_cluster",
-    ("rds.aws", "GlobalCluster"): "aws_rds_global_cluster",
-    ("rds.aws", "DBSnapshotCopy"): "aws_db_snapshot_copy",
-    ("rds.aws", "InstanceAutomatedBackupsReplication"): "aws_db_instance_automated_backups_replication",
-    ("dynamodb.aws", "Table"): "aws_dynamodb_table",
-    ("dynamodb.aws", "TableReplica"): "aws_dynamodb_table_replica",
-    ("dynamodb.aws", "GlobalTable"): "aws_dynamodb_global_table",
-    ("kms.aws", "Key"): "aws_kms_key",
-    ("kms.aws", "ReplicaKey"): "aws_kms_replica_key",
-    ("efs.aws", "FileSystem"): "aws_efs_file_system",
-    ("efs.aws", "ReplicationConfiguration"): "aws_efs_replication_configuration",
-    ("ec2.aws", "EBSVolume"): "aws_ebs_volume",
-    ("ec2.aws", "EBSSnapshotCopy"): "aws_ebs_snapshot_copy",
-    ("ec2.aws", "AMICopy"): "aws_ami_copy",
-    ("elasticache.aws", "ReplicationGroup"): "aws_elasticache_replication_group",
-    ("elasticache.aws", "GlobalReplicationGroup"): "aws_elasticache_global_replication_group",
-    ("secretsmanager.aws", "Secret"): "aws_secretsmanager_secret",
-    ("sqs.aws", "Queue"): "aws_sqs_queue",
-    ("sns.aws", "Topic"): "aws_sns_topic",
-    ("kinesis.aws", "Stream"): "aws_kinesis_stream",
-    ("docdb.aws", "Cluster"): "aws_docdb_cluster",
-    ("neptune.aws", "Cluster"): "aws_neptune_cluster",
-    ("redshift.aws", "Cluster"): "aws_redshift_cluster",
-    ("opensearch.aws", "Domain"): "aws_opensearch_domain",
-    ("ecr.aws", "Repository"): "aws_ecr_repository",
-    ("backup.aws", "Vault"): "aws_backup_vault",
-    ("backup.aws", "Plan"): "aws_backup_plan",
-    ("cloudwatchlogs.aws", "Group"): "aws_cloudwatch_log_group",
-    ("memorydb.aws", "Cluster"): "aws_memorydb_cluster",
-    ("kafka.aws", "Cluster"): "aws_msk_cluster",
-    # GCP
-    ("storage.gcp", "Bucket"): "google_storage_bucket",
-    ("sql.gcp", "DatabaseInstance"): "google_sql_database_instance",
-    ("bigquery.gcp", "Dataset"): "google_bigquery_dataset",
-    ("pubsub.gcp", "Topic"): "google_pubsub_topic",
-    ("spanner.gcp", "Instance"): "google_spanner_instance",
-    ("compute.gcp", "Disk"): "google_compute_disk",
-    ("compute.gcp", "RegionDisk"): "google_compute_region_disk",
-    ("kms.gcp", "KeyRing"): "google_kms_key_ring",
-    ("kms.gcp", "CryptoKey"): "google_kms_crypto_key",
-    ("redis.gcp", "Instance"): "google_redis_instance",
-    ("secretmanager.gcp", "Secret"): "google_secret_manager_secret",
-    ("filestore.gcp", "Instance"): "google_filestore_instance",
-    ("artifact.gcp", "RegistryRepository"): "google_artifact_registry_repository",
-    # Azure
-    ("azure", "ResourceGroup"): "azurerm_resource_group",
-    ("storage.azure", "Account"): "azurerm_storage_account",
-    ("storage.azure", "Container"): "azurerm_storage_container",
-    ("compute.azure", "ManagedDisk"): "azurerm_managed_disk",
-    ("sql.azure", "MSSQLServer"): "azurerm_mssql_server",
-    ("sql.azure", "MSSQLDatabase"): "azurerm_mssql_database",
-    ("cosmosdb.azure", "Account"): "azurerm_cosmosdb_account",
-    ("keyvault.azure", "Vault"): "azurerm_key_vault",
-    ("dbforpostgresql.azure", "FlexibleServer"): "azurerm_postgresql_flexible_server",
-    ("dbformysql.azure", "FlexibleServer"): "azurerm_mysql_flexible_server",
-    ("cache.azure", "RedisCache"): "azurerm_redis_cache",
-    ("containerregistry.azure", "Registry"): "azurerm_container_registry",
-}
-
-ACK_TYPES: dict[tuple[str, str], str] = {
-    ("s3", "Bucket"): "aws_s3_bucket",
-    ("rds", "DBInstance"): "aws_db_instance",
-    ("rds", "DBCluster"): "aws_rds_cluster",
-    ("rds", "GlobalCluster"): "aws_rds_global_cluster",
-    ("dynamodb", "Table"): "aws_dynamodb_table",
-    ("dynamodb", "GlobalTable"): "aws_dynamodb_global_table",
-    ("kms", "Key"): "aws_kms_key",
-}
-
-KCC_TYPES: dict[tuple[str, str], str] = {
-    ("storage", "StorageBucket"): "google_storage_bucket",
-    ("sql", "SQLInstance"): "google_sql_database_instance",
-    ("bigquery", "BigQueryDataset"): "google_bigquery_dataset",
-    ("pubsub", "PubSubTopic"): "google_pubsub_topic",
-    ("spanner", "SpannerInstance"): "google_spanner_instance",
-    ("compute", "ComputeDisk"): "google_compute_disk",  # google_compute_region_disk for a region location
-    ("compute", "ComputeSnapshot"): "google_compute_snapshot",
-    ("kms", "KMSKeyRing"): "google_kms_key_ring",
-    ("kms", "KMSCryptoKey"): "google_kms_crypto_key",
-}
-
-ASO_TYPES: dict[tuple[str, str], str] = {
-    ("resources", "ResourceGroup"): "azurerm_resource_group",
-    ("storage", "StorageAccount"): "azurerm_storage_account",
-    ("dbforpostgresql", "FlexibleServer"): "azurerm_postgresql_flexible_server",
-    ("dbforpostgresql", "FlexibleServersDatabase"): "azurerm_postgresql_flexible_server_database",
-    ("dbformysql", "FlexibleServer"): "azurerm_mysql_flexible_server",
-    ("dbformysql", "FlexibleServersDatabase"): "azurerm_mysql_flexible_database",
-    ("documentdb", "DatabaseAccount"): "azurerm_cosmosdb_account",
-    ("documentdb", "SqlDatabase"): "azurerm_cosmosdb_sql_database",
-    ("documentdb", "MongodbDatabase"): "azurerm_cosmosdb_mongo_database",
-    ("cache", "Redis"): "azurerm_redis_cache",
-    ("sql", "Server"): "azurerm_mssql_server",
-    ("sql", "ServersDatabase"): "azurerm_mssql_database",
-    ("keyvault", "Vault"): "azurerm_key_vault",
-    ("compute", "Disk"): "azurerm_managed_disk",
-}
+_TABLES = load_operator_tables()
+UPBOUND_TYPES: dict[tuple[str, str], str] = _TABLES.families["upbound"]
+ACK_TYPES: dict[tuple[str, str], str] = _TABLES.families["ack"]
+KCC_TYPES: dict[tuple[str, str], str] = _TABLES.families["kcc"]
+ASO_TYPES: dict[tuple[str, str], str] = _TABLES.families["aso"]
 # ASO child kinds -> the Terraform argument that names their parent (the ``spec.owner``).
-_ASO_PARENT_ARGS: dict[str, str] = {
-    "azurerm_postgresql_flexible_server_database": "server_id",
-    "azurerm_mysql_flexible_database": "server_name",
-    "azurerm_cosmosdb_sql_database": "account_name",
-    "azurerm_cosmosdb_mongo_database": "account_name",
-    "azurerm_mssql_database": "server_id",
-}
+_ASO_PARENT_ARGS: dict[str, str] = _TABLES.aso_parent_args
 
 # Map-valued Terraform arguments: their keys are data (tag names), never snake_cased or wrapped.
 _MAP_ARGS = frozenset(

@@ -1,0 +1,162 @@
+"""Translation tables as data: operator kinds and ARM types -> catalog (Terraform) types.
+
+The Kubernetes loader (Crossplane/upbound, ACK, Config Connector, ASO) and the azapi loader
+translate what was written into the Terraform type ``checks/datastores.yaml`` knows. Which kind maps
+to which type is data, kept in ``scanner/loaders/data/*.yaml`` (package data) so that adding a
+translated type is one line there, and so that a derived table (issue 15) can replace the
+hand-written one without touching code. The format is documented in each file's header.
+
+Loading is strict, because a typo in a table would otherwise be a silently untranslated resource (a
+data store the scanner never sees): a duplicate key, an unknown or missing section, a non-string
+entry or a malformed type name raises :class:`TableError` naming the file and the entry, at import
+time of the loader -- so every test run and every scan fails on it at once.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from importlib import resources as importlib_resources
+from typing import Any
+
+import yaml
+
+_TF_TYPE = re.compile(r"^[a-z][a-z0-9]*(_[a-z0-9]+)+$")
+_KIND = re.compile(r"^[A-Z][A-Za-z0-9]*$")
+_SERVICE = re.compile(r"^[a-z][a-z0-9-]*(\.[a-z][a-z0-9-]*)*$")
+_ARGUMENT = re.compile(r"^[a-z][a-z0-9_]*$")
+_ARM_TYPE = re.compile(r"^microsoft\.[a-z0-9]+(/[a-z0-9]+)+$")
+_ARM_PREFIX = re.compile(r"^microsoft\.[a-z0-9]+/([a-z0-9]+)?$")
+
+OPERATOR_FAMILIES = ("upbound", "ack", "kcc", "aso")
+
+
+class TableError(ValueError):
+    """A translation table file does not have the documented shape."""
+
+
+class _StrictLoader(yaml.SafeLoader):
+    """SafeLoader that refuses duplicate mapping keys (PyYAML keeps the last one silently)."""
+
+
+def _mapping(loader: _StrictLoader, node: yaml.MappingNode) -> dict[Any, Any]:
+    seen: set[Any] = set()
+    for key_node, _ in node.value:
+        key = loader.construct_object(key_node)
+        if key in seen:
+            raise TableError(f"duplicate key {key!r} at line {key_node.start_mark.line + 1}")
+        seen.add(key)
+    return loader.construct_mapping(node)
+
+
+_StrictLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _mapping)
+
+
+def _read(name: str) -> dict[str, Any]:
+    text = importlib_resources.files("scanner.loaders").joinpath("data", name).read_text(encoding="utf-8")
+    loader = _StrictLoader(text)  # what yaml.load does, with the strict safe loader (no yaml.load call)
+    try:
+        data = loader.get_single_data()
+    except TableError as exc:
+        raise TableError(f"scanner/loaders/data/{name}: {exc}") from None
+    finally:
+        loader.dispose()
+    if not isinstance(data, dict):
+        raise TableError(f"scanner/loaders/data/{name}: the top level must be a mapping")
+    return data
+
+
+def _sections(name: str, data: dict[str, Any], expected: tuple[str, ...]) -> None:
+    unknown = sorted(set(data) - set(expected))
+    missing = [k for k in expected if k not in data]
+    if unknown or missing:
+        raise TableError(
+            f"scanner/loaders/data/{name}: unknown sections {unknown}, missing sections {missing} "
+            f"(expected exactly {list(expected)})"
+        )
+
+
+def _str_map(where: str, value: Any, key_pattern: re.Pattern[str], value_pattern: re.Pattern[str]) -> dict[str, str]:
+    if not isinstance(value, dict) or not value:
+        raise TableError(f"{where}: must be a non-empty mapping")
+    out: dict[str, str] = {}
+    for key, item in value.items():
+        if not isinstance(key, str) or not key_pattern.match(key):
+            raise TableError(f"{where}: key {key!r} does not match {key_pattern.pattern}")
+        if not isinstance(item, str) or not value_pattern.match(item):
+            raise TableError(f"{where}.{key}: value {item!r} does not match {value_pattern.pattern}")
+        out[key] = item
+    return out
+
+
+@dataclass(frozen=True)
+class OperatorTables:
+    """``families[family][(service, Kind)]`` -> Terraform type; ASO child type -> parent argument."""
+
+    families: dict[str, dict[tuple[str, str], str]]
+    aso_parent_args: dict[str, str]
+
+
+@dataclass(frozen=True)
+class AzapiTables:
+    """ARM type -> azurerm type; child type -> parent argument; replications; non-data prefixes."""
+
+    arm_types: dict[str, str]
+    parent_args: dict[str, str]
+    registry_replication: str
+    non_data_prefixes: tuple[str, ...]
+
+
+def load_operator_tables(name: str = "operators.yaml") -> OperatorTables:
+    """Read and validate the operator table file (see its header for the format)."""
+    data = _read(name)
+    _sections(name, data, (*OPERATOR_FAMILIES, "aso_parent_args"))
+    families: dict[str, dict[tuple[str, str], str]] = {}
+    for family in OPERATOR_FAMILIES:
+        services = data[family]
+        if not isinstance(services, dict) or not services:
+            raise TableError(f"{name}: {family}: must be a non-empty mapping of service -> kinds")
+        table: dict[tuple[str, str], str] = {}
+        for service, kinds in services.items():
+            if not isinstance(service, str) or not _SERVICE.match(service):
+                raise TableError(f"{name}: {family}: service {service!r} does not match {_SERVICE.pattern}")
+            for kind, tf_type in _str_map(f"{name}: {family}.{service}", kinds, _KIND, _TF_TYPE).items():
+                table[(service, kind)] = tf_type
+        families[family] = table
+    parents = _str_map(f"{name}: aso_parent_args", data["aso_parent_args"], _TF_TYPE, _ARGUMENT)
+    aso_types = set(families["aso"].values())
+    stray = sorted(set(parents) - aso_types)
+    if stray:
+        raise TableError(f"{name}: aso_parent_args: {stray} are not ASO-translated types")
+    return OperatorTables(families, parents)
+
+
+def load_azapi_tables(name: str = "azapi.yaml") -> AzapiTables:
+    """Read and validate the azapi ARM table file (see its header for the format)."""
+    data = _read(name)
+    _sections(name, data, ("arm_types", "parent_args", "registry_replication", "non_data_prefixes"))
+    arm_types = _str_map(f"{name}: arm_types", data["arm_types"], _ARM_TYPE, _TF_TYPE)
+    parents = _str_map(f"{name}: parent_args", data["parent_args"], _TF_TYPE, _ARGUMENT)
+    stray = sorted(set(parents) - set(arm_types.values()))
+    if stray:
+        raise TableError(f"{name}: parent_args: {stray} are not types arm_types translates to")
+    replication = data["registry_replication"]
+    if not isinstance(replication, str) or not _ARM_TYPE.match(replication):
+        raise TableError(f"{name}: registry_replication: {replication!r} is not an ARM type")
+    prefixes = data["non_data_prefixes"]
+    if not isinstance(prefixes, list) or not prefixes:
+        raise TableError(f"{name}: non_data_prefixes: must be a non-empty list")
+    for prefix in prefixes:
+        if not isinstance(prefix, str) or not (_ARM_PREFIX.match(prefix) or _ARM_TYPE.match(prefix)):
+            raise TableError(f"{name}: non_data_prefixes: {prefix!r} is not an ARM namespace/ or type")
+    return AzapiTables(arm_types, parents, replication, tuple(prefixes))
+
+
+__all__ = [
+    "OPERATOR_FAMILIES",
+    "AzapiTables",
+    "OperatorTables",
+    "TableError",
+    "load_azapi_tables",
+    "load_operator_tables",
+]
