@@ -148,7 +148,7 @@ def scan(options: ScanOptions, policy: Policy) -> Report:
     return Report(
         findings=findings,
         rules=describe(RULES, findings),
-        notes=loaded.notes + notes,
+        notes=_policy_notes(policy, root) + loaded.notes + notes,
         files=loaded.files,
         resources=len(loaded.resources),
         unknown_types=unknown.resources,
@@ -467,6 +467,14 @@ def describe(rules: dict[str, Any], findings: Iterable[Finding]) -> dict[str, Ru
         if rule is not None:
             out[rule_id] = RuleInfo(rule.id, rule.name, rule.category, rule.summary, rule.doc, tuple(rule.controls))
     return out
+
+
+def _policy_notes(policy: Policy, root: Path) -> list[Note]:
+    """What the policy loader noticed (sections whose rule is not built yet), as report notes."""
+    if not policy.notes or policy.path is None:
+        return []
+    where = rel(Path(os.path.abspath(policy.path)), root)
+    return [Note(where, f"line {line}: {message}") for line, message in policy.notes]
 
 
 def _unit(resource: Resource) -> str:

@@ -81,6 +81,39 @@ Schema, version 1
     which cluster (so which region) manifests under these paths are applied to. With
     ``require_placement: true`` a workload under no cluster mapping is unresolved.
 
+``access`` (optional mapping)
+    ``{allowed: [...], unresolved: fail|warn}``: where principals that can reach a data store may
+    sit (RES006). ``allowed`` takes the ``allowed_regions`` vocabulary and defaults to the path's
+    ``allowed_regions``; ``unresolved`` (default ``fail``) says whether a principal the policy does
+    not place blocks.
+
+``principals`` (optional mapping)
+    Who sits where, per cloud; each value is a location in the ``allowed_regions`` vocabulary
+    (one entry or a list). A principal is inside ``access.allowed`` when everywhere its location
+    covers is allowed (the subset test used for regions). Ids are strings: quote numeric ones.
+
+    * ``aws``: ``self`` (account id ``data.aws_caller_identity`` resolves to), ``accounts``,
+      ``organizations`` (``o-...``, matched through ``aws:PrincipalOrgID``),
+      ``organizational_units`` (``ou-...``, matched through ``aws:PrincipalOrgPaths``);
+    * ``gcp``: ``self`` (project id), ``projects`` (service-account emails name their project),
+      ``domains`` (``user:``/``group:``/``domain:`` members);
+    * ``azure``: ``self`` (tenant id), ``tenants``, ``subscriptions``, ``objects`` (principal ids);
+    * ``kubernetes``: ``groups``, ``users``.
+
+    ``terraform.roots[].self`` (``{aws, gcp, azure}``) overrides ``self`` for roots deploying
+    into another account, project or tenant.
+
+``movement`` (optional mapping)
+    ``{allowed: [...], unresolved: fail|warn}`` like ``access``, for where data may be sent (RES007).
+
+``endpoints`` (optional list)
+    ``{host, location}``: where a destination host is. ``host`` is exact or ``*.`` followed by a
+    domain (any subdomain, not the domain itself); an exact entry wins over globs, a longer glob
+    over a shorter one, and policy entries over the bundled host table.
+
+A section whose rule this release does not have is validated and accepted, with a note in the
+report saying it is not judged yet.
+
 Globs
 =====
 Paths are relative to the directory holding the policy file, with ``/`` separators. ``**`` matches
@@ -107,6 +140,15 @@ import yaml
 
 from scanner.errors import ResidencyError
 from scanner.model import Encryption, Severity
+from scanner.principals import (
+    Endpoint,
+    FlowPolicy,
+    Principals,
+    read_endpoints,
+    read_flow,
+    read_principals,
+    read_self_ids,
+)
 from scanner.regions import Catalog, Region, ResolvedLocation, catalog
 
 __all__ = [
@@ -327,6 +369,7 @@ class TerraformRoot:
     region: str | None
     var_files: tuple[str, ...]
     line: int = 0
+    self_ids: Mapping[str, str] = field(default_factory=lambda: MappingProxyType({}))
 
 
 @dataclass(frozen=True)
@@ -376,6 +419,11 @@ class Policy:
     unknown_types: str = "note"
     clusters: tuple[Cluster, ...] = ()
     require_placement: bool = False
+    access: FlowPolicy = field(default_factory=FlowPolicy)
+    movement: FlowPolicy = field(default_factory=FlowPolicy)
+    principals: Principals = field(default_factory=Principals)
+    endpoints: tuple[Endpoint, ...] = ()
+    notes: tuple[tuple[int, str], ...] = ()
     catalog: Catalog = field(default_factory=catalog, compare=False, repr=False)
 
     def allowed_for(self, rel_path: str) -> AllowedSet:
@@ -386,6 +434,24 @@ class Policy:
             if n > best_len:
                 best, best_len = scope.allowed, n
         return best
+
+    def access_allowed_for(self, rel_path: str) -> AllowedSet:
+        """Where principals that reach a store may sit: ``access.allowed``, else the path's regions."""
+        allowed = self.access.allowed
+        return allowed if isinstance(allowed, AllowedSet) else self.allowed_for(rel_path)
+
+    def movement_allowed_for(self, rel_path: str) -> AllowedSet:
+        """Where data may be sent: ``movement.allowed``, else the path's regions."""
+        allowed = self.movement.allowed
+        return allowed if isinstance(allowed, AllowedSet) else self.allowed_for(rel_path)
+
+    def self_id(self, cloud: str, rel_dir: str) -> str | None:
+        """The account/project/tenant a root deploys into: its ``terraform.roots`` ``self``, else
+        ``principals.<cloud>.self``; None when the policy does not say."""
+        root = self.root_for(rel_dir)
+        if root is not None and cloud in root.self_ids:
+            return root.self_ids[cloud]
+        return self.principals.self_id(cloud)
 
     def root_for(self, rel_dir: str) -> TerraformRoot | None:
         """The ``terraform.roots`` entry for a root module directory, most specific glob first."""
@@ -480,8 +546,12 @@ _Loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
 TOP_KEYS = (
     "version", "allowed_regions", "scopes", "encryption", "unresolved", "exclude", "rules",
-    "regions", "exempt", "waivers", "terraform", "kubernetes",
+    "regions", "exempt", "waivers", "terraform", "kubernetes", "access", "movement", "principals",
+    "endpoints",
 )
+# Sections read by a rule that may not be in this release: accepted with a note, never rejected.
+_SECTION_RULES = {"access": ("RES006",), "principals": ("RES006", "RES007"), "movement": ("RES007",),
+                  "endpoints": ("RES007",)}
 _SCOPE_KEYS = ("paths", "allowed_regions")
 _REQUIRED_HINTS = {
     "version": " (add 'version: 1')",
@@ -495,7 +565,7 @@ _EXEMPT_KEYS = ("tags", "labels")
 _WAIVER_KEYS = ("rule", "resource", "reason", "expires", "approver", "paths")
 _TERRAFORM_KEYS = ("roots", "unknown_types")
 UNKNOWN_TYPE_MODES = ("note", "fail")
-_ROOT_KEYS = ("paths", "region", "var_files")
+_ROOT_KEYS = ("paths", "region", "var_files", "self")
 _KUBERNETES_KEYS = ("clusters", "require_placement")
 _CLUSTER_KEYS = ("paths", "region", "cloud")
 
@@ -622,6 +692,10 @@ class _Reader:
         return None
 
     # -- policy parts
+    def compile(self, entries: list[tuple[str, yaml.Node]], where: str) -> AllowedSet | None:
+        """Entries in the ``allowed_regions`` vocabulary, each problem reported at its own node."""
+        return compile_allowed(entries, self.cat, lambda n, m: self.error(n, f"{where}: {m}"))
+
     def allowed(self, node: yaml.Node, where: str) -> AllowedSet | None:
         if isinstance(node, yaml.ScalarNode) and not _is_null(node):  # the commonest slip: no brackets
             self.error(node, f"{where}: expected a list, got a string; write [{node.value}]")
@@ -885,6 +959,12 @@ def _load_text(text: str, path: Path, label: str, known_rules: Collection[str] |
         if "require_placement" in k8s:
             require_placement = bool(r.boolean(k8s["require_placement"], "kubernetes.require_placement"))
 
+    access = read_flow(r, top["access"], "access") if "access" in top else FlowPolicy()
+    movement = read_flow(r, top["movement"], "movement") if "movement" in top else FlowPolicy()
+    principals = read_principals(r, top["principals"]) if "principals" in top else Principals()
+    endpoints = read_endpoints(r, top["endpoints"]) if "endpoints" in top else ()
+    notes = _pending_sections(top, known_rules)
+
     r.raise_if_any()
     assert allowed is not None  # required key, validated above
     return Policy(
@@ -903,8 +983,26 @@ def _load_text(text: str, path: Path, label: str, known_rules: Collection[str] |
         unknown_types=unknown_types,
         clusters=clusters,
         require_placement=require_placement,
+        access=access,
+        movement=movement,
+        principals=principals,
+        endpoints=endpoints,
+        notes=notes,
         catalog=r.cat,
     )
+
+
+def _pending_sections(top: Mapping[str, yaml.Node], known: Collection[str] | None) -> tuple[tuple[int, str], ...]:
+    """``(line, note)`` for sections whose rules this release lacks: validated, not judged yet."""
+    if known is None:
+        return ()
+    out: list[tuple[int, str]] = []
+    for section, rule_ids in _SECTION_RULES.items():
+        if section in top and not any(rid in known for rid in rule_ids):
+            out.append((top[section].start_mark.line + 1,
+                        f"'{section}' is valid but not judged yet: it is read by "
+                        f"{' and '.join(rule_ids)}, which this release does not have"))
+    return tuple(out)
 
 
 def _with_defaults(exclude: Iterable[str]) -> tuple[str, ...]:
@@ -1091,9 +1189,10 @@ def _roots(r: _Reader, node: yaml.Node) -> tuple[TerraformRoot, ...]:
         paths = _paths(r, m["paths"], f"{where}.paths")
         region = r.region_code(m["region"], f"{where}.region", None) if "region" in m else None
         var_files = r.strings(m["var_files"], f"{where}.var_files") if "var_files" in m else ()
+        self_ids = read_self_ids(r, m["self"], f"{where}.self") if "self" in m else MappingProxyType({})
         if paths and ("region" not in m or region):
             out.append(TerraformRoot(paths=paths, region=region, var_files=var_files,
-                                     line=item.start_mark.line + 1))
+                                     line=item.start_mark.line + 1, self_ids=self_ids))
     return tuple(out)
 
 
@@ -1195,4 +1294,34 @@ unresolved: fail
 #     reason: "Migration to eu-west-1 tracked in JIRA-123"
 #     expires: 2026-12-31
 #     approver: security@example.com
+
+# Who can reach data stores, and from where (RES006). Ids are strings: quote them.
+# access:
+#   allowed: [in:eu-locations]      # default: allowed_regions
+#   unresolved: fail                # fail | warn
+# principals:
+#   aws:
+#     self: "111122223333"          # what data.aws_caller_identity resolves to
+#     accounts: {"111122223333": country:IE, "444455556666": country:US}
+#     organizations: {o-abc123def4: in:eu-locations}
+#     organizational_units: {ou-ab12-cd34ef56: country:DE}
+#   gcp:
+#     self: eu-prod                 # project id
+#     projects: {eu-prod: country:BE, us-analytics: country:US}
+#     domains: {example.eu: in:eu-locations, us.example.com: country:US}
+#   azure:
+#     self: "00000000-0000-0000-0000-00000000aaaa"   # tenant id
+#     tenants: {"00000000-0000-0000-0000-00000000aaaa": country:NL}
+#     subscriptions: {}
+#     objects: {"11111111-2222-3333-4444-555555555555": country:US}
+#   kubernetes:
+#     groups: {eu-oncall: in:eu-locations, us-support: country:US}
+
+# Where data may be sent (RES007); hosts exact or "*." globs.
+# movement:
+#   allowed: [in:eu-locations]      # default: allowed_regions
+#   unresolved: fail                # fail | warn
+# endpoints:
+#   - {host: "http-inputs-acme.splunkcloud.com", location: country:DE}
+#   - {host: "*.corp.example.us", location: country:US}
 """

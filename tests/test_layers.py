@@ -20,7 +20,7 @@ LAYERS: dict[str, int] = {
     "scanner.model": 0, "scanner.errors": 0, "scanner.output": 0,
     "scanner.regions": 1, "scanner.limits": 1, "scanner.controls": 1,
     "scanner.report.escape": 1, "scanner.report.table": 1,
-    "scanner.policy": 2, "scanner.discover": 2, "scanner.loaders": 2, "scanner.waivers": 2,
+    "scanner.policy": 2, "scanner.principals": 2, "scanner.discover": 2, "scanner.loaders": 2, "scanner.waivers": 2,
     "scanner.cache": 2, "scanner.parse_pool": 2,
     "checks": 3,
     "scanner.engine": 4, "scanner.baseline": 4, "scanner.inventory": 4, "scanner.changes": 4,
