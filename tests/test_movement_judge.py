@@ -1,0 +1,110 @@
+"""Judging flows (checks/movement.py) on destinations read from files by the real loaders."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from checks.flows import Flow, read_flows
+from checks.movement import judge_flow
+from scanner.loaders.kubernetes import load_kubernetes
+from scanner.loaders.terraform import TerraformOptions, load_terraform
+from scanner.model import Location, Ref, Unknown
+from scanner.policy import compile_allowed
+from scanner.regions import catalog
+from scanner.regions.endpoints import DeclaredEndpoint
+
+
+def _allowed(*entries: str):
+    def report(node, message):
+        raise AssertionError(message)
+
+    return compile_allowed([(e, None) for e in entries], catalog(), report)
+
+
+EU = _allowed("in:eu-locations")
+
+FIREHOSE = """
+resource "aws_kinesis_firehose_delivery_stream" "dd" {
+  name        = "to-datadog"
+  destination = "http_endpoint"
+  http_endpoint_configuration {
+    url  = "https://aws-kinesis-http-intake.logs.%s/v1/input"
+    name = "Datadog"
+  }
+}
+"""
+
+
+@pytest.mark.parametrize(("site", "status"), [("datadoghq.com", "outside"), ("datadoghq.eu", "allowed")])
+def test_firehose_to_datadog_us1_fails_and_eu1_passes(tmp_path: Path, site, status):
+    (tmp_path / "main.tf").write_text(FIREHOSE % site)
+    (res,) = load_terraform([tmp_path], tmp_path, TerraformOptions()).resources
+    facts = read_flows(res)
+    assert facts is not None
+    (verdict,) = [judge_flow(f, EU, catalog()) for f in facts.flows]
+    assert verdict.status == status
+    if status == "outside":
+        assert verdict.location == "country:US" and "datadog-us1" in verdict.origin
+        assert all(r.country == "US" for r in verdict.outside)
+    else:
+        assert verdict.location == "country:DE"
+
+
+def test_otel_collector_configmap_exporting_to_a_us_site_fails():
+    text = b"""
+apiVersion: v1
+kind: ConfigMap
+metadata: {name: otel-collector-conf}
+data:
+  collector.yaml: |
+    exporters:
+      otlphttp:
+        endpoint: https://otlp.nr-data.net
+      datadog:
+        api: {site: datadoghq.eu}
+"""
+    (res,) = load_kubernetes([("otel.yaml", text)]).resources
+    facts = read_flows(res)
+    assert facts is not None
+    verdicts = {f.via: judge_flow(f, EU, catalog()) for f in facts.flows}
+    assert verdicts["data.collector.yaml: exporters.otlphttp.endpoint"].status == "outside"
+    assert verdicts["data.collector.yaml: exporters.datadog.api.site"].status == "allowed"
+
+
+def test_unknown_host_is_unresolved_with_how_to_declare_it():
+    flow = Flow("https://ingest.vendor.example/v1", "url", "url", "HTTP endpoint")
+    verdict = judge_flow(flow, EU, catalog())
+    assert verdict.status == "unresolved"
+    assert 'endpoints: [{host: "ingest.vendor.example", location: country:<CC>}]' in verdict.reason
+    declared = [DeclaredEndpoint("ingest.vendor.example", "country:FR", "residency.yaml:9")]
+    verdict = judge_flow(flow, EU, catalog(), declared=declared)
+    assert (verdict.status, verdict.location) == ("allowed", "country:FR")
+    assert "residency.yaml:9" in verdict.origin
+
+
+def test_country_allowed_by_name_and_region_only_policy():
+    flow = Flow("datadoghq.eu", "host", "DD_SITE", "Datadog site")
+    assert judge_flow(flow, _allowed("country:DE"), catalog()).status == "allowed"
+    # A policy of one AWS region cannot show a SaaS site "in Germany" stays in that region.
+    assert judge_flow(flow, _allowed("aws:eu-central-1"), catalog()).status == "outside"
+
+
+def test_arns_refs_and_unknowns():
+    cat = catalog()
+    other = Flow("arn:aws:kinesis:us-east-1:999988887777:stream/central", "arn", "destination_arn", "log subscription")
+    verdict = judge_flow(other, EU, cat)
+    assert (verdict.status, verdict.location) == ("outside", "aws:us-east-1")
+    s3 = Flow("arn:aws:s3:::backup", "arn", "bucket_arn", "S3 bucket")
+    assert judge_flow(s3, EU, cat).status == "unresolved"
+
+    class _Store:
+        location = Location("aws", "eu-west-1", "provider aws (main.tf:1)")
+
+    ref = Flow(Ref("aws_s3_bucket.logs", "arn"), "unknown", "bucket_arn", "S3 bucket")
+    verdict = judge_flow(ref, EU, cat, facts={"aws_s3_bucket.logs": _Store()})
+    assert (verdict.status, verdict.location) == ("allowed", "aws:eu-west-1")
+    assert judge_flow(ref, EU, cat).status == "unresolved"
+    unknown = Flow(Unknown("var.url has no value"), "unknown", "url", "HTTP endpoint")
+    assert judge_flow(unknown, EU, cat).reason == "var.url has no value"
