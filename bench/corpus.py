@@ -17,6 +17,7 @@ SCALES = {
     # roots x 8 files + modules x 4 files + apps x 5 manifests
     "small": (16, 4, 11),
     "large": (160, 40, 112),
+    "monorepo": (1600, 400, 1120),  # 20,000 files: CI at monorepo scale (issue 20)
 }
 
 EU = ["eu-west-1", "eu-central-1", "eu-west-3", "eu-north-1", "eu-south-1"]
