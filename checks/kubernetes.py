@@ -42,7 +42,11 @@ ZONE_KEYS = (
     "failure-domain.beta.kubernetes.io/zone",
     "topology.ebs.csi.aws.com/zone",
     "topology.gke.io/zone",
+    "topology.disk.csi.azure.com/zone",  # Azure Disk CSI driver: values like eastus2-1
 )
+# AKS nodes of a cluster without availability zones carry topology.kubernetes.io/zone "0".."4": fault domains
+# inside the cluster's region, naming no region. A zone selector on them constrains nothing about placement.
+_FAULT_DOMAIN = re.compile(r"^\d$")
 UNPINNED_NOTE = "unpinned workload: runs wherever its cluster is"
 
 # Provisioner -> (cloud, how its StorageClass parameters decide encryption at rest).
@@ -219,6 +223,8 @@ class _Reader:
             return None
         operator = str(expr.get("operator", "In"))
         values = [str(v) for v in expr.get("values") or [] if v is not None]
+        if is_zone and values and all(_FAULT_DOMAIN.match(v) for v in values):
+            return None  # AKS fault domains: not about regions
         line = _line(expr, "values", _line(expr))
         if operator == "In":
             names: dict[str, tuple[str, int | None]] = {}
@@ -255,6 +261,8 @@ class _Reader:
         if not isinstance(selector, dict):
             return admitted, mentioned
         for key, value in selector.items():
+            if key in ZONE_KEYS and _FAULT_DOMAIN.match(str(value)):
+                continue  # an AKS fault domain: not about regions
             if key in REGION_KEYS or key in ZONE_KEYS:
                 mentioned = True
                 region = str(value) if key in REGION_KEYS else self.zone_region(str(value), cloud)
