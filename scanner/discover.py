@@ -34,11 +34,17 @@ class Discovery:
     ignored: int = 0
 
 
+_PROJECT_MARKERS = ("residency.yaml", ".residency.yaml")
+
+
 def find_scan_root(paths: list[Path], cwd: Path) -> Path:
-    """The git root holding the first path, else the current directory, else the paths' common parent.
+    """The git root holding the first path; outside git, the scanned paths' common parent.
 
     Every file in every format is reported relative to this root, so one scan of a repository
-    gives the same names whether run from its root or from a subdirectory.
+    gives the same names whether run from its root or from a subdirectory. Outside a repository
+    the current directory is the root only when it holds a policy file (it marks the project, as
+    ``.git`` does) and contains every path: otherwise scanning one file from ``/`` or ``$HOME``
+    would make the whole tree the root, walked for module callers and cache keys.
     """
     first = (paths[0] if paths else cwd).resolve()
     probe = first if first.is_dir() else first.parent
@@ -46,9 +52,11 @@ def find_scan_root(paths: list[Path], cwd: Path) -> Path:
         if (candidate / ".git").exists():
             return candidate
     resolved_cwd = cwd.resolve()
-    if all(is_within(p.resolve(), resolved_cwd) for p in paths):
+    resolved = [p.resolve() for p in paths] or [resolved_cwd]
+    if (any((resolved_cwd / m).is_file() for m in _PROJECT_MARKERS)
+            and all(is_within(p, resolved_cwd) for p in resolved)):
         return resolved_cwd
-    common = Path(os.path.commonpath([str(p.resolve()) for p in paths]))
+    common = Path(os.path.commonpath([str(p) for p in resolved]))
     return common if common.is_dir() else common.parent
 
 

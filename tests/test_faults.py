@@ -274,3 +274,40 @@ def _env() -> dict[str, str]:
 def test_nonexistent_scan_path_is_a_usage_error(tmp_path: Path) -> None:
     code, out, err = run(["scan", "no/such/dir", *EU], cwd=tmp_path)
     assert code == 2 and "no such file or directory: no/such/dir" in err and "symbolic" not in out + err
+
+
+# --- finding 9: outside a repository the scan root is the scanned path, never the cwd's tree ----------
+
+
+def test_outside_git_the_root_is_the_scanned_path_not_the_cwd(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from scanner.engine import ScanOptions, scan
+    from scanner.policy import policy_from_regions
+
+    project = tmp_path / "deep" / "project"
+    project.mkdir(parents=True)
+    (project / "main.tf").write_text(US_BY_VAR.replace("var.region", '"us-east-1"'))
+    for i in range(5):  # unrelated Terraform elsewhere under the cwd: never read
+        (tmp_path / f"other{i}").mkdir()
+        (tmp_path / f"other{i}" / "x.tf").write_text("this is { not terraform\n")
+    read: list[Path] = []
+    real = Path.read_bytes
+
+    def spy(self: Path) -> bytes:
+        read.append(self)
+        return real(self)
+
+    monkeypatch.setattr(Path, "read_bytes", spy)
+    report = scan(ScanOptions(paths=[project / "main.tf"], cwd=tmp_path, use_cache=False),
+                  policy_from_regions(["in:eu-locations"], tmp_path))
+    assert report.scan_root == str(project.resolve())
+    assert not [p for p in read if "other" in str(p)]
+    assert [(f.file, f.rule_id) for f in report.findings] == [("main.tf", "RES001")]
+
+
+def test_outside_git_a_policy_in_the_cwd_marks_the_project_root(tmp_path: Path) -> None:
+    from scanner.discover import find_scan_root
+
+    (tmp_path / "envs" / "prod").mkdir(parents=True)
+    assert find_scan_root([tmp_path / "envs" / "prod"], tmp_path) == (tmp_path / "envs" / "prod").resolve()
+    (tmp_path / "residency.yaml").write_text("version: 1\n")
+    assert find_scan_root([tmp_path / "envs" / "prod"], tmp_path) == tmp_path.resolve()

@@ -32,6 +32,7 @@ def test_hcl_and_plan_give_the_same_findings(tmp_path: Path) -> None:
 def test_inline_waiver_in_source_applies_to_the_plan_and_cites_the_source(tmp_path: Path) -> None:
     work = tmp_path / "infra"
     shutil.copytree(PAIRED, work)
+    (tmp_path / ".git").mkdir()  # a repository: names are relative to its root
     main = work / "main.tf"
     text = main.read_text().replace(
         'resource "aws_s3_bucket" "archive"',
@@ -56,6 +57,7 @@ def test_plan_beside_its_source_reports_each_store_once_at_the_tf_line(tmp_path:
 
     work = tmp_path / "infra"
     shutil.copytree(PAIRED, work)
+    (tmp_path / ".git").mkdir()  # a repository: names are relative to its root
     report = scan(ScanOptions(paths=[work], cwd=tmp_path, use_cache=False), load_policy(BUNDLED_POLICY))
     placed = [f for f in report.findings if f.rule_id in ("RES001", "RES002", "RES003")]
     assert sorted((f.file, f.line, f.rule_id) for f in placed) == [
