@@ -1,0 +1,101 @@
+"""AWS IAM policy documents (JSON text or decoded values) as normalised statements.
+
+Resource policies reach the catalog as JSON strings (heredocs, rendered plan ``policy``
+attributes) or as evaluated ``jsonencode`` structures whose leaves may be ``Unknown``. The
+access rule needs the same thing from every form: per statement, its effect, who it names
+(``Principal`` / ``NotPrincipal`` by kind), its actions and its conditions. Normalised here once
+so the rule never sees the document's spelling variants (a string or a list, ``"*"`` or
+``{"AWS": "*"}``, ``Statement`` as one object or a list).
+
+Nothing here decides whether a grant is acceptable: that is RES006's job.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+__all__ = ["Statement", "statements"]
+
+
+@dataclass(frozen=True)
+class Statement:
+    """One statement; values that could not be read statically are kept as they are (``Unknown``)."""
+
+    effect: str
+    principals: Mapping[str, tuple[Any, ...]] = field(default_factory=dict)
+    not_principals: Mapping[str, tuple[Any, ...]] = field(default_factory=dict)
+    actions: tuple[Any, ...] = ()
+    not_actions: tuple[Any, ...] = ()
+    conditions: tuple[tuple[str, str, tuple[Any, ...]], ...] = ()
+    sid: str | None = None
+
+    @property
+    def public(self) -> bool:
+        """``"Principal": "*"`` or ``{"AWS": "*"}``: anyone, unless a condition narrows it."""
+        return "*" in self.principals.get("AWS", ())
+
+
+def _as_tuple(value: Any) -> tuple[Any, ...]:
+    if value is None:
+        return ()
+    if isinstance(value, (list, tuple)):
+        return tuple(value)
+    return (value,)
+
+
+def _principals(value: Any) -> dict[str, tuple[Any, ...]]:
+    """``"*"`` means ``{"AWS": "*"}`` (IAM treats them alike); kinds are AWS, Service, Federated, CanonicalUser."""
+    if value is None:
+        return {}
+    if isinstance(value, str):
+        return {"AWS": (value,)}
+    if isinstance(value, Mapping):
+        return {str(k): _as_tuple(v) for k, v in value.items()}
+    return {"?": (value,)}  # an Unknown principal block: kept, so the rule can say it cannot tell
+
+
+def _conditions(value: Any) -> tuple[tuple[str, str, tuple[Any, ...]], ...]:
+    if not isinstance(value, Mapping):
+        return () if value is None else (("?", "?", (value,)),)
+    out: list[tuple[str, str, tuple[Any, ...]]] = []
+    for op, body in value.items():
+        if isinstance(body, Mapping):
+            out.extend((str(op), str(key), _as_tuple(v)) for key, v in body.items())
+        else:
+            out.append((str(op), "?", (body,)))
+    return tuple(out)
+
+
+def statements(document: Any) -> list[Statement] | None:
+    """The statements of a policy document given as JSON text or a decoded mapping.
+
+    Returns None when the text is not JSON or the value is not a policy document: the caller
+    reports that it cannot read the policy (never a pass).
+    """
+    if isinstance(document, str):
+        try:
+            document = json.loads(document)
+        except ValueError:
+            return None
+    if not isinstance(document, Mapping) or "Statement" not in document:
+        return None
+    raw = document["Statement"]
+    items = raw if isinstance(raw, (list, tuple)) else [raw]
+    out: list[Statement] = []
+    for st in items:
+        if not isinstance(st, Mapping):
+            return None
+        effect = st.get("Effect", "Allow")
+        out.append(Statement(
+            effect=effect if isinstance(effect, str) else "?",
+            principals=_principals(st.get("Principal")),
+            not_principals=_principals(st.get("NotPrincipal")),
+            actions=_as_tuple(st.get("Action")),
+            not_actions=_as_tuple(st.get("NotAction")),
+            conditions=_conditions(st.get("Condition")),
+            sid=st.get("Sid") if isinstance(st.get("Sid"), str) else None,
+        ))
+    return out
