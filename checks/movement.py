@@ -25,7 +25,7 @@ from scanner.regions.endpoints import DeclaredEndpoint, declare_hint, endpoint_t
 if TYPE_CHECKING:
     from scanner.policy import AllowedSet
 
-__all__ = ["FlowVerdict", "judge_flow", "location_regions"]
+__all__ = ["FlowVerdict", "declared_from_policy", "judge_flow", "location_regions"]
 
 
 @dataclass(frozen=True)
@@ -97,15 +97,28 @@ def judge_flow(
             return FlowVerdict(flow, "unresolved", shown, origin=origin, reason=match.reason or declare_hint(shown))
     if location is None:
         return FlowVerdict(flow, "unresolved", shown, reason=origin)
-    country = location.partition(":")[2].upper() if location.startswith("country:") else None
-    if country and country in allowed.countries:
-        return FlowVerdict(flow, "allowed", shown, location, origin)
-    regions = location_regions(cat, location)
-    if regions is None:
-        return FlowVerdict(flow, "unresolved", shown, location, origin, reason=f"{location} is not a known location")
-    outside = tuple(r for r in regions if not allowed.allows(r))
-    if not regions:
-        return FlowVerdict(
-            flow, "outside", shown, location, origin, reason=f"{location} has no cloud region in the allowed set"
-        )
-    return FlowVerdict(flow, "outside" if outside else "allowed", shown, location, origin, outside)
+    outside: list[Region] = []
+    for part in (p.strip() for p in location.split(",")):
+        country = part.partition(":")[2].upper() if part.startswith("country:") else None
+        if country and country in allowed.countries:
+            continue
+        regions = location_regions(cat, part)
+        if regions is None:
+            return FlowVerdict(flow, "unresolved", shown, location, origin, reason=f"{part} is not a known location")
+        if not regions:
+            return FlowVerdict(
+                flow, "outside", shown, location, origin, reason=f"{part} has no cloud region in the allowed set"
+            )
+        outside += [r for r in regions if not allowed.allows(r) and r not in outside]
+    return FlowVerdict(flow, "outside" if outside else "allowed", shown, location, origin, tuple(outside))
+
+
+def declared_from_policy(endpoints: Iterable[Any]) -> tuple[DeclaredEndpoint, ...]:
+    """The policy's ``endpoints:`` entries (:class:`scanner.principals.Endpoint`) as matcher input.
+
+    A place written as several entries keeps them all (comma-joined); the judgement covers each.
+    """
+    return tuple(
+        DeclaredEndpoint(e.host, ", ".join(e.place.entries), e.place.source or f"policy endpoints: (line {e.line})")
+        for e in endpoints
+    )

@@ -108,3 +108,27 @@ def test_arns_refs_and_unknowns():
     assert judge_flow(ref, EU, cat).status == "unresolved"
     unknown = Flow(Unknown("var.url has no value"), "unknown", "url", "HTTP endpoint")
     assert judge_flow(unknown, EU, cat).reason == "var.url has no value"
+
+
+def test_policy_endpoints_section_feeds_the_matcher(tmp_path: Path):
+    from checks.movement import declared_from_policy
+    from scanner.policy import load_policy
+
+    policy_file = tmp_path / "residency.yaml"
+    policy_file.write_text(
+        "version: 1\n"
+        "allowed_regions: [in:eu-locations]\n"
+        "movement:\n  allowed: [in:eu-locations]\n  unresolved: fail\n"
+        "endpoints:\n"
+        '  - {host: "http-inputs-acme.splunkcloud.com", location: country:DE}\n'
+        '  - {host: "*.corp.example.us", location: country:US}\n'
+    )
+    policy = load_policy(policy_file)
+    declared = declared_from_policy(policy.endpoints)
+    hec = Flow("https://http-inputs-acme.splunkcloud.com:443", "url", "hec_endpoint", "Splunk HEC")
+    verdict = judge_flow(hec, policy.movement_allowed_for("main.tf"), catalog(), declared=declared)
+    assert (verdict.status, verdict.location) == ("allowed", "country:DE")
+    assert "residency.yaml" in verdict.origin
+    corp = Flow("https://logs.corp.example.us/in", "url", "url", "HTTP endpoint")
+    verdict = judge_flow(corp, policy.movement_allowed_for("main.tf"), catalog(), declared=declared)
+    assert (verdict.status, verdict.location) == ("outside", "country:US")
