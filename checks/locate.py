@@ -12,7 +12,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from scanner.model import Category, Location, Unknown, Violation
+from scanner.model import Category, DataStoreFacts, Location, Unknown, Violation
 
 if TYPE_CHECKING:
     from checks.rules.api import RuleContext
@@ -39,6 +39,17 @@ def product_for(resource_type: str) -> str | None:
         if resource_type.startswith(prefix):
             return product
     return None
+
+
+def store_product(facts: DataStoreFacts) -> str | None:
+    """The product every location of one data store is judged with: its own, its copies', its keys'.
+
+    One resolution for the findings (RES001/RES002/RES004) and the inventory, so the map and the
+    findings never disagree: a code can name different places in different products (GCP ``EUR5`` is
+    a Cloud Storage dual-region and a three-region Spanner configuration), and a lookup without a
+    product gets the union of both.
+    """
+    return product_for(facts.resource.type)
 
 
 @dataclass(frozen=True)

@@ -205,10 +205,10 @@ def build_inventory(report: Report, policy: Policy) -> Inventory:
 
 
 def _entry(fact: DataStoreFacts, ctx: RuleContext, policy: Policy, findings: list[Finding]) -> DataStoreEntry:
-    from checks.locate import product_for
+    from checks.locate import store_product
 
     r = fact.resource
-    product = product_for(r.type)
+    product = store_product(fact)  # the one resolution the rules use too
     level, reason = _encryption(fact.encryption)
     meets = None
     if isinstance(fact.encryption, Encryption):

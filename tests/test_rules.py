@@ -231,3 +231,29 @@ def test_rules_are_registered_with_docs_controls_and_checkov_ids() -> None:
         assert rule.controls and all(":" in c for c in rule.controls)
         for section in ("What it checks", "Why it matters", "Example", "How to fix", "Controls"):
             assert section in rule.doc
+
+
+# --------------------------------------------------------------------------- one product resolution
+
+
+def test_copies_and_keys_are_judged_with_the_stores_product_as_in_the_inventory() -> None:
+    """GCP EUR5 is a Cloud Storage dual-region (europe-west1+2) and a Spanner three-region config
+    (+ europe-west4): a bucket's copy or key at EUR5 is the storage one, in the findings as in the map."""
+    from scanner.inventory import judge_place
+
+    policy = policy_from_regions(["europe-west1", "europe-west2"], Path("."))
+    ctx = RuleContext(policy=policy, allowed=policy.allowed, catalog=policy.catalog)
+    eur5 = Location("gcp", "EUR5", "argument location (main.tf:9)")
+    f = facts(
+        "google_storage_bucket",
+        Location("gcp", "europe-west1", "argument location (main.tf:3)"),
+        copies=(Copy("replica", eur5, "custom_placement_config"),),
+        keys=(KeyUse("google_kms_crypto_key.k", eur5, "encryption.default_kms_key_name"),),
+    )
+    assert check("RES002", f, ctx) == []
+    assert check("RES004", f, ctx) == []
+    assert judge_place(eur5, ctx, "storage").status == "allowed"
+    spanner = facts("google_spanner_instance", Location("gcp", "europe-west1", "x"),
+                    copies=(Copy("replica", eur5, "config"),))
+    [v] = check("RES002", spanner, ctx)  # Spanner eur5 also holds data in europe-west4
+    assert "europe-west4" in v.message

@@ -48,7 +48,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from checks.locate import location_violations, product_for, suggestion
+from checks.locate import location_violations, store_product, suggestion
 from checks.rules.api import Rule, RuleContext
 from scanner.model import Category, DataStoreFacts, Severity, Violation
 
@@ -73,7 +73,7 @@ def check(facts: DataStoreFacts, ctx: RuleContext) -> Iterator[Violation]:
                 unresolved_subject=f"the location of key {subject}",
                 unresolved_fix="Give the key's region/location a static value in an allowed region.",
                 remediation=_remediation(ctx, facts.cloud),
-                product=product_for(facts.resource.type),
+                product=store_product(facts),
             )
         return
     seen: set[str] = set()
@@ -88,6 +88,7 @@ def check(facts: DataStoreFacts, ctx: RuleContext) -> Iterator[Violation]:
             unresolved_fix="Declare the key in the scanned configuration or reference it by ARN / full "
             "resource name, in an allowed region.",
             remediation=_remediation(ctx, facts.cloud),
+            product=store_product(facts),
         )
 
 

@@ -46,7 +46,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from checks.locate import location_violations, product_for, suggestion
+from checks.locate import location_violations, store_product, suggestion
 from checks.rules.api import Rule, RuleContext
 from scanner.model import Category, DataStoreFacts, Severity, Violation
 
@@ -90,7 +90,7 @@ def check(facts: DataStoreFacts, ctx: RuleContext) -> Iterator[Violation]:
         unresolved_fix="Give the location a value the scanner can read statically (a literal, a variable default "
         "or a tfvars value, a provider region) that is an allowed region code.",
         remediation=remediation(facts, ctx),
-        product=product_for(facts.resource.type),
+        product=store_product(facts),
     )
 
 

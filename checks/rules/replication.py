@@ -50,7 +50,7 @@ from __future__ import annotations
 import dataclasses
 from collections.abc import Iterator
 
-from checks.locate import location_violations, suggestion
+from checks.locate import location_violations, store_product, suggestion
 from checks.rules.api import Rule, RuleContext
 from scanner.model import Category, Copy, DataStoreFacts, Severity, Violation
 
@@ -94,6 +94,7 @@ def check(facts: DataStoreFacts, ctx: RuleContext) -> Iterator[Violation]:
             remediation=_remediation(copy, facts, ctx),
             line=copy.line,
             file=copy.file if copy.line else None,
+            product=store_product(facts),
         ):
             if copy.note and v.category is Category.REPLICATION:
                 v = dataclasses.replace(v, message=f"{v.message} Note: {copy.note}.")
