@@ -13,11 +13,12 @@ Nothing here decides whether a grant is acceptable: that is RES006's job.
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-__all__ = ["Statement", "statements"]
+__all__ = ["AwsPrincipal", "Statement", "aws_principal", "statements"]
 
 
 @dataclass(frozen=True)
@@ -99,3 +100,38 @@ def statements(document: Any) -> list[Statement] | None:
             sid=st.get("Sid") if isinstance(st.get("Sid"), str) else None,
         ))
     return out
+
+
+@dataclass(frozen=True)
+class AwsPrincipal:
+    """What one ``Principal`` entry names: ``kind`` is ``public``, ``account``, ``service`` or ``other``.
+
+    ``account`` is the 12-digit account for account, role, user and STS session ARNs; ``region`` is
+    set for regional service principals (``logs.eu-west-1.amazonaws.com``), which are checked as regions.
+    """
+
+    kind: str
+    text: str
+    account: str | None = None
+    region: str | None = None
+
+
+_ACCOUNT = re.compile(r"\d{12}")
+_ARN_ACCOUNT = re.compile(r"arn:aws[a-z-]*:(?:iam|sts)::(\d{12}):.+")
+_REGIONAL_SERVICE = re.compile(r"[a-z0-9-]+\.([a-z]{2}(?:-[a-z]+)+-\d)\.amazonaws\.com")
+
+
+def aws_principal(kind: str, value: str) -> AwsPrincipal:
+    """Classify one principal string of the given kind (``AWS``, ``Service``, ``Federated``, ...)."""
+    if value == "*":
+        return AwsPrincipal("public", value)
+    if kind == "Service":
+        m = _REGIONAL_SERVICE.fullmatch(value)
+        return AwsPrincipal("service", value, region=m.group(1) if m else None)
+    if kind == "AWS":
+        if _ACCOUNT.fullmatch(value):
+            return AwsPrincipal("account", value, account=value)
+        m = _ARN_ACCOUNT.fullmatch(value)
+        if m:
+            return AwsPrincipal("account", value, account=m.group(1))
+    return AwsPrincipal("other", value)

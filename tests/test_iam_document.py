@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import json
 
-from checks.iam_document import statements
+import pytest
+
+from checks.iam_document import aws_principal, statements
 from scanner.model import Unknown
 
 BUCKET_POLICY = {
@@ -51,3 +53,20 @@ def test_unreadable_documents_are_none_not_empty() -> None:
 def test_unknown_principal_block_is_kept() -> None:
     (st,) = statements({"Statement": [{"Effect": "Allow", "Principal": Unknown("var.p has no value")}]})
     assert "?" in st.principals
+
+
+@pytest.mark.parametrize(("kind", "value", "expect"), [
+    ("AWS", "*", ("public", None, None)),
+    ("AWS", "444455556666", ("account", "444455556666", None)),
+    ("AWS", "arn:aws:iam::444455556666:root", ("account", "444455556666", None)),
+    ("AWS", "arn:aws:iam::444455556666:role/reader", ("account", "444455556666", None)),
+    ("AWS", "arn:aws:sts::444455556666:assumed-role/r/s", ("account", "444455556666", None)),
+    ("AWS", "arn:aws-us-gov:iam::444455556666:root", ("account", "444455556666", None)),
+    ("Service", "cloudtrail.amazonaws.com", ("service", None, None)),
+    ("Service", "logs.eu-west-1.amazonaws.com", ("service", None, "eu-west-1")),
+    ("Federated", "cognito-identity.amazonaws.com", ("other", None, None)),
+    ("AWS", "AIDAEXAMPLEUSERID", ("other", None, None)),
+])
+def test_principal_strings_are_classified(kind, value, expect) -> None:
+    p = aws_principal(kind, value)
+    assert (p.kind, p.account, p.region) == expect
