@@ -40,8 +40,8 @@ class Flow:
     """One destination a pipe sends data to, as written.
 
     ``kind`` says how to read ``destination``: ``url`` (a URL, DSN or ``host:port``), ``host``
-    (a bare host or a Datadog site), ``arn`` (another cloud resource), or ``unknown`` when the
-    value is an :class:`Unknown`/:class:`Ref` the evaluator could not compute.
+    (a bare host or a Datadog site), ``arn`` (another AWS resource), ``id`` (an Azure/GCP resource
+    id), or ``unknown`` when the value is an :class:`Unknown`/:class:`Ref` the evaluator could not compute.
     """
 
     destination: str | Unknown | Ref
@@ -147,6 +147,22 @@ _TERRAFORM: dict[str, tuple[Callable[[Resource], Iterator[Flow]], Callable[[Reso
     ),
     "aws_cloudwatch_log_destination": (_single("target_arn", "arn", "log destination"), None),
     "aws_dms_endpoint": (_single("server_name", "host", "DMS endpoint server"), None),
+    "aws_dms_replication_task": (
+        _single("target_endpoint_arn", "arn", "DMS replication target"),
+        lambda r: r.attributes.get("source_endpoint_arn"),
+    ),
+    "aws_datasync_task": (
+        _single("destination_location_arn", "arn", "DataSync destination"),
+        lambda r: r.attributes.get("source_location_arn"),
+    ),
+    "aws_msk_replicator": (
+        _single("replication_info_list.target_kafka_cluster_arn", "arn", "MSK replication target"),
+        lambda r: get_path(r.attributes, "replication_info_list.source_kafka_cluster_arn"),
+    ),
+    "azurerm_monitor_diagnostic_setting": (
+        _single("eventhub_authorization_rule_id", "id", "diagnostic setting to Event Hub"),
+        lambda r: r.attributes.get("target_resource_id"),
+    ),
     "google_pubsub_subscription": (
         _single("push_config.push_endpoint", "url", "Pub/Sub push subscription"),
         lambda r: r.attributes.get("topic"),

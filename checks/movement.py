@@ -86,6 +86,9 @@ def judge_flow(
     if isinstance(dest, Ref):
         location, origin = _ref_location(dest, facts or {})
         shown = str(dest)
+    elif flow.kind == "id":
+        reason = f"the resource id {dest} names no location and is not in this scan"
+        return FlowVerdict(flow, "unresolved", dest, reason=reason)
     elif flow.kind == "arn":
         location, origin = _arn_location(dest)
         shown = dest

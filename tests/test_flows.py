@@ -191,3 +191,28 @@ data:
     (facts,) = [f for f in flows.values() if f is not None]
     (flow,) = facts.flows
     assert endpoint_table().locate(flow.destination).location == "aws:eu-west-1"
+
+
+def test_replication_pipes_name_their_target_and_source(tmp_path):
+    flows = _tf(
+        tmp_path,
+        """
+resource "aws_dms_replication_task" "t" {
+  replication_task_id      = "t"
+  migration_type           = "full-load"
+  source_endpoint_arn      = "arn:aws:dms:eu-west-1:111122223333:endpoint:SRC"
+  target_endpoint_arn      = "arn:aws:dms:us-east-1:111122223333:endpoint:DST"
+  replication_instance_arn = "arn:aws:dms:eu-west-1:111122223333:rep:R"
+  table_mappings           = "{}"
+}
+resource "aws_datasync_task" "d" {
+  source_location_arn      = "arn:aws:datasync:eu-west-1:111122223333:location/loc-1"
+  destination_location_arn = "arn:aws:datasync:us-west-2:111122223333:location/loc-2"
+}
+""",
+    )
+    (dms,) = flows["aws_dms_replication_task.t"].flows
+    assert (dms.kind, dms.destination) == ("arn", "arn:aws:dms:us-east-1:111122223333:endpoint:DST")
+    assert flows["aws_dms_replication_task.t"].source == "arn:aws:dms:eu-west-1:111122223333:endpoint:SRC"
+    (ds,) = flows["aws_datasync_task.d"].flows
+    assert ds.via == "destination_location_arn"
