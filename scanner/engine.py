@@ -355,11 +355,14 @@ def _load_kubernetes(inputs: list[tuple[str, bytes]], policy: Policy, options: S
     from scanner.loaders.kubernetes import load_kubernetes
 
     def cluster_region(rel_path: str) -> tuple[str | None, str | None, str] | None:
+        # --cluster-region: the cluster of stdin, and of every Kubernetes file the policy's kubernetes.clusters
+        # does not map (a mapped path keeps its own cluster: the flag must not move a US path into the EU).
+        # It used to be dropped without a word when paths were given (issue 16 step 5).
         if rel_path == options.stdin_name and options.cluster_region:
             return options.cluster_region, None, "--cluster-region"
         cluster = policy.cluster_for(policy_rel(policy, root, rel_path))
         if cluster is None:
-            return None
+            return (options.cluster_region, None, "--cluster-region") if options.cluster_region else None
         return cluster.region, cluster.cloud, f"policy kubernetes.clusters ({_display(policy)})"
 
     return load_kubernetes(inputs, cluster_region=cluster_region, parse=parse)

@@ -910,3 +910,31 @@ def test_ack_object_without_namespace_uses_the_default_namespace_annotation() ->
     _, bucket = load(text).resources
     assert bucket.address == "Bucket.s3.services.k8s.aws/b"
     assert bucket.provider.region == "eu-north-1" and "Namespace default" in bucket.provider.source
+
+
+def test_cluster_region_applies_to_files_the_policy_does_not_map(tmp_path: Path) -> None:
+    # issue 16 step 5: with paths, --cluster-region was dropped without a word
+    import json
+    import subprocess
+    import sys
+
+    (tmp_path / "app").mkdir()
+    (tmp_path / "us").mkdir()
+    deploy = "apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: {}\nspec:\n  template:\n    spec:\n" \
+             "      containers: [{{name: web, image: x}}]\n"
+    (tmp_path / "app" / "web.yaml").write_text(deploy.format("web"))
+    (tmp_path / "us" / "api.yaml").write_text(deploy.format("api"))
+    (tmp_path / "residency.yaml").write_text(
+        "version: 1\nallowed_regions: [in:eu-locations]\n"
+        "kubernetes:\n  clusters:\n    - {paths: ['us/**'], region: us-east-1, cloud: aws}\n")
+    repo = FIXTURES.parent.parent
+
+    def run(*extra: str) -> set[str]:
+        args = [sys.executable, "-m", "scanner.cli", "scan", ".", "--policy", "residency.yaml", "--format", "json"]
+        done = subprocess.run([*args, "--no-cache", *extra], cwd=tmp_path, capture_output=True,
+                              env={"PYTHONPATH": str(repo), "PATH": "/usr/bin:/bin"}, check=False)
+        return {f["resource"] for f in json.loads(done.stdout)["findings"] if f["category"] == "placement"}
+
+    assert run() == {"Deployment/api"}
+    assert run("--cluster-region", "us-west-2") == {"Deployment/api", "Deployment/web"}
+    assert run("--cluster-region", "eu-west-1") == {"Deployment/api"}  # the mapped US path keeps its cluster

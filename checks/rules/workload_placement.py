@@ -6,7 +6,7 @@ What it checks
     ``topology.kubernetes.io/region`` or ``.../zone`` (and the deprecated ``failure-domain.beta``
     labels): node-selector terms are ORed, expressions in a term ANDed, and ``nodeSelector`` ANDed
     with both. An unpinned workload runs where its cluster is (``kubernetes.clusters`` in the policy,
-    or ``--cluster-region`` for standard input). Every admitted region must be allowed.
+    or ``--cluster-region`` for standard input and unmapped files). Every admitted region must be allowed.
 
 Why it matters
     A workload processes user data where its pods run: a pod pinned to ``us-east-1`` reads EU
@@ -49,7 +49,7 @@ def check(facts: DataStoreFacts, ctx: RuleContext) -> Iterator[Violation]:
                 "it is not pinned to a region and no cluster region is known for this path, but the policy "
                 "sets kubernetes.require_placement",
                 "Pin it with nodeSelector topology.kubernetes.io/region, or map this path to a cluster in "
-                "residency.yaml kubernetes.clusters (or pass --cluster-region for standard input).",
+                "residency.yaml kubernetes.clusters (or pass --cluster-region).",
             )
         return
     for location in placements:
