@@ -81,5 +81,5 @@ def test_deep_kubernetes_yaml_in_process_after_the_fix(tmp_path: Path) -> None:
     root = make_repo(tmp_path, {"flow.yaml": "[" * DEEP + "]" * DEEP})
     outcome = scan(root)
     assert_clean(outcome)
-    assert outcome.seconds < 10
+    # How fast: measured in bench/hostile_timing.py, never asserted by a unit test.
     assert parse_findings(outcome, "flow.yaml")
