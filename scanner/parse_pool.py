@@ -96,7 +96,8 @@ class ParsePool:
 
     def submit(self, fn: Callable[..., Any], *args: Any) -> Future:
         if self._executor is None:
-            self._executor = ProcessPoolExecutor(max_workers=self.jobs)
+            self._executor = ProcessPoolExecutor(max_workers=self.jobs, initializer=die_with_parent,
+                                                 initargs=(os.getpid(),))
         return self._executor.submit(fn, *args)
 
     def close(self) -> None:
@@ -109,6 +110,28 @@ class ParsePool:
 
     def __exit__(self, *exc: object) -> None:
         self.close()
+
+
+def die_with_parent(parent: int) -> None:
+    """Worker initializer: end this worker when the scan that forked it dies (SIGKILL included).
+
+    Linux delivers SIGTERM to the worker when its parent exits (``PR_SET_PDEATHSIG``); the parent
+    may have died between the fork and this call, so the parent's pid is checked once after it.
+    Elsewhere nothing is set: the executor's own pipes end idle workers when the parent goes.
+    """
+    import signal
+    import sys
+
+    if sys.platform.startswith("linux"):
+        try:
+            import ctypes
+
+            libc = ctypes.CDLL(None, use_errno=True)
+            libc.prctl(1, int(signal.SIGTERM), 0, 0, 0)  # PR_SET_PDEATHSIG = 1
+        except (OSError, AttributeError):
+            pass
+    if os.getppid() != parent:
+        os._exit(0)
 
 
 def _chunks(items: list, size_of: Callable[[Any], int]) -> Iterator[list]:

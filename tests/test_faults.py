@@ -311,3 +311,55 @@ def test_outside_git_a_policy_in_the_cwd_marks_the_project_root(tmp_path: Path) 
     assert find_scan_root([tmp_path / "envs" / "prod"], tmp_path) == (tmp_path / "envs" / "prod").resolve()
     (tmp_path / "residency.yaml").write_text("version: 1\n")
     assert find_scan_root([tmp_path / "envs" / "prod"], tmp_path) == tmp_path.resolve()
+
+
+# --- finding 4 (built by issue 15): a misspelt or unknown type is named, never dropped silently ------------
+
+
+def test_misspelt_resource_type_is_a_note_with_did_you_mean(tmp_path: Path) -> None:
+    (tmp_path / "main.tf").write_text('provider "aws" {\n  region = "eu-west-1"\n}\n\n'
+                                      'resource "aws_dynamgdb_table" "t" {\n  name = "t"\n}\n')
+    code, out, _ = run(["scan", ".", *EU, "--format", "json"], cwd=tmp_path)
+    import json
+
+    notes = " ".join(n["message"] for n in json.loads(out)["notes"])
+    assert code == 0  # terraform.unknown_types defaults to note: named, not blocking
+    assert "aws_dynamgdb_table" in notes and "aws_dynamodb_table" in notes
+
+
+# --- finding 7 (part): parse workers do not outlive the scan -----------------------------------------------
+
+
+def test_parse_workers_exit_when_the_scan_is_killed(tmp_path: Path) -> None:
+    import os
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    from tests.conftest import REPO
+
+    probe = ("import os, sys, time\nfrom scanner.parse_pool import ParsePool\n"
+             "pool = ParsePool(2)\nprint(pool.submit(os.getpid).result(), flush=True)\ntime.sleep(60)\n")
+    proc = subprocess.Popen([sys.executable, "-c", probe], stdout=subprocess.PIPE, text=True,
+                            env={**os.environ, "PYTHONPATH": str(REPO)})
+    assert proc.stdout is not None
+    worker = int(proc.stdout.readline())
+    proc.send_signal(signal.SIGKILL)
+    proc.wait()
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline:
+        if _gone(worker):
+            return
+        time.sleep(0.1)
+    os.kill(worker, signal.SIGKILL)
+    raise AssertionError(f"worker {worker} outlived its killed parent")
+
+
+def _gone(pid: int) -> bool:
+    """Exited: no such process, or a zombie waiting for init to reap it."""
+    try:
+        with open(f"/proc/{pid}/stat") as fh:
+            return fh.read().rsplit(")", 1)[1].split()[0] == "Z"
+    except OSError:
+        return True
