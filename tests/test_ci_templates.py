@@ -205,3 +205,17 @@ def test_gitlab_template_writes_code_quality_and_rich_junit(tmp_path: Path) -> N
     junit = (work / "residency-junit.xml").read_text()
     assert 'file="infra/' in junit  # the rich form: GitLab links testcases by their file
     assert (work / ".residency-cache").is_dir()  # the cache path the job's cache: keeps
+
+
+def test_action_changed_since_input(tmp_path: Path) -> None:
+    from dulwich import porcelain
+
+    work = _fixture_repo(tmp_path)
+    shutil.rmtree(work / ".git")
+    porcelain.init(str(work))
+    porcelain.add(str(work), paths=[str(p) for p in work.rglob("*") if p.is_file() and ".git" not in p.parts])
+    porcelain.commit(str(work), message=b"base", author=b"t <t@example.com>", committer=b"t <t@example.com>")
+    runner = Runner(tmp_path, {"paths": "infra", "changed-since": "HEAD", "upload-sarif": "false"})
+    scan = runner.run("scan", work)
+    assert scan.returncode == 0, scan.stderr
+    assert runner.outputs["scan"]["exit-code"] == "0" and runner.outputs["scan"]["findings"] == "0"  # nothing changed
