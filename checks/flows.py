@@ -122,6 +122,16 @@ def _sns_subscription(r: Resource) -> Iterator[Flow]:
         yield f
 
 
+def _pubsub_subscription(r: Resource) -> Iterator[Flow]:
+    for attr, kind, what in (
+        ("push_config.push_endpoint", "url", "Pub/Sub push subscription"),
+        ("bigquery_config.table", "id", "Pub/Sub BigQuery subscription"),
+        ("cloud_storage_config.bucket", "id", "Pub/Sub Cloud Storage subscription"),
+    ):
+        if f := _flow(get_path(r.attributes, attr), kind, attr, what):
+            yield f
+
+
 def _single(attr: str, kind: str, what: str) -> Callable[[Resource], Iterator[Flow]]:
     def read(r: Resource) -> Iterator[Flow]:
         if f := _flow(get_path(r.attributes, attr), kind, attr, what):
@@ -163,10 +173,7 @@ _TERRAFORM: dict[str, tuple[Callable[[Resource], Iterator[Flow]], Callable[[Reso
         _single("eventhub_authorization_rule_id", "id", "diagnostic setting to Event Hub"),
         lambda r: r.attributes.get("target_resource_id"),
     ),
-    "google_pubsub_subscription": (
-        _single("push_config.push_endpoint", "url", "Pub/Sub push subscription"),
-        lambda r: r.attributes.get("topic"),
-    ),
+    "google_pubsub_subscription": (_pubsub_subscription, lambda r: r.attributes.get("topic")),
     "azurerm_eventgrid_event_subscription": (
         _single("webhook_endpoint.url", "url", "Event Grid webhook"),
         lambda r: r.attributes.get("scope"),

@@ -216,3 +216,30 @@ resource "aws_datasync_task" "d" {
     assert flows["aws_dms_replication_task.t"].source == "arn:aws:dms:eu-west-1:111122223333:endpoint:SRC"
     (ds,) = flows["aws_datasync_task.d"].flows
     assert ds.via == "destination_location_arn"
+
+
+def test_pubsub_bigquery_and_storage_subscriptions(tmp_path):
+    flows = _tf(
+        tmp_path,
+        """
+resource "google_storage_bucket" "b" {
+  name     = "b"
+  location = "US"
+}
+resource "google_pubsub_subscription" "gcs" {
+  name  = "s"
+  topic = "t"
+  cloud_storage_config { bucket = google_storage_bucket.b.name }
+}
+resource "google_pubsub_subscription" "bq" {
+  name  = "q"
+  topic = "t"
+  bigquery_config { table = "proj.dataset.table" }
+}
+""",
+    )
+    (gcs,) = flows["google_pubsub_subscription.gcs"].flows
+    # The evaluator knows the referenced bucket's name; the rule will have to join it to the bucket by name.
+    assert (gcs.kind, gcs.destination) == ("id", "b")
+    (bq,) = flows["google_pubsub_subscription.bq"].flows
+    assert (bq.kind, bq.destination) == ("id", "proj.dataset.table")
