@@ -149,3 +149,35 @@ def test_policy_waiver_paths_are_relative_to_a_policy_in_a_subdirectory(tmp_path
     assert res001.file == "infra/prod/main.tf"  # reports stay root-relative
     assert res001.waived and not res001.blocking and res001.waiver is not None
     assert res001.waiver.reason == "approved by the DPO"
+
+
+def _policy_scan(tmp_path: Path, policy_text: str, files: dict[str, str]) -> list:
+    from scanner.policy import load_policy
+
+    for name, text in files.items():
+        (tmp_path / name).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / name).write_text(text)
+    (tmp_path / "residency.yaml").write_text("version: 1\nallowed_regions: [in:eu-locations]\n" + policy_text)
+    from checks.rules import RULES
+
+    policy = load_policy(tmp_path / "residency.yaml", known_rules=RULES)
+    return scan(ScanOptions(paths=[tmp_path], cwd=tmp_path, use_cache=False), policy).findings
+
+
+def test_rules_block_disables_a_rule_and_regrades_another(tmp_path: Path) -> None:
+    """Engine-level (issue 14 item 7): ``rules:`` switches and severity overrides reach the findings."""
+    files = {"main.tf": MAIN, "replication.tf": REPLICATION}
+    base = {f.rule_id for f in _policy_scan(tmp_path, "", files)}
+    assert {"RES001", "RES002"} <= base
+    found = _policy_scan(tmp_path, "rules:\n  RES002: {enabled: false}\n  RES001: {severity: low}\n", files)
+    assert "RES002" not in {f.rule_id for f in found}
+    assert {f.severity.value for f in found if f.rule_id == "RES001"} == {"low"}
+
+
+def test_unresolved_warn_makes_unresolved_findings_non_blocking(tmp_path: Path) -> None:
+    files = {"main.tf": 'variable "r" {}\nprovider "aws" {\n  region = var.r\n}\n'
+                        'resource "aws_s3_bucket" "b" {\n  bucket = "b"\n}\n'}
+    fail = [f for f in _policy_scan(tmp_path, "", files) if f.category.value == "unresolved"]
+    assert fail and all(f.blocking for f in fail)
+    warn = [f for f in _policy_scan(tmp_path, "unresolved: warn\n", files) if f.category.value == "unresolved"]
+    assert warn and not any(f.blocking for f in warn)
