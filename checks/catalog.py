@@ -1127,6 +1127,11 @@ def _copy_cloud_sql_backups(r: Resource, f: DataStoreFacts, scan: Scan, p: Mappi
     via = "settings.backup_configuration.location"
     if isinstance(location, str) and location:
         _add_copy(f, Copy("backup", Location("gcp", location, f"argument {via} ({_at(r)})"), via))
+    elif location is None and (eu_region := _eu_region(scan.location_of(r.address), scan)):
+        # Cloud SQL stores backups without a location in the multi-region nearest the instance: for an instance
+        # in an EU region that is the EU multi-region (issue 16 step 4; terraform-google-modules/sql-db examples)
+        source = f"default backup multi-region of {eu_region} ({_at(r)})"
+        _add_copy(f, Copy("backup", Location("gcp", "EU", source), via))
     elif location is None:
         _add_copy(
             f,
@@ -1142,6 +1147,16 @@ def _copy_cloud_sql_backups(r: Resource, f: DataStoreFacts, scan: Scan, p: Mappi
         )
     else:
         _add_copy(f, Copy("backup", _unknown_from(location, via), via))
+
+
+def _eu_region(loc: Location | Unknown | None, scan: Scan) -> str:
+    """The code of ``loc`` when it is one GCP region (or zone) inside the EU (in:eu-locations), else ''."""
+    if not isinstance(loc, Location) or loc.cloud != "gcp":
+        return ""
+    resolved = scan.regions.resolve("gcp", loc.code)
+    if resolved is None or resolved.kind not in ("region", "zone"):
+        return ""
+    return loc.code if all("in:eu-locations" in m.groups for m in resolved.members) else ""
 
 
 def _copy_cloud_sql_replica(r: Resource, f: DataStoreFacts, scan: Scan, p: Mapping[str, Any]) -> None:

@@ -547,15 +547,17 @@ def test_location_style_types_have_no_provider_fallback() -> None:
 
 
 def test_cloud_sql_backup_location() -> None:
-    def sql(backup: dict[str, Any]) -> DataStoreFacts:
+    def sql(backup: dict[str, Any], region: str = "europe-west1") -> DataStoreFacts:
         r = res(
             "google_sql_database_instance",
             "db",
-            {"region": "europe-west1", "settings": [{"backup_configuration": [backup]}]},
+            {"region": region, "settings": [{"backup_configuration": [backup]}]},
         )
         return run(r)["google_sql_database_instance.db"]
 
-    unset = sql({"enabled": True}).copies
+    # no location: the multi-region nearest the instance, the EU one for an EU region (issue 16 step 4)
+    assert [code(c.location) for c in sql({"enabled": True}).copies] == ["EU"]
+    unset = sql({"enabled": True}, region="us-central1").copies
     assert len(unset) == 1 and isinstance(unset[0].location, Unknown)
     assert "backup_configuration.location" in unset[0].location.reason
     assert [code(c.location) for c in sql({"enabled": True, "location": "us"}).copies] == ["us"]
