@@ -187,11 +187,9 @@ def scan(ctx: click.Context, paths: tuple[str, ...], policy_path: str | None, al
          max_file_size: int, max_plan_size: int, sarif_category: str, changed_since: str | None,
          changed_files: str | None, shard: str | None) -> None:
     """Scan PATHS (default: the current directory; - reads manifests or a plan from stdin)."""
-    import os
 
     from scanner.engine import scan as run_scan
     from scanner.model import Severity
-    from scanner.report import render
     from scanner.shard import parse_shard
 
     specs = _parse_formats(formats, output)
@@ -219,7 +217,18 @@ def scan(ctx: click.Context, paths: tuple[str, ...], policy_path: str | None, al
     if selection is not None:
         report.notes[:0] = _selection_notes(selection, changed_since)
     report.category = sarif_category
+    _emit(ctx, report, specs, soft_fail)
+
+
+def _emit(ctx: click.Context, report: Report, specs: list, soft_fail: bool) -> None:
+    """Write ``report`` in every requested format and exit with its verdict.
+
+    One place for scan and merge, so a merged report is written and judged exactly as a single scan's.
+    """
+    import os
+
     from scanner.output import write_atomic
+    from scanner.report import render
 
     for name, dest in specs:
         if dest is None:
@@ -284,10 +293,9 @@ def merge_cmd(ctx: click.Context, reports: tuple[str, ...], formats: tuple[str, 
               baseline: str | None, soft_fail: bool, sarif_category: str) -> None:
     """Join the JSON reports of `scan --shard I/N` jobs into one result (every shard must be there)."""
     import json
-    import os
 
     from scanner.model import Note
-    from scanner.report import Report, render
+    from scanner.report import Report
     from scanner.shard import findings_from_json, merge_documents
 
     specs = _parse_formats(formats, output)
@@ -312,15 +320,7 @@ def merge_cmd(ctx: click.Context, reports: tuple[str, ...], formats: tuple[str, 
                     unknown_types=merged["summary"].get("unknown_types", 0),
                     tool_version=merged["tool"]["version"], policy_digest=merged.get("policy_digest", ""),
                     category=sarif_category, rules=_describe(findings))
-    from scanner.output import write_atomic
-
-    for name, dest in specs:
-        if dest is None:
-            color = name == "text" and sys.stdout.isatty() and "NO_COLOR" not in os.environ
-            _echo(render(name, report, color=color))
-        else:
-            write_atomic(dest, render(name, report), f"{name} report")
-    ctx.exit(1 if report.blocking and not soft_fail else 0)
+    _emit(ctx, report, specs, soft_fail)
 
 
 def _echo(text: str) -> None:
