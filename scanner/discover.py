@@ -31,6 +31,8 @@ class Discovery:
     refused: list[tuple[Path, str]] = field(default_factory=list)  # (path, reason) -> parse findings
     # Files named on the command line that hold nothing to scan: (path, message, fix) -> parse findings
     unscannable: list[tuple[Path, str, str]] = field(default_factory=list)
+    # Walked (not named) JSON that is clearly Terraform state: not scanned, but told as a note
+    state_files: list[Path] = field(default_factory=list)
     ignored: int = 0
 
 
@@ -134,18 +136,40 @@ def nothing_to_scan(kind: str, what: str) -> tuple[str, str]:
             "For a binary plan run `terraform show -json plan.bin > plan.json` and scan plan.json.")
 
 
-def _named_json_kind(path: Path) -> str:
-    """``plan``, ``state``, ``empty`` or ``json`` for a JSON file named on the command line."""
-    if is_plan_file(path):
-        return "plan"
+def _json_head(path: Path) -> bytes | None:
     try:
         with path.open("rb") as fh:
             head = fh.read(_PLAN_HEAD)
     except OSError:
-        return "plan"  # unreadable: the plan loader reports why
+        return None
     if head.startswith((b"\xff\xfe", b"\xfe\xff")):
         head = head.decode("utf-16", "ignore").encode()
+    return head
+
+
+def _named_json_kind(path: Path) -> str:
+    """``plan``, ``state``, ``empty`` or ``json`` for a JSON file named on the command line."""
+    if is_plan_file(path):
+        return "plan"
+    head = _json_head(path)
+    if head is None:
+        return "plan"  # unreadable: the plan loader reports why
     return json_kind(head)
+
+
+def _walked_json_is_state(path: Path) -> bool:
+    """A JSON file met in a walk (already not a plan) that is clearly Terraform state.
+
+    Stricter than :func:`json_kind`: ``format_version`` plus ``values`` or ``terraform_version``, so a
+    walked artifact that merely mentions format_version stays ignored like package.json.
+    """
+    head = _json_head(path)
+    return (head is not None and json_kind(head) == "state"
+            and (b'"values"' in head or b'"terraform_version"' in head))
+
+
+WALKED_STATE_NOTE = ("Terraform state JSON (`terraform show -json` without a plan file), not a plan: not scanned; "
+                     f"to check a change, scan its plan: `{_PLAN_HOWTO}`")
 
 
 def _helm_chart_template(path: Path, root: Path) -> bool:
@@ -191,6 +215,8 @@ def discover(paths: list[Path], root: Path, excluded: Callable[[str], bool] = la
                 found.plans.append(real)
             elif named:
                 found.unscannable.append((real, *nothing_to_scan(kind, name)))
+            elif _walked_json_is_state(real):
+                found.state_files.append(real)
             else:
                 found.ignored += 1
         elif name.endswith(YAML_SUFFIXES):

@@ -17,7 +17,7 @@ from typing import Any
 
 from scanner import __version__
 from scanner.cache import ParseCache, default_cache_dir, usable_cpus
-from scanner.discover import discover, find_scan_root, rel
+from scanner.discover import WALKED_STATE_NOTE, discover, find_scan_root, rel
 from scanner.errors import ResidencyError
 from scanner.limits import Limits, admissible, oversize, size_guarded, too_big_message
 from scanner.model import (
@@ -67,6 +67,14 @@ def scan(options: ScanOptions, policy: Policy) -> Report:
     for path in options.paths:
         if not path.exists() and not path.is_symlink():  # a typo, not a finding: nothing was scanned
             raise ResidencyError(f"no such file or directory: {path}")
+    for flag, files in (("--plan", options.plan_files), ("--var-file", options.var_files)):
+        for path in files:  # a named input that cannot be read is a typo, not a finding (and never a silent pass)
+            full = options.cwd / path
+            if not full.is_file():
+                reason = "no such file" if not full.exists() else "not a regular file"
+                raise ResidencyError(f"{flag} {path}: {reason}")
+            if not os.access(full, os.R_OK):
+                raise ResidencyError(f"{flag} {path}: not readable")
     root = find_scan_root(options.paths or [options.cwd], options.cwd)
     excluded = _excluder(policy, root)
     found = discover(list(options.paths), root, excluded)
@@ -84,7 +92,9 @@ def scan(options: ScanOptions, policy: Policy) -> Report:
     for path in found.helm_templates:
         loaded.notes.append(Note(rel(path, root), "Helm template skipped: render it first "
                                  "(helm template ... | residency scan -)"))
-    loaded.files += found.ignored + len(found.helm_templates)
+    for path in found.state_files:
+        loaded.notes.append(Note(rel(path, root), WALKED_STATE_NOTE))
+    loaded.files += found.ignored + len(found.helm_templates) + len(found.state_files)
 
     # One pool of parse workers for the whole scan (forked only if something is cold): Terraform files
     # first, then the YAML files, which the workers parse while this process evaluates Terraform.
@@ -176,6 +186,7 @@ def _keep_shard(found: Any, root: Path, shard: tuple[int, int]) -> None:
     found.refused = [r for r in found.refused if plan.keep_file(r[0])]
     found.unscannable = [u for u in found.unscannable if plan.keep_file(u[0])]
     found.ignored = found.ignored if shard[0] == 1 else 0  # counted once across the shards
+    found.state_files = found.state_files if shard[0] == 1 else []  # noted once across the shards
 
 
 # --- load -------------------------------------------------------------------------------------

@@ -363,3 +363,38 @@ def _gone(pid: int) -> bool:
             return fh.read().rsplit(")", 1)[1].split()[0] == "Z"
     except OSError:
         return True
+
+
+# --- issue 17, noticed: --plan / --var-file that cannot be read; walked state JSON ----------------------
+
+
+@pytest.mark.parametrize("flag,make", [
+    ("--plan", None), ("--var-file", None), ("--plan", "dir"), ("--var-file", "dir"),
+])
+def test_unreadable_plan_or_var_file_is_a_usage_error(tmp_path: Path, flag: str, make: str | None) -> None:
+    (tmp_path / "main.tf").write_text('provider "aws" {\n  region = "eu-west-1"\n}\n')
+    name = "missing.json" if flag == "--plan" else "missing.tfvars"
+    if make == "dir":
+        (tmp_path / name).mkdir()
+    code, out, err = run(["scan", ".", *EU, flag, name], cwd=tmp_path)
+    assert code == 2 and "Traceback" not in out + err
+    assert f"{flag} {name}:" in err and len(err.strip().splitlines()) == 1
+
+
+STATE = ('{"format_version":"1.0","terraform_version":"1.7.5","values":{"root_module":{"resources":[{'
+         '"address":"aws_s3_bucket.b","type":"aws_s3_bucket","name":"b","values":{"bucket":"b"}}]}}}')
+
+
+def test_walked_state_json_is_a_note_not_a_silent_skip(tmp_path: Path) -> None:
+    import json
+
+    (tmp_path / "main.tf").write_text('provider "aws" {\n  region = "eu-west-1"\n}\n')
+    (tmp_path / "state.json").write_text(STATE)
+    (tmp_path / "package.json").write_text('{"name": "x", "version": "1.0.0"}')
+    (tmp_path / "other.json").write_text('{"format_version": "2"}')  # mentions format_version only: not clearly state
+    code, out, _ = run(["scan", ".", *EU, "--format", "json"], cwd=tmp_path)
+    report = json.loads(out)
+    assert code == 0 and not report["findings"]  # a note, not blocking: walked JSON can be a legitimate artifact
+    notes = [n for n in report["notes"] if "state" in n["message"].lower()]
+    assert [n["file"] for n in notes] == ["state.json"]
+    assert "terraform show -json plan.bin" in notes[0]["message"]
