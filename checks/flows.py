@@ -60,6 +60,7 @@ class FlowFacts:
     flows: list[Flow]
     source: str | Unknown | Ref | None = None
     role: str = "flow"
+    holds_user_data: bool = False  # a pipe moves data; the inventory lists stores
     tags: dict[str, Any] = field(default_factory=dict)
     notes: list[str] = field(default_factory=list)
 

@@ -408,6 +408,14 @@ def classify(resources: list[Resource], policy: Policy) -> list[DataStoreFacts]:
             from checks.kubernetes import classify_kubernetes
 
             facts.extend(classify_kubernetes(native, policy.catalog))
+    # The pipes (RES007): one FlowFacts (role "flow") per resource that sends data somewhere; a
+    # dictionary lookup for every Terraform type that is no pipe.
+    from checks.flows import read_flows  # lazy: start-up (checks loads only when a scan runs)
+
+    for r in resources:
+        flow_facts = read_flows(r)
+        if flow_facts is not None:
+            facts.append(flow_facts)  # type: ignore[arg-type]  # a Fact of role "flow", routed by role
     return facts
 
 
@@ -436,7 +444,10 @@ def evaluate(
     roles_by_unit: dict[str, dict[str, list[DataStoreFacts]]] = {}
     for f in facts:
         unit_key = _unit(f.resource)
-        by_unit.setdefault(unit_key, {})[f.resource.address] = f
+        if f.role != "flow":  # a pipe's flow facts never shadow the store facts of the same address
+            by_unit.setdefault(unit_key, {})[f.resource.address] = f
+        else:
+            by_unit.setdefault(unit_key, {})
         roles_by_unit.setdefault(unit_key, {}).setdefault(f.role, []).append(f)
     unit_roles = {u: {role: tuple(fs) for role, fs in by_role.items()} for u, by_role in roles_by_unit.items()}
     findings: list[Finding] = []
@@ -514,6 +525,8 @@ def stamp(rule: Any, v: Violation, resource: Resource, policy: Policy, options: 
     category = v.category
     blocking = severity.rank >= options.fail_on.rank
     if category is Category.UNRESOLVED and policy.unresolved == "warn":
+        blocking = False
+    if category is Category.UNRESOLVED and rule.category is Category.MOVEMENT and policy.movement.unresolved == "warn":
         blocking = False
     file, line = v.file or resource.file, v.line or resource.line
     related: tuple[tuple[str, int], ...] = ()

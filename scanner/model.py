@@ -19,6 +19,7 @@ class Category(StrEnum):
     PLACEMENT = "placement"
     REPLICATION = "replication"
     ENCRYPTION = "encryption"
+    MOVEMENT = "movement"
     UNRESOLVED = "unresolved"
     PARSE = "parse"
     WAIVER = "waiver"

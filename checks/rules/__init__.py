@@ -11,6 +11,7 @@ from checks.rules import (
     encryption,
     invalid_waiver,
     key_placement,
+    movement,
     placement,
     replication,
     unparseable_file,
@@ -27,6 +28,7 @@ _MODULES = (
     encryption,  # RES003
     key_placement,  # RES004
     workload_placement,  # RES005
+    movement,  # RES007
     unparseable_file,  # RES900
     unresolved_input,  # RES901
     invalid_waiver,  # RES902

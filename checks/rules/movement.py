@@ -1,0 +1,115 @@
+"""RES007 data-flow-outside-allowed-regions: a pipe sends data to a destination outside the allowed regions.
+
+What it checks
+    Every destination a pipe is written to send data to, as :mod:`checks.flows` reads it: Kinesis
+    Firehose HTTP endpoints, Splunk HEC endpoints and S3/OpenSearch/Redshift destinations, SNS
+    subscriptions, EventBridge API destinations and targets, log subscription filters, DMS and
+    DataSync endpoints, MSK replicators, Pub/Sub push endpoints and BigQuery/Cloud Storage
+    subscriptions, Event Grid webhooks, Azure diagnostic settings, and in Kubernetes ``DD_SITE``,
+    ``SENTRY_DSN``, ``OTEL_EXPORTER_OTLP_*_ENDPOINT``, ``NEW_RELIC_REGION``, OpenTelemetry
+    Collector, Fluent Bit and Fluentd outputs and the DatadogAgent site. A host is located by the
+    bundled endpoint table (Datadog, Sentry, New Relic, Splunk sites, cloud service hosts) or the
+    policy's ``endpoints:``; an ARN by its region; a reference by the resource it names. The
+    allowed set is ``movement.allowed``, else the path's ``allowed_regions``. One violation per
+    destination outside the set; a destination that cannot be located is unresolved (blocking
+    unless ``movement.unresolved: warn`` or ``unresolved: warn``).
+
+Why it matters
+    Logs, metrics, traces and events carry personal data. A Firehose stream in ``eu-central-1``
+    delivering to Datadog's US1 intake moves that data to the United States just as surely as a
+    bucket there would store it.
+
+Example
+    Failing::
+
+        resource "aws_kinesis_firehose_delivery_stream" "logs" {
+          destination = "http_endpoint"
+          http_endpoint_configuration {
+            url = "https://aws-kinesis-http-intake.logs.datadoghq.com/v1/input"  # Datadog US1
+          }
+        }
+
+    Fixed::
+
+        resource "aws_kinesis_firehose_delivery_stream" "logs" {
+          destination = "http_endpoint"
+          http_endpoint_configuration {
+            url = "https://aws-kinesis-http-intake.logs.datadoghq.eu/v1/input"  # Datadog EU1
+          }
+        }
+
+How to fix
+    Send the data to a site or region the policy allows (the vendor's EU site, a collector in an
+    allowed region), or, when the destination is in fact allowed, tell the scanner where it is with
+    an ``endpoints:`` entry (``{host: "...", location: country:DE}``) or widen ``movement.allowed``.
+
+Controls
+    NIST CSF 2.0 PR.DS-02; ISO/IEC 27001:2022 5.14; SOC 2 CC6.7, CC9.2.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from checks.flows import FlowFacts
+from checks.movement import declared_from_policy, judge_flow
+from checks.rules.api import Rule, RuleContext
+from scanner.model import Category, Severity, Violation
+from scanner.policy import AllowedSet
+
+
+def check(facts: FlowFacts, ctx: RuleContext) -> Iterator[Violation]:
+    """Yield one violation per destination outside the allowed set, and one per destination not located."""
+    policy = ctx.policy
+    movement_allowed = policy.movement.allowed
+    # policy.movement_allowed_for(path), with the path's set the engine already built
+    allowed = movement_allowed if isinstance(movement_allowed, AllowedSet) else ctx.allowed
+    declared = declared_from_policy(policy.endpoints)
+    address = facts.resource.address
+    for flow in facts.flows:
+        verdict = judge_flow(flow, allowed, ctx.catalog, declared=declared, facts=ctx.facts)
+        subject = f"{address} sends {flow.what} to {verdict.destination} ({flow.via})"
+        if verdict.status == "unresolved":
+            yield Violation(
+                category=Category.UNRESOLVED,
+                message=f"The destination of {address} ({flow.via}) cannot be checked: {verdict.reason}.",
+                remediation="Locate the destination: write it statically, or declare its host in the policy's "
+                "endpoints: (e.g. endpoints: [{host: \"...\", location: country:<CC>}]).",
+                provenance=verdict.origin,
+                line=flow.line,
+            )
+        elif verdict.status == "outside":
+            codes = [f"{r.cloud}:{r.code}" for r in verdict.outside]
+            where = ", ".join(codes[:4]) + (f" and {len(codes) - 4} more" if len(codes) > 4 else "")
+            where = where or verdict.location or "?"
+            reason = f" ({verdict.reason})" if verdict.reason else ""
+            yield Violation(
+                category=Category.MOVEMENT,
+                message=f"{subject}, located in {verdict.location} ({verdict.origin}), outside the allowed "
+                f"regions ({allowed.describe()}): {where}{reason}.",
+                remediation=f"Send the data to a destination in {allowed.describe()} (e.g. the vendor's site "
+                "there), or declare the destination's real location in the policy's endpoints:.",
+                region=verdict.outside[0].code if verdict.outside else None,
+                provenance=verdict.origin,
+                line=flow.line,
+            )
+
+
+RULE = Rule(
+    id="RES007",
+    name="data-flow-outside-allowed-regions",
+    category=Category.MOVEMENT,
+    severity=Severity.HIGH,
+    summary="A pipe (delivery stream, subscription, exporter, agent site) sends data to a destination outside "
+    "the allowed regions.",
+    check=check,
+    roles=("flow",),
+    controls=(
+        "NIST:PR.DS-02",
+        "ISO27001:5.14",
+        "SOC2:CC6.7",
+        "SOC2:CC9.2",
+    ),
+    doc=__doc__ or "",
+    checkov_id="CKV_RES_7",
+)
