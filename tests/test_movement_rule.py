@@ -33,3 +33,24 @@ def test_firehose_to_datadog_eu_passes():
     done = _scan(MOVEMENT / "passing")
     assert done.returncode == 0, done.stderr
     assert json.loads(done.stdout)["findings"] == []
+
+
+def test_unknown_host_is_unresolved_and_movement_warn_does_not_block(tmp_path):
+    import json
+
+    (tmp_path / "main.tf").write_text(
+        (MOVEMENT / "passing" / "main.tf").read_text().replace("aws-kinesis-http-intake.logs.datadoghq.eu",
+                                                               "intake.example.invalid")
+    )
+    for mode, rc in (("fail", 1), ("warn", 0)):
+        policy = tmp_path / f"{mode}.yaml"
+        policy.write_text(f"version: 1\nallowed_regions: [in:eu-locations]\nmovement:\n  unresolved: {mode}\n")
+        done = subprocess.run(
+            [sys.executable, "-m", "scanner", "scan", "--policy", str(policy), "--format", "json", str(tmp_path)],
+            capture_output=True, text=True, cwd=REPO, check=False,
+        )
+        assert done.returncode == rc, (mode, done.stdout[-800:], done.stderr)
+        findings = json.loads(done.stdout)["findings"]
+        assert [(f["rule_id"], f["category"], f["blocking"]) for f in findings] == [
+            ("RES007", "unresolved", mode == "fail")
+        ]
