@@ -26,6 +26,7 @@ from typing import Any, Protocol
 import yaml
 
 from scanner.regions import Catalog, Region
+from scanner.regions.endpoints import match_declared
 
 
 class AllowedSet(Protocol):
@@ -156,13 +157,6 @@ class Endpoint:
     place: Place
     line: int = 0
 
-    def matches(self, host: str) -> bool:
-        """``*.example.com`` matches ``a.example.com`` and ``a.b.example.com``, never the apex."""
-        host = host.lower().rstrip(".")
-        if self.host.startswith("*."):
-            return host.endswith(self.host[1:])
-        return host == self.host
-
 
 def _empty() -> Mapping[str, Any]:
     return MappingProxyType({})
@@ -188,15 +182,7 @@ class Principals:
 
 def match_endpoint(endpoints: tuple[Endpoint, ...], host: str) -> Endpoint | None:
     """The policy entry for a host: an exact entry wins, then the longest matching glob."""
-    best: Endpoint | None = None
-    for e in endpoints:
-        if not e.matches(host):
-            continue
-        if not e.host.startswith("*."):
-            return e
-        if best is None or len(e.host) > len(best.host):
-            best = e
-    return best
+    return match_declared(endpoints, host)
 
 
 # --------------------------------------------------------------------------- reading

@@ -22,7 +22,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from functools import cache
 from importlib import resources
-from typing import Any
+from typing import Any, Protocol, TypeVar
 from urllib.parse import urlsplit
 
 from scanner.regions import Catalog, catalog
@@ -35,6 +35,7 @@ __all__ = [
     "endpoint_table",
     "host_of",
     "location_exists",
+    "match_declared",
 ]
 
 _ENTRY_KEYS = frozenset(
@@ -43,6 +44,33 @@ _ENTRY_KEYS = frozenset(
 _LABEL = re.compile(r"^[a-z0-9*{}-]+$")
 _HOST = re.compile(r"^[a-z0-9](?:[a-z0-9-]*[a-z0-9])?(?:\.[a-z0-9](?:[a-z0-9-]*[a-z0-9])?)*$")
 _PLACEHOLDER = re.compile(r"\{(region|code)\}")
+
+
+class _HostPattern(Protocol):
+    @property
+    def host(self) -> str: ...
+
+
+_P = TypeVar("_P", bound=_HostPattern)
+
+
+def match_declared(entries: Iterable[_P], host: str) -> _P | None:
+    """The entry for ``host`` among host patterns: an exact host wins, then the longest ``*.`` glob.
+
+    ``*.example.com`` matches ``a.example.com`` and ``a.b.example.com``, never the apex. Patterns
+    and host compare lower-cased without a trailing dot; on a tie the first entry wins. One
+    matcher for the policy's ``endpoints:`` wherever they are read (movement and access).
+    """
+    host = host.strip().lower().rstrip(".")
+    best: _P | None = None
+    best_rank = -1
+    for entry in entries:
+        pattern = entry.host.strip().lower().rstrip(".")
+        if pattern == host:
+            return entry
+        if pattern.startswith("*.") and host.endswith(pattern[1:]) and len(pattern) > best_rank:
+            best, best_rank = entry, len(pattern)
+    return best
 
 
 @dataclass(frozen=True)
@@ -249,18 +277,7 @@ class EndpointTable:
                 origin="none",
                 reason=f"{value!r} names no DNS host the scanner can locate",
             )
-        best: DeclaredEndpoint | None = None
-        best_rank = -1
-        for decl in declared:
-            pattern = decl.host.strip().lower().rstrip(".")
-            if pattern == host:
-                rank = 1 << 16
-            elif pattern.startswith("*.") and host.endswith(pattern[1:]):
-                rank = len(pattern)
-            else:
-                continue
-            if rank > best_rank:
-                best, best_rank = decl, rank
+        best = match_declared(declared, host)
         if best is not None:
             return EndpointMatch(
                 host=host, location=best.location, origin="policy", pattern=best.host, source=best.where
