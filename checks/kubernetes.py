@@ -1,7 +1,7 @@
 """Kubernetes-native objects -> :class:`DataStoreFacts` (workloads, volumes, storage classes, backups).
 
 Cloud resources declared as manifests (Crossplane, ACK, Config Connector, ASO) are translated by
-the loader to Terraform types and classified by ``checks/catalog.py``; this module covers the
+the loader to Terraform types and classified by ``checks/catalog/``; this module covers the
 kinds that only exist in Kubernetes:
 
 * workloads (role ``workload``, judged by RES005): the regions their pods may be scheduled in,

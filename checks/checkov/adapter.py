@@ -34,12 +34,12 @@ from scanner.model import Category, Finding, ProviderContext, Ref, Resource, Unk
 #: Phrase carried by every unknown that stands for the provider configuration checkov does not show.
 PROVIDER_MARK = "the provider configuration is not shown to checkov resource checks"
 PROVIDER_REGION = Unknown(f"{PROVIDER_MARK}; the provider check CKV_RES_1 judges its region")
-#: How a failed join to another resource or object is worded, by the catalog (``checks/catalog.py``) and the
+#: How a failed join to another resource or object is worded, by the catalog (``checks/catalog/``) and the
 #: Kubernetes loader (an ACK object's region from its Namespace's annotation, an ASO owner): checkov shows a
 #: check one resource, so every such join fails there. A test pins each phrase to the source that writes it.
 JOIN_MARKS = {
-    "not in the scanned configuration": "checks/catalog.py",
-    "has no location": "checks/catalog.py",  # a parent's location, when the catalog loses the reason
+    "not in the scanned configuration": "checks/catalog/index.py",
+    "has no location": "checks/catalog/locations.py",  # a parent's location, when the catalog loses the reason
     "ACK controller default region is not in the manifests": "scanner/loaders/kubernetes.py",
     "which is not in the scan": "scanner/loaders/kubernetes.py",
 }

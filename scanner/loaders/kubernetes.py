@@ -9,7 +9,7 @@ Loaders know syntax, not policy. This one:
   Helm values, kustomization.yaml) is skipped without a word, Helm templates with a Note;
 * translates cloud data stores declared as manifests (Crossplane Upbound, ACK, Config Connector,
   Azure Service Operator) to the Terraform type and snake_case arguments they mean, so the one
-  data-store catalog in ``checks/catalog.py`` serves both.
+  data-store catalog in ``checks/catalog/`` serves both.
 """
 
 from __future__ import annotations

@@ -83,15 +83,16 @@ def test_scanner_source_has_no_eval_exec_or_process_calls() -> None:
     banned_calls = {"eval", "exec", "compile", "__import__"}
     banned_modules = {"subprocess", "socket", "urllib.request", "http.client", "ftplib", "telnetlib"}
     offenders = []
-    for path in sorted((REPO / "scanner").rglob("*.py")) + sorted((REPO / "checks").glob("*.py")):
+    for path in sorted((REPO / "scanner").rglob("*.py")) + sorted((REPO / "checks").rglob("*.py")):
         tree = ast.parse(path.read_text(encoding="utf-8"))
         for node in ast.walk(tree):
             if isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id in banned_calls:
                 offenders.append(f"{path.name}:{node.lineno} {node.func.id}()")
             risky = (isinstance(node, ast.Attribute) and node.attr in ("system", "popen", "load", "unsafe_load")
                      and isinstance(node.value, ast.Name) and node.value.id in ("os", "yaml", "pickle"))
-            # the one yaml.load is checks/catalog.py reading its own package data with the safe loader
-            if risky and not (node.value.id == "yaml" and node.attr == "load" and path.name == "catalog.py"):
+            # the one yaml.load is the catalog reading its own package data with the safe loader
+            catalog_data = path.relative_to(REPO).as_posix() == "checks/catalog/types.py"
+            if risky and not (node.value.id == "yaml" and node.attr == "load" and catalog_data):
                 offenders.append(f"{path.name}:{node.lineno} {node.value.id}.{node.attr}")
             if isinstance(node, (ast.Import, ast.ImportFrom)):
                 names = [a.name for a in node.names] if isinstance(node, ast.Import) else [node.module or ""]

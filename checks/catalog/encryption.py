@@ -1,0 +1,478 @@
+"""Encryption at rest and customer keys: the generic reading and the encryption handlers."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Mapping
+from typing import Any
+
+from checks.catalog.index import Handler, Scan, _arn_region, _partial_text, _unknown_from, _values, _wrap
+from checks.catalog.locations import _GCP_LOCATION, _aws_region
+from checks.catalog.types import LEVELS
+from checks.values import as_bool, blocks, first_block, get_path
+from scanner.model import (
+    DataStoreFacts,
+    Encryption,
+    KeyUse,
+    Location,
+    Ref,
+    Resource,
+    Unknown,
+)
+
+
+def _key_location(target: Resource, scan: Scan) -> Location | Unknown | None:
+    if target.type == "aws_kms_alias":
+        inner = target.attributes.get("target_key_id")
+        if isinstance(inner, Ref) and inner.address in scan.by_address:
+            return _key_location(scan.by_address[inner.address], scan)
+        return _aws_region(target)
+    if scan.stores.spec(target.type) is None:
+        return Unknown(f"{target.address} is not a key type the scanner knows")
+    return _wrap(scan.location_of(target.address), f"key {target.address}")
+
+
+def _interpret_key(
+    r: Resource, value: Any, via: str, scan: Scan, own: Location | Unknown | None
+) -> tuple[Encryption | Unknown | None, KeyUse | None]:
+    """Read one key reference: its level (AWS-managed aliases are provider-managed) and location."""
+    if value is None or value == "" or value == []:
+        return None, None
+    if ":alias/aws/" in _partial_text(value):  # data.aws_kms_alias of an AWS-managed key
+        return Encryption.PROVIDER, None
+    if isinstance(value, Unknown):
+        return Unknown(f"{via} is unknown: {value.reason}"), None
+    if isinstance(value, Ref):
+        target = scan.by_address.get(value.address)
+        if target is None:
+            loc: Location | Unknown | None = Unknown(f"key {value} is not in the scanned configuration")
+        else:
+            loc = _key_location(target, scan)
+        return Encryption.CUSTOMER, KeyUse(str(value), loc, via)
+    if not isinstance(value, str):
+        return Unknown(f"{via} has an unexpected value {value!r}"), None
+    if value.startswith("alias/aws/") or ":alias/aws/" in value:
+        return Encryption.PROVIDER, None
+    if value.startswith("arn:"):
+        region = _arn_region(value)
+        loc = (
+            Location("aws", region, f"key ARN {value}")
+            if region
+            else Unknown(f"key ARN {value} has no region")
+        )
+        return Encryption.CUSTOMER, KeyUse(value, loc, via)
+    if r.type.startswith("aws_"):
+        # a bare key id or alias is looked up in the resource's own region
+        return Encryption.CUSTOMER, KeyUse(value, _wrap(own, f"key {value} in the resource's region"), via)
+    m = _GCP_LOCATION.search(value + "/")
+    if r.type.startswith("google_") and m:
+        return Encryption.CUSTOMER, KeyUse(value, Location("gcp", m.group(1), f"key name {value}"), via)
+    vault = re.match(r"https://([^.]+)\.(vault|managedhsm)\.", value)
+    if vault:
+        target = scan.find(
+            vault.group(1),
+            {"azurerm_key_vault": "name", "azurerm_key_vault_managed_hardware_security_module": "name"},
+        )
+        loc = (
+            _wrap(scan.location_of(target.address), f"key vault {target.address}")
+            if target
+            else Unknown(f"key vault {vault.group(1)} of {value} is not in the scanned configuration")
+        )
+        return Encryption.CUSTOMER, KeyUse(value, loc, via)
+    target = scan.find(value, {"azurerm_disk_encryption_set": "name", "azurerm_key_vault": "name"})
+    if target is not None:
+        return Encryption.CUSTOMER, KeyUse(value, _key_location(target, scan), via)
+    return Encryption.CUSTOMER, KeyUse(
+        value, Unknown(f"key {value} is not in the scanned configuration"), via
+    )
+
+
+def _apply_keys(
+    r: Resource, f: DataStoreFacts, scan: Scan, paths: Iterable[str], base: Encryption, base_source: str
+) -> None:
+    """Set ``f.encryption`` from key arguments on top of a base level (a key raises it)."""
+    level: Encryption | Unknown = base
+    source = base_source
+    for path in paths:
+        for value in _values(r.attributes, path):
+            got, use = _interpret_key(r, value, path, scan, f.location)
+            if use is not None:
+                f.keys.append(use)
+            if isinstance(got, Unknown):
+                level, source = got, f"{path} is unknown"
+            elif got is not None and not isinstance(level, Unknown) and got.rank >= level.rank:
+                shown = value if isinstance(value, str) else (_partial_text(value) or str(value))
+                level, source = got, f"{path} = {shown}"
+    f.encryption, f.encryption_source = level, source
+
+
+def _generic_encryption(r: Resource, f: DataStoreFacts, scan: Scan, spec: Mapping[str, Any]) -> None:
+    keys = spec.get("keys") or ()
+    if "flag" in spec:
+        flag = spec["flag"]
+        raw = get_path(r.attributes, flag)
+        on = as_bool(raw)
+        if isinstance(on, Unknown):
+            f.encryption, f.encryption_source = Unknown(f"{flag}: {on.reason}"), f"{flag} is unknown"
+            return
+        if on is None:
+            on = bool(spec.get("flag_default", False))
+            source = f"{flag} not set (defaults to {str(on).lower()})"
+        else:
+            source = f"{flag} = {str(on).lower()}"
+        if not on:
+            f.encryption, f.encryption_source = Encryption.NONE, source
+            return
+        _apply_keys(r, f, scan, keys, Encryption.PROVIDER, source)
+        return
+    default = LEVELS[spec.get("default", "provider-managed")]
+    _apply_keys(r, f, scan, keys, default, f"default for {r.type}")
+
+
+def _sse_rule(r: Resource, f: DataStoreFacts, scan: Scan, sse: Any, prefix: str) -> None:
+    rule = first_block(sse, "rule")
+    default = first_block(rule, "apply_server_side_encryption_by_default") if rule else None
+    algorithm = default.get("sse_algorithm") if default else None
+    if algorithm is None:
+        f.encryption, f.encryption_source = Encryption.PROVIDER, "SSE-S3 is the default since 2023-01-05"
+        return
+    if not isinstance(algorithm, str):
+        f.encryption, f.encryption_source = _unknown_from(algorithm, f"{prefix}sse_algorithm"), "unknown"
+        return
+    if algorithm == "AES256":
+        f.encryption, f.encryption_source = Encryption.PROVIDER, f"{prefix}sse_algorithm = AES256 (SSE-S3)"
+        return
+    _apply_keys(
+        Resource(r.type, r.address, r.file, r.line, default or {}, provider=r.provider),
+        f,
+        scan,
+        ["kms_master_key_id"],
+        Encryption.PROVIDER,
+        f"{prefix}sse_algorithm = {algorithm} with the AWS-managed aws/s3 key",
+    )
+
+
+def _enc_s3_bucket(r: Resource, f: DataStoreFacts, scan: Scan, p: Mapping[str, Any]) -> None:
+    legacy = first_block(r.attributes, "server_side_encryption_configuration")
+    if legacy:
+        _sse_rule(r, f, scan, legacy, "server_side_encryption_configuration ")
+    else:
+        f.encryption, f.encryption_source = Encryption.PROVIDER, "SSE-S3 is the default since 2023-01-05"
+
+
+def _ebs_defaults(r: Resource, region: str | None, scan: Scan) -> tuple[bool, Any]:
+    """Whether ``aws_ebs_encryption_by_default`` is on in ``region``, and its default key."""
+    enabled, key = False, None
+    for res in scan.by_type.get("aws_ebs_encryption_by_default", ()):
+        loc = _aws_region(res)
+        if (
+            isinstance(loc, Location)
+            and loc.code == region
+            and as_bool(res.attributes.get("enabled")) is not False
+        ):
+            enabled = True
+    for res in scan.by_type.get("aws_ebs_default_kms_key", ()):
+        loc = _aws_region(res)
+        if isinstance(loc, Location) and loc.code == region:
+            key = res.attributes.get("key_arn")
+    return enabled, key
+
+
+def _enc_ebs(r: Resource, f: DataStoreFacts, scan: Scan, p: Mapping[str, Any]) -> None:
+    """Volumes and instance disks: ``encrypted``, else the region's account default (if in the scan)."""
+    region = f.location.code if isinstance(f.location, Location) else None
+    by_default, default_key = _ebs_defaults(r, region, scan)
+    if r.type == "aws_instance":
+        devices = [("root_block_device.", b) for b in blocks(r.attributes, "root_block_device")] or [
+            ("root_block_device.", {})
+        ]
+        devices += [
+            (f"ebs_block_device[{i}].", b) for i, b in enumerate(blocks(r.attributes, "ebs_block_device"))
+        ]
+    else:
+        devices = [("", r.attributes)]
+    results: list[tuple[Encryption | Unknown, str]] = []
+    for prefix, dev in devices:
+        on = as_bool(dev.get("encrypted"))
+        if isinstance(on, Unknown):
+            results.append((Unknown(f"{prefix}encrypted: {on.reason}"), f"{prefix}encrypted is unknown"))
+            continue
+        if not on and not by_default:
+            state = "= false" if on is False else "not set"
+            results.append(
+                (
+                    Encryption.NONE,
+                    f"{prefix}encrypted {state} and no enabled aws_ebs_encryption_by_default "
+                    f"for {region or 'its region'} in the scanned configuration",
+                )
+            )
+            continue
+        own_key = dev.get("kms_key_id")
+        key, key_via = (
+            (own_key, f"{prefix}kms_key_id")
+            if own_key is not None
+            else (default_key, "aws_ebs_default_kms_key.key_arn")
+        )
+        base = f"{prefix}encrypted = true" if on else f"aws_ebs_encryption_by_default is enabled in {region}"
+        level: Encryption | Unknown = Encryption.PROVIDER
+        source = base
+        if key is not None:
+            got, use = _interpret_key(r, key, key_via, scan, f.location)
+            if use is not None:
+                f.keys.append(use)
+            if got is not None:
+                level, source = got, f"{key_via} = {key}"
+        results.append((level, source))
+    unknown = [x for x in results if isinstance(x[0], Unknown)]
+    f.encryption, f.encryption_source = unknown[0] if unknown else min(results, key=lambda x: x[0].rank)  # type: ignore[union-attr]  # no Unknown here
+
+
+def _enc_rds_instance(r: Resource, f: DataStoreFacts, scan: Scan, p: Mapping[str, Any]) -> None:
+    source_db = r.attributes.get("replicate_source_db")
+    if source_db is None or r.attributes.get("kms_key_id"):
+        _generic_encryption(
+            r, f, scan, {"flag": "storage_encrypted", "flag_default": False, "keys": ["kms_key_id"]}
+        )
+        if source_db is not None and r.attributes.get("kms_key_id"):
+            _apply_keys(r, f, scan, ["kms_key_id"], Encryption.PROVIDER, "read replica with its own key")
+        return
+    # a read replica's storage_encrypted is ignored: it follows its source
+    target = scan.find(source_db, {"aws_db_instance": "identifier"})
+    if target is not None and target.address in scan.facts:
+        src = scan.facts[target.address]
+        _ensure_encryption(target, src, scan)
+        f.encryption = src.encryption
+        f.encryption_source = f"read replica of {target.address}: {src.encryption_source}"
+        f.keys.extend(src.keys)
+    else:
+        f.encryption = Unknown(
+            f"read replica of {source_db}: its encryption follows the source, "
+            "which is not in the scanned configuration"
+        )
+        f.encryption_source = "follows the replication source"
+
+
+def _enc_rds_cluster(r: Resource, f: DataStoreFacts, scan: Scan, p: Mapping[str, Any]) -> None:
+    mode = r.attributes.get("engine_mode")
+    keys = ["kms_key_id", "kms_key_arn"]
+    _generic_encryption(
+        r, f, scan, {"flag": "storage_encrypted", "flag_default": mode == "serverless", "keys": keys}
+    )
+
+
+def _enc_dynamodb(r: Resource, f: DataStoreFacts, scan: Scan, p: Mapping[str, Any]) -> None:
+    sse = first_block(r.attributes, "server_side_encryption")
+    on = as_bool(sse.get("enabled")) if sse else None
+    if on is True:
+        _apply_keys(
+            r,
+            f,
+            scan,
+            ["server_side_encryption.kms_key_arn"],
+            Encryption.PROVIDER,
+            "server_side_encryption.enabled = true with the AWS-managed aws/dynamodb key",
+        )
+    else:
+        f.encryption, f.encryption_source = (
+            Encryption.PROVIDER,
+            "DynamoDB always encrypts with an AWS-owned key",
+        )
+
+
+def _global_primary(r: Resource, scan: Scan) -> Resource | None:
+    """The primary replication group of the Global Datastore ``r`` is a secondary member of."""
+    gid = r.attributes.get("global_replication_group_id")
+    if gid is None:
+        return None
+    glob = scan.by_address.get(gid.address) if isinstance(gid, Ref) else None
+    if glob is None:
+        glob = scan.find(gid, {"aws_elasticache_global_replication_group": "global_replication_group_id"})
+    if glob is None:
+        return None
+    primary = scan.find(
+        glob.attributes.get("primary_replication_group_id"),
+        {"aws_elasticache_replication_group": "replication_group_id"},
+    )
+    return primary if primary is not None and primary is not r else None
+
+
+def _enc_elasticache(r: Resource, f: DataStoreFacts, scan: Scan, p: Mapping[str, Any]) -> None:
+    if r.attributes.get("global_replication_group_id") is not None and (
+        r.attributes.get("at_rest_encryption_enabled") is None
+    ):
+        # a Global Datastore secondary inherits the at-rest encryption of the global group's primary
+        primary = _global_primary(r, scan)
+        if primary is not None and primary.address in scan.facts:
+            src = scan.facts[primary.address]
+            _ensure_encryption(primary, src, scan)
+            f.encryption = src.encryption
+            f.encryption_source = f"secondary of a Global Datastore; primary {primary.address}: {src.encryption_source}"
+        else:
+            f.encryption = Unknown(
+                "a Global Datastore secondary inherits at-rest encryption from the global group's primary, "
+                "which is not in the scanned configuration"
+            )
+            f.encryption_source = "follows the Global Datastore primary"
+        if r.attributes.get("kms_key_id") is not None:
+            _apply_keys(r, f, scan, ["kms_key_id"], Encryption.PROVIDER, "secondary with its own key")
+        return
+    engine = r.attributes.get("engine") or "redis"
+    default = isinstance(engine, str) and engine.lower() == "valkey"
+    _generic_encryption(
+        r, f, scan, {"flag": "at_rest_encryption_enabled", "flag_default": default, "keys": ["kms_key_id"]}
+    )
+    if r.attributes.get("at_rest_encryption_enabled") is None:
+        f.encryption_source += f" for engine {engine}"
+
+
+def _enc_elasticache_cluster(r: Resource, f: DataStoreFacts, scan: Scan, p: Mapping[str, Any]) -> None:
+    if r.attributes.get("replication_group_id") is not None:
+        f.encryption, f.encryption_source = None, "follows its replication group"
+        return
+    f.encryption = Encryption.NONE
+    f.encryption_source = (
+        "a standalone aws_elasticache_cluster has no encryption at rest; use "
+        "aws_elasticache_replication_group with at_rest_encryption_enabled"
+    )
+
+
+def _enc_sqs(r: Resource, f: DataStoreFacts, scan: Scan, p: Mapping[str, Any]) -> None:
+    if r.attributes.get("kms_master_key_id") is not None:
+        _apply_keys(r, f, scan, ["kms_master_key_id"], Encryption.PROVIDER, "")
+        return
+    on = as_bool(r.attributes.get("sqs_managed_sse_enabled"))
+    if isinstance(on, Unknown):
+        f.encryption, f.encryption_source = Unknown(f"sqs_managed_sse_enabled: {on.reason}"), "unknown"
+    elif on is False:
+        f.encryption, f.encryption_source = Encryption.NONE, "sqs_managed_sse_enabled = false"
+    else:
+        f.encryption, f.encryption_source = Encryption.PROVIDER, "SSE-SQS (sqs_managed_sse_enabled)"
+
+
+def _enc_kinesis(r: Resource, f: DataStoreFacts, scan: Scan, p: Mapping[str, Any]) -> None:
+    kind = r.attributes.get("encryption_type")
+    if isinstance(kind, str) and kind.upper() == "KMS":
+        _apply_keys(r, f, scan, ["kms_key_id"], Encryption.PROVIDER, "encryption_type = KMS")
+    elif kind is None or (isinstance(kind, str) and kind.upper() == "NONE"):
+        f.encryption = Encryption.NONE
+        f.encryption_source = (
+            "encryption_type = NONE" if kind else "encryption_type not set (defaults to NONE)"
+        )
+    else:
+        f.encryption, f.encryption_source = _unknown_from(kind, "encryption_type"), "unknown"
+
+
+def _enc_gcs_object(r: Resource, f: DataStoreFacts, scan: Scan, p: Mapping[str, Any]) -> None:
+    if first_block(r.attributes, "customer_encryption"):
+        f.encryption, f.encryption_source = Encryption.CUSTOMER, "customer_encryption (customer-supplied key)"
+        return
+    if r.attributes.get("kms_key_name") is not None:
+        _apply_keys(r, f, scan, ["kms_key_name"], Encryption.PROVIDER, "")
+        return
+    bucket = scan.find(r.attributes.get("bucket"), {"google_storage_bucket": "name"})
+    if bucket is not None and bucket.address in scan.facts:
+        src = scan.facts[bucket.address]
+        _ensure_encryption(bucket, src, scan)
+        f.encryption, f.encryption_source = (
+            src.encryption,
+            f"bucket {bucket.address}: {src.encryption_source}",
+        )
+        f.keys.extend(src.keys)
+    else:
+        f.encryption, f.encryption_source = Encryption.PROVIDER, "Google-managed encryption by default"
+
+
+def _enc_gce_disk(r: Resource, f: DataStoreFacts, scan: Scan, p: Mapping[str, Any]) -> None:
+    block = first_block(r.attributes, p.get("block", "disk_encryption_key"))
+    name = p.get("block", "disk_encryption_key")
+    if block and (block.get("raw_key") is not None or block.get("rsa_encrypted_key") is not None):
+        f.encryption, f.encryption_source = Encryption.CUSTOMER, f"{name} with a customer-supplied key"
+        return
+    _apply_keys(
+        r,
+        f,
+        scan,
+        [f"{name}.kms_key_self_link", f"{name}.kms_key_name"],
+        Encryption.PROVIDER,
+        "Google-managed encryption by default",
+    )
+
+
+def _enc_gce_instance(r: Resource, f: DataStoreFacts, scan: Scan, p: Mapping[str, Any]) -> None:
+    if get_path(r.attributes, "boot_disk.disk_encryption_key_raw") is not None:
+        f.encryption, f.encryption_source = Encryption.CUSTOMER, "boot_disk with a customer-supplied key"
+        return
+    _apply_keys(
+        r,
+        f,
+        scan,
+        ["boot_disk.kms_key_self_link"],
+        Encryption.PROVIDER,
+        "Google-managed encryption by default",
+    )
+
+
+def _enc_netapp(r: Resource, f: DataStoreFacts, scan: Scan, p: Mapping[str, Any]) -> None:
+    source = r.attributes.get("encryption_key_source")
+    if source == "Microsoft.KeyVault":
+        f.encryption, f.encryption_source = Encryption.CUSTOMER, "encryption_key_source = Microsoft.KeyVault"
+    elif source is None or source == "Microsoft.NetApp":
+        f.encryption, f.encryption_source = Encryption.PROVIDER, "Microsoft.NetApp platform-managed key"
+    else:
+        f.encryption, f.encryption_source = _unknown_from(source, "encryption_key_source"), "unknown"
+
+
+ENCRYPTION_HANDLERS: dict[str, Handler] = {
+    "s3_bucket": _enc_s3_bucket,
+    "ebs": _enc_ebs,
+    "rds_instance": _enc_rds_instance,
+    "rds_cluster": _enc_rds_cluster,
+    "dynamodb": _enc_dynamodb,
+    "elasticache": _enc_elasticache,
+    "elasticache_cluster": _enc_elasticache_cluster,
+    "sqs": _enc_sqs,
+    "kinesis": _enc_kinesis,
+    "gcs_object": _enc_gcs_object,
+    "gce_disk": _enc_gce_disk,
+    "gce_instance": _enc_gce_instance,
+    "netapp": _enc_netapp,
+}
+
+
+def _setting(path: str, value: str) -> str:
+    """``encrypt_at_rest.enabled`` -> ``encrypt_at_rest { enabled = true }``: how it is written in HCL."""
+    *blocks, leaf = path.split(".")
+    text = f"{leaf} = {value}"
+    for block in reversed(blocks):
+        text = f"{block} {{ {text} }}"
+    return text
+
+
+def _encryption_fix(enc: Mapping[str, Any]) -> dict[str, str]:
+    """The settings that reach each level, from the data (``fix:`` entries, else the flag and key paths)."""
+    fix = {str(k): str(v) for k, v in (enc.get("fix") or {}).items()}
+    if "flag" in enc:
+        fix.setdefault(Encryption.PROVIDER.value, _setting(enc["flag"], "true"))
+    keys = enc.get("keys") or ()
+    if keys:
+        fix.setdefault(Encryption.CUSTOMER.value, _setting(keys[0], "<customer-managed key>"))
+    return fix
+
+
+def _ensure_encryption(r: Resource, f: DataStoreFacts, scan: Scan) -> None:
+    """Compute a facts object's encryption once (replicas read their source's first)."""
+    if r.address in scan.encrypted:
+        return
+    scan.encrypted.add(r.address)
+    spec = scan.stores.spec(r.type)
+    if spec is None:
+        return
+    enc = spec.encryption
+    f.encryption_fix = _encryption_fix(enc)
+    if "not-applicable" in enc:
+        f.encryption = None
+        f.encryption_source = str(enc["not-applicable"])
+    elif "handler" in enc:
+        ENCRYPTION_HANDLERS[enc["handler"]](r, f, scan, enc)
+    else:
+        _generic_encryption(r, f, scan, enc)
