@@ -1,10 +1,11 @@
 """Judging one data flow against the allowed locations: the core the movement rule (RES007) words.
 
-Why apart from the rule module: the rule needs the policy's ``movement``/``endpoints`` sections,
-which another change adds; the judgement itself (where does this destination keep the data, and
-is that inside the allowed set) only needs an :class:`AllowedSet`, the catalog and the declared
-endpoints, so it is built and tested here first. It reads no syntax: destinations come from
-:mod:`checks.flows` as written, hosts are located by :mod:`scanner.regions.endpoints`.
+Why apart from the rule module: the judgement (where does this destination keep the data, and is
+that inside the allowed set) needs only an :class:`AllowedSet`, the catalog and the policy's
+``endpoints:``, so it is tested on its own; the rule words its answers. It reads no syntax:
+destinations come from :mod:`checks.flows` as written, hosts are located by the policy's
+``endpoints:`` (a :class:`scanner.principals.Place` each) and then :mod:`scanner.regions.endpoints`.
+Every location becomes a ``Place`` and is judged by :meth:`Place.inside`, the access rule's test.
 
 Every answer says where its location came from (bundled table entry and its source, the policy's
 ``endpoints:`` entry, the ARN's region, the referenced resource), so the message can name it.
@@ -19,13 +20,14 @@ from typing import TYPE_CHECKING, Any
 
 from checks.flows import Flow
 from scanner.model import Location, Ref, Unknown
+from scanner.principals import Endpoint, Place, match_endpoint
 from scanner.regions import Catalog, Region
-from scanner.regions.endpoints import DeclaredEndpoint, declare_hint, endpoint_table
+from scanner.regions.endpoints import declare_hint, endpoint_table, host_of
 
 if TYPE_CHECKING:
     from scanner.policy import AllowedSet
 
-__all__ = ["FlowVerdict", "declared_from_policy", "judge_flow", "location_regions"]
+__all__ = ["FlowVerdict", "judge_flow", "location_regions", "place_of"]
 
 
 @dataclass(frozen=True)
@@ -71,57 +73,70 @@ def _ref_location(ref: Ref, facts: Mapping[str, Any]) -> tuple[str | None, str]:
     return None, f"{ref} is not a resource this scan locates"
 
 
+def place_of(cat: Catalog, location: str, source: str = "") -> Place | None:
+    """A location string of the host table, an ARN or a located resource as a policy :class:`Place`.
+
+    None when the catalog does not know it. ``country:XX`` keeps the country apart from its
+    regions, as the policy reader does, so a country without cloud regions is judged by name.
+    """
+    regions = location_regions(cat, location)
+    if regions is None:
+        return None
+    prefix, _, code = location.partition(":")
+    countries = frozenset({code.upper()}) if prefix == "country" else frozenset()
+    return Place(entries=(location,), regions=frozenset(regions), countries=countries, source=source)
+
+
+def _locate(
+    flow: Flow, dest: str | Ref, cat: Catalog, endpoints: Iterable[Endpoint], facts: Mapping[str, Any]
+) -> tuple[str, Place | None, str]:
+    """(destination as shown, its place or None, where the place came from or why there is none)."""
+    if isinstance(dest, Ref):
+        location, origin = _ref_location(dest, facts)
+        shown = str(dest)
+    elif flow.kind == "arn":
+        location, origin = _arn_location(dest)
+        shown = dest
+    else:
+        host = host_of(dest)
+        declared = match_endpoint(tuple(endpoints), host) if host else None
+        if declared is not None:
+            return host or dest, declared.place, f"declared in {declared.place.source} ({declared.host})"
+        match = endpoint_table().locate(dest)
+        if match.location is None:
+            return match.host, None, match.reason or declare_hint(match.host)
+        location, origin, shown = match.location, match.describe(), match.host
+    if location is None:
+        return shown, None, origin
+    place = place_of(cat, location, origin)
+    return shown, place, origin if place is not None else f"{location} is not a known location"
+
+
 def judge_flow(
     flow: Flow,
     allowed: AllowedSet,
     cat: Catalog,
     *,
-    declared: Iterable[DeclaredEndpoint] = (),
+    endpoints: Iterable[Endpoint] = (),
     facts: Mapping[str, Any] | None = None,
 ) -> FlowVerdict:
-    """Locate one flow's destination and judge it against ``allowed``."""
+    """Locate one flow's destination and judge it against ``allowed``.
+
+    ``endpoints`` are the policy's ``endpoints:`` entries; they win over the bundled host table.
+    The judgement is :meth:`Place.inside`, the subset test the access rule uses too.
+    """
     dest = flow.destination
     if isinstance(dest, Unknown):
         return FlowVerdict(flow, "unresolved", "(not known statically)", reason=dest.reason)
-    if isinstance(dest, Ref):
-        location, origin = _ref_location(dest, facts or {})
-        shown = str(dest)
-    elif flow.kind == "id":
+    if flow.kind == "id" and not isinstance(dest, Ref):
         reason = f"the resource id {dest} names no location and is not in this scan"
         return FlowVerdict(flow, "unresolved", dest, reason=reason)
-    elif flow.kind == "arn":
-        location, origin = _arn_location(dest)
-        shown = dest
-    else:
-        match = endpoint_table().locate(dest, declared)
-        shown = match.host
-        location, origin = match.location, match.describe()
-        if location is None:
-            return FlowVerdict(flow, "unresolved", shown, origin=origin, reason=match.reason or declare_hint(shown))
-    if location is None:
+    shown, place, origin = _locate(flow, dest, cat, endpoints, facts or {})
+    if place is None:
         return FlowVerdict(flow, "unresolved", shown, reason=origin)
-    outside: list[Region] = []
-    for part in (p.strip() for p in location.split(",")):
-        country = part.partition(":")[2].upper() if part.startswith("country:") else None
-        if country and country in allowed.countries:
-            continue
-        regions = location_regions(cat, part)
-        if regions is None:
-            return FlowVerdict(flow, "unresolved", shown, location, origin, reason=f"{part} is not a known location")
-        if not regions:
-            return FlowVerdict(
-                flow, "outside", shown, location, origin, reason=f"{part} has no cloud region in the allowed set"
-            )
-        outside += [r for r in regions if not allowed.allows(r) and r not in outside]
-    return FlowVerdict(flow, "outside" if outside else "allowed", shown, location, origin, tuple(outside))
-
-
-def declared_from_policy(endpoints: Iterable[Any]) -> tuple[DeclaredEndpoint, ...]:
-    """The policy's ``endpoints:`` entries (:class:`scanner.principals.Endpoint`) as matcher input.
-
-    A place written as several entries keeps them all (comma-joined); the judgement covers each.
-    """
-    return tuple(
-        DeclaredEndpoint(e.host, ", ".join(e.place.entries), e.place.source or f"policy endpoints: (line {e.line})")
-        for e in endpoints
-    )
+    location = place.describe()
+    if place.inside(allowed):
+        return FlowVerdict(flow, "allowed", shown, location, origin)
+    outside = tuple(sorted((r for r in place.regions if not allowed.allows(r)), key=lambda r: (r.cloud, r.code)))
+    reason = "" if outside else f"{location} has no cloud region in the allowed set"
+    return FlowVerdict(flow, "outside", shown, location, origin, outside, reason)

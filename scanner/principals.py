@@ -32,9 +32,12 @@ from scanner.regions.endpoints import match_declared
 class AllowedSet(Protocol):
     """What :class:`Place` needs of ``scanner.policy.AllowedSet`` (a Protocol: policy imports this module)."""
 
-    countries: frozenset[str]
-    regions: frozenset[tuple[str, str]]
-    entries: tuple[str, ...]
+    @property
+    def countries(self) -> frozenset[str]: ...
+    @property
+    def regions(self) -> frozenset[tuple[str, str]]: ...
+    @property
+    def entries(self) -> tuple[str, ...]: ...
 
     def allows(self, region: Region) -> bool: ...
 

@@ -9,7 +9,6 @@ import pytest
 
 from scanner.regions import catalog
 from scanner.regions.endpoints import (
-    DeclaredEndpoint,
     EndpointTable,
     endpoint_table,
     host_of,
@@ -97,29 +96,12 @@ def test_splunk_cloud_hec_is_unresolved_until_declared():
     match = table.locate("https://http-inputs-acme.splunkcloud.com:443/services/collector")
     assert match.location is None and match.entry == "splunk-cloud-hec"
     assert "endpoints:" in match.reason and "http-inputs-acme.splunkcloud.com" in match.reason
-    declared = [DeclaredEndpoint("http-inputs-acme.splunkcloud.com", "country:DE", "residency.yaml:7")]
-    match = table.locate("https://http-inputs-acme.splunkcloud.com:443/services/collector", declared)
-    assert (match.location, match.origin, match.source) == ("country:DE", "policy", "residency.yaml:7")
-    assert "residency.yaml:7" in match.describe()
 
 
 def test_unknown_host_is_unresolved_with_how_to_declare_it():
     match = endpoint_table().locate("https://collector.example.org/ingest")
     assert match.location is None and match.origin == "none"
     assert 'endpoints: [{host: "collector.example.org", location: country:<CC>}]' in match.reason
-
-
-def test_policy_entries_win_over_the_bundled_table_and_longest_glob_wins():
-    declared = [
-        DeclaredEndpoint("*.example.us", "country:US"),
-        DeclaredEndpoint("*.corp.example.us", "country:DE"),
-        DeclaredEndpoint("*.datadoghq.com", "country:IE"),
-    ]
-    table = endpoint_table()
-    assert table.locate("logs.corp.example.us", declared).location == "country:DE"
-    assert table.locate("logs.example.us", declared).location == "country:US"
-    assert table.locate("example.us", declared).location is None  # *. needs a subdomain
-    assert table.locate("http-intake.logs.datadoghq.com", declared).origin == "policy"
 
 
 @pytest.mark.parametrize(

@@ -13,7 +13,6 @@ from scanner.loaders.terraform import TerraformOptions, load_terraform
 from scanner.model import Location, Ref, Unknown
 from scanner.policy import compile_allowed
 from scanner.regions import catalog
-from scanner.regions.endpoints import DeclaredEndpoint
 
 
 def _allowed(*entries: str):
@@ -78,10 +77,6 @@ def test_unknown_host_is_unresolved_with_how_to_declare_it():
     verdict = judge_flow(flow, EU, catalog())
     assert verdict.status == "unresolved"
     assert 'endpoints: [{host: "ingest.vendor.example", location: country:<CC>}]' in verdict.reason
-    declared = [DeclaredEndpoint("ingest.vendor.example", "country:FR", "residency.yaml:9")]
-    verdict = judge_flow(flow, EU, catalog(), declared=declared)
-    assert (verdict.status, verdict.location) == ("allowed", "country:FR")
-    assert "residency.yaml:9" in verdict.origin
 
 
 def test_country_allowed_by_name_and_region_only_policy():
@@ -111,7 +106,6 @@ def test_arns_refs_and_unknowns():
 
 
 def test_policy_endpoints_section_feeds_the_matcher(tmp_path: Path):
-    from checks.movement import declared_from_policy
     from scanner.policy import load_policy
 
     policy_file = tmp_path / "residency.yaml"
@@ -122,13 +116,29 @@ def test_policy_endpoints_section_feeds_the_matcher(tmp_path: Path):
         "endpoints:\n"
         '  - {host: "http-inputs-acme.splunkcloud.com", location: country:DE}\n'
         '  - {host: "*.corp.example.us", location: country:US}\n'
+        '  - {host: "*.example.us", location: [country:DE, aws:eu-west-1]}\n'
+        '  - {host: "*.datadoghq.com", location: country:IE}\n'
     )
     policy = load_policy(policy_file)
-    declared = declared_from_policy(policy.endpoints)
+    declared = policy.endpoints
     hec = Flow("https://http-inputs-acme.splunkcloud.com:443", "url", "hec_endpoint", "Splunk HEC")
-    verdict = judge_flow(hec, policy.movement_allowed_for("main.tf"), catalog(), declared=declared)
+    verdict = judge_flow(hec, policy.movement_allowed_for("main.tf"), catalog(), endpoints=declared)
     assert (verdict.status, verdict.location) == ("allowed", "country:DE")
     assert "residency.yaml" in verdict.origin
     corp = Flow("https://logs.corp.example.us/in", "url", "url", "HTTP endpoint")
-    verdict = judge_flow(corp, policy.movement_allowed_for("main.tf"), catalog(), declared=declared)
+    verdict = judge_flow(corp, policy.movement_allowed_for("main.tf"), catalog(), endpoints=declared)
     assert (verdict.status, verdict.location) == ("outside", "country:US")
+    # the longest glob wins; a place of several entries is judged as a whole (Place.inside)
+    other = Flow("https://logs.example.us/in", "url", "url", "HTTP endpoint")
+    verdict = judge_flow(other, policy.movement_allowed_for("main.tf"), catalog(), endpoints=declared)
+    assert (verdict.status, verdict.location) == ("allowed", "country:DE, aws:eu-west-1")
+    apex = Flow("https://example.us/in", "url", "url", "HTTP endpoint")  # *. needs a subdomain
+    assert judge_flow(apex, EU, catalog(), endpoints=declared).status == "unresolved"
+    # policy entries win over the bundled table (Datadog US1 declared as Ireland)
+    dd = Flow("https://http-intake.logs.datadoghq.com/v1/input", "url", "url", "HTTP endpoint")
+    verdict = judge_flow(dd, EU, catalog(), endpoints=declared)
+    assert (verdict.status, verdict.location) == ("allowed", "country:IE")
+    assert "residency.yaml" in verdict.origin and "*.datadoghq.com" in verdict.origin
+    # a declared place outside the allowed set lists its regions outside
+    verdict = judge_flow(corp, _allowed("aws:eu-west-1"), catalog(), endpoints=declared)
+    assert verdict.status == "outside" and verdict.outside and all(r.country == "US" for r in verdict.outside)

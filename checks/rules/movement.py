@@ -52,7 +52,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from checks.flows import FlowFacts
-from checks.movement import declared_from_policy, judge_flow
+from checks.movement import judge_flow
 from checks.rules.api import Rule, RuleContext
 from scanner.model import Category, Severity, Violation
 from scanner.policy import AllowedSet
@@ -64,10 +64,9 @@ def check(facts: FlowFacts, ctx: RuleContext) -> Iterator[Violation]:
     movement_allowed = policy.movement.allowed
     # policy.movement_allowed_for(path), with the path's set the engine already built
     allowed = movement_allowed if isinstance(movement_allowed, AllowedSet) else ctx.allowed
-    declared = declared_from_policy(policy.endpoints)
     address = facts.resource.address
     for flow in facts.flows:
-        verdict = judge_flow(flow, allowed, ctx.catalog, declared=declared, facts=ctx.facts)
+        verdict = judge_flow(flow, allowed, ctx.catalog, endpoints=policy.endpoints, facts=ctx.facts)
         subject = f"{address} sends {flow.what} to {verdict.destination} ({flow.via})"
         if verdict.status == "unresolved":
             yield Violation(

@@ -11,7 +11,7 @@ allowed is the rule's question. Stdlib only, like the rest of :mod:`scanner.regi
 Matching never guesses. A host no entry matches, or one whose service carries no region in its
 hosts (Splunk Cloud HEC), gives a match with ``location`` None and a reason: the caller reports
 it ``unresolved`` and tells the user to declare the host in the policy's ``endpoints:``. The
-policy's entries are passed in as :class:`DeclaredEndpoint` and win over every bundled entry.
+policy's entries win over every bundled entry; the caller tries them first (:func:`match_declared`).
 """
 
 from __future__ import annotations
@@ -28,7 +28,6 @@ from urllib.parse import urlsplit
 from scanner.regions import Catalog, catalog
 
 __all__ = [
-    "DeclaredEndpoint",
     "EndpointMatch",
     "EndpointTable",
     "declare_hint",
@@ -74,20 +73,11 @@ def match_declared(entries: Iterable[_P], host: str) -> _P | None:
 
 
 @dataclass(frozen=True)
-class DeclaredEndpoint:
-    """One ``endpoints:`` entry of the policy: ``host`` exact or ``*.`` glob, ``where`` for messages."""
-
-    host: str
-    location: str
-    where: str = "policy endpoints:"
-
-
-@dataclass(frozen=True)
 class EndpointMatch:
     """The answer for one host: its location (policy vocabulary) and where that came from.
 
-    ``origin`` is ``bundled`` (a table entry, ``entry`` its id and ``source`` its URL),
-    ``policy`` (``source`` the policy position) or ``none`` (no entry matched). ``location`` is
+    ``origin`` is ``bundled`` (a table entry, ``entry`` its id and ``source`` its URL) or
+    ``none`` (no entry matched). ``location`` is
     None when the host cannot be located; ``reason`` then says why.
     """
 
@@ -103,8 +93,6 @@ class EndpointMatch:
 
     def describe(self) -> str:
         """Where the location came from, for messages: ``bundled entry datadog-us1 (Datadog US1, <url>)``."""
-        if self.origin == "policy":
-            return f"declared in {self.source} ({self.pattern})"
         if self.origin == "bundled":
             text = f"bundled host table entry {self.entry} ({self.service}, {self.source})"
             return text if self.verified else text + " [unverified]"
@@ -263,11 +251,11 @@ class EndpointTable:
             )
         return None
 
-    def locate(self, value: str, declared: Iterable[DeclaredEndpoint] = ()) -> EndpointMatch:
-        """Locate the host of ``value`` (URL, DSN, ``host:port`` or host); always an answer.
+    def locate(self, value: str) -> EndpointMatch:
+        """Locate the host of ``value`` (URL, DSN, ``host:port`` or host) in the bundled table; always an answer.
 
-        The policy's ``declared`` entries are tried first (exact host, then the longest ``*.``
-        suffix), then the bundled table. No match gives ``location`` None with the fix.
+        No match gives ``location`` None with the fix. The policy's ``endpoints:`` are not seen
+        here: the caller matches them first (they hold a policy place, not a table location).
         """
         host = host_of(value)
         if host is None:
@@ -276,11 +264,6 @@ class EndpointTable:
                 location=None,
                 origin="none",
                 reason=f"{value!r} names no DNS host the scanner can locate",
-            )
-        best = match_declared(declared, host)
-        if best is not None:
-            return EndpointMatch(
-                host=host, location=best.location, origin="policy", pattern=best.host, source=best.where
             )
         found = self._bundled(host)
         if found is not None:
