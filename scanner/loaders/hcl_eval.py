@@ -17,7 +17,7 @@ import json
 import math
 import re
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from scanner.limits import MAX_STRING, MAX_VALUE_UNITS, regex_cost_error
@@ -51,8 +51,23 @@ class Named(Unknown):
     address: str = ""
 
 
+@dataclass(frozen=True)
+class Encoded(Unknown):
+    """``jsonencode(x)`` of a value with unknown leaves: the JSON text is unknown, its structure is not.
+
+    A bucket policy written ``jsonencode({Statement = [{Principal = {AWS = "..."}, Resource =
+    aws_s3_bucket.b.arn}]})`` has no static text (the ARN exists after apply), but who it names is
+    written in full. ``structure`` keeps the evaluated value (leaves may be :class:`Unknown` or
+    :class:`Ref`) so a reader of policy documents sees the Principal; ``jsondecode`` of it gives the
+    structure back. It is an :class:`Unknown` everywhere else (fails closed), and any operation on it
+    (a template, a function other than ``jsondecode``) yields a plain Unknown.
+    """
+
+    structure: Any = field(default=None, compare=False, hash=False)
+
+
 def _plain(u: Unknown) -> Unknown:
-    return Unknown(u.reason) if isinstance(u, (Partial, Named)) else u
+    return Unknown(u.reason) if isinstance(u, (Partial, Named, Encoded)) else u
 
 
 class EvalError(Exception):
@@ -521,6 +536,8 @@ def _e_for(e: tuple, scope: Scope) -> Any:
 
 def _e_call(e: tuple, scope: Scope) -> Any:
     name, arg_exprs, expand = e[1], e[2], e[3]
+    if name in _JSON_FUNCS and len(arg_exprs) == 1 and not expand:
+        return _JSON_FUNCS[name](materialise(evaluate(arg_exprs[0], scope)))
     if name in _LAZY_FUNCS:
         return _LAZY_FUNCS[name](arg_exprs, scope)
     fn = _FUNCS.get(name)
@@ -1002,6 +1019,31 @@ def _jsondecode(s: Any) -> Any:
         raise EvalError(f"jsondecode(): {exc}") from None
 
 
+def _f_jsonencode(v: Any) -> Any:
+    """The JSON text, or an :class:`Encoded` keeping the structure when some leaf is unknown."""
+    u = first_unknown(v)
+    if u is None:
+        return json.dumps(v, separators=(",", ":"), sort_keys=True)
+    if isinstance(v, Encoded):  # jsonencode(jsonencode(x)) is a string of a string: nothing to keep
+        return _plain(v)
+    if isinstance(v, (dict, list)):
+        return Encoded(u.reason, v)
+    return u
+
+
+def _f_jsondecode(v: Any) -> Any:
+    """``jsondecode(jsonencode(x))`` is ``x`` even when ``x`` has unknown leaves."""
+    if isinstance(v, Encoded):
+        return v.structure
+    u = _opaque(v)
+    if u is not None:
+        return u
+    return _jsondecode(v)
+
+
+_JSON_FUNCS: dict[str, Callable[[Any], Any]] = {"jsonencode": _f_jsonencode, "jsondecode": _f_jsondecode}
+
+
 def _slice(lst: Any, start: Any, end: Any) -> list[Any]:
     if not isinstance(lst, list):
         raise EvalError("slice() needs a list")
@@ -1099,5 +1141,5 @@ def call_function(name: str, *args: Any) -> Any:
         return exc.unknown
 
 
-__all__ = ["EvalError", "Lazy", "Named", "Partial", "Scope", "call_function", "evaluate", "evaluate_value",
+__all__ = ["Encoded", "EvalError", "Lazy", "Named", "Partial", "Scope", "call_function", "evaluate", "evaluate_value",
            "first_unknown", "get_attr", "get_index", "materialise", "to_string"]

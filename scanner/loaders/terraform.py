@@ -32,6 +32,7 @@ from scanner.loaders.hcl_parse import (
     parse_file,
     static_ref,
 )
+from scanner.loaders.policy_docs import aws_policy_document, google_policy_data, self_value
 from scanner.model import Category, LoadResult, Note, Problem, ProviderContext, Ref, Resource, Unknown
 
 POLICY_ROOT_SOURCE = "policy terraform.roots (residency.yaml)"
@@ -1244,6 +1245,13 @@ class _ResourceInstance(Lazy):
         return Ref(self.address)
 
 
+#: data sources the provider computes from their own blocks: type -> (attributes, builder)
+_POLICY_DOCUMENTS: dict[str, tuple[tuple[str, ...], Callable[[dict[str, Any]], Any]]] = {
+    "aws_iam_policy_document": (("json", "minified_json"), aws_policy_document),
+    "google_iam_policy": (("policy_data",), google_policy_data),
+}
+
+
 class _DataValue(Lazy):
     """A data source: the few that only echo provider configuration resolve, the rest are Unknown."""
 
@@ -1284,13 +1292,20 @@ class _DataValue(Lazy):
                 shown = region if isinstance(region, str) else "${region}"
                 return Partial(f"data source {self.address}.{name} is not evaluated statically",
                                f"arn:aws:kms:{shown}:${{account}}:{alias}")
-        if self.dtype == "google_client_config" and name in ("region", "zone", "project"):
+        if self.dtype == "google_client_config" and name in ("region", "zone"):
             prov = self._provider()
-            if name == "region":
-                return prov.region
-            if name == "zone":
-                return prov.zone
-            return Unknown(f"data source {self.address}.project is not evaluated statically")
+            return prov.region if name == "region" else prov.zone
+        if self.dtype in _POLICY_DOCUMENTS and name in _POLICY_DOCUMENTS[self.dtype][0]:
+            return self.inst.run.guarded((id(self.inst), "data", self.address), self.address, self.inst.cache,
+                                         lambda: _POLICY_DOCUMENTS[self.dtype][1](
+                                             self.inst._eval_body(self.block, self.inst.scope, top=True)))
+        if self.dtype == "google_project" and "project_id" in self.block.attrs:
+            if name in ("project_id", "name"):
+                return self._own("project_id")
+            return self._unknown()
+        own_self = self_value(self.dtype, name, self.address)  # the identity Terraform runs as
+        if own_self is not None:
+            return own_self
         return self._unknown()
 
     def index(self, key: Any) -> Any:
