@@ -12,6 +12,11 @@ the shape the reader expects. So an entry copied from another cache or another k
 truncated one, or one of the wrong shape is a miss and is rebuilt, never a result or a crash;
 entries are unpickled with an allow-list of classes, so a tampered entry cannot run code. The cache
 is trusted as far as its directory is: whoever can write there can read the secret too.
+
+The directory is bounded: a hit marks its entry used (its mtime), and ``prune`` (run at the end of
+every scan) removes the least recently used entries once the entries' total passes the size cap
+($RESIDENCY_CACHE_MAX_SIZE, default 256 MB), down to 80 % of it, so a pruned cache is not pruned
+again on the next scan. Every entry, whoever wrote it, lives at ``_path(key)`` and obeys the cap.
 """
 
 from __future__ import annotations
@@ -23,16 +28,29 @@ import io
 import os
 import pickle
 import tempfile
-from collections.abc import Callable
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
 from functools import cache
 from importlib import metadata
 from pathlib import Path
 from typing import Any
 
+from scanner.errors import ResidencyError
+from scanner.limits import parse_size
+
 _MAGIC = b"RGC2"
 _DIGEST = 32  # HMAC-SHA256
 _SECRET_NAME = "key"
 _SECRET_BYTES = 32
+_SUFFIX = ".pickle"
+_TMP_PREFIX = ".tmp-"
+#: Default cap on the entries' total size; about 150 edit-and-scan rounds of a 2,000-file tree.
+DEFAULT_MAX_BYTES = 256 << 20
+#: A prune that has to run frees down to this share of the cap.
+_PRUNE_TO = 0.8
+#: Temporary files older than this are left over from a killed run (a write takes milliseconds).
+_STALE_TMP_SECONDS = 3600
 _ALLOWED_MODULE_PREFIXES = ("scanner.",)
 _ALLOWED_BUILTINS = {
     ("builtins", name)
@@ -48,6 +66,20 @@ def default_cache_dir() -> Path:
         return Path(explicit)
     base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
     return Path(base) / "residency-guardrail"
+
+
+def max_cache_bytes() -> int:
+    """$RESIDENCY_CACHE_MAX_SIZE (``500MB``, ``1G``, bytes), else DEFAULT_MAX_BYTES.
+
+    A malformed value is a usage error (ResidencyError, exit 2), not a silently unbounded cache.
+    """
+    text = os.environ.get("RESIDENCY_CACHE_MAX_SIZE")
+    if not text:
+        return DEFAULT_MAX_BYTES
+    try:
+        return parse_size(text)
+    except ValueError as exc:
+        raise ResidencyError(f"RESIDENCY_CACHE_MAX_SIZE: {exc}") from None
 
 
 @cache
@@ -111,7 +143,7 @@ class ParseCache:
 
     def _path(self, key: str) -> Path:
         assert self.directory is not None
-        return self.directory / key[:2] / f"{key}.pickle"
+        return self.directory / key[:2] / f"{key}{_SUFFIX}"
 
     def _secret(self) -> bytes | None:
         """This cache's HMAC key, created on first use; None when it can be neither read nor made."""
@@ -131,8 +163,9 @@ class ParseCache:
         """
         if self.directory is None:
             return None
+        path = self._path(key)
         try:
-            raw = self._path(key).read_bytes()
+            raw = path.read_bytes()
         except OSError:
             return None
         if not raw.startswith(_MAGIC) or len(raw) < len(_MAGIC) + _DIGEST:
@@ -153,6 +186,8 @@ class ParseCache:
                     return None
             except Exception:
                 return None
+        with contextlib.suppress(OSError):  # recency for the LRU prune; a read-only cache only loses that
+            os.utime(path)
         return value
 
     def put(self, key: str, value: Any) -> None:
@@ -175,7 +210,7 @@ class ParseCache:
         try:
             target = self._path(key)
             target.parent.mkdir(parents=True, exist_ok=True)
-            fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=".tmp-")
+            fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=_TMP_PREFIX)
             try:
                 with os.fdopen(fd, "wb") as fh:
                     fh.write(_MAGIC + self._mac(secret, key, payload) + payload)
@@ -197,6 +232,113 @@ class ParseCache:
         value = compute(data)
         self.put(key, value)
         return value
+
+
+@dataclass(frozen=True)
+class CacheInfo:
+    """What ``residency cache info`` shows: the directory, its entries and the cap."""
+
+    directory: Path
+    entries: int
+    bytes: int
+    max_bytes: int
+    oldest: float | None  # mtime (last use) of the least recently used entry
+    newest: float | None
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"directory": str(self.directory), "entries": self.entries, "bytes": self.bytes,
+                "max_bytes": self.max_bytes, "oldest_use": self.oldest, "newest_use": self.newest}
+
+
+def _entries(directory: Path) -> Iterator[tuple[Path, float, int]]:
+    """(path, last use, size) of every entry; files that vanish meanwhile (another run pruned) are skipped."""
+    try:
+        shards = list(os.scandir(directory))
+    except OSError:
+        return
+    for shard in shards:
+        if len(shard.name) != 2 or not shard.is_dir(follow_symlinks=False):
+            continue
+        try:
+            names = list(os.scandir(shard.path))
+        except OSError:
+            continue
+        for entry in names:
+            if not entry.name.endswith(_SUFFIX) and not entry.name.startswith(_TMP_PREFIX):
+                continue
+            try:
+                st = entry.stat(follow_symlinks=False)
+            except OSError:
+                continue
+            yield Path(entry.path), st.st_mtime, st.st_size
+
+
+def cache_info(directory: Path, max_bytes: int | None = None) -> CacheInfo:
+    """Entries and bytes in ``directory`` (no secret, no temporary files); an absent directory is empty."""
+    used = [(mtime, size) for path, mtime, size in _entries(directory) if path.name.endswith(_SUFFIX)]
+    times = [m for m, _s in used]
+    return CacheInfo(directory, len(used), sum(s for _m, s in used),
+                     max_cache_bytes() if max_bytes is None else max_bytes,
+                     min(times) if times else None, max(times) if times else None)
+
+
+def prune(directory: Path | None, max_bytes: int | None = None, now: float | None = None) -> int:
+    """Evict least recently used entries while their total is over ``max_bytes``; returns bytes freed.
+
+    Below the cap nothing is removed; above it, entries go oldest use first until 80 % of the cap.
+    Leftover temporary files of killed runs (older than an hour) go too. Never raises: a cache that
+    cannot be pruned only costs disk. Concurrent prunes and scans are safe: an entry removed under a
+    reader is a miss.
+    """
+    if directory is None:
+        return 0
+    limit = max_cache_bytes() if max_bytes is None else max_bytes
+    now = time.time() if now is None else now
+    freed = 0
+    entries: list[tuple[float, int, Path]] = []
+    for path, mtime, size in _entries(directory):
+        if path.name.startswith(_TMP_PREFIX):
+            if now - mtime > _STALE_TMP_SECONDS and _unlink(path):
+                freed += size
+        else:
+            entries.append((mtime, size, path))
+    total = sum(size for _m, size, _p in entries)
+    if total <= limit:
+        return freed
+    target = int(limit * _PRUNE_TO)
+    for _mtime, size, path in sorted(entries, key=lambda e: (e[0], e[2].name)):
+        if total <= target:
+            break
+        if _unlink(path):
+            freed += size
+        total -= size
+    return freed
+
+
+def clear(directory: Path) -> tuple[int, int]:
+    """Remove every entry, leftover temporary file and the secret (a fresh one is made on next use):
+    (entries removed, bytes freed). Files of other programs in the directory are left alone."""
+    removed = freed = 0
+    for path, _mtime, size in _entries(directory):
+        if _unlink(path):
+            removed += path.name.endswith(_SUFFIX)
+            freed += size
+    with contextlib.suppress(OSError):
+        (directory / _SECRET_NAME).unlink()
+    with contextlib.suppress(OSError):
+        for shard in os.scandir(directory):
+            if len(shard.name) == 2 and shard.is_dir(follow_symlinks=False):
+                with contextlib.suppress(OSError):
+                    os.rmdir(shard.path)  # only when empty: others' files stay
+    return removed, freed
+
+
+def _unlink(path: Path) -> bool:
+    try:
+        path.unlink()
+    except OSError:
+        return False
+    return True
 
 
 def _load_or_create_secret(directory: Path) -> bytes | None:

@@ -381,6 +381,43 @@ def init(target: str, force: bool) -> None:
     click.echo(f"wrote {path}: edit allowed_regions, then run `residency scan`")
 
 
+@cli.group("cache")
+def cache_group() -> None:
+    """The parse cache: where it is, how big, and clearing it (cap: $RESIDENCY_CACHE_MAX_SIZE, default 256MB)."""
+
+
+@cache_group.command("info")
+@click.option("--json", "as_json", is_flag=True, help="Print the figures as one JSON object.")
+def cache_info_cmd(as_json: bool) -> None:
+    """Directory, entries, size and cap of the parse cache (exit 0; an absent cache is empty)."""
+    import json
+
+    from scanner.cache import cache_info, default_cache_dir
+    from scanner.limits import human_size
+
+    info = cache_info(default_cache_dir())
+    if as_json:
+        _echo(json.dumps(info.as_dict(), sort_keys=True) + "\n")
+        return
+    _echo(f"directory: {info.directory}\nentries:   {info.entries}\n"
+          f"size:      {human_size(info.bytes)} of {human_size(info.max_bytes)} "
+          "(least recently used entries are evicted past it)\n")
+
+
+@cache_group.command("clear")
+def cache_clear_cmd() -> None:
+    """Remove every cache entry and the cache's secret (exit 0; exit 2 when an entry cannot be removed)."""
+    from scanner.cache import cache_info, clear, default_cache_dir
+    from scanner.limits import human_size
+
+    directory = default_cache_dir()
+    removed, freed = clear(directory)
+    left = cache_info(directory, max_bytes=0).entries
+    if left:
+        raise ResidencyError(f"cache {directory}: {left} entries could not be removed (permissions?)")
+    _echo(f"cleared {directory}: {removed} entries, {human_size(freed) if freed else '0 bytes'}\n")
+
+
 @cli.command()
 @click.option("--format", "fmt", type=click.Choice(["table", "json", "markdown"]), default="table",
               show_default=True)

@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from scanner import __version__
-from scanner.cache import ParseCache, default_cache_dir, usable_cpus
+from scanner.cache import ParseCache, default_cache_dir, max_cache_bytes, prune, usable_cpus
 from scanner.discover import WALKED_STATE_NOTE, discover, find_scan_root, rel
 from scanner.errors import ResidencyError
 from scanner.limits import Limits, admissible, oversize, size_guarded, too_big_message
@@ -75,6 +75,7 @@ def scan(options: ScanOptions, policy: Policy) -> Report:
                 raise ResidencyError(f"{flag} {path}: {reason}")
             if not os.access(full, os.R_OK):
                 raise ResidencyError(f"{flag} {path}: not readable")
+    cache_cap = max_cache_bytes() if options.use_cache else None  # a malformed cap is a usage error, up front
     root = find_scan_root(options.paths or [options.cwd], options.cwd)
     excluded = _excluder(policy, root)
     found = discover(list(options.paths), root, excluded)
@@ -136,6 +137,8 @@ def scan(options: ScanOptions, policy: Policy) -> Report:
     finally:
         if pool is not None:
             pool.close()
+    if cache_cap is not None:  # keep the cache under its cap (least recently used entries go first)
+        prune(default_cache_dir(), cache_cap)
 
     loaded.resources = _plan_wins(loaded.resources, loaded.notes)
     unknown = find_unknown_types(loaded.resources, policy.unknown_types)

@@ -7,6 +7,7 @@ a usage error or a cache miss, never exit 0 on a blocking input and never a cras
 from __future__ import annotations
 
 import hashlib
+import os
 import pickle
 from pathlib import Path
 
@@ -398,3 +399,96 @@ def test_walked_state_json_is_a_note_not_a_silent_skip(tmp_path: Path) -> None:
     notes = [n for n in report["notes"] if "state" in n["message"].lower()]
     assert [n["file"] for n in notes] == ["state.json"]
     assert "terraform show -json plan.bin" in notes[0]["message"]
+
+
+# --- finding 7 (cache): the cache is bounded, least recently used entries go first ----------------
+
+
+def _fill(cache: ParseCache, count: int, size: int) -> list[str]:
+    keys = [cache.key("test", str(i).encode()) for i in range(count)]
+    for i, key in enumerate(keys):
+        cache.put(key, b"x" * size)
+        os.utime(cache._path(key), (1_000_000 + i, 1_000_000 + i))  # written in order, oldest first
+    return keys
+
+
+def test_cache_over_its_cap_evicts_the_least_recently_used(tmp_path: Path) -> None:
+    from scanner.cache import cache_info, prune
+
+    cache = ParseCache(tmp_path / "cache")
+    keys = _fill(cache, 10, 10_000)
+    assert cache.get(keys[0]) == b"x" * 10_000  # a hit marks entry 0 as just used
+    before = cache_info(tmp_path / "cache", max_bytes=60_000)
+    assert before.entries == 10 and before.bytes > 100_000
+    assert prune(tmp_path / "cache", 60_000) > 0
+    after = cache_info(tmp_path / "cache", max_bytes=60_000)
+    assert after.bytes <= 60_000 * 0.8
+    assert cache.get(keys[0]) is not None  # recently used: kept
+    assert cache.get(keys[1]) is None and cache.get(keys[9]) is not None  # oldest use went first
+    assert (tmp_path / "cache" / "key").is_file()  # the secret is never evicted
+
+
+def test_cache_under_its_cap_is_left_alone(tmp_path: Path) -> None:
+    from scanner.cache import prune
+
+    cache = ParseCache(tmp_path / "cache")
+    keys = _fill(cache, 5, 1_000)
+    assert prune(tmp_path / "cache", 1_000_000) == 0
+    assert all(cache.get(k) is not None for k in keys)
+    assert prune(tmp_path / "nonexistent", 1) == 0 and prune(None, 1) == 0
+
+
+def test_stale_temporary_files_of_killed_runs_are_removed(tmp_path: Path) -> None:
+    from scanner.cache import prune
+
+    cache = ParseCache(tmp_path / "cache")
+    _fill(cache, 1, 10)
+    shard = next(p for p in (tmp_path / "cache").iterdir() if p.is_dir())
+    old, fresh = shard / ".tmp-old", shard / ".tmp-fresh"
+    old.write_bytes(b"half")
+    fresh.write_bytes(b"writing")
+    os.utime(old, (1_000, 1_000))
+    prune(tmp_path / "cache", 1 << 30)
+    assert not old.exists() and fresh.exists()  # a fresh one may be another run's write in progress
+
+
+def test_scans_keep_the_cache_under_the_cap(tmp_path: Path, cache_dir: Path,
+                                            monkeypatch: pytest.MonkeyPatch) -> None:
+    from scanner.cache import cache_info
+
+    repo = _repo(tmp_path / "repo", {f"m{i}/main.tf": US_BY_VAR.replace('"uploads"', f'"b{i}"') for i in range(40)})
+    args = ["scan", str(repo), *EU, "--var", "region=eu-west-1"]
+    assert run(args, cwd=tmp_path)[0] == 0
+    full = cache_info(cache_dir).bytes
+    monkeypatch.setenv("RESIDENCY_CACHE_MAX_SIZE", str(full // 2))
+    assert run(args, cwd=tmp_path)[0] == 0
+    assert 0 < cache_info(cache_dir).bytes <= full // 2
+
+
+def test_malformed_cache_cap_is_a_usage_error(tmp_path: Path, cache_dir: Path,
+                                              monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("RESIDENCY_CACHE_MAX_SIZE", "lots")
+    repo = _repo(tmp_path / "repo", {"main.tf": US_BY_VAR})
+    code, _out, err = run(["scan", str(repo), *EU], cwd=tmp_path)
+    assert code == 2 and "RESIDENCY_CACHE_MAX_SIZE" in err and len(err.strip().splitlines()) == 1
+
+
+def test_cache_info_and_clear(tmp_path: Path, cache_dir: Path) -> None:
+    import json
+
+    code, out, _ = run(["cache", "info", "--json"], cwd=tmp_path)
+    assert code == 0 and json.loads(out)["entries"] == 0  # an absent cache is empty, not an error
+    repo = _repo(tmp_path / "repo", {"main.tf": US_BY_VAR})
+    run(["scan", str(repo), *EU, "--var", "region=eu-west-1"], cwd=tmp_path)
+    code, out, _ = run(["cache", "info", "--json"], cwd=tmp_path)
+    info = json.loads(out)
+    assert code == 0 and info["entries"] > 0 and info["bytes"] > 0 and info["directory"] == str(cache_dir)
+    assert info["max_bytes"] == 256 << 20
+    code, out, _ = run(["cache", "info"], cwd=tmp_path)
+    assert code == 0 and str(cache_dir) in out and "256 MB" in out
+    (cache_dir / "notes.txt").write_text("someone else's file")
+    code, out, _ = run(["cache", "clear"], cwd=tmp_path)
+    assert code == 0 and "cleared" in out
+    assert json.loads(run(["cache", "info", "--json"], cwd=tmp_path)[1])["entries"] == 0
+    assert not (cache_dir / "key").exists() and (cache_dir / "notes.txt").exists()
+    assert run(["scan", str(repo), *EU, "--var", "region=eu-west-1"], cwd=tmp_path)[0] == 0  # rebuilt after
