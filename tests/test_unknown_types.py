@@ -23,8 +23,8 @@ resource "aws_dynamgdb_table" "typo" {
   name = "t"
 }
 
-resource "aws_mq_broker" "mq" {
-  broker_name = "k"
+resource "aws_workmail_organization" "mail" {
+  organization_alias = "k"
 }
 
 resource "aws_vpc" "net" {
@@ -48,7 +48,7 @@ def test_a_typo_gets_a_did_you_mean_note_and_a_listed_uncatalogued_store_a_note(
     by_resource = {n.resource: n.message for n in report.notes}
     assert "did you mean aws_dynamodb_table?" in by_resource["aws_dynamgdb_table.typo"]
     assert "hashicorp/aws 6.58.0" in by_resource["aws_dynamgdb_table.typo"]
-    assert "no entry" in by_resource["aws_mq_broker.mq"]
+    assert "no entry" in by_resource["aws_workmail_organization.mail"]
     assert "aws_vpc.net" not in by_resource and "aws_s3_bucket.b" not in by_resource
     assert report.unknown_types == 2
     assert not [f for f in report.findings if f.rule_id == "RES901"]  # default note: exit codes unchanged
@@ -61,7 +61,7 @@ def test_fail_makes_each_unknown_type_an_unresolved_finding(tmp_path: Path) -> N
     found = {(f.rule_id, f.category.value, f.resource) for f in report.findings if f.rule_id == "RES901"}
     assert found == {
         ("RES901", "unresolved", "aws_dynamgdb_table.typo"),
-        ("RES901", "unresolved", "aws_mq_broker.mq"),
+        ("RES901", "unresolved", "aws_workmail_organization.mail"),
     }
 
 
