@@ -6,8 +6,8 @@ The directory holds three files and no copy of any rule:
 * ``residency_guardrail_checks.py``: a bootstrap that appends this residency-guardrail installation
   (the directory holding the ``checks`` and ``scanner`` packages) to the END of ``sys.path``, so
   checkov's own packages, its ``hcl2`` from bc-python-hcl2 above all, keep winning, then starts
-  :mod:`checks.checkov.runtime` (self-check, policy, registration);
-* ``residency.policy``: the validated policy as JSON (:mod:`checks.checkov.policy_bundle`). Not
+  :mod:`scanner.checkov.runtime` (self-check, policy, registration);
+* ``residency.policy``: the validated policy as JSON (:mod:`scanner.checkov.policy_bundle`). Not
   named ``.json`` because checkov reads every ``.json``/``.yaml`` file there as a graph policy.
 
 So residency-guardrail stays in its own environment (with python-hcl2 and click) and checkov in its
@@ -45,7 +45,7 @@ POLICY = os.path.join(os.path.dirname(os.path.abspath(__file__)), {policy!r})
 if RESIDENCY_SOURCE not in sys.path:
     sys.path.append(RESIDENCY_SOURCE)
 try:
-    from checks.checkov import runtime
+    from scanner.checkov import runtime
     from scanner.loaders.kubernetes import load_kubernetes
 except ImportError as exc:
     print(f"residency-guardrail checks for checkov cannot start: {{exc}}; is residency-guardrail still installed "
@@ -73,7 +73,7 @@ def export(policy: Any, out_dir: Path) -> list[Path]:
 
     Refuses a directory that holds anything else, so a typo never clobbers a team's own checks.
     """
-    from checks.checkov.policy_bundle import write
+    from scanner.checkov.policy_bundle import write
 
     out_dir = Path(out_dir)
     if out_dir.exists() and not out_dir.is_dir():

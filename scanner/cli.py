@@ -531,7 +531,8 @@ def checkov_checks_cmd(policy_path: str | None, allowed_regions: tuple[str, ...]
 
     policy = _load_policy(policy_path, allowed_regions, Path.cwd())
     written = export(policy, Path(output))
-    click.echo(f"wrote {len(written)} files to {output}: run checkov -d . --external-checks-dir {output} "
+    click.echo(f"wrote {len(written)} files to {output}: from this directory, run "
+               f"checkov -d . --external-checks-dir {output} "
                "(checks CKV_RES_1..CKV_RES_5; keep checkov in its own environment)")
 
 

@@ -15,6 +15,7 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
+from checks.rules import RULES, NoOptions, RuleContext
 from scanner import __version__
 from scanner.cache import ParseCache, default_cache_dir, max_cache_bytes, prune, usable_cpus
 from scanner.discover import WALKED_STATE_NOTE, discover, find_scan_root, rel
@@ -62,8 +63,6 @@ class ScanOptions:
 
 def scan(options: ScanOptions, policy: Policy) -> Report:
     """Run one scan. Files that cannot be read become findings; nothing is skipped silently."""
-    from checks.rules import RULES
-
     for path in options.paths:
         if not path.exists() and not path.is_symlink():  # a typo, not a finding: nothing was scanned
             raise ResidencyError(f"no such file or directory: {path}")
@@ -145,11 +144,9 @@ def scan(options: ScanOptions, policy: Policy) -> Report:
     loaded.notes.extend(unknown.notes)
     loaded.problems.extend(unknown.problems)
     facts = classify(loaded.resources, policy)
-    findings, notes = evaluate(facts, policy, RULES, options, root)
-    findings.extend(_problem_findings(loaded.problems, policy, RULES, options))
-    directives = _Directives(loaded.resources)
-    findings.extend(_waiver_findings(directives, policy, RULES, options))
-    findings = _apply_waivers(findings, loaded.resources, directives, policy, RULES, options, root)
+    judged = judge(facts, policy, options, root, resources=loaded.resources,
+                   raised=problem_violations(loaded.problems, RULES))
+    findings, notes = judged.findings, judged.notes
 
     fixed: list[dict[str, str]] = []
     if options.baseline is not None:
@@ -435,11 +432,49 @@ def scope_path(resource: Resource) -> str:
     return resource.root_dir if resource.root_dir is not None else resource.file
 
 
+@dataclass
+class Judgement:
+    """What :func:`judge` made of a set of facts."""
+
+    findings: list[Finding]
+    notes: list[Note]
+    judged: set[str] = field(default_factory=set)  # ids of the rules that judged at least one fact
+    exempt: dict[str, list[str]] = field(default_factory=dict)  # rule id -> why facts it would judge are exempt
+
+
+Raised = tuple[Any, Violation, Resource]  # (rule, violation, resource): raised outside the rules' routing
+
+
+def judge(facts: list[DataStoreFacts], policy: Policy, options: ScanOptions, root: Path, *,
+          resources: Iterable[Resource] = (), raised: Iterable[Raised] = (),
+          rules: dict[str, Any] | None = None) -> Judgement:
+    """The one judging path (``scan``, and so ``inventory`` and ``baseline``, and the checkov adapter).
+
+    Exemptions, enabled rules and their options, severity overrides and blocking (:func:`stamp`),
+    then waivers: inline directives on ``resources`` (malformed or expired ones are RES902 findings)
+    and the policy's waivers, whose ``paths:`` are matched relative to the policy file. ``raised`` are
+    violations made outside the rules' routing (parse problems, checkov's provider blocks): stamped
+    and waived the same way, dropped when their rule is switched off.
+    """
+    rules = RULES if rules is None else rules
+    resources = list(resources)
+    judgement = Judgement([], [])
+    judgement.findings, judgement.notes = evaluate(facts, policy, rules, options, root, judgement)
+    judgement.findings.extend(stamp(rule, v, resource, policy, options) for rule, v, resource in raised
+                              if enabled(policy, rule.id))
+    directives = _Directives(resources)
+    judgement.findings.extend(_waiver_findings(directives, policy, rules, options))
+    judgement.findings = _apply_waivers(judgement.findings, resources, directives, policy, rules, options, root)
+    return judgement
+
+
 def evaluate(
-    facts: list[DataStoreFacts], policy: Policy, rules: dict[str, Any], options: ScanOptions, root: Path
+    facts: list[DataStoreFacts], policy: Policy, rules: dict[str, Any], options: ScanOptions, root: Path,
+    trace: Judgement | None = None,
 ) -> tuple[list[Finding], list[Note]]:
-    """Run every enabled rule over every fact, stamping what rules yield into findings."""
-    from checks.rules import NoOptions, RuleContext
+    """Run every enabled rule over every fact, stamping what rules yield into findings.
+
+    ``trace`` (from :func:`judge`) records which rules judged a fact and which exemptions stopped one."""
 
     # Addresses are unique only within one unit (a Terraform root, a plan, a manifest file): two roots
     # may both declare aws_s3_bucket.logs, so rules look up other data stores within their own unit.
@@ -457,7 +492,7 @@ def evaluate(
     notes: list[Note] = []
     contexts: dict[tuple[str, str], RuleContext] = {}
     allowed_sets: dict[str, Any] = {}
-    active = [r for r in rules.values() if r.roles and _enabled(policy, r.id)]
+    active = [r for r in rules.values() if r.roles and enabled(policy, r.id)]
     # A rule's options (defaults + the policy's rules.<id>.options), built once per scan; a rule
     # without configured options gets its defaults (NoOptions for most).
     options_for = {r.id: r.make_options(policy.rule_setting(r.id).options) for r in active
@@ -467,6 +502,10 @@ def evaluate(
         if exemption:
             notes.append(Note(fact.resource.file, f"{fact.resource.address} exempted by policy ({exemption})",
                               fact.resource.address))
+            if trace is not None:
+                for rule in active:
+                    if fact.role in rule.roles:
+                        trace.exempt.setdefault(rule.id, []).append(exemption)
             continue
         notes.extend(Note(fact.resource.file, n, fact.resource.address) for n in fact.notes)
         scope = scope_path(fact.resource)
@@ -482,6 +521,8 @@ def evaluate(
             if fact.role not in rule.roles:
                 continue
             rule_ctx = dataclasses.replace(ctx, options=options_for[rule.id]) if rule.id in options_for else ctx
+            if trace is not None:
+                trace.judged.add(rule.id)
             for violation in rule.check(fact, rule_ctx):
                 findings.append(stamp(rule, violation, fact.resource, policy, options))
     return findings, notes
@@ -509,7 +550,8 @@ def _unit(resource: Resource) -> str:
     return f"{resource.source}:{resource.root_dir if resource.root_dir is not None else resource.file}"
 
 
-def _enabled(policy: Policy, rule_id: str) -> bool:
+def enabled(policy: Policy, rule_id: str) -> bool:
+    """A rule runs unless the policy's ``rules.<id>.enabled`` switches it off."""
     setting = policy.rules.get(rule_id)
     return setting is None or setting.enabled
 
@@ -550,17 +592,15 @@ def stamp(rule: Any, v: Violation, resource: Resource, policy: Policy, options: 
     )
 
 
-def _problem_findings(problems: list[Problem], policy: Policy, rules: dict[str, Any],
-                      options: ScanOptions) -> list[Finding]:
-    findings = []
+def problem_violations(problems: Iterable[Problem], rules: dict[str, Any]) -> list[Raised]:
+    """Files that could not be read or inputs that could not be resolved, as RES900 / RES901 violations."""
+    out: list[Raised] = []
     for p in problems:
         rule = rules["RES900"] if p.category is Category.PARSE else rules["RES901"]
-        if not _enabled(policy, rule.id):
-            continue
         fake = Resource(type=p.resource_type or "file", address=p.resource or p.file, file=p.file, line=p.line,
                         attributes={})
-        findings.append(stamp(rule, Violation(p.category, p.message, p.remediation), fake, policy, options))
-    return findings
+        out.append((rule, Violation(p.category, p.message, p.remediation), fake))
+    return out
 
 
 # --- waivers ----------------------------------------------------------------------------------

@@ -16,8 +16,8 @@ from pathlib import Path
 
 import pytest
 
-from checks.checkov import adapter, policy_bundle, selfcheck
 from checks.rules import RULES
+from scanner.checkov import adapter, policy_bundle, selfcheck
 from scanner.model import Category, Ref, Unknown
 from tests.conftest import FIXTURES, REPO
 
@@ -43,10 +43,10 @@ def _imports(path: Path) -> Iterable[tuple[int, str]]:
             yield node.lineno, str(node.args[0].value)
 
 
-def test_nothing_in_checks_imports_a_loader_hcl2_or_click() -> None:
+def test_nothing_in_checks_or_the_adapter_imports_a_loader_hcl2_or_click() -> None:
     offending = [
         f"{path.relative_to(REPO)}:{line}: {name}"
-        for path in sorted((REPO / "checks").rglob("*.py"))
+        for path in sorted([*(REPO / "checks").rglob("*.py"), *(REPO / "scanner" / "checkov").rglob("*.py")])
         for line, name in _imports(path)
         if any(name == bad or name.startswith(bad + ".") for bad in FORBIDDEN_IMPORTS)
     ]
@@ -62,7 +62,7 @@ def test_the_adapter_imports_cleanly_where_hcl2_and_click_cannot_be_imported() -
         "        if name.split('.')[0] in ('hcl2', 'click', 'lark') or name.startswith('scanner.loaders.'):\n"
         "            raise ImportError('blocked: ' + name)\n"
         "sys.meta_path.insert(0, Block())\n"
-        "from checks.checkov import adapter, policy_bundle, runtime, selfcheck\n"
+        "from scanner.checkov import adapter, policy_bundle, runtime, selfcheck\n"
         "import scanner.checkov_export\n"
         "p = policy_bundle.load(sys.argv[1])\n"
         "j = adapter.Judge(p)\n"
@@ -204,6 +204,51 @@ def test_scopes_waivers_exemptions_and_switches_travel_with_the_policy(tmp_path:
     public = _tf("aws_s3_bucket", region="us-east-1", tags={"data-classification": "public"})
     assert judge.outcome("RES001", [public]).result == "PASSED"
     assert judge.outcome("RES003", [_tf("aws_db_instance", region="eu-west-1")]).result == "UNKNOWN"
+
+
+def test_a_policy_in_a_subdirectory_matches_its_globs_relative_to_itself(tmp_path: Path) -> None:
+    """Bug 6a in checkov mode: checkov runs at the repository root, the policy lives in infra/; its waivers'
+    paths and scopes are relative to infra/ (as in a native scan), not to the directory checkov scans."""
+    from scanner.policy import load_policy
+
+    (tmp_path / "infra").mkdir()
+    path = tmp_path / "infra" / "residency.yaml"
+    path.write_text(EU + (
+        "scopes:\n  - paths: ['us/**']\n    allowed_regions: [in:us-locations]\n"
+        "waivers:\n  - {rule: RES001, resource: aws_s3_bucket.x, reason: migration, paths: ['prod/**']}\n"
+    ), encoding="utf-8")
+    bundle = tmp_path / "residency.policy"
+    policy_bundle.write(load_policy(path, known_rules=RULES.keys()), bundle, scan_dir=tmp_path)
+    judge = adapter.Judge(policy_bundle.load(bundle), today=date(2026, 6, 1))
+    waived = judge.outcome("RES001", [_tf("aws_s3_bucket", "/infra/prod/main.tf", region="us-east-1")])
+    assert waived.result == "PASSED" and "waived by policy residency.yaml" in waived.details[0]
+    assert judge.outcome("RES001", [_tf("aws_s3_bucket", "/infra/us/main.tf", region="us-east-1")]).result \
+        == "PASSED"
+    assert judge.outcome("RES001", [_tf("aws_s3_bucket", "/infra/eu/main.tf", region="us-east-1")]).result \
+        == "FAILED"
+
+
+def test_rule_options_reach_the_rules_in_checkov_mode(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The adapter judges through engine.judge, so a rule's policy options reach it as ctx.options."""
+    import dataclasses
+
+    from checks.rules.api import NoOptions
+
+    @dataclasses.dataclass(frozen=True)
+    class Opts:
+        mode: str = "lenient"
+
+    seen: list[object] = []
+    placement = RULES["RES001"]
+
+    def check(fact: object, ctx: object) -> Iterable[object]:
+        seen.append(ctx.options)  # type: ignore[attr-defined]
+        return placement.check(fact, ctx)  # type: ignore[arg-type]
+
+    monkeypatch.setitem(RULES, "RES001", dataclasses.replace(placement, check=check, options=Opts))
+    judge = _judge(EU + "rules:\n  RES001: {options: {mode: strict}}\n", tmp_path)
+    assert judge.outcome("RES001", [_tf("aws_s3_bucket", region="us-east-1")]).result == "FAILED"
+    assert seen == [Opts(mode="strict")] and Opts is not NoOptions
 
 
 def test_unresolved_warn_does_not_fail(tmp_path: Path) -> None:

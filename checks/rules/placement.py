@@ -45,10 +45,11 @@ Controls
 from __future__ import annotations
 
 from collections.abc import Iterator
+from typing import Any
 
-from checks.locate import location_violations, store_product, suggestion
+from checks.locate import judge, location_violations, outside_violation, store_product, suggestion, unresolved_violation
 from checks.rules.api import Rule, RuleContext
-from scanner.model import Category, DataStoreFacts, Severity, Violation
+from scanner.model import Category, DataStoreFacts, Location, Severity, Unknown, Violation
 
 
 def remediation(facts: DataStoreFacts, ctx: RuleContext) -> str:
@@ -92,6 +93,33 @@ def check(facts: DataStoreFacts, ctx: RuleContext) -> Iterator[Violation]:
         remediation=remediation(facts, ctx),
         product=store_product(facts),
     )
+
+
+def check_provider(cloud: str, address: str, value: Any, source: str, ctx: RuleContext) -> list[Violation] | None:
+    """RES001 at a provider configuration judged on its own (checkov's provider check, which alone sees it).
+
+    Its region places every resource that sets none of its own. ``value`` is the region as written (None
+    when unset). None: not judged here (a Google provider without a region: every google resource names
+    its location, or is judged unresolved itself); an AWS one without a region is unresolved.
+    """
+    if value is None and cloud == "gcp":
+        return None
+    if value is None:
+        value = Unknown(f"{source} sets no region; it would come from the environment (AWS_REGION, profile)")
+    subject = f"Provider configuration {address} (the region of every resource that sets none)"
+    if isinstance(value, str) and value:
+        verdict = judge(Location(cloud, value, source), ctx)
+    else:
+        verdict = judge(Unknown(value.reason if isinstance(value, Unknown) else f"region is {value!r}"), ctx)
+    if verdict.unresolved is not None:
+        return [unresolved_violation(f"the region of {subject}", verdict.unresolved,
+                                     "Give the provider's region a value checkov can read (a literal or a "
+                                     "variable default), or map the directory in terraform.roots.")]
+    if not verdict.allowed:
+        fix = (f"Set the provider's region to one allowed by the policy ({ctx.allowed.describe()}), or give each "
+               "resource it manages an allowed region of its own (AWS provider v6 region argument).")
+        return [outside_violation(verdict, ctx, category=Category.PLACEMENT, subject=subject, remediation=fix)]
+    return []
 
 
 RULE = Rule(

@@ -12,9 +12,9 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from checks.checkov.adapter import Judge, LoadKubernetes
-from checks.checkov.policy_bundle import BundleError, load
-from checks.checkov.selfcheck import SetupError, check_environment
+from scanner.checkov.adapter import Judge, LoadKubernetes
+from scanner.checkov.policy_bundle import BundleError, load
+from scanner.checkov.selfcheck import SetupError, check_environment
 
 _STARTED: dict[str, Any] = {}
 
@@ -39,7 +39,7 @@ def start(policy_file: str | Path, source_dir: str | None, load_kubernetes: Load
     except (SetupError, BundleError) as exc:
         stop(str(exc))
     judge = Judge(policy)
-    from checks.checkov import kubernetes, terraform
+    from scanner.checkov import kubernetes, terraform
 
     terraform.register(judge)
     kubernetes.register(judge, load_kubernetes)

@@ -3,9 +3,10 @@
 Nothing here imports checkov: the check classes in ``terraform.py`` / ``kubernetes.py`` hand this
 module plain dicts and turn the :class:`Outcome` into a ``CheckResult``, so the translation and the
 judging are tested without checkov installed. No rule logic lives here: facts come from
-``checks.catalog.classify`` / ``checks.kubernetes`` (through ``scanner.engine.classify``), verdicts
-from each rule's own ``check``, stamping (severity, blocking, ``unresolved: warn``) and exemptions
-from the engine's own functions, waivers from ``PolicyWaiver.matches``.
+``checks.catalog.classify`` / ``checks.kubernetes`` (through ``scanner.engine.classify``); exemptions,
+enabled rules, options, stamping (severity, blocking, ``unresolved: warn``) and waivers from the
+engine's one judging path ``scanner.engine.judge``; the provider block's RES001 from
+``checks.rules.placement.check_provider``. What is left here is translation and checkov's verdict.
 
 What checkov cannot show a resource check
     checkov hands a check one resource's arguments; the provider configuration and the other
@@ -29,6 +30,12 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
+from checks.catalog import load_catalog
+from checks.rules import RULES, RuleContext
+from checks.rules.placement import RULE as PLACEMENT
+from checks.rules.placement import check_provider
+from scanner.checkov.policy_bundle import SCAN_ROOT
+from scanner.engine import ScanOptions, classify, enabled, judge, policy_rel
 from scanner.model import Category, Finding, ProviderContext, Ref, Resource, Unknown
 
 #: Phrase carried by every unknown that stands for the provider configuration checkov does not show.
@@ -214,7 +221,7 @@ def kubernetes_resources(manifest: Mapping[str, Any], file: str, policy: Any,
     data = json.dumps(unwrap_manifest(manifest), default=str).encode("utf-8")
 
     def cluster_region(path: str) -> tuple[str | None, str | None, str] | None:
-        cluster = policy.cluster_for(path)
+        cluster = policy.cluster_for(policy_rel(policy, SCAN_ROOT, path))
         if cluster is None:
             return None
         return cluster.region, cluster.cloud, f"policy kubernetes.clusters ({policy.path.name}:{cluster.line})"
@@ -257,14 +264,15 @@ def _key(resource: Resource) -> tuple[str, str, int, str]:
 
 
 class Judge:
-    """The policy, loaded once per checkov process, applied to one entity for one rule at a time."""
+    """The policy, loaded once per checkov process, applied to one entity for one rule at a time.
+
+    Judging is the engine's :func:`scanner.engine.judge` (exemptions, enabled rules and their options,
+    severity overrides, blocking, the policy's waivers matched relative to the policy file); this class
+    only turns its findings into checkov's verdict.
+    """
 
     def __init__(self, policy: Any, today: date | None = None) -> None:
-        from checks.rules import RULES
-        from scanner.engine import ScanOptions
-
         self.policy = policy
-        self.rules = RULES
         self.today = today or date.today()
         self.options = ScanOptions(paths=[], today=self.today)
         self._cache: dict[tuple[str, str, int, str], dict[str, list[Finding]] | None] = {}
@@ -272,7 +280,7 @@ class Judge:
 
     def outcome(self, rule_id: str, resources: Iterable[Resource]) -> Outcome:
         """The verdict of ``rule_id`` on the resources one checkov entity stands for."""
-        if not self._enabled(rule_id):
+        if not enabled(self.policy, rule_id):
             return Outcome(RESULT_UNKNOWN, [f"{rule_id} is switched off in the policy"])
         applies = False
         failed: list[str] = []
@@ -293,114 +301,68 @@ class Judge:
                 continue  # what the rule needs is outside checkov's view of this resource
             applies = True
             passed.extend(self._notes.get((key, rule_id), ()))
-            for finding in visible:
-                text = f"{finding.rule_id} {finding.category.value}: {finding.message}"
-                waiver = self._waiver(finding)
-                if waiver is not None:
-                    passed.append(f"waived by {waiver}: {text}")
-                elif not finding.blocking:
-                    passed.append(f"reported, not blocking: {text}")
-                else:
-                    failed.append(text)
+            _sort(visible, failed, passed)
         if failed:
             return Outcome(RESULT_FAILED, failed + passed)
         if not applies:
             return Outcome(RESULT_UNKNOWN)
         return Outcome(RESULT_PASSED, passed)
 
-    def _enabled(self, rule_id: str) -> bool:
-        setting = self.policy.rules.get(rule_id)
-        return setting is None or setting.enabled
-
     def _judge(self, resource: Resource) -> dict[str, list[Finding]] | None:
-        """Findings per applicable rule, or None when the resource is no data store, key or workload."""
-        from checks.rules import RuleContext
-        from scanner.engine import classify, exemption_for, stamp
-
+        """Findings per rule that judged the resource, or None when it is no data store, key or workload."""
         facts = classify([resource], self.policy)
         if not facts:
             return None
+        judged = judge(facts, self.policy, self.options, SCAN_ROOT)
+        out: dict[str, list[Finding]] = {rule_id: [] for rule_id in judged.judged | judged.exempt.keys()}
+        for finding in judged.findings:
+            if finding.rule_id in out:
+                out[finding.rule_id].append(finding)
         key = _key(resource)
-        out: dict[str, list[Finding]] = {}
-        by_address = {f.resource.address: f for f in facts}
-        allowed = self.policy.allowed_for(resource.root_dir if resource.root_dir is not None else resource.file)
-        ctx = RuleContext(policy=self.policy, allowed=allowed, catalog=self.policy.catalog, facts=by_address)
-        for fact in facts:
-            exemption = exemption_for(self.policy, fact)
-            for rule in self.rules.values():
-                if not rule.roles or fact.role not in rule.roles:
-                    continue
-                found = out.setdefault(rule.id, [])
-                if exemption:
-                    self._notes.setdefault((key, rule.id), []).append(f"exempted by policy ({exemption})")
-                    continue
-                found.extend(stamp(rule, v, fact.resource, self.policy, self.options) for v in rule.check(fact, ctx))
+        for rule_id, why in judged.exempt.items():
+            self._notes[(key, rule_id)] = [f"exempted by policy ({e})" for e in why]
         return out
-
-    def _waiver(self, finding: Finding) -> str | None:
-        from scanner.waivers import match_policy_waiver
-
-        live = [w for w in self.policy.waivers if w.expires is None or w.expires >= self.today]
-
-        found = match_policy_waiver(live, finding.rule_id, finding.resource, finding.file)
-        if found is None:
-            return None
-        until = f", expires {found.expires.isoformat()}" if found.expires else ""
-        return f"policy {self.policy.path.name}:{found.line} ({found.reason}{until})"
 
     # ----------------------------------------------------------------- provider blocks
     def provider_outcome(self, name: str, conf: Mapping[str, Any], file: str) -> Outcome:
         """RES001 for a ``provider "aws"`` / ``provider "google"`` block: its region places every resource
         that sets none of its own, and checkov shows that region nowhere else."""
-        from checks.locate import judge, outside_violation, unresolved_violation
-        from checks.rules import RuleContext
-        from checks.rules.placement import RULE
-        from scanner.engine import stamp
-        from scanner.model import Location
-
         cloud = REGION_PROVIDERS.get(name)
-        if cloud is None or not self._enabled(RULE.id):
+        if cloud is None or not enabled(self.policy, PLACEMENT.id):
             return Outcome(RESULT_UNKNOWN)
         rel = clean_path(file)
         address = str(conf.get("__address__") or name).replace(".default", "")
         line = int(conf.get("__start_line__") or 1)
         value = _argument("region", conf["region"]) if "region" in conf else None
         source = f"provider {address} ({rel}:{line})"
-        root = self.policy.root_for(_dirname(rel))
+        directory = policy_rel(self.policy, SCAN_ROOT, _dirname(rel))
+        root = self.policy.root_for(directory)
         if value is None and root is not None and root.region:
             value, source = root.region, f"policy terraform.roots ({self.policy.path.name}:{root.line})"
-        if value is None and cloud == "gcp":
-            return Outcome(RESULT_UNKNOWN)  # every google resource names its location, or is judged unresolved
-        if value is None:
-            value = Unknown(f"{source} sets no region; it would come from the environment (AWS_REGION, profile)")
-        allowed = self.policy.allowed_for(_dirname(rel))
-        ctx = RuleContext(policy=self.policy, allowed=allowed, catalog=self.policy.catalog)
-        subject = f"Provider configuration {address} (the region of every resource that sets none)"
-        fix = (f"Set the provider's region to one allowed by the policy ({allowed.describe()}), or give each "
-               "resource it manages an allowed region of its own (AWS provider v6 region argument).")
-        if isinstance(value, str) and value:
-            verdict = judge(Location(cloud, value, source), ctx)
-        else:
-            reason = value.reason if isinstance(value, Unknown) else f"region is {value!r}"
-            verdict = judge(Unknown(reason), ctx)
-        if verdict.unresolved is not None:
-            violation = unresolved_violation(f"the region of {subject}", verdict.unresolved,
-                                             "Give the provider's region a value checkov can read (a literal or a "
-                                             "variable default), or map the directory in terraform.roots.")
-        elif not verdict.allowed:
-            violation = outside_violation(verdict, ctx, category=Category.PLACEMENT, subject=subject,
-                                          remediation=fix)
-        else:
-            return Outcome(RESULT_PASSED)
+        ctx = RuleContext(policy=self.policy, allowed=self.policy.allowed_for(directory), catalog=self.policy.catalog)
+        violations = check_provider(cloud, address, value, source, ctx)
+        if violations is None:
+            return Outcome(RESULT_UNKNOWN)
         fake = Resource(type=f"provider.{name}", address=f"provider.{address}", file=rel, line=line, attributes={})
-        finding = stamp(RULE, violation, fake, self.policy, self.options)
+        findings = judge([], self.policy, self.options, SCAN_ROOT,
+                         raised=[(PLACEMENT, v, fake) for v in violations]).findings
+        failed: list[str] = []
+        passed: list[str] = []
+        _sort(findings, failed, passed)
+        return Outcome(RESULT_FAILED if failed else RESULT_PASSED, failed + passed, findings)
+
+
+def _sort(findings: Iterable[Finding], failed: list[str], passed: list[str]) -> None:
+    """checkov's detail lines: a waived or non-blocking finding is reported under a pass."""
+    for finding in findings:
         text = f"{finding.rule_id} {finding.category.value}: {finding.message}"
-        waiver = self._waiver(finding)
-        if waiver is not None:
-            return Outcome(RESULT_PASSED, [f"waived by {waiver}: {text}"], [finding])
-        if not finding.blocking:
-            return Outcome(RESULT_PASSED, [f"reported, not blocking: {text}"], [finding])
-        return Outcome(RESULT_FAILED, [text], [finding])
+        if finding.waiver is not None:
+            until = f", expires {finding.waiver.expires}" if finding.waiver.expires else ""
+            passed.append(f"waived by {finding.waiver.source} ({finding.waiver.reason}{until}): {text}")
+        elif not finding.blocking:
+            passed.append(f"reported, not blocking: {text}")
+        else:
+            failed.append(text)
 
 
 # --------------------------------------------------------------------------- identity
@@ -422,20 +384,14 @@ def guideline(rule: Any) -> str:
 
 def terraform_rules() -> list[Any]:
     """Rules that judge Terraform data stores and keys (RES001-RES004)."""
-    from checks.rules import RULES
-
     return [r for r in RULES.values() if set(r.roles) & {"data-store", "key"}]
 
 
 def kubernetes_rules() -> list[Any]:
     """Rules that judge Kubernetes objects: the Terraform ones (operators, volumes) plus workloads."""
-    from checks.rules import RULES
-
     return [r for r in RULES.values() if set(r.roles) & {"data-store", "key", "workload"}]
 
 
 def terraform_types() -> list[str]:
     """Every resource type the data-store catalog knows (attachments too: alone, they are judged as themselves)."""
-    from checks.catalog import load_catalog
-
     return sorted(load_catalog().types)

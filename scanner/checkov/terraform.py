@@ -1,7 +1,7 @@
 """The residency rules as checkov Terraform checks: one resource check per rule, one provider check.
 
-Imported only inside checkov's process (by :mod:`checks.checkov.runtime`); all translation and
-judging is in :mod:`checks.checkov.adapter`.
+Imported only inside checkov's process (by :mod:`scanner.checkov.runtime`); all translation and
+judging is in :mod:`scanner.checkov.adapter`.
 """
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ from checkov.common.models.enums import CheckCategories, CheckResult
 from checkov.terraform.checks.provider.base_check import BaseProviderCheck
 from checkov.terraform.checks.resource.base_resource_check import BaseResourceCheck
 
-from checks.checkov.adapter import (
+from scanner.checkov.adapter import (
     REGION_PROVIDERS,
     Judge,
     Outcome,

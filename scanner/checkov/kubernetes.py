@@ -13,7 +13,7 @@ from typing import Any
 from checkov.common.models.enums import CheckCategories, CheckResult
 from checkov.kubernetes.checks.resource.base_spec_check import BaseK8Check
 
-from checks.checkov.adapter import (
+from scanner.checkov.adapter import (
     Judge,
     LoadKubernetes,
     Outcome,

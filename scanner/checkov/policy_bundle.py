@@ -7,32 +7,47 @@ standard library plus the pure modules ``scanner.policy`` / ``scanner.regions`` 
 
 Allowed sets travel as the entries the author wrote and are compiled again against the region
 catalog on load (a catalog that no longer knows an entry fails loudly instead of allowing less or
-more); regions the policy added with ``regions:`` travel too. Globs stay globs: checkov gives each
-check the file path relative to the directory it scans, so scopes, waivers' ``paths`` and
-``kubernetes.clusters`` are matched against that path.
+more); regions the policy added with ``regions:`` travel too. Globs stay globs. checkov gives each
+check the file path relative to the directory it scans (``-d .``, run where ``residency checkov-checks``
+was run); the bundle records the policy's directory relative to that one (``policy_dir``), so scopes,
+waivers' ``paths``, ``terraform.roots`` and ``kubernetes.clusters`` are matched relative to the policy
+file, as in a native scan, also when the policy lives in a subdirectory.
 """
 
 from __future__ import annotations
 
 import json
+import os
 from datetime import date
 from pathlib import Path
 from types import MappingProxyType
 from typing import Any
 
 from scanner.model import Encryption, Severity
+from scanner.policy import Cluster, Policy, PolicyWaiver, RuleSetting, Scope, TerraformRoot, compile_allowed
+from scanner.regions import catalog
 
 FORMAT = "residency-guardrail/checkov-policy"
 VERSION = 1
+#: Where checkov's scanned directory stands for the engine: a fixed absolute path, never looked up on
+#: disk, so matching paths relative to the policy is string arithmetic, whatever checkov's cwd.
+SCAN_ROOT = Path("/checkov-scan-root")
 
 
 class BundleError(ValueError):
     """The JSON policy cannot be used: wrong format or version, or an entry the catalog rejects."""
 
 
-def to_json(policy: Any) -> dict[str, Any]:
-    """What the rules need from a validated :class:`~scanner.policy.Policy`, as JSON-ready data."""
-    from scanner.regions import catalog
+def policy_dir(policy: Any, scan_dir: Path) -> str:
+    """The policy's directory relative to the directory checkov will scan ("." when not below it)."""
+    rel = os.path.relpath(os.path.abspath(policy.base_dir), os.path.abspath(scan_dir))
+    return "." if rel == ".." or rel.startswith(("../", "..\\")) else rel.replace(os.sep, "/")
+
+
+def to_json(policy: Any, scan_dir: Path | None = None) -> dict[str, Any]:
+    """What the rules need from a validated :class:`~scanner.policy.Policy`, as JSON-ready data.
+
+    ``scan_dir`` is the directory checkov will scan (default: the current one)."""
 
     base = {(r.cloud, r.code) for r in catalog().all_regions()}
     extra = [
@@ -44,6 +59,7 @@ def to_json(policy: Any) -> dict[str, Any]:
         "format": FORMAT,
         "version": VERSION,
         "source": policy.path.name if policy.path else "--allowed-regions",
+        "policy_dir": policy_dir(policy, Path.cwd() if scan_dir is None else scan_dir),
         "allowed_regions": list(policy.allowed.entries),
         "scopes": [{"paths": list(s.paths), "allowed_regions": list(s.allowed.entries), "line": s.line}
                    for s in policy.scopes],
@@ -73,8 +89,8 @@ def to_json(policy: Any) -> dict[str, Any]:
     }
 
 
-def write(policy: Any, path: Path) -> None:
-    path.write_text(json.dumps(to_json(policy), indent=2, sort_keys=True) + "\n", encoding="utf-8")
+def write(policy: Any, path: Path, scan_dir: Path | None = None) -> None:
+    path.write_text(json.dumps(to_json(policy, scan_dir), indent=2, sort_keys=True) + "\n", encoding="utf-8")
 
 
 def load(path: Path) -> Any:
@@ -91,17 +107,6 @@ def load(path: Path) -> Any:
 
 def from_json(data: Any) -> Any:
     """Rebuild a :class:`~scanner.policy.Policy`; every allowed set is compiled against the catalog."""
-    from scanner.policy import (
-        Cluster,
-        Policy,
-        PolicyWaiver,
-        RuleSetting,
-        Scope,
-        TerraformRoot,
-        compile_allowed,
-    )
-    from scanner.regions import catalog
-
     if not isinstance(data, dict) or data.get("format") != FORMAT:
         raise BundleError(f"not a residency-guardrail checkov policy (expected format {FORMAT!r})")
     if data.get("version") != VERSION:
@@ -137,7 +142,7 @@ def from_json(data: Any) -> Any:
     k8s = data.get("kubernetes") or {}
     return Policy(
         path=Path(data.get("source") or "residency.yaml"),
-        base_dir=Path("."),
+        base_dir=SCAN_ROOT / str(data.get("policy_dir") or "."),
         allowed=allowed(data["allowed_regions"], "allowed_regions"),
         scopes=scopes,
         encryption_minimum=Encryption(data.get("encryption_minimum", Encryption.PROVIDER.value)),
