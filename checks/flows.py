@@ -9,14 +9,16 @@ path and line, and never judges it. Locating the host (the bundled table in
 allowed is the movement rule's job. A destination the evaluator could not compute stays an
 :class:`Unknown` or a :class:`Ref` so the rule can report it unresolved (never a pass).
 
-Nothing calls this yet: the engine routes ``flow`` facts once the movement rule lands.
+The engine routes each :class:`FlowFacts` (role ``flow``) to the movement rule (RES007). A flow's
+``line`` is its argument's when the loader knows it (Terraform ``attribute_lines``, a manifest's
+key lines; for a config embedded in a ConfigMap, the data key's line), else the resource's.
 """
 
 from __future__ import annotations
 
 import re
 from collections.abc import Callable, Iterator, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import yaml
@@ -81,6 +83,19 @@ def _line(mapping: Any, key: str | None = None) -> int | None:
         return int(key_lines[key])
     line = getattr(mapping, "line", None)
     return int(line) if line else None
+
+
+def _argument_line(lines: Mapping[str, int], via: str) -> int | None:
+    """The line of ``via`` (``push_config.push_endpoint``, ``http_endpoint_configuration[0].url``)
+    in the loader's ``attribute_lines``, else of the nearest enclosing block written; None if neither."""
+    parts = via.split(".")
+    parts = [p if "[" in p or i == len(parts) - 1 else f"{p}[0]" for i, p in enumerate(parts)]
+    while parts:
+        line = lines.get(".".join(parts))
+        if line:
+            return line
+        parts.pop()
+    return None
 
 
 # ----------------------------------------------------------------------------- Terraform readers
@@ -281,12 +296,15 @@ def _configmap_flows(manifest: Mapping[str, Any]) -> Iterator[Flow]:
     for key, text in data.items():
         if not isinstance(text, str):
             continue
+        found: list[Flow] = []
         if "exporters:" in text:
-            yield from _otel_config(text, key)
+            found += _otel_config(text, key)
         if "[OUTPUT]" in text.upper():
-            yield from _fluent_bit(text, key)
+            found += _fluent_bit(text, key)
         if "<match" in text:
-            yield from _fluentd(text, key)
+            found += _fluentd(text, key)
+        line = _line(data, key)
+        yield from (replace(f, line=line) if f.line is None else f for f in found)
 
 
 def _datadog_agent(manifest: Mapping[str, Any]) -> Iterator[Flow]:
@@ -322,6 +340,9 @@ def read_flows(r: Resource) -> FlowFacts | None:
             return None
         read, source_of = reader
         flows = list(read(r))
+        lines = r.extra.get("attribute_lines")
+        if lines:
+            flows = [f if f.line else replace(f, line=_argument_line(lines, f.via)) for f in flows]
         source = source_of(r) if source_of else None
         cloud = normalize_cloud(r.type.split("_", 1)[0]) or "unknown"
     if not flows:

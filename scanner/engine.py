@@ -272,6 +272,7 @@ def _real_dir(path: Path) -> str:
 
 def _load_terraform(dirs: list[Path], root: Path, options: ScanOptions, policy: Policy, pool: Any = None,
                     then: Any = None) -> LoadResult:
+    from checks.flows import FLOW_TYPES  # lazy: start-up (the pipes: argument lines for RES007)
     from scanner.loaders.hcl_parse import ParseError
     from scanner.loaders.terraform import RootContext, TerraformOptions
     from scanner.parse_pool import TerraformParser, load_terraform_cached
@@ -293,13 +294,14 @@ def _load_terraform(dirs: list[Path], root: Path, options: ScanOptions, policy: 
         root_context=root_context,
         parse=size_guarded(parser, root, limit, allow=[options.cwd / p for p in options.var_files], error=ParseError),
         discovery_parse=size_guarded(parser.discovery, root, limit, error=ParseError),
+        attribute_lines=FLOW_TYPES,
     )
     # Parses the requested dirs' files up front (in workers when cold); reuses the whole load while
     # no Terraform input under the root changed. --var-file arguments are read wherever they live,
     # so the cache key hashes their content too.
     named = frozenset(p.resolve() for p in tf_options.var_files)
     return load_terraform_cached(dirs, root, tf_options, parser, lambda f: admissible(f, root, limit, named),
-                                 then=then, salt=_load_salt(options, policy))
+                                 then=then, salt=_load_salt(options, policy) + repr(sorted(FLOW_TYPES)))
 
 
 def _load_salt(options: ScanOptions, policy: Policy) -> str:
@@ -569,10 +571,12 @@ def stamp(rule: Any, v: Violation, resource: Resource, policy: Policy, options: 
     severity = setting.severity if setting is not None and setting.severity is not None else rule.severity
     category = v.category
     blocking = severity.rank >= options.fail_on.rank
-    if category is Category.UNRESOLVED and policy.unresolved == "warn":
-        blocking = False
-    if category is Category.UNRESOLVED and rule.category is Category.MOVEMENT and policy.movement.unresolved == "warn":
-        blocking = False
+    if category is Category.UNRESOLVED:
+        # movement.unresolved, when written, wins over the top-level unresolved: for RES007
+        section = policy.movement if rule.category is Category.MOVEMENT else None
+        mode = section.unresolved if section is not None and section.unresolved_given else policy.unresolved
+        if mode == "warn":
+            blocking = False
     file, line = v.file or resource.file, v.line or resource.line
     related: tuple[tuple[str, int], ...] = ()
     source_file = resource.extra.get("source_file")

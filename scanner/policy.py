@@ -105,6 +105,7 @@ Schema, version 1
 
 ``movement`` (optional mapping)
     ``{allowed: [...], unresolved: fail|warn}`` like ``access``, for where data may be sent (RES007).
+    ``unresolved`` written here wins over the top-level ``unresolved`` for RES007's findings.
 
 ``endpoints`` (optional list)
     ``{host, location}``: where a destination host is. ``host`` is exact or ``*.`` followed by a

@@ -145,11 +145,14 @@ class FlowPolicy:
     """``access:`` or ``movement:``: where principals/destinations may be, and how unknown is judged.
 
     ``allowed`` None means the section did not set it: use the path's ``allowed_regions``.
+    ``unresolved_given`` says the section wrote ``unresolved:``, which then wins over the
+    policy's top-level ``unresolved:`` for this rule's findings (either way).
     """
 
     allowed: AllowedSet | None = None
     unresolved: str = "fail"
     line: int = 0
+    unresolved_given: bool = False
 
 
 @dataclass(frozen=True)
@@ -198,7 +201,8 @@ def read_flow(r: _Reader, node: yaml.Node, where: str) -> FlowPolicy:
     unresolved = "fail"
     if "unresolved" in m:
         unresolved = r.choice(m["unresolved"], f"{where}.unresolved", ("fail", "warn")) or "fail"
-    return FlowPolicy(allowed=allowed, unresolved=unresolved, line=node.start_mark.line + 1)
+    return FlowPolicy(allowed=allowed, unresolved=unresolved, line=node.start_mark.line + 1,
+                      unresolved_given="unresolved" in m)
 
 
 def read_id(r: _Reader, node: yaml.Node, where: str, cloud: str, kind: str) -> str | None:

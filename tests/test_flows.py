@@ -243,3 +243,33 @@ resource "google_pubsub_subscription" "bq" {
     assert (gcs.kind, gcs.destination) == ("id", "b")
     (bq,) = flows["google_pubsub_subscription.bq"].flows
     assert (bq.kind, bq.destination) == ("id", "proj.dataset.table")
+
+
+def test_flows_carry_the_line_of_their_argument(tmp_path):
+    from checks.flows import FLOW_TYPES
+
+    (tmp_path / "main.tf").write_text(FIREHOSE + """
+resource "google_pubsub_subscription" "push" {
+  name  = "s"
+  topic = "t"
+  push_config {
+    oidc_token { service_account_email = "a@b.iam.gserviceaccount.com" }
+    push_endpoint = "https://x-ew.a.run.app/push"
+  }
+}
+""")
+    lines = (tmp_path / "main.tf").read_text().splitlines()
+    res = load_terraform([tmp_path], tmp_path, TerraformOptions(attribute_lines=FLOW_TYPES)).resources
+    flows = {r.address: read_flows(r) for r in res}
+    for address, needle in (("aws_kinesis_firehose_delivery_stream.datadog", "url "),
+                            ("aws_kinesis_firehose_delivery_stream.splunk", "hec_endpoint"),
+                            ("google_pubsub_subscription.push", "push_endpoint")):
+        (flow,) = flows[address].flows
+        assert needle in lines[flow.line - 1], (address, flow.line)
+    # without the option the loader records no lines: the finding falls back to the resource line
+    plain = {r.address: read_flows(r) for r in load_terraform([tmp_path], tmp_path, TerraformOptions()).resources}
+    assert plain["google_pubsub_subscription.push"].flows[0].line is None
+    k8s = {(f.resource.attributes["kind"], fl.via): fl.line for f in _k8s(OTEL).values() if f for fl in f.flows}
+    text = OTEL.splitlines()
+    assert text[k8s[("ConfigMap", "data.relay: exporters.datadog.api.site")] - 1].strip() == "relay: |"
+    assert "DD_SITE" in text[k8s[("Deployment", "containers[api].env.DD_SITE")] - 1]

@@ -80,6 +80,9 @@ class TerraformOptions:
     parse: Callable[[Path], ParsedFile] | None = None  # injectable: cache / process pool
     # Injectable too, for finding callers only: may return None for a file with no module call.
     discovery_parse: Callable[[Path], ParsedFile | None] | None = None
+    # Resource types whose argument lines the caller needs (extra["attribute_lines"]): kept to
+    # those types because a line map for every resource would cost memory on large trees.
+    attribute_lines: frozenset[str] = frozenset()
 
 
 @dataclass
@@ -1137,12 +1140,15 @@ class _Instance:
             items = exp.items if exp.unknown is None else [(None, _unknown_names(exp))]
             if not run.spend(len(items), rel, block.line, base, rtype):
                 continue
+            lines = attribute_lines(block) if rtype in run.options.attribute_lines else None
             for key, names in items:
                 address = base + (_instance_key(key) if key is not None else "")
                 attrs = self.instance_attrs(block, address, names)
                 if isinstance(attrs, Unknown):
                     attrs = {"__unknown__": attrs}
                 extra: dict[str, Any] = {"comments": comments}
+                if lines is not None:
+                    extra["attribute_lines"] = lines  # shared by every instance of the block
                 reason = exp.unknown or self._expansion_chain_unknown()
                 if reason:
                     extra["expansion_unknown"] = reason
@@ -1162,6 +1168,31 @@ class _Instance:
                 return inst.expansion_unknown
             inst = inst.parent
         return None
+
+
+def attribute_lines(block: Block) -> dict[str, int]:
+    """Where each argument and nested block of a resource block is written, by path.
+
+    Keys are ``name`` for an argument, ``block[i]`` for the i-th nested block of a type and
+    ``block[i].name`` inside it (``http_endpoint_configuration[0].url``). ``dynamic`` blocks are
+    left out: their instances are not written anywhere one line could name.
+    """
+    out: dict[str, int] = {}
+
+    def walk(b: Block, prefix: str) -> None:
+        for name, attr in b.attrs.items():
+            out[prefix + name] = attr.line
+        seen: dict[str, int] = {}
+        for child in b.blocks:
+            if child.type == "dynamic":
+                continue
+            i = seen[child.type] = seen.get(child.type, -1) + 1
+            key = f"{prefix}{child.type}[{i}]"
+            out[key] = child.line
+            walk(child, key + ".")
+
+    walk(block, "")
+    return out
 
 
 def _comments_for(comments: list[tuple[int, str]], line: int, end_line: int) -> list[tuple[int, str]]:
