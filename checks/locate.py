@@ -12,6 +12,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+from checks.catalog.types import load_catalog
 from scanner.model import Category, DataStoreFacts, Location, Unknown, Violation
 
 if TYPE_CHECKING:
@@ -21,24 +22,13 @@ if TYPE_CHECKING:
 #: Sentinel code for "any region the provider picks" (Secret Manager ``replication.auto``).
 ANY_REGION = "*"
 
-# GCP spells some codes alike across products (Cloud Storage EUR5 vs Spanner eur5): the
-# resource type tells the region catalog which meaning applies.
-_PRODUCTS = (
-    ("google_storage_", "storage"),
-    ("google_bigquery_", "bigquery"),
-    ("google_kms_", "kms"),
-    ("google_firestore_", "firestore"),
-    ("google_datastore_", "datastore"),
-    ("google_spanner_", "spanner"),
-)
-
-
 def product_for(resource_type: str) -> str | None:
-    """The region-catalog product of a GCP resource type, None when it does not matter."""
-    for prefix, product in _PRODUCTS:
-        if resource_type.startswith(prefix):
-            return product
-    return None
+    """The region-catalog product of a GCP resource type, None when it does not matter.
+
+    GCP spells some codes alike across products (Cloud Storage EUR5 vs Spanner eur5): the type-name
+    prefixes in ``datastores.yaml`` (``clouds.gcp.products``) tell the region catalog which meaning applies.
+    """
+    return load_catalog().product_for(resource_type)
 
 
 def store_product(facts: DataStoreFacts) -> str | None:

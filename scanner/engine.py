@@ -395,15 +395,17 @@ def classify(resources: list[Resource], policy: Policy) -> list[DataStoreFacts]:
     addresses are unique only within one unit (a Terraform root, a plan, a manifest file), so each
     unit is classified on its own.
     """
-    from checks.catalog import classify as classify_cloud
+    from checks.catalog import classify as classify_cloud  # lazy: start-up (checks loads only when a scan runs)
+    from checks.catalog import load_catalog  # lazy: start-up
 
+    prefixes = load_catalog().terraform_prefixes()
     units: dict[str, list[Resource]] = {}
     for r in resources:
         units.setdefault(_unit(r), []).append(r)
     facts: list[DataStoreFacts] = []
     for members in units.values():
-        native = [r for r in members if _kubernetes_native(r)]
-        cloud = [r for r in members if not _kubernetes_native(r)]
+        native = [r for r in members if _kubernetes_native(r, prefixes)]
+        cloud = [r for r in members if not _kubernetes_native(r, prefixes)]
         if cloud:
             facts.extend(classify_cloud(cloud, policy.catalog))
         if native:
@@ -421,12 +423,12 @@ def classify(resources: list[Resource], policy: Policy) -> list[DataStoreFacts]:
     return facts
 
 
-_TF_PREFIXES = ("aws_", "google_", "azurerm_")
+def _kubernetes_native(r: Resource, prefixes: tuple[str, ...]) -> bool:
+    """A Kubernetes kind of its own (Deployment, StorageClass); operator resources carry a cloud type.
 
-
-def _kubernetes_native(r: Resource) -> bool:
-    """A Kubernetes kind of its own (Deployment, StorageClass); operator resources carry a cloud type."""
-    return r.source == "kubernetes" and not r.type.startswith(_TF_PREFIXES)
+    ``prefixes``: every cloud's Terraform type-name prefixes (``clouds:`` in checks/datastores.yaml).
+    """
+    return r.source == "kubernetes" and not r.type.startswith(prefixes)
 
 
 def scope_path(resource: Resource) -> str:

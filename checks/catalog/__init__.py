@@ -18,7 +18,7 @@ here runs them in that order.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from typing import Any
 
 from checks.catalog.attachments import ATTACH_HANDLERS
@@ -26,7 +26,18 @@ from checks.catalog.copies import COPY_HANDLERS
 from checks.catalog.encryption import ENCRYPTION_HANDLERS, _ensure_encryption
 from checks.catalog.index import Scan
 from checks.catalog.locations import LOCATION_HANDLERS, _resolve_location
-from checks.catalog.types import CLOUDS, LEVELS, ROLES, StoreCatalog, TypeSpec, load_catalog
+from checks.catalog.schema import CatalogError, check_handlers
+from checks.catalog.types import (
+    CLOUDS,
+    FILE,
+    LEVELS,
+    ROLES,
+    StoreCatalog,
+    TypeSpec,
+    catalog_text,
+    load_catalog,
+    parse_catalog,
+)
 from checks.values import get_path
 from scanner.model import DataStoreFacts, Resource
 
@@ -108,16 +119,37 @@ def classify(
     return ordered
 
 
+#: The handler names each part of an entry may use (``schema.check_handlers``).
+HANDLER_TABLES: dict[str, Collection[str]] = {
+    "location": LOCATION_HANDLERS,
+    "encryption": ENCRYPTION_HANDLERS,
+    "copies": COPY_HANDLERS,
+    "attach": ATTACH_HANDLERS,
+}
+
+
+def check_catalog(stores: StoreCatalog, text: str = "", file: str = FILE) -> None:
+    """Every handler the catalog names exists: :class:`CatalogError` (FILE:LINE, the entry) otherwise."""
+    check_handlers(stores.types, file, text, HANDLER_TABLES)
+
+
+# at import: a catalog naming a handler that does not exist fails here, not when a resource of that type is scanned
+check_catalog(load_catalog(), catalog_text())
+
 __all__ = [
     "ATTACH_HANDLERS",
     "CLOUDS",
     "COPY_HANDLERS",
     "ENCRYPTION_HANDLERS",
+    "HANDLER_TABLES",
     "LEVELS",
     "LOCATION_HANDLERS",
     "ROLES",
+    "CatalogError",
     "StoreCatalog",
     "TypeSpec",
+    "check_catalog",
     "classify",
     "load_catalog",
+    "parse_catalog",
 ]

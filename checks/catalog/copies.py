@@ -120,11 +120,26 @@ def _copy_block_regions(r: Resource, f: DataStoreFacts, scan: Scan, p: Mapping[s
 
 
 def _copy_reverse(r: Resource, f: DataStoreFacts, scan: Scan, p: Mapping[str, Any]) -> None:
-    """``r`` is itself a copy of another resource: give that source a copy pointing here."""
+    """``r`` is itself a copy of another resource: give that source a copy pointing here.
+
+    ``when`` (argument -> values) limits it to resources that are copies by that setting (an MSSQL
+    database with ``create_mode = Secondary``); ``any_store`` joins the source among every data-store
+    type of the entry's cloud by that attribute, for arguments that take any of them (an Azure
+    ``source_server_id``), else ``targets`` names the source types.
+    """
+    for arg, values in (p.get("when") or {}).items():
+        setting = r.attributes.get(arg)
+        if not (isinstance(setting, str) and setting in values):
+            return
     value = r.attributes.get(p["via"])
     if value is None:
         return
-    source = scan.find(value, p["targets"])
+    if "any_store" in p:
+        stores = scan.stores.types.items()
+        targets = {t: p["any_store"] for t, s in stores if s.cloud == f.cloud and s.role == "data-store"}
+    else:
+        targets = p["targets"]
+    source = scan.find(value, targets)
     kind = p.get("kind", "replica")
     if source is not None and source.address in scan.facts:
         owner = scan.facts[source.address]
@@ -147,17 +162,6 @@ def _copy_reverse(r: Resource, f: DataStoreFacts, scan: Scan, p: Mapping[str, An
         )
     else:
         f.notes.append(f"{p['via']} {value} is not in the scanned configuration")
-
-
-def _copy_rds_read_replica(r: Resource, f: DataStoreFacts, scan: Scan, p: Mapping[str, Any]) -> None:
-    if r.attributes.get("replicate_source_db") is None:
-        return
-    _copy_reverse(
-        r,
-        f,
-        scan,
-        {"via": "replicate_source_db", "kind": "replica", "targets": {"aws_db_instance": "identifier"}},
-    )
 
 
 def _global_id(value: Any) -> Any:
@@ -254,21 +258,6 @@ def _eu_region(loc: Location | Unknown | None, scan: Scan) -> str:
     if resolved is None or resolved.kind not in ("region", "zone"):
         return ""
     return loc.code if all("in:eu-locations" in m.groups for m in resolved.members) else ""
-
-
-def _copy_cloud_sql_replica(r: Resource, f: DataStoreFacts, scan: Scan, p: Mapping[str, Any]) -> None:
-    if r.attributes.get("master_instance_name") is None:
-        return
-    _copy_reverse(
-        r,
-        f,
-        scan,
-        {
-            "via": "master_instance_name",
-            "kind": "replica",
-            "targets": {"google_sql_database_instance": "name"},
-        },
-    )
 
 
 def _copy_pubsub(r: Resource, f: DataStoreFacts, scan: Scan, p: Mapping[str, Any]) -> None:
@@ -463,32 +452,6 @@ def _copy_azure_flexible_geo(r: Resource, f: DataStoreFacts, scan: Scan, p: Mapp
         _pair_copy(r, f, scan, "backup", "geo_redundant_backup_enabled = true")
 
 
-def _copy_azure_reverse_replica(r: Resource, f: DataStoreFacts, scan: Scan, p: Mapping[str, Any]) -> None:
-    via = p["via"]
-    if r.attributes.get(via) is None:
-        return
-    targets = {
-        t: "name" for t, s in scan.stores.types.items() if s.cloud == "azure" and s.role == "data-store"
-    }
-    _copy_reverse(r, f, scan, {"via": via, "kind": "replica", "targets": targets})
-
-
-def _copy_mssql_secondary(r: Resource, f: DataStoreFacts, scan: Scan, p: Mapping[str, Any]) -> None:
-    mode = r.attributes.get("create_mode")
-    if not (isinstance(mode, str) and mode in ("Secondary", "OnlineSecondary")):
-        return
-    _copy_reverse(
-        r,
-        f,
-        scan,
-        {
-            "via": "creation_source_database_id",
-            "kind": "replica",
-            "targets": {"azurerm_mssql_database": "name"},
-        },
-    )
-
-
 def _copy_cosmos_geo(r: Resource, f: DataStoreFacts, scan: Scan, p: Mapping[str, Any]) -> None:
     primary = f.location.code if isinstance(f.location, Location) else None
     for i, geo in enumerate(blocks(r.attributes, "geo_location")):
@@ -558,11 +521,9 @@ COPY_HANDLERS: dict[str, Handler] = {
     "s3_inline_replication": _copy_s3_inline,
     "block_regions": _copy_block_regions,
     "reverse_copy": _copy_reverse,
-    "rds_read_replica": _copy_rds_read_replica,
     "global_cluster_members": _copy_global_members,
     "elasticache_global_members": _copy_elasticache_global,
     "cloud_sql_backups": _copy_cloud_sql_backups,
-    "cloud_sql_replica": _copy_cloud_sql_replica,
     "pubsub_storage": _copy_pubsub,
     "secret_manager_replication": _copy_secret_manager,
     "logging_sink": _copy_logging_sink,
@@ -570,8 +531,6 @@ COPY_HANDLERS: dict[str, Handler] = {
     "bigtable_clusters": _copy_bigtable_clusters,
     "azure_geo": _copy_azure_geo,
     "azure_flexible_geo_backup": _copy_azure_flexible_geo,
-    "azure_reverse_replica": _copy_azure_reverse_replica,
-    "mssql_geo_secondary": _copy_mssql_secondary,
     "cosmos_geo_locations": _copy_cosmos_geo,
     "cosmos_backup": _copy_cosmos_backup,
     "azure_block_location": _copy_azure_block_location,
