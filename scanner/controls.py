@@ -25,6 +25,7 @@ CONCERNS: dict[str, str] = {
     "C3": "encryption at rest",
     "C4": "key management",
     "C5": "configuration-as-code control",
+    "C6": "who can reach a data store, and from where",
 }
 
 
@@ -62,6 +63,9 @@ _ALL = (
        "C1 C2", "A location per data store, replicas included, is part of the data inventory."),
     _c("NIST:ID.AM-08", "Systems, hardware, software, services and data are managed throughout their life cycles",
        "C2", "Copies, backups and replicas are life-cycle artefacts of the data."),
+    _c("NIST:PR.AA-05", "Access permissions, entitlements and authorizations are defined in a policy, managed, "
+       "enforced and reviewed, with least privilege and separation of duties", "C6",
+       "A principal in another jurisdiction granted access to an EU store is a permission the policy must define."),
     _c("NIST:PR.DS-01", "The confidentiality, integrity and availability of data-at-rest are protected", "C3 C4",
        "Encryption at rest and control of the keys protect data at rest."),
     _c("NIST:PR.DS-02", "The confidentiality, integrity and availability of data-in-transit are protected", "C2",
@@ -79,6 +83,8 @@ _ALL = (
        "Classification decides which data is residency-restricted."),
     _c("ISO27001:5.14", "Information transfer", "C2",
        "Cross-region or cross-border replication is a transfer of information."),
+    _c("ISO27001:5.15", "Access control", "C6",
+       "Rules for logical access to information decide which principals, from where, may reach a store."),
     _c("ISO27001:5.23", "Information security for use of cloud services", "C1 C2 C3 C4",
        "Region choice, replication and key settings are security settings of cloud services."),
     _c("ISO27001:5.31", "Legal, statutory, regulatory and contractual requirements", "C1 C2",
@@ -86,6 +92,8 @@ _ALL = (
     _c("ISO27001:5.33", "Protection of records", "C2", "Records copied to other regions or backups leave control."),
     _c("ISO27001:5.34", "Privacy and protection of PII", "C1 C2 C3",
        "Where PII is stored, and how it is protected, is a privacy obligation."),
+    _c("ISO27001:8.3", "Information access restriction", "C6",
+       "Access to information is restricted according to the access-control rules (resource policies, IAM)."),
     _c("ISO27001:8.9", "Configuration management", "C5",
        "Secure configurations are defined in IaC and checked before deploy."),
     _c("ISO27001:8.13", "Information backup", "C2", "Backup copies and where they are kept."),
@@ -97,6 +105,9 @@ _ALL = (
     _c("SOC2:CC6.1", "Logical access security over protected information assets (points of focus: inventory of "
        "information assets, encryption to protect data, protection of encryption keys)", "C1 C3 C4",
        "Encryption at rest and key protection are points of focus of CC6.1."),
+    _c("SOC2:CC6.3", "Access to data and other protected information assets is authorized, modified or removed "
+       "based on roles and responsibilities, with least privilege and segregation of duties", "C6",
+       "Granting a foreign account or domain access to a store is an access authorization."),
     _c("SOC2:CC6.7", "Transmission, movement and removal of information is restricted to authorized users and "
        "processes and protected", "C2", "Replicating data to another region is movement of information."),
     _c("SOC2:CC8.1", "Changes to infrastructure, data, software and procedures are authorized, designed, "

@@ -415,11 +415,16 @@ def classify(resources: list[Resource], policy: Policy) -> list[DataStoreFacts]:
     # The pipes (RES007): one FlowFacts (role "flow") per resource that sends data somewhere; a
     # dictionary lookup for every Terraform type that is no pipe.
     from checks.flows import read_flows  # lazy: start-up (checks loads only when a scan runs)
+    from checks.grants import read_grants  # lazy: start-up
 
     for r in resources:
         flow_facts = read_flows(r)
         if flow_facts is not None:
             facts.append(flow_facts)  # type: ignore[arg-type]  # a Fact of role "flow", routed by role
+        # The grants (RES006): who a resource policy / IAM member lets reach a store (role "grant").
+        grant_facts = read_grants(r)
+        if grant_facts is not None:
+            facts.append(grant_facts)  # type: ignore[arg-type]  # a Fact of role "grant", routed by role
     return facts
 
 
@@ -486,7 +491,7 @@ def evaluate(
     roles_by_unit: dict[str, dict[str, list[DataStoreFacts]]] = {}
     for f in facts:
         unit_key = _unit(f.resource)
-        if f.role != "flow":  # a pipe's flow facts never shadow the store facts of the same address
+        if f.role not in ("flow", "grant"):  # a pipe's or a grant's facts never shadow the store of that address
             by_unit.setdefault(unit_key, {})[f.resource.address] = f
         else:
             by_unit.setdefault(unit_key, {})
@@ -517,10 +522,12 @@ def evaluate(
         ctx = contexts.get((scope, unit))
         if ctx is None:
             allowed = allowed_sets.get(scope)
+            scope_rel = policy_rel(policy, root, scope)
             if allowed is None:
-                allowed = allowed_sets[scope] = policy.allowed_for(policy_rel(policy, root, scope))
+                allowed = allowed_sets[scope] = policy.allowed_for(scope_rel)
             ctx = contexts[(scope, unit)] = RuleContext(policy=policy, allowed=allowed, catalog=policy.catalog,
-                                                        facts=by_unit[unit], by_role=unit_roles[unit])
+                                                        facts=by_unit[unit], by_role=unit_roles[unit],
+                                                        policy_path=scope_rel)
         for rule in active:
             if fact.role not in rule.roles:
                 continue
@@ -574,11 +581,12 @@ def stamp(rule: Any, v: Violation, resource: Resource, policy: Policy, options: 
     category = v.category
     blocking = severity.rank >= options.fail_on.rank
     if category is Category.UNRESOLVED:
-        # movement.unresolved, when written, wins over the top-level unresolved: for RES007
-        section = policy.movement if rule.category is Category.MOVEMENT else None
+        # movement.unresolved / access.unresolved, when written, win over the top-level unresolved
+        section = {Category.MOVEMENT: policy.movement, Category.ACCESS: policy.access}.get(rule.category)
         mode = section.unresolved if section is not None and section.unresolved_given else policy.unresolved
         if mode == "warn":
             blocking = False
+    subject = v.subject or resource  # RES006: the store a grant opens, when the store is in the scan
     file, line = v.file or resource.file, v.line or resource.line
     related: tuple[tuple[str, int], ...] = ()
     source_file = resource.extra.get("source_file")
@@ -589,8 +597,8 @@ def stamp(rule: Any, v: Violation, resource: Resource, policy: Policy, options: 
         file, line = source_file, int(resource.extra.get("source_line") or 1)
     return Finding(
         rule_id=rule.id, rule_name=rule.name, category=category, severity=severity,
-        resource=resource.address,
-        resource_type=resource.declared_type,
+        resource=subject.address,
+        resource_type=subject.declared_type,
         file=file, line=line, message=v.message, related=related,
         remediation=v.remediation, region=v.region, jurisdiction=v.jurisdiction, country=v.country,
         provenance=v.provenance, blocking=blocking, controls=tuple(rule.controls),

@@ -20,6 +20,7 @@ class Category(StrEnum):
     REPLICATION = "replication"
     ENCRYPTION = "encryption"
     MOVEMENT = "movement"
+    ACCESS = "access"
     UNRESOLVED = "unresolved"
     PARSE = "parse"
     WAIVER = "waiver"
@@ -211,6 +212,9 @@ class Violation:
     provenance: str = ""
     line: int | None = None  # defaults to the resource's line
     file: str | None = None  # defaults to the resource's file (a copy declared elsewhere points there)
+    # the resource the finding is about when it is not the fact's own: RES006 reports the store a grant
+    # opens (file and line stay the grant's statement)
+    subject: Resource | None = field(default=None, compare=False)
 
 
 @dataclass(frozen=True)

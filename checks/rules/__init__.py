@@ -8,6 +8,7 @@ when a module here is not registered, or a registered rule lacks docs or fixture
 from __future__ import annotations
 
 from checks.rules import (
+    access,
     encryption,
     invalid_waiver,
     key_placement,
@@ -28,6 +29,7 @@ _MODULES = (
     encryption,  # RES003
     key_placement,  # RES004
     workload_placement,  # RES005
+    access,  # RES006
     movement,  # RES007
     unparseable_file,  # RES900
     unresolved_input,  # RES901

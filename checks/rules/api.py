@@ -65,6 +65,9 @@ class RuleContext:
     facts: Mapping[str, Any] = field(default_factory=dict)
     options: Any = field(default_factory=NoOptions)
     by_role: Mapping[str, tuple[Any, ...]] = field(default_factory=dict)
+    #: the unit's path relative to the policy file, as scopes and ``terraform.roots`` globs match it
+    #: (RES006 reads the root's ``self`` with it)
+    policy_path: str = ""
 
     def unit_facts(self, role: str) -> tuple[Any, ...]:
         """Every fact of ``role`` in the unit being judged (empty when there is none)."""

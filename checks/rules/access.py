@@ -1,0 +1,345 @@
+"""RES006 access-from-outside-allowed-locations: a grant lets a principal outside the allowed locations reach a store.
+
+What it checks
+    Every principal a grant names, as :mod:`checks.grants` reads it: S3 bucket policies
+    (``aws_s3_bucket_policy`` and ``aws_s3_bucket.policy``, written as JSON, ``jsonencode`` or
+    ``data "aws_iam_policy_document"``) and Cloud Storage IAM (``google_storage_bucket_iam_member``,
+    ``_binding``, ``_policy`` with ``data "google_iam_policy"``). Each principal is placed with the
+    policy's ``principals:`` section: AWS account ids (bare, or in IAM/STS ARNs) and organisations
+    (through a ``aws:PrincipalOrgID`` condition), GCP domains (``user:``, ``group:``, ``domain:``
+    members) and projects (service-account emails). The allowed set is ``access.allowed``, else the
+    path's ``allowed_regions``; a principal mapped to a place outside it is a finding. A public
+    principal (``"*"``, ``allUsers``, ``allAuthenticatedUsers``, an Allow with ``NotPrincipal``)
+    is always a finding unless a positive condition (``aws:PrincipalOrgID``,
+    ``aws:PrincipalAccount``, ``aws:SourceAccount``, ``aws:SourceArn``, ``kms:CallerAccount`` with
+    ``StringEquals``/``StringLike``/``ArnEquals``/``ArnLike``) narrows it to mapped principals,
+    which are then judged. A principal the policy does not map is unresolved (blocking unless
+    ``access.unresolved: warn``). The deploying identity (``data.aws_caller_identity``,
+    ``data.google_project``, a role or service account declared in the same configuration) is the
+    store's own account: judged only when ``principals.<cloud>.self`` (or the root's ``self``) maps
+    it. AWS service principals and GCP service agents are the provider (a regional service
+    principal such as ``logs.eu-west-1.amazonaws.com`` is checked as its region). Deny statements
+    and negated condition operators never clear a grant. One finding per (store, principal); the
+    finding's resource is the store when it is in the scan, else the grant.
+
+Why it matters
+    "EU data stays in the EU" includes who can read it: a bucket in Frankfurt whose policy lets an
+    account run from the United States read objects is a transfer as soon as that account reads.
+
+Example
+    Failing (account ``444455556666`` mapped to ``country:US``)::
+
+        data "aws_iam_policy_document" "read" {
+          statement {
+            actions   = ["s3:GetObject"]
+            resources = ["${aws_s3_bucket.b.arn}/*"]
+            principals {
+              type        = "AWS"
+              identifiers = ["arn:aws:iam::444455556666:root"]
+            }
+          }
+        }
+
+    Fixed: grant an account the policy maps inside the allowed locations, or map where the
+    account really operates (``principals: {aws: {accounts: {"444455556666": country:IE}}}``).
+
+How to fix
+    Remove the grant, narrow it to principals in the allowed locations, or, when the principal is
+    in fact allowed, map it in the policy's ``principals:`` section (ids quoted).
+
+Controls
+    NIST CSF 2.0 PR.AA-05; ISO/IEC 27001:2022 5.15, 8.3; SOC 2 CC6.1, CC6.3.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass, replace
+from typing import Any
+
+from checks.grants import Grant, GrantFacts
+from checks.iam_document import aws_principal
+from checks.rules.api import Rule, RuleContext
+from scanner.model import Category, Ref, Resource, Severity, Unknown, Violation
+from scanner.policy import AllowedSet
+from scanner.principals import Place
+
+
+@dataclass(frozen=True)
+class Verdict:
+    """Where one principal sits: ``ok`` (allowed, self, provider), ``outside``, ``public`` or ``unresolved``."""
+
+    status: str
+    who: str
+    place: Place | None = None
+    reason: str = ""
+    key: str = ""  # what one finding is per: the mapped id (``aws accounts 444455556666``), else ``who``
+
+
+_SELF = re.compile(r"\$\{self:(aws|gcp|azure)(?::[a-z]+)?\}")
+# positive conditions that narrow "*" to the principals they name: key -> how to read the values
+_NARROWING = {"aws:principalorgid": "organizations", "aws:principalaccount": "accounts",
+              "aws:sourceaccount": "accounts", "kms:calleraccount": "accounts", "aws:sourcearn": "arn",
+              "aws:sourceowner": "accounts"}
+_POSITIVE_OPS = {"stringequals", "stringlike", "arnequals", "arnlike", "stringequalsignorecase"}
+_ARN_ACCOUNT = re.compile(r"arn:aws[a-z-]*:[a-z0-9-]*:[a-z0-9-]*:(\d{12}):")
+_GCP_SERVICE_AGENT = re.compile(
+    r"(?:service-\d+@|[^@]*@(?:gcp-sa-[a-z0-9-]+\.iam|gs-project-accounts\.iam|cloudservices|"
+    r"cloudbuild|container-engine-robot\.iam|compute-system\.iam)\.)"
+    r"|@(?:gcp-sa-[a-z0-9-]+\.iam\.gserviceaccount\.com|cloudservices\.gserviceaccount\.com)$")
+# a principal spelt from an identity declared in the same configuration (``${google_service_account.x.email}``,
+# ``${aws_iam_role.r.arn}``): the deploying account or project
+_OWN_IDENTITY = re.compile(r"^(?:serviceAccount:)?\$\{(?:module\.[^}]*\.)?(?:google_service_account|aws_iam_role|"
+                           r"aws_iam_user|aws_iam_group)\.[^}]+\}$")
+_SA_PROJECT = re.compile(r"[^@]+@([a-z][a-z0-9-]{4,28}[a-z0-9])\.iam\.gserviceaccount\.com")
+
+
+def _text(value: Any) -> str | None:
+    """A principal as text: a str, or the spelling of a Partial (``arn:aws:iam::${self:aws}:root``)."""
+    if isinstance(value, str):
+        return value
+    if isinstance(value, Ref):
+        return "${" + str(value) + "}"
+    text = getattr(value, "text", None) if isinstance(value, Unknown) else None
+    return text if isinstance(text, str) and text else None
+
+
+def _why(value: Any) -> str:
+    return value.reason if isinstance(value, Unknown) else f"{value} is known only after apply"
+
+
+class _Judge:
+    def __init__(self, ctx: RuleContext, allowed: AllowedSet) -> None:
+        self.ctx, self.allowed = ctx, allowed
+        self.principals = ctx.policy.principals
+
+    def self_id(self, cloud: str) -> str | None:
+        return self.ctx.policy.self_id(cloud, self.ctx.policy_path)
+
+    def mapped(self, who: str, cloud: str, kind: str, ident: str) -> Verdict:
+        place = self.principals.place(cloud, kind, ident)
+        key = f"{cloud} {kind} {ident}"
+        if place is None:
+            if ident == self.self_id(cloud):
+                return Verdict("ok", who)  # the store's own account, not mapped: judged by placement
+            return Verdict("unresolved", who, reason=f"{ident} is not mapped in the policy's principals.{cloud}.{kind}",
+                           key=key)
+        return Verdict("ok" if place.inside(self.allowed) else "outside", who, place, key=key)
+
+    def self_place(self, cloud: str, who: str) -> Verdict:
+        ident = self.self_id(cloud)
+        if ident is None:
+            return Verdict("ok", who)  # the deploying identity is the store's own account
+        kind = {"aws": "accounts", "gcp": "projects", "azure": "tenants"}[cloud]
+        place = self.principals.place(cloud, kind, ident)
+        if place is None:
+            return Verdict("ok", who)
+        return Verdict("ok" if place.inside(self.allowed) else "outside", f"{who} (self: {ident})", place)
+
+    # ---- AWS
+    def aws(self, g: Grant) -> list[Verdict]:
+        value = g.principal
+        text = _text(value)
+        if text is None:
+            reason = value.reason if isinstance(value, Unknown) else "not a string"
+            return [Verdict("unresolved", "a principal", reason=f"it is not known statically ({reason})")]
+        if _SELF.search(text):
+            return [self.self_place("aws", text.replace("${self:aws}", "<self>"))]
+        if not isinstance(value, str) and _OWN_IDENTITY.match(text):
+            return [self.self_place("aws", text)]
+        if not isinstance(value, str):
+            return [Verdict("unresolved", text, reason=f"it is not known statically ({_why(value)})")]
+        p = aws_principal(g.kind, text)
+        if p.kind == "public" or g.negated:
+            narrowed = self.narrowing(g)
+            if narrowed:
+                return narrowed
+            who = f"everyone except {text}" if g.negated else "everyone (Principal \"*\")"
+            return [Verdict("public", who)]
+        if p.kind == "account" and p.account:
+            return [self.mapped(text, "aws", "accounts", p.account)]
+        if p.kind == "service":
+            return [self.region(text, p.region)] if p.region else [Verdict("ok", text)]
+        return [Verdict("unresolved", text, reason=f"a {g.kind} principal cannot be placed by the policy")]
+
+    def region(self, who: str, code: str) -> Verdict:
+        region = self.ctx.catalog.region("aws", code)
+        if region is None:
+            return Verdict("unresolved", who, reason=f"region {code} is not in the catalog")
+        return Verdict("ok" if self.allowed.allows(region) else "outside", f"{who} (region {code})")
+
+    def narrowing(self, g: Grant) -> list[Verdict]:
+        """The principals a positive condition narrows ``*`` to, judged; empty when nothing narrows it."""
+        out: list[Verdict] = []
+        for op, key, values in g.conditions:
+            base = op.lower().removeprefix("forallvalues:").removeprefix("foranyvalue:").removesuffix("ifexists")
+            how = _NARROWING.get(key.lower())
+            if how is None or base not in _POSITIVE_OPS:
+                continue
+            for v in values:
+                text = _text(v)
+                who = f"{key} = {text}"
+                if text is None:
+                    out.append(Verdict("unresolved", f"{key} condition", reason="its value is not known statically"))
+                elif _SELF.search(text):
+                    out.append(self.self_place("aws", who.replace("${self:aws}", "<self>")))
+                elif isinstance(v, Unknown):
+                    out.append(Verdict("unresolved", who, reason=f"it is not known statically ({v.reason})"))
+                elif how == "organizations":
+                    out.append(self.mapped(who, "aws", "organizations", text))
+                elif how == "arn":
+                    m = _ARN_ACCOUNT.match(text)
+                    out.append(self.mapped(who, "aws", "accounts", m.group(1)) if m else Verdict("ok", who))
+                elif "*" in text or "?" in text:
+                    out.append(Verdict("public", who))
+                else:
+                    out.append(self.mapped(who, "aws", "accounts", text))
+        return out
+
+    # ---- GCP
+    def gcp(self, g: Grant) -> list[Verdict]:
+        value = g.principal
+        text = _text(value)
+        if text is None:
+            reason = value.reason if isinstance(value, Unknown) else "not a string"
+            return [Verdict("unresolved", "a member", reason=f"it is not known statically ({reason})")]
+        if text in ("allUsers", "allAuthenticatedUsers"):
+            return [Verdict("public", text)]
+        kind, _, ident = text.partition(":")
+        if _SELF.search(text):
+            if kind == "serviceAccount" and _GCP_SERVICE_AGENT.search(ident):
+                return [Verdict("ok", text)]
+            return [self.self_place("gcp", text)]
+        if not isinstance(value, str) and _OWN_IDENTITY.match(text):
+            return [self.self_place("gcp", text)]
+        if not isinstance(value, str):
+            return [Verdict("unresolved", text, reason=f"it is not known statically ({_why(value)})")]
+        if kind == "serviceAccount":
+            if _GCP_SERVICE_AGENT.search(ident):
+                return [Verdict("ok", text)]  # a Google service agent: the provider
+            m = _SA_PROJECT.fullmatch(ident)
+            if m:
+                return [self.mapped(text, "gcp", "projects", m.group(1))]
+            return [Verdict("unresolved", text, reason="its project cannot be read from the email")]
+        if kind in ("user", "group"):
+            return [self.mapped(text, "gcp", "domains", ident.rpartition("@")[2].lower())]
+        if kind == "domain":
+            return [self.mapped(text, "gcp", "domains", ident.lower())]
+        if kind in ("projectOwner", "projectEditor", "projectViewer"):
+            return [self.mapped(text, "gcp", "projects", ident)]
+        return [Verdict("unresolved", text, reason="this kind of member cannot be placed by the policy")]
+
+
+_MAP_HINT = {"aws": 'principals: {aws: {accounts: {"<account id>": country:<CC>}}}',
+             "gcp": "principals: {gcp: {domains: {<domain>: country:<CC>}, projects: {<project>: country:<CC>}}}"}
+
+
+def _store(facts: GrantFacts, ctx: RuleContext) -> tuple[str, Resource | None]:
+    """The store a grant opens: its fact when it is in the unit, else the store as written."""
+    s = facts.store
+    address = s.address if isinstance(s, Ref) else getattr(s, "address", "") if isinstance(s, Unknown) else ""
+    if address:
+        fact = ctx.facts.get(address)
+        if fact is not None and getattr(fact, "role", "") == "data-store":
+            return address, fact.resource
+        return address, None
+    if isinstance(s, str):
+        name = s.removeprefix("arn:aws:s3:::")
+        for fact in ctx.unit_facts("data-store"):
+            r = fact.resource
+            if r.type in facts.store_types and name in (r.attributes.get("bucket"), r.attributes.get("name")):
+                return r.address, r
+        return name, None
+    return _text(s) or "a store not known statically", None
+
+
+def check(facts: GrantFacts, ctx: RuleContext) -> Iterator[Violation]:
+    """One violation per (store, principal) outside the allowed set, public, or not placed."""
+    access_allowed = ctx.policy.access.allowed
+    allowed = access_allowed if isinstance(access_allowed, AllowedSet) else ctx.allowed
+    store, subject = _store(facts, ctx)
+    grant = facts.resource.address
+    names = store if subject is None or store == grant else f"{store} (through {grant})"
+    if facts.unreadable:
+        yield Violation(
+            category=Category.UNRESOLVED,
+            message=f"Who {grant} lets reach {store} cannot be checked: {facts.unreadable}.",
+            remediation="Write the policy statically (a literal document, jsonencode or data "
+            "\"aws_iam_policy_document\" / \"google_iam_policy\"), or scan the plan.",
+            subject=subject,
+        )
+    judge = _Judge(ctx, allowed)
+    seen: dict[tuple[str, str], tuple[Verdict, Grant, list[str], list[str]]] = {}
+    for g in facts.grants:
+        if g.effect != "Allow":
+            continue  # Deny never clears a grant, and grants nothing
+        verdicts = judge.aws(g) if g.cloud == "aws" else judge.gcp(g) if g.cloud == "gcp" else []
+        for v in verdicts:
+            if v.status == "ok":
+                continue
+            key = (v.status, v.key or v.who)
+            actions = [str(a) for a in g.actions if isinstance(a, str)]
+            if key in seen:
+                _, _, spellings, known = seen[key]
+                known.extend(a for a in actions if a not in known)
+                if v.who not in spellings:
+                    spellings.append(v.who)
+            else:
+                seen[key] = (v, g, [v.who], actions)
+    for v, g, spellings, actions in seen.values():
+        v = replace(v, who=", ".join(spellings))
+        what = ", ".join(actions[:5]) + (f" and {len(actions) - 5} more" if len(actions) > 5 else "")
+        what = what or "unknown actions"
+        where = f"{grant} {g.via}".strip()
+        if v.status == "unresolved":
+            yield Violation(
+                category=Category.UNRESOLVED,
+                message=f"{names}: {v.who} is granted {what} ({where}) but cannot be placed: {v.reason}.",
+                remediation="Map the principal in the policy's principals: section (ids quoted), e.g. "
+                + _MAP_HINT.get(g.cloud, "principals:") + ", or remove the grant.",
+                provenance=where, line=g.line, subject=subject,
+            )
+        elif v.status == "public":
+            yield Violation(
+                category=Category.ACCESS,
+                message=f"{names} is open to {v.who}: {what} ({where}), from anywhere, outside the allowed "
+                f"locations ({allowed.describe()}).",
+                remediation="Remove the public grant, or narrow it with a condition (aws:PrincipalOrgID, "
+                "aws:SourceAccount) to principals the policy maps inside the allowed locations.",
+                provenance=where, line=g.line, subject=subject,
+            )
+        else:
+            place = v.place
+            located = f"mapped to {place.describe()} ({place.source})" if place is not None else "located"
+            yield Violation(
+                category=Category.ACCESS,
+                message=f"{names}: {v.who}, {located}, is granted {what} ({where}), outside the allowed "
+                f"locations ({allowed.describe()}).",
+                remediation=f"Remove the grant or grant a principal in {allowed.describe()}; if the principal "
+                "in fact sits there, correct its mapping in the policy's principals:.",
+                country=sorted(place.countries)[0] if place is not None and place.countries else None,
+                jurisdiction=sorted(place.jurisdictions)[0] if place is not None and place.jurisdictions else None,
+                provenance=where, line=g.line, subject=subject,
+            )
+
+
+RULE = Rule(
+    id="RES006",
+    name="access-from-outside-allowed-locations",
+    category=Category.ACCESS,
+    severity=Severity.HIGH,
+    summary="A resource policy or IAM grant lets a principal outside the allowed locations (or the public) reach "
+    "a data store.",
+    check=check,
+    roles=("grant",),
+    controls=(
+        "NIST:PR.AA-05",
+        "ISO27001:5.15",
+        "ISO27001:8.3",
+        "SOC2:CC6.1",
+        "SOC2:CC6.3",
+    ),
+    doc=__doc__ or "",
+    checkov_id="CKV_RES_6",
+)

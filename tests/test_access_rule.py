@@ -1,0 +1,137 @@
+"""RES006 end to end: grants read from parsed files, principals placed by the policy's principals: section.
+
+The "done when" cases of issue 18: a bucket policy written with data "aws_iam_policy_document" and
+jsonencode with references, granting a US-mapped account s3:GetObject, fails naming that account;
+mapped to Ireland it passes; unmapped it is unresolved. No finding on the deploying account's own
+statement, on a service principal narrowed to it by aws:SourceAccount, or on GCP service agents.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import FIXTURES, REPO
+
+ACCESS = FIXTURES / "terraform" / "access"
+POLICY = ACCESS / "residency.yaml"
+
+
+def _scan(path: Path, policy: Path = POLICY) -> list:
+    from checks.rules import RULES
+    from scanner.engine import ScanOptions, scan
+    from scanner.policy import load_policy
+
+    report = scan(ScanOptions(paths=[path], cwd=REPO, use_cache=False), load_policy(policy, known_rules=RULES))
+    return [f for f in report.findings if f.rule_id == "RES006"]
+
+
+JSONENCODE = '''
+provider "aws" {
+  region = "eu-central-1"
+}
+resource "aws_s3_bucket" "data" {
+  bucket = "acme-data"
+}
+data "aws_iam_policy_document" "base" {
+  statement {
+    actions   = ["s3:ListBucket"]
+    resources = [aws_s3_bucket.data.arn]
+    principals {
+      type        = "AWS"
+      identifiers = ["ACCOUNT"]
+    }
+  }
+}
+resource "aws_s3_bucket_policy" "data" {
+  bucket = aws_s3_bucket.data.id
+  policy = jsonencode({
+    Version = "2012-10-17"
+    Statement = concat(jsondecode(data.aws_iam_policy_document.base.json).Statement, [{
+      Effect    = "Allow"
+      Principal = { AWS = "arn:aws:iam::ACCOUNT:root" }
+      Action    = "s3:GetObject"
+      Resource  = "${aws_s3_bucket.data.arn}/*"
+    }])
+  })
+}
+'''
+
+
+@pytest.fixture()
+def root(tmp_path: Path) -> Path:
+    shutil.copy(POLICY, tmp_path / "residency.yaml")
+    return tmp_path
+
+
+@pytest.mark.parametrize(("account", "expect"), [
+    ("444455556666", "access"),  # mapped to country:US
+    ("777788889999", None),  # mapped to country:IE
+    ("999900001111", "unresolved"),  # not mapped
+])
+def test_policy_document_and_jsonencode_bucket_policy(root: Path, account: str, expect: str | None) -> None:
+    (root / "main.tf").write_text(JSONENCODE.replace("ACCOUNT", account))
+    findings = _scan(root, root / "residency.yaml")
+    if expect is None:
+        assert findings == []
+        return
+    (f,) = findings  # one finding per (store, principal): both statements name the same account
+    assert f.category.value == expect and f.resource == "aws_s3_bucket.data"
+    assert account in f.message and "s3:ListBucket, s3:GetObject" in f.message
+    if expect == "access":
+        assert "country:US" in f.message and f.country == "US" and f.blocking
+
+
+def test_access_unresolved_warn_does_not_block(root: Path) -> None:
+    policy = root / "residency.yaml"
+    policy.write_text(policy.read_text().replace("unresolved: fail", "unresolved: warn"))
+    (root / "main.tf").write_text(JSONENCODE.replace("ACCOUNT", "999900001111"))
+    (f,) = _scan(root, policy)
+    assert f.category.value == "unresolved" and not f.blocking
+
+
+def test_self_statement_service_principal_and_service_agents_pass() -> None:
+    assert _scan(ACCESS / "passing") == []
+
+
+def test_self_mapped_outside_is_a_finding(root: Path) -> None:
+    policy = root / "residency.yaml"
+    policy.write_text(policy.read_text().replace('self: "111122223333"', 'self: "444455556666"'))
+    shutil.copy(ACCESS / "passing" / "main.tf", root / "main.tf")
+    findings = _scan(root, policy)
+    assert {f.resource for f in findings} == {"aws_s3_bucket.reports"}
+    assert all("self: 444455556666" in f.message for f in findings)
+
+
+def test_unreadable_policy_is_unresolved(root: Path) -> None:
+    (root / "main.tf").write_text('variable "p" {}\nprovider "aws" {\n  region = "eu-west-1"\n}\n'
+                                  'resource "aws_s3_bucket_policy" "p" {\n  bucket = "x"\n  policy = var.p\n}\n')
+    (f,) = _scan(root, root / "residency.yaml")
+    assert f.category.value == "unresolved" and "var.p" in f.message and f.resource == "aws_s3_bucket_policy.p"
+
+
+def test_rendered_policy_string_of_a_terraform_plan() -> None:
+    (f,) = _scan(ACCESS / "plan")
+    assert f.category.value == "access" and "444455556666" in f.message and f.resource == "aws_s3_bucket.reports"
+
+
+def test_residency_scan_exits_1_and_names_the_account() -> None:
+    done = subprocess.run(
+        [sys.executable, "-m", "scanner", "scan", "--policy", str(POLICY), "--format", "json", str(ACCESS / "failing")],
+        capture_output=True, text=True, cwd=REPO, check=False,
+    )
+    assert done.returncode == 1, done.stderr
+    res006 = [f for f in json.loads(done.stdout)["findings"] if f["rule_id"] == "RES006"]
+    assert sorted((f["category"], f["resource"]) for f in res006) == [
+        ("access", "aws_s3_bucket.exports"), ("access", "aws_s3_bucket.reports"),
+        ("access", "google_storage_bucket.events"), ("access", "google_storage_bucket.events"),
+        ("access", "google_storage_bucket.events"), ("unresolved", "aws_s3_bucket.vendor"),
+    ]
+    us = next(f for f in res006 if f["resource"] == "aws_s3_bucket.reports")
+    assert "arn:aws:iam::444455556666:role/analytics" in us["message"]
+    assert "aws_s3_bucket_policy.reports" in us["message"]
