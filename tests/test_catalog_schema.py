@@ -217,6 +217,24 @@ CASES = [
         r"handler 's3_sse'",
         id="unknown-attach-handler",
     ),
+    pytest.param(
+        "{flag: storage_encrypted, flag_default: false, keys: [kms_key_id]}",
+        "{cases: [{when: {sett: engine}, default: none}], flag: storage_encrypted}",
+        r":14: types\.aws_db_instance\.encryption\.cases\[0\]\.when\.sett: unknown key 'sett'",
+        id="case-unknown-condition",
+    ),
+    pytest.param(
+        "{flag: storage_encrypted, flag_default: false, keys: [kms_key_id]}",
+        "{cases: [{when: {set: engine}}], flag: storage_encrypted}",
+        r"types\.aws_db_instance\.encryption\.cases\[0\]: needs one of default, flag, handler, keys",
+        id="case-without-encryption",
+    ),
+    pytest.param(
+        "{flag: storage_encrypted, flag_default: false, keys: [kms_key_id]}",
+        "{cases: [{when: {set: engine}, handler: rds_instanse}], flag: storage_encrypted}",
+        r"types\.aws_db_instance\.encryption\.cases\[0\]\.handler: unknown encryption handler 'rds_instanse'",
+        id="case-unknown-handler",
+    ),
 ]
 
 

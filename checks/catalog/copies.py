@@ -125,13 +125,14 @@ def _copy_reverse(r: Resource, f: DataStoreFacts, scan: Scan, p: Mapping[str, An
     ``when`` (argument -> values) limits it to resources that are copies by that setting (an MSSQL
     database with ``create_mode = Secondary``); ``any_store`` joins the source among every data-store
     type of the entry's cloud by that attribute, for arguments that take any of them (an Azure
-    ``source_server_id``), else ``targets`` names the source types.
+    ``source_server_id``), else ``targets`` names the source types. ``via`` may be a dotted path
+    through blocks (``replication_info_list.source_kafka_cluster_arn``).
     """
     for arg, values in (p.get("when") or {}).items():
         setting = r.attributes.get(arg)
         if not (isinstance(setting, str) and setting in values):
             return
-    value = r.attributes.get(p["via"])
+    value = get_path(r.attributes, p["via"])
     if value is None:
         return
     if "any_store" in p:
@@ -502,7 +503,8 @@ def _copy_azure_block_location(r: Resource, f: DataStoreFacts, scan: Scan, p: Ma
 
 
 def _copy_ref_location(r: Resource, f: DataStoreFacts, scan: Scan, p: Mapping[str, Any]) -> None:
-    value = r.attributes.get(p["attr"])
+    """A copy where the resource ``attr`` names lives (``attr`` may be a dotted path through blocks)."""
+    value = get_path(r.attributes, p["attr"])
     if value is None:
         return
     target = scan.find(value, p["targets"])

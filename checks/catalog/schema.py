@@ -67,7 +67,10 @@ ENCRYPTION = {
     "handler": ("str", False),
     "fix": ("map", False),
     "block": ("str", False),  # the block an encryption handler reads (gce_disk: boot_disk, attached_disk)
+    "cases": ("maps", False),  # [{when: CONDITION, <an encryption spec>}]: the first that holds applies
 }
+#: A ``cases:`` condition: exactly one of these (``equals`` holds one PATH: VALUE).
+CASE_WHEN = {"set": ("str", False), "equals": ("map", False)}
 #: Every copy handler (checks/catalog/copies.py) and the parameters it reads: a key it does not read is a typo.
 COPY_PARAMS: dict[str, dict[str, tuple[str, bool]]] = {
     "s3_inline_replication": {},
@@ -171,6 +174,20 @@ class _Checker:
             raise self.fail(path, f"{value!r} is not one of {', '.join(allowed)}")
 
 
+def _encryption(c: _Checker, enc: Any, path: Path, nested: bool = False) -> None:
+    """One encryption spec: ``not-applicable:`` or the generic/handler keys (a case holds no cases)."""
+    if isinstance(enc, dict) and "not-applicable" in enc:
+        c.keys(enc, path, NOT_APPLICABLE)
+        return
+    c.keys(enc, path, {k: v for k, v in ENCRYPTION.items() if not (nested and k == "cases")})
+    if not {"default", "flag", "handler", "keys"} & set(enc):
+        raise c.fail(path, "needs one of default, flag, handler, keys (or not-applicable:)")
+    if "default" in enc:
+        c.one_of(enc["default"], (*path, "default"), LEVELS)
+    for level in enc.get("fix") or {}:
+        c.one_of(level, (*path, "fix", level), LEVELS)
+
+
 def validate(data: Any, file: str, text: str) -> None:
     """Raise :class:`CatalogError` on the first shape error in the parsed ``datastores.yaml``."""
     c = _Checker(file, text)
@@ -207,16 +224,16 @@ def _entry(c: _Checker, at: Path, name: str, entry: Any, clouds: Mapping[str, An
             c.one_of(loc["fallback"], (*at, "location", "fallback"), FALLBACKS)
         _known_types(c, (*at, "location", "parents"), loc.get("parents"), types)
     enc = entry["encryption"]
-    if "not-applicable" in enc:
-        c.keys(enc, (*at, "encryption"), NOT_APPLICABLE)
-    else:
-        c.keys(enc, (*at, "encryption"), ENCRYPTION)
-        if not {"default", "flag", "handler", "keys"} & set(enc):
-            raise c.fail((*at, "encryption"), "needs one of default, flag, handler, keys (or not-applicable:)")
-        if "default" in enc:
-            c.one_of(enc["default"], (*at, "encryption", "default"), LEVELS)
-        for level in enc.get("fix") or {}:
-            c.one_of(level, (*at, "encryption", "fix", level), LEVELS)
+    _encryption(c, enc, (*at, "encryption"))
+    for i, case in enumerate(enc.get("cases") or ()):
+        where = (*at, "encryption", "cases", i)
+        when = case.get("when")
+        if not isinstance(when, dict) or len(when) != 1:
+            raise c.fail(where, "needs when: with exactly one of set: PATH or equals: {PATH: VALUE}")
+        c.keys(when, (*where, "when"), CASE_WHEN)
+        if "equals" in when and len(when["equals"]) != 1:
+            raise c.fail((*where, "when", "equals"), "must hold exactly one PATH: VALUE")
+        _encryption(c, {k: v for k, v in case.items() if k != "when"}, where, nested=True)
     if role == "key" and "not-applicable" not in enc:
         raise c.fail((*at, "encryption"), "a key is not data: its encryption must be not-applicable")
     for i, copy in enumerate(entry.get("copies") or ()):
@@ -255,6 +272,10 @@ def check_handlers(types: Mapping[str, Any], file: str, text: str, tables: Mappi
         ]
         named += [
             (("types", name, "copies", i, "handler"), "copies", cp["handler"]) for i, cp in enumerate(spec.copies)
+        ]
+        named += [
+            (("types", name, "encryption", "cases", i, "handler"), "encryption", case.get("handler"))
+            for i, case in enumerate(spec.encryption.get("cases") or ())
         ]
         for path, table, handler in named:
             if handler is not None and handler not in tables[table]:

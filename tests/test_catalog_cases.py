@@ -1,0 +1,111 @@
+"""Encryption that depends on one argument (``cases:`` in datastores.yaml) and the EMR handler.
+
+Built as the loader hands resources over (see tests/test_catalog.py), so the contract is pinned
+without HCL parsing; the fixtures under fixtures/terraform/catalog_aws/copies.tf show the same cases
+end to end.
+"""
+
+from __future__ import annotations
+
+from checks.catalog import load_catalog
+from scanner.model import Encryption, Ref, Unknown
+from tests.test_catalog import res, run
+
+
+def test_every_case_has_one_condition_and_an_encryption_spec() -> None:
+    for name, spec in load_catalog().types.items():
+        for case in spec.encryption.get("cases") or ():
+            when = case["when"]
+            assert len(when) == 1 and ("set" in when or ("equals" in when and len(when["equals"]) == 1)), name
+            assert {"default", "flag", "handler", "keys", "not-applicable"} & set(case), name
+
+
+def test_ssm_only_securestring_is_encrypted() -> None:
+    facts = run(
+        res("aws_ssm_parameter", "plain", {"name": "/a", "type": "String"}),
+        res("aws_ssm_parameter", "secret", {"name": "/b", "type": "SecureString"}),
+        res(
+            "aws_ssm_parameter",
+            "cmk",
+            {"name": "/c", "type": "SecureString", "key_id": "arn:aws:kms:eu-west-1:1:key/k"},
+        ),
+        res("aws_ssm_parameter", "unknown", {"name": "/d", "type": Unknown("var.type has no value")}),
+    )
+    assert facts["aws_ssm_parameter.plain"].encryption is Encryption.NONE
+    assert facts["aws_ssm_parameter.secret"].encryption is Encryption.PROVIDER
+    assert facts["aws_ssm_parameter.cmk"].encryption is Encryption.CUSTOMER
+    unknown = facts["aws_ssm_parameter.unknown"].encryption
+    assert isinstance(unknown, Unknown) and "type is unknown" in unknown.reason
+    assert 'type = "SecureString"' in facts["aws_ssm_parameter.plain"].encryption_fix["provider-managed"]
+
+
+def test_firehose_with_a_stream_source_holds_nothing_at_rest() -> None:
+    facts = run(
+        res("aws_kinesis_firehose_delivery_stream", "direct", {"name": "a"}),
+        res(
+            "aws_kinesis_firehose_delivery_stream", "sse", {"name": "b", "server_side_encryption": [{"enabled": True}]}
+        ),
+        res(
+            "aws_kinesis_firehose_delivery_stream",
+            "stream",
+            {"name": "c", "kinesis_source_configuration": [{"kinesis_stream_arn": Ref("aws_kinesis_stream.s", "arn")}]},
+        ),
+    )
+    assert facts["aws_kinesis_firehose_delivery_stream.direct"].encryption is Encryption.NONE
+    assert facts["aws_kinesis_firehose_delivery_stream.sse"].encryption is Encryption.PROVIDER
+    stream = facts["aws_kinesis_firehose_delivery_stream.stream"]
+    assert stream.encryption is None and "source Kinesis stream" in stream.encryption_source
+
+
+def test_emr_reads_the_security_configuration_document() -> None:
+    kms = {
+        "EncryptionConfiguration": {
+            "EnableAtRestEncryption": True,
+            "AtRestEncryptionConfiguration": {
+                "LocalDiskEncryptionConfiguration": {
+                    "EncryptionKeyProviderType": "AwsKms",
+                    "AwsKmsKey": "arn:aws:kms:eu-west-1:123456789012:key/k",
+                }
+            },
+        }
+    }
+    custom = {
+        "EncryptionConfiguration": {
+            "EnableAtRestEncryption": True,
+            "AtRestEncryptionConfiguration": {
+                "LocalDiskEncryptionConfiguration": {"EncryptionKeyProviderType": "Custom"}
+            },
+        }
+    }
+    import json
+
+    facts = run(
+        res("aws_emr_security_configuration", "kms", {"name": "kms", "configuration": json.dumps(kms)}),
+        res("aws_emr_security_configuration", "custom", {"name": "custom", "configuration": json.dumps(custom)}),
+        res("aws_emr_security_configuration", "off", {"name": "off", "configuration": "{}"}),
+        res(
+            "aws_emr_cluster",
+            "kms",
+            {"name": "a", "security_configuration": Ref("aws_emr_security_configuration.kms", "name")},
+        ),
+        res("aws_emr_cluster", "custom", {"name": "b", "security_configuration": "custom"}),
+        res("aws_emr_cluster", "off", {"name": "c", "security_configuration": "off"}),
+        res("aws_emr_cluster", "none", {"name": "d"}),
+        res("aws_emr_cluster", "elsewhere", {"name": "e", "security_configuration": "not-here"}),
+        res("aws_ebs_encryption_by_default", "on", {"enabled": True}),
+        res("aws_emr_cluster", "by_default", {"name": "f"}),
+    )
+    kms_cluster = facts["aws_emr_cluster.kms"]
+    assert kms_cluster.encryption is Encryption.CUSTOMER
+    assert [k.reference for k in kms_cluster.keys] == ["arn:aws:kms:eu-west-1:123456789012:key/k"]
+    assert facts["aws_emr_cluster.custom"].encryption is Encryption.CUSTOMER
+    # at-rest off in the document, and no document: the region's EBS default decides (on in eu-west-1 here)
+    assert facts["aws_emr_cluster.off"].encryption is Encryption.PROVIDER
+    assert facts["aws_emr_cluster.none"].encryption is Encryption.PROVIDER
+    assert isinstance(facts["aws_emr_cluster.elsewhere"].encryption, Unknown)
+
+
+def test_emr_without_security_configuration_or_ebs_default_is_unencrypted() -> None:
+    facts = run(res("aws_emr_cluster", "none", {"name": "d"}))
+    assert facts["aws_emr_cluster.none"].encryption is Encryption.NONE
+    assert "no security configuration" in facts["aws_emr_cluster.none"].encryption_source
