@@ -19,9 +19,10 @@ be bounded (``NotIn``, ``Exists``, a term without a region) is an :class:`Unknow
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from typing import TYPE_CHECKING, Any
 
+from checks.kubernetes_storage import load_storage_table
 from scanner.model import Copy, DataStoreFacts, Encryption, KeyUse, Location, Resource, Unknown
 
 
@@ -36,40 +37,19 @@ if TYPE_CHECKING:
 WORKLOAD_KINDS = frozenset(
     {"Deployment", "StatefulSet", "DaemonSet", "Job", "CronJob", "Pod", "ReplicaSet", "ReplicationController"}
 )
-REGION_KEYS = ("topology.kubernetes.io/region", "failure-domain.beta.kubernetes.io/region")
-ZONE_KEYS = (
-    "topology.kubernetes.io/zone",
-    "failure-domain.beta.kubernetes.io/zone",
-    "topology.ebs.csi.aws.com/zone",
-    "topology.gke.io/zone",
-    "topology.disk.csi.azure.com/zone",  # Azure Disk CSI driver: values like eastus2-1
-)
+# The storage facts (topology keys, CSI provisioner families, snapshot classes) are data: kubernetes_storage.yaml.
+STORAGE = load_storage_table()
+REGION_KEYS = STORAGE.region_keys
+ZONE_KEYS = STORAGE.zone_keys
 # AKS nodes of a cluster without availability zones carry topology.kubernetes.io/zone "0".."4": fault domains
 # inside the cluster's region, naming no region. A zone selector on them constrains nothing about placement.
 _FAULT_DOMAIN = re.compile(r"^\d$")
 UNPINNED_NOTE = "unpinned workload: runs wherever its cluster is"
 
-# Provisioner -> (cloud, how its StorageClass parameters decide encryption at rest).
-PROVISIONERS: dict[str, tuple[str, str]] = {
-    "ebs.csi.aws.com": ("aws", "ebs"),
-    "kubernetes.io/aws-ebs": ("aws", "ebs"),
-    "efs.csi.aws.com": ("aws", "efs"),
-    "pd.csi.storage.gke.io": ("gcp", "gce-pd"),
-    "kubernetes.io/gce-pd": ("gcp", "gce-pd"),
-    "filestore.csi.storage.gke.io": ("gcp", "google-managed"),
-    "disk.csi.azure.com": ("azure", "azure-disk"),
-    "kubernetes.io/azure-disk": ("azure", "azure-disk"),
-    "file.csi.azure.com": ("azure", "azure-file"),
-    "kubernetes.io/azure-file": ("azure", "azure-file"),
-}
+# Provisioner -> (cloud, family: how its StorageClass parameters decide location and encryption at rest).
+PROVISIONERS: Mapping[str, tuple[str, str]] = STORAGE.provisioners
 # File drivers that mount a file system made elsewhere: the StorageClass cannot say how it is encrypted.
-EXTERNAL_FILE_SYSTEMS: dict[str, str] = {
-    "nfs.csi.k8s.io": "the NFS server named in parameters.server",
-    "smb.csi.k8s.io": "the SMB server named in parameters.source",
-    "fsx.csi.aws.com": "the FSx file system (its kmsKeyId and deployment type)",
-    "kubernetes.io/no-provisioner": "the node's local disks",
-}
-_AZURE_GEO_SKUS = frozenset({"GRS", "RAGRS", "GZRS", "RAGZRS"})
+EXTERNAL_FILE_SYSTEMS: Mapping[str, str] = STORAGE.external_file_systems
 _ARN_REGION = re.compile(r"^arn:aws[a-z-]*:kms:([a-z0-9-]+):")
 _GCP_KEY_LOCATION = re.compile(r"(?:^|/)locations/([A-Za-z0-9-]+)/")
 
@@ -378,12 +358,7 @@ class _Reader:
         driver = _get(spec, "csi", "driver")
         if isinstance(driver, str) and driver in PROVISIONERS:
             return PROVISIONERS[driver][0]
-        for field, cloud in (
-            ("awsElasticBlockStore", "aws"),
-            ("gcePersistentDisk", "gcp"),
-            ("azureDisk", "azure"),
-            ("azureFile", "azure"),
-        ):
+        for field, cloud in STORAGE.in_tree_volumes.items():
             if isinstance(spec, dict) and field in spec:
                 return cloud
         return None
@@ -408,8 +383,10 @@ class _Reader:
         location: Location | Unknown | None
         copies: list[Copy] = []
         known_cloud = cloud if cloud != "kubernetes" else None
-        if family in ("azure-disk", "azure-file") and params.get("location"):
-            location = Location("azure", str(params["location"]), where("location"))
+        spec = STORAGE.families.get(family, {})
+        location_param = spec.get("location_param")
+        if location_param and params.get(location_param.lower()):
+            location = Location(cloud, str(params[location_param.lower()]), where(location_param))
         else:
             admitted, mentioned = self.terms(
                 attrs.get("allowedTopologies"), "allowedTopologies", known_cloud, "matchLabelExpressions"
@@ -436,10 +413,11 @@ class _Reader:
                 location = cluster[0] if cluster else None
 
         encryption, source, keys, notes = self.sc_encryption(provisioner, family, params, where, location)
-        if family == "azure-file":
-            sku = str(params.get("skuname") or params.get("storageaccounttype") or "Standard_LRS")
-            if sku.partition("_")[2].upper() in _AZURE_GEO_SKUS:
-                key = "skuName" if params.get("skuname") else "storageAccountType"
+        geo = spec.get("geo_sku")
+        if geo:  # the first SKU parameter set, else the driver's default SKU
+            key = next((n for n in geo["params"] if params.get(n.lower())), geo["params"][-1])
+            sku = str(params.get(key.lower()) or geo["default"])
+            if sku.partition("_")[2].upper() in STORAGE.geo_skus:
                 copies.append(
                     self.azure_pair_copy(location, sku, f"parameters.{key}", param_line(key.lower()))
                 )
@@ -514,72 +492,11 @@ class _Reader:
         """Encryption at rest of volumes from this class, per provisioner (fail closed when unknown)."""
         keys: list[KeyUse] = []
         notes: list[str] = []
-        if family == "ebs":
-            raw = params.get("encrypted")
-            encrypted = str(raw).strip().lower() == "true" if raw is not None else False
-            key = params.get("kmskeyid")
-            if not encrypted:
-                if key:
-                    notes.append('parameters.kmsKeyId is set but encrypted is not "true"')
-                said = (
-                    f'{where("encrypted")} is "{raw}"'
-                    if raw is not None
-                    else f"parameters.encrypted is not set, and EBS volumes default to unencrypted "
-                    f"({self.r.file}:{self.r.line})"
-                )
-                return Encryption.NONE, said, keys, notes
-            if not key or "alias/aws/" in str(key):  # no key, or the AWS-managed aws/ebs alias
-                return (
-                    Encryption.PROVIDER,
-                    f"encrypted with the AWS-managed aws/ebs key ({where('encrypted')})",
-                    keys,
-                    notes,
-                )
-            keys.append(
-                KeyUse(
-                    str(key),
-                    self.key_location(str(key), "aws", location, where("kmsKeyId")),
-                    "parameters.kmsKeyId",
-                )
-            )
-            return Encryption.CUSTOMER, f"customer-managed key {where('kmsKeyId')}", keys, notes
-        if family == "gce-pd":
-            key = params.get("disk-encryption-kms-key")
-            if key:
-                keys.append(
-                    KeyUse(
-                        str(key),
-                        self.key_location(str(key), "gcp", location, where("disk-encryption-kms-key")),
-                        "parameters.disk-encryption-kms-key",
-                    )
-                )
-                return Encryption.CUSTOMER, f"Cloud KMS key {where('disk-encryption-kms-key')}", keys, notes
-            return Encryption.PROVIDER, "Google-managed encryption (no disk-encryption-kms-key)", keys, notes
-        if family == "google-managed":
-            return Encryption.PROVIDER, "Google encrypts all data at rest", keys, notes
-        if family == "azure-disk":
-            des = params.get("diskencryptionsetid")
-            if des:
-                # A disk encryption set must be in the disk's region, so the key lives where the disk does.
-                keys.append(
-                    KeyUse(
-                        str(des),
-                        location if isinstance(location, Location) else None,
-                        "parameters.diskEncryptionSetID",
-                    )
-                )
-                return Encryption.CUSTOMER, f"disk encryption set {where('diskEncryptionSetID')}", keys, notes
-            return Encryption.PROVIDER, "platform-managed key (no diskEncryptionSetID)", keys, notes
-        if family == "azure-file":
-            return (
-                Encryption.PROVIDER,
-                "Azure Storage always encrypts at rest (Microsoft-managed key)",
-                keys,
-                notes,
-            )
-        if family == "efs":
-            fs = params.get("filesystemid")
-            what = f"the EFS file system {fs}" if fs else "the EFS file system it names"
+        enc = STORAGE.families[family]["encryption"] if family in STORAGE.families else None
+        if enc is not None and "elsewhere" in enc:
+            other = enc["elsewhere"]
+            value = params.get(other["param"].lower())
+            what = other["named"].format(value=value) if value else other["unnamed"]
             return (
                 Unknown(
                     f"encryption is decided by {what}, not by the StorageClass: check that file "
@@ -589,6 +506,29 @@ class _Reader:
                 keys,
                 notes,
             )
+        if enc is not None:
+            key = params.get(enc["key"].lower()) if "key" in enc else None
+            if "flag" in enc:  # a "true" parameter turns encryption on; unset, the driver leaves it off
+                raw = params.get(enc["flag"].lower())
+                encrypted = str(raw).strip().lower() == "true" if raw is not None else False
+                if not encrypted:
+                    if key:
+                        notes.append(enc["key_without_flag"])
+                    said = (
+                        enc["flag_off"].format(where=where(enc["flag"]), raw=raw)
+                        if raw is not None
+                        else enc["flag_unset"].format(at=f"{self.r.file}:{self.r.line}")
+                    )
+                    return Encryption.NONE, said, keys, notes
+            if not key or ("managed_key" in enc and enc["managed_key"] in str(key)):
+                said = enc["provider_flag"].format(where=where(enc["flag"])) if "flag" in enc else enc["provider"]
+                return Encryption.PROVIDER, said, keys, notes
+            if "key_cloud" in enc:  # the key's region is in its name (ARN, locations/...), else the volume's
+                key_location = self.key_location(str(key), enc["key_cloud"], location, where(enc["key"]))
+            else:  # key_in: volume (a disk encryption set must be in the disk's region)
+                key_location = location if isinstance(location, Location) else None
+            keys.append(KeyUse(str(key), key_location, f"parameters.{enc['key']}"))
+            return Encryption.CUSTOMER, enc["customer"].format(where=where(enc["key"])), keys, notes
         if provisioner in EXTERNAL_FILE_SYSTEMS:
             return (
                 Unknown(
@@ -714,15 +654,15 @@ class _Reader:
         raw = _sub(attrs, "parameters")
         params = {str(k).lower(): (k, v) for k, v in raw.items()}
         target: Location | Unknown
-        if driver == "pd.csi.storage.gke.io":
-            cloud, key = "gcp", "storage-locations"
-            if key not in params or not params[key][1]:
-                target = self.gcp_snapshot_default("snapshots", "parameters.storage-locations")
-                return self.facts(cloud, None, copies=[Copy("snapshot", target, f"parameters.{key}")])
-        elif driver == "disk.csi.azure.com" and params.get("location", (None, None))[1]:
-            cloud, key = "azure", "location"
-        else:
-            return None  # snapshots stay with the disk (EBS, Azure disk default, others): nothing new to judge
+        where_to = STORAGE.snapshot_classes.get(driver)
+        if where_to is None:
+            return None  # snapshots stay with the disk (EBS, others): nothing new to judge
+        cloud, key = where_to["cloud"], where_to["param"].lower()
+        if key not in params or not params[key][1]:
+            if where_to.get("default") != "gcp-nearest-multi-region":
+                return None  # unset: the snapshots stay with the disk (Azure disk default)
+            target = self.gcp_snapshot_default("snapshots", f"parameters.{key}")
+            return self.facts(cloud, None, copies=[Copy("snapshot", target, f"parameters.{key}")])
         name, value = params[key]
         line = _line(raw, name, self.r.line)
         target = Location(cloud, str(value).strip(), f"parameters.{name} ({self.r.file}:{line})")
