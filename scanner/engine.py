@@ -140,6 +140,7 @@ def scan(options: ScanOptions, policy: Policy) -> Report:
         prune(default_cache_dir(), cache_cap)
 
     loaded.resources = _plan_wins(loaded.resources, loaded.notes)
+    loaded.resources = _once_per_root(loaded.resources, loaded.notes, policy, root)
     unknown = find_unknown_types(loaded.resources, policy.unknown_types)
     loaded.notes.extend(unknown.notes)
     loaded.problems.extend(unknown.problems)
@@ -208,6 +209,43 @@ def _plan_wins(resources: list[Resource], notes: list[Note]) -> list[Resource]:
         if any(r.source != "plan" and r.root_dir == root_dir for r in resources):
             notes.append(Note(root_dir, f"root {root_dir} is reported from its plan {plan} (resolved values), "
                               "not from its .tf files; findings point at the .tf lines"))
+    return kept
+
+
+def _once_per_root(resources: list[Resource], notes: list[Note], policy: Policy, root: Path) -> list[Resource]:
+    """A module dir evaluated as a root of its own and also through a root that calls it (an example a
+    test fixture calls) reports each data store once: the caller's copy goes when it is the same
+    declaration with the same values (addresses compared without the caller's module prefix) and the
+    policy gives both roots the same allowed regions. A copy with other values, or judged under
+    another scope, stays: never fewer blocking results than the two evaluations would give."""
+    marked = [r for r in resources if "also_root" in r.extra]
+    if not marked:
+        return resources
+
+    def ident(r: Resource, prefix: str) -> tuple:
+        def strip(value: object) -> str:
+            return repr(value).replace(prefix, "") if prefix else repr(value)
+
+        return (r.file, r.line, r.type, r.address.removeprefix(prefix), strip(r.attributes), strip(r.provider))
+
+    def scope(root_dir: str | None) -> tuple:
+        where = policy_rel(policy, root, root_dir or ".")
+        return policy.allowed_for(where), policy.access_allowed_for(where)
+
+    own = {(r.root_dir, ident(r, "")) for r in resources if r.source == "terraform" and "also_root" not in r.extra}
+    kept: list[Resource] = []
+    collapsed: set[tuple[str | None, str]] = set()
+    for r in resources:
+        mark = r.extra.get("also_root")
+        if mark is not None:
+            dir_, prefix = mark
+            if (dir_, ident(r, prefix)) in own and scope(dir_) == scope(r.root_dir):
+                collapsed.add((r.root_dir, dir_))
+                continue
+        kept.append(r)
+    for caller, dir_ in sorted(collapsed, key=str):
+        notes.append(Note(dir_, f"module {dir_} is a root of its own and is called by root {caller}: "
+                                f"its resources are reported once, from {dir_}, where the values are the same"))
     return kept
 
 

@@ -492,3 +492,77 @@ def test_cache_info_and_clear(tmp_path: Path, cache_dir: Path) -> None:
     assert json.loads(run(["cache", "info", "--json"], cwd=tmp_path)[1])["entries"] == 0
     assert not (cache_dir / "key").exists() and (cache_dir / "notes.txt").exists()
     assert run(["scan", str(repo), *EU, "--var", "region=eu-west-1"], cwd=tmp_path)[0] == 0  # rebuilt after
+
+
+# --- finding 8: a scanned child module is evaluated through its callers, children included --------
+
+MYSQL_HA = Path(__file__).resolve().parent.parent / "fixtures/terraform/realistic/gcp_sql_mysql_ha"
+EXAMPLE = "examples/mysql-ha"
+
+
+def _mysql_ha(tmp_path: Path) -> Path:
+    import shutil
+
+    repo = tmp_path / "repo"
+    shutil.copytree(MYSQL_HA, repo)
+    (repo / ".git").mkdir()
+    return repo
+
+
+def _placements(out: str) -> list[tuple[str, int, str]]:
+    import json
+
+    return sorted((f["file"], f["line"], f["resource"]) for f in json.loads(out)["findings"]
+                  if f["rule_id"] == "RES001")
+
+
+@pytest.mark.parametrize("target", [EXAMPLE, f"{EXAMPLE}/main.tf"])
+def test_scanned_child_module_is_evaluated_through_its_caller_with_its_children(tmp_path: Path, target: str) -> None:
+    repo = _mysql_ha(tmp_path)
+    code, out, _ = run(["scan", target, *EU, "--no-cache", "--format", "json"], cwd=repo)
+    placed = _placements(out)
+    assert code == 1, out
+    assert [(f, line) for f, line, _ in placed] == [("modules/mysql/main.tf", 13)] + [
+        ("modules/mysql/read_replica.tf", 10)] * 3  # the instance and its 3 replicas, in us-central1
+    assert all(r.startswith("module.example.module.mysql.") for _, _, r in placed)
+
+
+def test_files_of_one_tree_scanned_together_are_reported_once(tmp_path: Path) -> None:
+    repo = _mysql_ha(tmp_path)
+    code, out, _ = run(["scan", f"{EXAMPLE}/main.tf", "modules/mysql/main.tf", "modules/mysql/read_replica.tf",
+                        *EU, "--no-cache", "--format", "json"], cwd=repo)
+    assert code == 1 and len(_placements(out)) == 4  # one evaluation through test/fixtures/mysql-ha
+
+
+PROVIDER = '\nprovider "google" {\n  project = var.project_id\n}\n'
+
+
+def test_called_child_with_a_provider_is_a_root_too_and_reported_once(tmp_path: Path) -> None:
+    repo = _mysql_ha(tmp_path)
+    with (repo / EXAMPLE / "main.tf").open("a") as fh:
+        fh.write(PROVIDER)
+    for target in (EXAMPLE, "."):
+        code, out, _ = run(["scan", target, *EU, "--no-cache", "--format", "json"], cwd=repo)
+        placed = _placements(out)
+        assert code == 1 and len(placed) == 4, placed  # same values through both roots: once
+        assert all(r.startswith("module.mysql.") for _, _, r in placed)  # from the example's own evaluation
+
+
+def test_called_child_applied_alone_is_judged_with_its_own_values(tmp_path: Path) -> None:
+    """The example alone puts the database in the EU; its caller passes us-central1: both are judged."""
+    repo = _mysql_ha(tmp_path)
+    example = repo / EXAMPLE / "main.tf"
+    text = example.read_text().replace('region               = "us-central1"', "region               = var.region")
+    example.write_text(text.replace('zone                 = "us-central1-c"', "zone                 = var.zone")
+                       .replace('"us-central1-', '"europe-west1-') + PROVIDER
+                       + 'variable "region" {\n  default = "europe-west1"\n}\n'
+                       + 'variable "zone" {\n  default = "europe-west1-b"\n}\n')
+    caller = repo / "test/fixtures/mysql-ha/main.tf"
+    caller.write_text(caller.read_text().replace("  project_id    = var.project_id\n",
+                                                 '  project_id    = var.project_id\n  region = "us-central1"\n'))
+    code, out, _ = run(["scan", EXAMPLE, *EU, "--no-cache", "--format", "json"], cwd=repo)
+    assert code == 1 and _placements(out) == [
+        ("modules/mysql/main.tf", 13, "module.example.module.mysql.google_sql_database_instance.default")]
+    caller.write_text(caller.read_text().replace('region = "us-central1"', 'region = "europe-west1"'))
+    code, out, _ = run(["scan", EXAMPLE, *EU, "--no-cache", "--format", "json"], cwd=repo)
+    assert code == 0, out

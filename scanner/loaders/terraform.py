@@ -94,8 +94,12 @@ class ModuleGraph:
     calls: dict[Path, set[Path]]
     roots: list[Path]
 
-    def roots_for(self, d: Path) -> list[Path]:
-        """The roots whose module tree reaches ``d`` (``d`` itself when nobody calls it)."""
+    def roots_for(self, d: Path, standalone: Callable[[Path], bool] | None = None) -> list[Path]:
+        """The roots whose module tree reaches ``d`` (``d`` itself when nobody calls it).
+
+        A root is a caller nobody calls, or (``standalone``) one that can be applied on its own even
+        though something calls it (provider blocks): both evaluate ``d`` when applied.
+        """
         d = d.resolve()
         if not self.callers.get(d):
             return [d]
@@ -105,7 +109,7 @@ class ModuleGraph:
         while todo:
             cur = todo.pop()
             ups = self.callers.get(cur, set()) - {cur}
-            if not ups and cur != d:
+            if cur != d and (not ups or (standalone is not None and standalone(cur))):
                 found.append(cur)
             for up in sorted(ups):
                 if up not in seen:
@@ -182,6 +186,7 @@ class _ModuleConfig:
     outputs: dict[str, tuple[Block, str]] = field(default_factory=dict)
     comments: dict[str, list[tuple[int, str]]] = field(default_factory=dict)
     resource_types: set[str] = field(default_factory=set)
+    backend: bool = False  # a terraform { backend / cloud } block: a root configuration
 
 
 # --------------------------------------------------------------------------------------------
@@ -376,6 +381,8 @@ class _Run:
                 cfg.variables[b.labels[0]] = (b, rel)
             elif t == "provider" and b.labels:
                 cfg.providers.append((b, rel))
+            elif t == "terraform" and any(n.type in ("backend", "cloud") for n in b.blocks):
+                cfg.backend = True
             elif t == "module" and b.labels:
                 cfg.modules[b.labels[0]] = (b, rel)
             elif t == "resource" and len(b.labels) == 2:
@@ -405,27 +412,31 @@ class _Run:
             return self.result
         graph = discover_modules(set(_walk_module_dirs(self.scan_root)) | set(requested), self.scan_root,
                                  parse=self._parse_for_discovery)
+        # A requested dir nobody calls is a root. A called one is evaluated through every root that calls
+        # it (its resources and all its children's), and in full as a root too when it can be applied on
+        # its own (provider blocks, a backend or cloud block): an example that a test fixture calls.
         plan: dict[Path, set[Path] | None] = {}  # root -> requested dirs to keep (None = everything)
         for d in requested:
-            roots = graph.roots_for(d)
-            if roots == [d]:
+            roots = graph.roots_for(d, self.standalone)
+            if roots == [d] or self.standalone(d):
                 plan[d] = None
-                continue
             for r in roots:
-                if r in requested:
-                    continue  # already evaluated in full as a requested root
+                if r == d or r in requested:
+                    continue  # evaluated in full as a requested root
                 keep = plan.setdefault(r, set())
                 if keep is not None:
                     keep.add(d)
                 msg = f"module {self.rel(d)} evaluated through root {self.rel(r)}"
                 self.result.notes.append(Note(self.rel(d), msg))
+        full = frozenset(r for r, keep in plan.items() if keep is None)
         for r, keep in plan.items():
-            resources = _RootEval(self, r).resources()
-            if keep is not None:
-                rels = {self.rel(k) for k in keep}
-                resources = [x for x in resources if x.module_dir in rels]
-            self.result.resources.extend(resources)
+            self.result.resources.extend(_RootEval(self, r).resources(keep, full - {r}))
         return self.result
+
+    def standalone(self, d: Path) -> bool:
+        """Whether ``d`` can be applied on its own: it configures a provider, a backend or HCP Terraform."""
+        cfg = self.config(d)
+        return bool(cfg.providers) or cfg.backend
 
     def _parse_for_discovery(self, path: Path) -> ParsedFile | None:
         if path in self.parsed:
@@ -612,10 +623,16 @@ class _RootEval:
         ctx_fn = run.options.root_context
         self.context = ctx_fn(self.root_rel) if ctx_fn else None
 
-    def resources(self) -> list[Resource]:
+    def resources(self, keep: set[Path] | None = None, also_roots: frozenset[Path] = frozenset()) -> list[Resource]:
+        """Every resource of the tree, or (``keep``) those of the instances of ``keep``'s dirs and below.
+
+        A resource under an instance of a dir in ``also_roots`` (evaluated as a root of its own in this
+        load) carries ``extra["also_root"] = (that dir, its instance's address prefix)``: the engine
+        reports such a copy once when it is the same as the one the dir's own evaluation made.
+        """
         inst = _Instance(self, self.run.config(self.root), None, "", (), {}, None, chain=(self.root,))
         out: list[Resource] = []
-        inst.collect(out)
+        inst.collect(out, keep, also_roots)
         translate_azapi(out)  # azapi_resource -> the azurerm type the catalog knows
         return out
 
@@ -1121,7 +1138,22 @@ class _Instance:
     expansion_unknown: str | None = None
 
     # ---- producing Resources ------------------------------------------------------------
-    def collect(self, out: list[Resource]) -> None:
+    def collect(self, out: list[Resource], keep: set[Path] | None = None,
+                also_roots: frozenset[Path] = frozenset(), marker: tuple[str, str] | None = None) -> None:
+        """This instance's resources and its children's; with ``keep``, only under instances of those dirs."""
+        if keep is not None and self.cfg.dir in keep:
+            keep = None  # inside a kept instance: everything below it counts
+        if self.parent is not None and self.cfg.dir in also_roots:
+            marker = (self.cfg.rel, self.prefix)
+        if keep is None:
+            self._collect_own(out, marker)
+        for _name, kids in self.children().items():
+            if isinstance(kids, _Expansion):
+                continue
+            for _key, child in kids:
+                child.collect(out, keep, also_roots, marker)
+
+    def _collect_own(self, out: list[Resource], marker: tuple[str, str] | None) -> None:
         run = self.run
         limit = run.options.max_instances
         for (rtype, name), (block, rel) in self.cfg.resources.items():
@@ -1149,17 +1181,14 @@ class _Instance:
                 extra: dict[str, Any] = {"comments": comments}
                 if lines is not None:
                     extra["attribute_lines"] = lines  # shared by every instance of the block
+                if marker is not None:
+                    extra["also_root"] = marker
                 reason = exp.unknown or self._expansion_chain_unknown()
                 if reason:
                     extra["expansion_unknown"] = reason
                 out.append(Resource(type=rtype, address=address, file=rel, line=block.line, attributes=attrs,
                                     source="terraform", provider=provider, module_dir=self.cfg.rel,
                                     root_dir=self.root.root_rel, end_line=block.end_line, extra=extra))
-        for _name, kids in self.children().items():
-            if isinstance(kids, _Expansion):
-                continue
-            for _key, child in kids:
-                child.collect(out)
 
     def _expansion_chain_unknown(self) -> str | None:
         inst: _Instance | None = self
