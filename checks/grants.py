@@ -67,6 +67,13 @@ def structure_of(value: Any) -> Any:
     return structure if structure is not None else value
 
 
+def _unset_in_plan(r: Resource, attr: str) -> bool:
+    """A store's own Optional+Computed grant argument that the plan's configuration does not set: a plan shows
+    it known after apply (the grants are separate resources, or none), which is no unreadable policy."""
+    configured = r.extra.get("configured_arguments")
+    return isinstance(configured, list) and attr not in configured
+
+
 def _line(r: Resource, key: str) -> int | None:
     key_lines = r.extra.get("key_lines") if isinstance(r.extra, dict) else None
     if isinstance(key_lines, Mapping) and key in key_lines:
@@ -102,8 +109,7 @@ def _aws(attr: str, store: Callable[[Resource], Any], types: tuple[str, ...], in
     apply when the configuration does not set it (the policy is then a separate resource, or none)."""
 
     def read(r: Resource) -> GrantFacts | None:
-        configured = r.extra.get("configured_arguments")
-        if inline and isinstance(configured, list) and attr not in configured:
+        if inline and _unset_in_plan(r, attr):
             return None
         grants, unreadable = _aws_document(r, attr)
         if not grants and unreadable is None:
@@ -176,6 +182,70 @@ def _gcp_policy(store_attr: str, types: tuple[str, ...]) -> _Reader:
     return read
 
 
+def _bigquery_access(r: Resource) -> GrantFacts | None:
+    """``google_bigquery_dataset.access`` blocks (and ``google_bigquery_dataset_access``): one member each."""
+    if r.type == "google_bigquery_dataset" and _unset_in_plan(r, "access"):
+        return None
+    blocks = r.attributes.get("access") if r.type == "google_bigquery_dataset" else [r.attributes]
+    if isinstance(blocks, (Unknown, Ref)):
+        return GrantFacts(r, "gcp", _self(r), _BQ, [],
+                          f"its access blocks are not known statically ({_reason(blocks)})")
+    grants: list[Grant] = []
+    for i, b in enumerate(blocks or ()):
+        if not isinstance(b, Mapping):
+            continue
+        via = f"access[{i}]" if r.type == "google_bigquery_dataset" else "access"
+        for key, prefix in (("user_by_email", "user:"), ("group_by_email", "group:"), ("domain", "domain:"),
+                            ("iam_member", ""), ("special_group", "")):
+            v = b.get(key)
+            if v is None or v == "":
+                continue
+            if key == "special_group" and v != "allAuthenticatedUsers":
+                continue  # projectOwners/Readers/Writers: the dataset's own project
+            member = f"{prefix}{v}" if isinstance(v, str) else v
+            grants.append(Grant("gcp", "member", member, (b.get("role"),), "Allow", (), False, via,
+                                _line(r, "access")))
+    if not grants:
+        return None
+    store = _self(r) if r.type == "google_bigquery_dataset" else r.attributes.get("dataset_id")
+    return GrantFacts(r, "gcp", store, _BQ, grants)
+
+
+# ----------------------------------------------------------------------------- Azure
+def _azure_role_assignment(r: Resource) -> GrantFacts | None:
+    """``azurerm_role_assignment``: ``principal_id`` (an object id) gets ``role_definition_name`` on ``scope``."""
+    a = r.attributes
+    role = a.get("role_definition_name") if a.get("role_definition_name") is not None else a.get("role_definition_id")
+    g = Grant("azure", "object", a.get("principal_id"), (role,), "Allow", (), False, "principal_id",
+              _line(r, "principal_id"))
+    return GrantFacts(r, "azure", a.get("scope"), (), [g])
+
+
+def _azure_access_policy(r: Resource) -> GrantFacts | None:
+    """Key Vault access policies (the resource, and ``azurerm_key_vault.access_policy`` blocks): explicit
+    ``tenant_id`` and ``object_id``; a tenant other than the deploying one is judged as that tenant."""
+    inline = r.type == "azurerm_key_vault"
+    if inline and _unset_in_plan(r, "access_policy"):
+        return None
+    blocks = r.attributes.get("access_policy") if inline else [r.attributes]
+    if isinstance(blocks, (Unknown, Ref)):
+        return GrantFacts(r, "azure", _self(r), _KV, [],
+                          f"its access policies are not known statically ({_reason(blocks)})")
+    grants: list[Grant] = []
+    for i, b in enumerate(blocks or ()):
+        if not isinstance(b, Mapping):
+            continue
+        perms = tuple(p for key in ("secret_permissions", "key_permissions", "certificate_permissions",
+                                    "storage_permissions") for p in (b.get(key) or ()) if isinstance(p, str))
+        for kind, key in (("tenant", "tenant_id"), ("object", "object_id")):
+            via = f"access_policy[{i}].{key}" if inline else key
+            grants.append(Grant("azure", kind, b.get(key), perms, "Allow", (), False, via,
+                                _line(r, "access_policy" if inline else key)))
+    if not grants:
+        return None
+    return GrantFacts(r, "azure", _self(r) if inline else r.attributes.get("key_vault_id"), _KV, grants)
+
+
 def _reason(value: Any) -> str:
     if isinstance(value, Unknown):
         return value.reason
@@ -188,13 +258,55 @@ _Reader = Callable[[Resource], "GrantFacts | None"]
 
 _S3 = ("aws_s3_bucket",)
 _GCS = ("google_storage_bucket",)
+_BQ = ("google_bigquery_dataset",)
+_KV = ("azurerm_key_vault",)
+
+
+def _arg(name: str) -> Callable[[Resource], Any]:
+    return lambda r: r.attributes.get(name)
+
+
+def _gcp_iam(prefix: str, store_attr: str, types: tuple[str, ...]) -> dict[str, _Reader]:
+    """The three IAM resources of one GCP store type: ``_iam_member``, ``_iam_binding``, ``_iam_policy``."""
+    return {f"{prefix}_iam_member": _gcp_member(store_attr, types),
+            f"{prefix}_iam_binding": _gcp_member(store_attr, types),
+            f"{prefix}_iam_policy": _gcp_policy(store_attr, types)}
+
 
 _TERRAFORM: dict[str, _Reader] = {
-    "aws_s3_bucket_policy": _aws("policy", lambda r: r.attributes.get("bucket"), _S3),
+    # AWS resource policies: the separate resource and the store's own (Optional+Computed) argument
+    "aws_s3_bucket_policy": _aws("policy", _arg("bucket"), _S3),
     "aws_s3_bucket": _aws("policy", _self, _S3, inline=True),
-    "google_storage_bucket_iam_member": _gcp_member("bucket", _GCS),
-    "google_storage_bucket_iam_binding": _gcp_member("bucket", _GCS),
-    "google_storage_bucket_iam_policy": _gcp_policy("bucket", _GCS),
+    "aws_kms_key": _aws("policy", _self, ("aws_kms_key",), inline=True),
+    "aws_kms_replica_key": _aws("policy", _self, ("aws_kms_replica_key",), inline=True),
+    "aws_kms_external_key": _aws("policy", _self, ("aws_kms_external_key",), inline=True),
+    "aws_kms_key_policy": _aws("policy", _arg("key_id"), ("aws_kms_key",)),
+    "aws_sqs_queue_policy": _aws("policy", _arg("queue_url"), ("aws_sqs_queue",)),
+    "aws_sqs_queue": _aws("policy", _self, ("aws_sqs_queue",), inline=True),
+    "aws_sns_topic_policy": _aws("policy", _arg("arn"), ("aws_sns_topic",)),
+    "aws_sns_topic": _aws("policy", _self, ("aws_sns_topic",), inline=True),
+    "aws_secretsmanager_secret_policy": _aws("policy", _arg("secret_arn"), ("aws_secretsmanager_secret",)),
+    "aws_secretsmanager_secret": _aws("policy", _self, ("aws_secretsmanager_secret",), inline=True),
+    "aws_dynamodb_resource_policy": _aws("policy", _arg("resource_arn"), ("aws_dynamodb_table",)),
+    "aws_ecr_repository_policy": _aws("policy", _arg("repository"), ("aws_ecr_repository",)),
+    "aws_backup_vault_policy": _aws("policy", _arg("backup_vault_name"), ("aws_backup_vault",)),
+    "aws_efs_file_system_policy": _aws("policy", _arg("file_system_id"), ("aws_efs_file_system",)),
+    "aws_opensearch_domain_policy": _aws("access_policies", _arg("domain_name"), ("aws_opensearch_domain",)),
+    # GCP IAM on stores
+    **_gcp_iam("google_storage_bucket", "bucket", _GCS),
+    **_gcp_iam("google_bigquery_dataset", "dataset_id", _BQ),
+    **_gcp_iam("google_bigquery_table", "table_id", ("google_bigquery_table",)),
+    **_gcp_iam("google_kms_crypto_key", "crypto_key_id", ("google_kms_crypto_key",)),
+    **_gcp_iam("google_kms_key_ring", "key_ring_id", ("google_kms_key_ring",)),
+    **_gcp_iam("google_secret_manager_secret", "secret_id", ("google_secret_manager_secret",)),
+    **_gcp_iam("google_pubsub_topic", "topic", ("google_pubsub_topic",)),
+    **_gcp_iam("google_spanner_database", "database", ("google_spanner_database",)),
+    "google_bigquery_dataset": _bigquery_access,
+    "google_bigquery_dataset_access": _bigquery_access,
+    # Azure
+    "azurerm_role_assignment": _azure_role_assignment,
+    "azurerm_key_vault_access_policy": _azure_access_policy,
+    "azurerm_key_vault": _azure_access_policy,
 }
 
 #: Every resource type a grant is read from.

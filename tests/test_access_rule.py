@@ -126,7 +126,8 @@ def test_residency_scan_exits_1_and_names_the_account() -> None:
         capture_output=True, text=True, cwd=REPO, check=False,
     )
     assert done.returncode == 1, done.stderr
-    res006 = [f for f in json.loads(done.stdout)["findings"] if f["rule_id"] == "RES006"]
+    res006 = [f for f in json.loads(done.stdout)["findings"]
+              if f["rule_id"] == "RES006" and f["file"].endswith("failing/main.tf")]
     assert sorted((f["category"], f["resource"]) for f in res006) == [
         ("access", "aws_s3_bucket.exports"), ("access", "aws_s3_bucket.reports"),
         ("access", "google_storage_bucket.events"), ("access", "google_storage_bucket.events"),
@@ -135,3 +136,36 @@ def test_residency_scan_exits_1_and_names_the_account() -> None:
     us = next(f for f in res006 if f["resource"] == "aws_s3_bucket.reports")
     assert "arn:aws:iam::444455556666:role/analytics" in us["message"]
     assert "aws_s3_bucket_policy.reports" in us["message"]
+
+
+def test_not_principal_allow_is_public_and_deny_never_clears(root: Path) -> None:
+    (root / "main.tf").write_text('''
+provider "aws" {
+  region = "eu-west-1"
+}
+resource "aws_s3_bucket" "b" {
+  bucket = "b"
+}
+resource "aws_s3_bucket_policy" "b" {
+  bucket = aws_s3_bucket.b.id
+  policy = jsonencode({
+    Statement = [
+      { Effect = "Allow", NotPrincipal = { AWS = "arn:aws:iam::777788889999:root" }, Action = "s3:GetObject",
+        Resource = "${aws_s3_bucket.b.arn}/*" },
+      { Effect = "Deny", Principal = { AWS = "arn:aws:iam::444455556666:root" }, Action = "s3:*",
+        Resource = "${aws_s3_bucket.b.arn}/*" },
+    ]
+  })
+}
+''')
+    (f,) = _scan(root, root / "residency.yaml")
+    assert f.category.value == "access" and "everyone except arn:aws:iam::777788889999:root" in f.message
+
+
+def test_kms_key_policy_to_a_us_key_user_names_the_key() -> None:
+    findings = [f for f in _scan(ACCESS / "failing") if f.file.endswith("failing/more.tf")]
+    kms = next(f for f in findings if f.resource == "aws_kms_key.data")
+    assert "arn:aws:iam::444455556666:role/us-app" in kms.message and "kms:Decrypt" in kms.message
+    assert "${self" not in kms.message  # the self-root statement is no finding
+    azure = {f.resource: f for f in findings if f.resource.startswith("azurerm_")}
+    assert "object 11111111-2222-3333-4444-555555555555" in azure["azurerm_storage_account.sa"].message

@@ -1,13 +1,21 @@
 """RES006 access-from-outside-allowed-locations: a grant lets a principal outside the allowed locations reach a store.
 
 What it checks
-    Every principal a grant names, as :mod:`checks.grants` reads it: S3 bucket policies
-    (``aws_s3_bucket_policy`` and ``aws_s3_bucket.policy``, written as JSON, ``jsonencode`` or
-    ``data "aws_iam_policy_document"``) and Cloud Storage IAM (``google_storage_bucket_iam_member``,
-    ``_binding``, ``_policy`` with ``data "google_iam_policy"``). Each principal is placed with the
-    policy's ``principals:`` section: AWS account ids (bare, or in IAM/STS ARNs) and organisations
-    (through a ``aws:PrincipalOrgID`` condition), GCP domains (``user:``, ``group:``, ``domain:``
-    members) and projects (service-account emails). The allowed set is ``access.allowed``, else the
+    Every principal a grant names, as :mod:`checks.grants` reads it. AWS resource policies, written
+    as JSON, ``jsonencode`` or ``data "aws_iam_policy_document"`` (plans: the rendered string): S3
+    bucket policies (``aws_s3_bucket_policy``, ``aws_s3_bucket.policy``), KMS key policies
+    (``aws_kms_key``/replica/external ``policy``, ``aws_kms_key_policy``), SQS, SNS, Secrets
+    Manager, DynamoDB, ECR, Backup vault, EFS and OpenSearch domain policies. GCP IAM
+    (``_iam_member``, ``_iam_binding``, ``_iam_policy`` with ``data "google_iam_policy"``) on
+    Cloud Storage buckets, BigQuery datasets and tables, Cloud KMS keys and key rings, Secret
+    Manager secrets, Pub/Sub topics and Spanner databases, and ``google_bigquery_dataset.access``.
+    Azure ``azurerm_role_assignment`` scoped to a store (or a resource group, subscription or
+    management group, which reach every store in them) and Key Vault access policies (the resource
+    and inline ``access_policy``, with their explicit ``tenant_id``). Each principal is placed with
+    the policy's ``principals:`` section: AWS account ids (bare, or in IAM/STS ARNs) and
+    organisations (through a ``aws:PrincipalOrgID`` condition), GCP domains (``user:``,
+    ``group:``, ``domain:`` members) and projects (service-account emails), Azure tenants and
+    object ids. The allowed set is ``access.allowed``, else the
     path's ``allowed_regions``; a principal mapped to a place outside it is a finding. A public
     principal (``"*"``, ``allUsers``, ``allAuthenticatedUsers``, an Allow with ``NotPrincipal``)
     is always a finding unless a positive condition (``aws:PrincipalOrgID``,
@@ -15,7 +23,8 @@ What it checks
     ``StringEquals``/``StringLike``/``ArnEquals``/``ArnLike``) narrows it to mapped principals,
     which are then judged. A principal the policy does not map is unresolved (blocking unless
     ``access.unresolved: warn``). The deploying identity (``data.aws_caller_identity``,
-    ``data.google_project``, a role or service account declared in the same configuration) is the
+    ``data.google_project``, ``data.azurerm_client_config``, a role, service account or managed
+    identity declared in the same configuration) is the
     store's own account: judged only when ``principals.<cloud>.self`` (or the root's ``self``) maps
     it. AWS service principals and GCP service agents are the provider (a regional service
     principal such as ``logs.eu-west-1.amazonaws.com`` is checked as its region). Deny statements
@@ -84,10 +93,16 @@ _NARROWING = {"aws:principalorgid": "organizations", "aws:principalaccount": "ac
               "aws:sourceowner": "accounts"}
 _POSITIVE_OPS = {"stringequals", "stringlike", "arnequals", "arnlike", "stringequalsignorecase"}
 _ARN_ACCOUNT = re.compile(r"arn:aws[a-z-]*:[a-z0-9-]*:[a-z0-9-]*:(\d{12}):")
-_GCP_SERVICE_AGENT = re.compile(
-    r"(?:service-\d+@|[^@]*@(?:gcp-sa-[a-z0-9-]+\.iam|gs-project-accounts\.iam|cloudservices|"
-    r"cloudbuild|container-engine-robot\.iam|compute-system\.iam)\.)"
-    r"|@(?:gcp-sa-[a-z0-9-]+\.iam\.gserviceaccount\.com|cloudservices\.gserviceaccount\.com)$")
+# Google-managed service agents (the provider acting for the project): ``service-<number>@<agent domain>``,
+# per-service agent domains, and the legacy robot accounts (Google's "Service agents" reference page)
+_GCP_AGENT_DOMAINS = ("gs-project-accounts.iam.gserviceaccount.com", "bigquery-encryption.iam.gserviceaccount.com",
+                      "compute-system.iam.gserviceaccount.com", "container-engine-robot.iam.gserviceaccount.com",
+                      "cloudservices.gserviceaccount.com", "dataflow-service-producer-prod.iam.gserviceaccount.com",
+                      "cloudcomposer-accounts.iam.gserviceaccount.com", "serverless-robot-prod.iam.gserviceaccount.com",
+                      "containerregistry.iam.gserviceaccount.com", "cloudbuild.gserviceaccount.com")
+_GCP_SERVICE_AGENT = re.compile(r"[^@]+@(?:gcp-sa-[a-z0-9-]+\.iam\.gserviceaccount\.com|"
+                                + "|".join(re.escape(d) for d in _GCP_AGENT_DOMAINS) + ")")
+
 # a principal spelt from an identity declared in the same configuration (``${google_service_account.x.email}``,
 # ``${aws_iam_role.r.arn}``): the deploying account or project
 _OWN_IDENTITY = re.compile(r"^(?:serviceAccount:)?\$\{(?:module\.[^}]*\.)?(?:google_service_account|aws_iam_role|"
@@ -197,6 +212,24 @@ class _Judge:
                     out.append(self.mapped(who, "aws", "accounts", text))
         return out
 
+    # ---- Azure
+    def azure(self, g: Grant) -> list[Verdict]:
+        value = g.principal
+        if value is None:
+            return []
+        text = _text(value)
+        kind = "tenants" if g.kind == "tenant" else "objects"
+        if text is None:
+            return [Verdict("unresolved", f"a {g.kind}", reason=f"it is not known statically ({_why(value)})")]
+        if _SELF.search(text):
+            return [self.self_place("azure", text.replace("${self:azure:object}", "<deploying identity>")
+                                    .replace("${self:azure}", "<self tenant>"))]
+        if not isinstance(value, str) and _azure_own(text):
+            return [self.self_place("azure", text)]
+        if not isinstance(value, str):
+            return [Verdict("unresolved", text, reason=f"it is not known statically ({_why(value)})")]
+        return [self.mapped(f"{g.kind} {text}", "azure", kind, text.lower())]
+
     # ---- GCP
     def gcp(self, g: Grant) -> list[Verdict]:
         value = g.principal
@@ -208,7 +241,7 @@ class _Judge:
             return [Verdict("public", text)]
         kind, _, ident = text.partition(":")
         if _SELF.search(text):
-            if kind == "serviceAccount" and _GCP_SERVICE_AGENT.search(ident):
+            if kind == "serviceAccount" and _GCP_SERVICE_AGENT.fullmatch(ident):
                 return [Verdict("ok", text)]
             return [self.self_place("gcp", text)]
         if not isinstance(value, str) and _OWN_IDENTITY.match(text):
@@ -216,7 +249,7 @@ class _Judge:
         if not isinstance(value, str):
             return [Verdict("unresolved", text, reason=f"it is not known statically ({_why(value)})")]
         if kind == "serviceAccount":
-            if _GCP_SERVICE_AGENT.search(ident):
+            if _GCP_SERVICE_AGENT.fullmatch(ident):
                 return [Verdict("ok", text)]  # a Google service agent: the provider
             m = _SA_PROJECT.fullmatch(ident)
             if m:
@@ -232,7 +265,42 @@ class _Judge:
 
 
 _MAP_HINT = {"aws": 'principals: {aws: {accounts: {"<account id>": country:<CC>}}}',
-             "gcp": "principals: {gcp: {domains: {<domain>: country:<CC>}, projects: {<project>: country:<CC>}}}"}
+             "gcp": "principals: {gcp: {domains: {<domain>: country:<CC>}, projects: {<project>: country:<CC>}}}",
+             "azure": 'principals: {azure: {tenants: {"<tenant id>": country:<CC>}, objects: {"<object id>": '
+                       'country:<CC>}}}'}
+
+
+_NAME_ARGS = ("bucket", "name", "dataset_id", "secret_id", "account_id")
+
+
+def _azure_own(text: str) -> bool:
+    """An object id read from an identity declared here (a user-assigned identity, a resource's system
+    identity, an azuread object): it lives in the deploying tenant."""
+    return bool(re.fullmatch(r"\$\{(?:module\.[^}]*\.)?(?:azurerm_[a-z0-9_]+\.[^}]*principal_id|"
+                             r"azuread_[a-z_]+\.[^}]*(?:object_id|id))\}", text))
+
+
+# ARM provider namespaces whose resources hold data (a role assignment scoped to one opens that store)
+_AZURE_DATA_SCOPE = re.compile(r"/providers/Microsoft\.(?:Storage|KeyVault|DocumentDB|Sql|DBfor[A-Za-z]+|Cache|"
+                               r"EventHub|ServiceBus|Synapse|Kusto|DataLakeStore|Databricks|CognitiveServices|"
+                               r"MachineLearningServices|RecoveryServices|DataProtection)/", re.IGNORECASE)
+# scopes that reach every store below them: a subscription, a resource group, a management group
+_AZURE_WIDE_SCOPE = re.compile(r"(?:/subscriptions/[^/]+(?:/resourceGroups/[^/]+)?|"
+                               r"/providers/Microsoft\.Management/managementGroups/[^/]+)/?", re.IGNORECASE)
+_AZURE_WIDE_TYPES = ("azurerm_resource_group", "azurerm_subscription", "azurerm_management_group")
+
+
+def _azure_store_scope(scope: Any, subject: Resource | None) -> bool:
+    """Whether a role assignment's scope is a data store, or a scope that contains every store below it."""
+    if subject is not None:
+        return True
+    address = scope.address if isinstance(scope, Ref) else getattr(scope, "address", "") or ""
+    if address:
+        return address.split("[")[0].rsplit(".", 2)[-2] in _AZURE_WIDE_TYPES if "." in address else False
+    text = _text(scope)
+    if text is None:
+        return True  # an unknown scope may be a store: judged (fail closed)
+    return bool(_AZURE_DATA_SCOPE.search(text) or _AZURE_WIDE_SCOPE.fullmatch(text)) or "${" in text
 
 
 def _store(facts: GrantFacts, ctx: RuleContext) -> tuple[str, Resource | None]:
@@ -241,14 +309,14 @@ def _store(facts: GrantFacts, ctx: RuleContext) -> tuple[str, Resource | None]:
     address = s.address if isinstance(s, Ref) else getattr(s, "address", "") if isinstance(s, Unknown) else ""
     if address:
         fact = ctx.facts.get(address)
-        if fact is not None and getattr(fact, "role", "") == "data-store":
+        if fact is not None and getattr(fact, "role", "") in ("data-store", "key"):
             return address, fact.resource
         return address, None
     if isinstance(s, str):
         name = s.removeprefix("arn:aws:s3:::")
-        for fact in ctx.unit_facts("data-store"):
+        for fact in (*ctx.unit_facts("data-store"), *ctx.unit_facts("key")):
             r = fact.resource
-            if r.type in facts.store_types and name in (r.attributes.get("bucket"), r.attributes.get("name")):
+            if r.type in facts.store_types and name in (r.attributes.get(k) for k in _NAME_ARGS):
                 return r.address, r
         return name, None
     return _text(s) or "a store not known statically", None
@@ -260,6 +328,8 @@ def check(facts: GrantFacts, ctx: RuleContext) -> Iterator[Violation]:
     allowed = access_allowed if isinstance(access_allowed, AllowedSet) else ctx.allowed
     store, subject = _store(facts, ctx)
     grant = facts.resource.address
+    if facts.resource.type == "azurerm_role_assignment" and not _azure_store_scope(facts.store, subject):
+        return  # a role on a network, compute or identity resource opens no data store
     names = store if subject is None or store == grant else f"{store} (through {grant})"
     if facts.unreadable:
         yield Violation(
@@ -274,7 +344,7 @@ def check(facts: GrantFacts, ctx: RuleContext) -> Iterator[Violation]:
     for g in facts.grants:
         if g.effect != "Allow":
             continue  # Deny never clears a grant, and grants nothing
-        verdicts = judge.aws(g) if g.cloud == "aws" else judge.gcp(g) if g.cloud == "gcp" else []
+        verdicts = {"aws": judge.aws, "gcp": judge.gcp, "azure": judge.azure}[g.cloud](g)
         for v in verdicts:
             if v.status == "ok":
                 continue
