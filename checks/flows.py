@@ -26,6 +26,7 @@ import yaml
 from checks.values import blocks, get_path
 from scanner.model import Ref, Resource, Unknown
 from scanner.regions import normalize_cloud
+from scanner.regions.endpoints import host_of
 
 __all__ = ["FLOW_TYPES", "Flow", "FlowFacts", "read_flows"]
 
@@ -148,6 +149,18 @@ def _pubsub_subscription(r: Resource) -> Iterator[Flow]:
             yield f
 
 
+def _dms_endpoint(r: Resource) -> Iterator[Flow]:
+    """A DMS target endpoint's server; a source endpoint is where data comes from, not a destination."""
+    a = r.attributes
+    if a.get("endpoint_type") == "source":
+        return
+    server = a.get("server_name")
+    if server is None and a.get("secrets_manager_arn") is not None:
+        server = Unknown("the target server is read from the Secrets Manager secret (secrets_manager_arn)")
+    if f := _flow(server, "host", "server_name", "DMS target endpoint server"):
+        yield f
+
+
 def _single(attr: str, kind: str, what: str) -> Callable[[Resource], Iterator[Flow]]:
     def read(r: Resource) -> Iterator[Flow]:
         if f := _flow(get_path(r.attributes, attr), kind, attr, what):
@@ -172,7 +185,7 @@ _TERRAFORM: dict[str, tuple[Callable[[Resource], Iterator[Flow]], Callable[[Reso
         lambda r: r.attributes.get("log_group_name"),
     ),
     "aws_cloudwatch_log_destination": (_single("target_arn", "arn", "log destination"), None),
-    "aws_dms_endpoint": (_single("server_name", "host", "DMS endpoint server"), None),
+    "aws_dms_endpoint": (_dms_endpoint, None),
     "aws_dms_replication_task": (
         _single("target_endpoint_arn", "arn", "DMS replication target"),
         lambda r: r.attributes.get("source_endpoint_arn"),
@@ -211,22 +224,40 @@ def _pod_specs(manifest: Mapping[str, Any]) -> list[Mapping[str, Any]]:
     return [pod] if isinstance(pod, dict) else []
 
 
+def _datadog_agent_image(image: Any) -> bool:
+    """A Datadog Agent or Cluster Agent image (``registry.datadoghq.com/agent:7``, ``gcr.io/datadoghq/agent``)."""
+    if not isinstance(image, str):
+        return False
+    repo = image.split("@", 1)[0]
+    if ":" in repo.rsplit("/", 1)[-1]:
+        repo = repo.rsplit(":", 1)[0]
+    prefix, _, name = repo.rpartition("/")
+    return name in ("agent", "cluster-agent") and "datadog" in prefix.lower()
+
+
 def _env_flows(manifest: Mapping[str, Any]) -> Iterator[Flow]:
     for pod in _pod_specs(manifest):
+        site_set = False
+        agent: Mapping[str, Any] | None = None
         for group in ("initContainers", "containers"):
             for container in pod.get(group) or []:
                 if not isinstance(container, dict):
                     continue
+                if group == "containers" and agent is None and _datadog_agent_image(container.get("image")):
+                    agent = container
                 for env in container.get("env") or []:
                     if not isinstance(env, dict) or not isinstance(env.get("name"), str):
                         continue
                     name, value = env["name"], env.get("value")
+                    site_set = site_set or name in ("DD_SITE", "DD_DD_URL")
                     if value is None and "valueFrom" in env:
                         value = Unknown(f"{name} comes from valueFrom (a Secret or ConfigMap key)")
                     via = f"{group}[{container.get('name')}].env.{name}"
                     line = _line(env, "value")
                     if name == "DD_SITE":
                         flow = _flow(value, "host", via, "Datadog agent/library site", line)
+                    elif name == "DD_DD_URL":
+                        flow = _flow(value, "url", via, "Datadog agent intake URL", line)
                     elif name == "SENTRY_DSN":
                         flow = _flow(value, "url", via, "Sentry DSN", line)
                     elif _OTEL_ENV.match(name):
@@ -240,6 +271,38 @@ def _env_flows(manifest: Mapping[str, Any]) -> Iterator[Flow]:
                         continue
                     if flow:
                         yield flow
+        if agent is not None and not site_set:
+            # The Agent sends to datadoghq.com (US1) unless DD_SITE/DD_DD_URL say otherwise; the
+            # datadog Helm chart renders DD_SITE only when datadog.site is set ("US1 (default)").
+            site: Any = "datadoghq.com"
+            if any(isinstance(c, dict) and c.get("envFrom") for c in pod.get("containers") or []):
+                site = Unknown("DD_SITE is not set in env and may come from envFrom")
+            via = f"containers[{agent.get('name')}].image (no DD_SITE: the Agent's default site)"
+            if f := _flow(site, "host", via, "Datadog agent default site", _line(agent, "image")):
+                yield f
+
+
+_IN_CLUSTER_SUFFIXES = (".svc", ".svc.cluster.local", ".cluster.local")
+
+
+def _kubernetes_destination(flow: Flow) -> Flow | None:
+    """Drop a destination inside the cluster; one set from the environment at run time is Unknown.
+
+    A single-label host (``otel-collector:4317``) or a ``*.svc[.cluster.local]`` name is a
+    Service of the same cluster (the collector Helm chart's agent exports to one): the data has
+    not left, and where the cluster runs is the workload rules' question. ``${env:X}`` (OTel
+    Collector) and ``${X}`` (Fluent Bit) are substituted when the process starts.
+    """
+    dest = flow.destination
+    if not isinstance(dest, str) or flow.kind not in ("url", "host"):
+        return flow
+    if "${" in dest:
+        return replace(flow, destination=Unknown(f"{flow.via} is {dest!r}, set from the environment at run time"),
+                       kind="unknown")
+    host = host_of(dest)
+    if host is not None and ("." not in host or host == "localhost" or host.endswith(_IN_CLUSTER_SUFFIXES)):
+        return None
+    return flow
 
 
 def _otel_config(text: str, key: str) -> Iterator[Flow]:
@@ -309,7 +372,8 @@ def _configmap_flows(manifest: Mapping[str, Any]) -> Iterator[Flow]:
 
 def _datadog_agent(manifest: Mapping[str, Any]) -> Iterator[Flow]:
     site = get_path(manifest, "spec.global.site") or "datadoghq.com"  # the operator's default site
-    if f := _flow(site, "host", "spec.global.site", "Datadog agent"):
+    line = _line(get_path(manifest, "spec.global"), "site")
+    if f := _flow(site, "host", "spec.global.site", "Datadog agent", line):
         yield f
 
 
@@ -317,11 +381,18 @@ def _kubernetes_flows(r: Resource) -> Iterator[Flow]:
     m = r.attributes
     kind = m.get("kind")
     if kind == "ConfigMap":
-        yield from _configmap_flows(m)
+        found = _configmap_flows(m)
     elif kind == "DatadogAgent":
-        yield from _datadog_agent(m)
+        found = _datadog_agent(m)
     else:
-        yield from _env_flows(m)
+        found = _env_flows(m)
+    seen: set[str] = set()
+    for flow in found:
+        kept = _kubernetes_destination(flow)
+        # one pipe per destination: every container of an agent repeats the same DD_SITE
+        if kept is not None and (key := repr(kept.destination)) not in seen:
+            seen.add(key)
+            yield kept
 
 
 #: The Terraform types read here (the Kubernetes readers go by kind and content).

@@ -273,3 +273,78 @@ resource "google_pubsub_subscription" "push" {
     text = OTEL.splitlines()
     assert text[k8s[("ConfigMap", "data.relay: exporters.datadog.api.site")] - 1].strip() == "relay: |"
     assert "DD_SITE" in text[k8s[("Deployment", "containers[api].env.DD_SITE")] - 1]
+
+
+def test_kubernetes_in_cluster_env_substituted_and_agent_default_site():
+    flows = _k8s(
+        """
+apiVersion: v1
+kind: ConfigMap
+metadata: {name: otel}
+data:
+  relay: |
+    exporters:
+      otlp: {endpoint: "example-opentelemetry-collector:4317"}
+      otlp/svc: {endpoint: "http://collector.obs.svc:4317"}
+      otlphttp: {endpoint: "${env:OTLP_URL}"}
+---
+apiVersion: apps/v1
+kind: DaemonSet
+metadata: {name: datadog}
+spec:
+  template:
+    spec:
+      containers:
+        - {name: agent, image: "gcr.io/datadoghq/agent:7", envFrom: [{configMapRef: {name: dd}}]}
+---
+apiVersion: apps/v1
+kind: Deployment
+metadata: {name: cluster-agent}
+spec:
+  template:
+    spec:
+      containers:
+        - {name: cluster-agent, image: "public.ecr.aws/datadog/cluster-agent:7.81.1"}
+        - {name: sidecar, image: "registry.example.com/datadog-exporter/agent-sidecar:1"}
+---
+apiVersion: apps/v1
+kind: Deployment
+metadata: {name: app}
+spec:
+  template:
+    spec:
+      containers:
+        - {name: app, image: "example/agent:1", env: [{name: OTEL_EXPORTER_OTLP_ENDPOINT, value: "http://localhost:4318"}]}
+"""
+    )
+    by_name = {f.resource.attributes["metadata"]["name"]: f for f in flows.values() if f is not None}
+    (otel,) = by_name["otel"].flows  # the two in-cluster Services are not destinations
+    assert isinstance(otel.destination, Unknown) and "environment" in otel.destination.reason
+    (dd,) = by_name["datadog"].flows
+    assert isinstance(dd.destination, Unknown) and "envFrom" in dd.destination.reason
+    (cluster_agent,) = by_name["cluster-agent"].flows
+    assert cluster_agent.destination == "datadoghq.com" and "default site" in cluster_agent.via
+    assert "app" not in by_name  # localhost, and example/agent is no Datadog image
+
+
+def test_dms_reads_target_endpoints_only(tmp_path):
+    flows = _tf(
+        tmp_path,
+        """
+resource "aws_dms_endpoint" "src" {
+  endpoint_id   = "s"
+  endpoint_type = "source"
+  engine_name   = "postgres"
+  server_name   = "db.abc.us-east-1.rds.amazonaws.com"
+}
+resource "aws_dms_endpoint" "dst" {
+  endpoint_id         = "d"
+  endpoint_type       = "target"
+  engine_name         = "aurora-postgresql"
+  secrets_manager_arn = "arn:aws:secretsmanager:eu-west-1:111122223333:secret:db"
+}
+""",
+    )
+    assert flows["aws_dms_endpoint.src"] is None
+    (dst,) = flows["aws_dms_endpoint.dst"].flows
+    assert isinstance(dst.destination, Unknown) and "secrets_manager_arn" in dst.destination.reason

@@ -7,7 +7,7 @@ import sys
 
 from tests.conftest import BUNDLED_POLICY, FIXTURES, REPO
 
-MOVEMENT = FIXTURES / "terraform" / "movement"
+MOVEMENT = FIXTURES / "terraform" / "movement" / "firehose"
 
 
 def _scan(path):

@@ -3,16 +3,21 @@
 What it checks
     Every destination a pipe is written to send data to, as :mod:`checks.flows` reads it: Kinesis
     Firehose HTTP endpoints, Splunk HEC endpoints and S3/OpenSearch/Redshift destinations, SNS
-    subscriptions, EventBridge API destinations and targets, log subscription filters, DMS and
-    DataSync endpoints, MSK replicators, Pub/Sub push endpoints and BigQuery/Cloud Storage
-    subscriptions, Event Grid webhooks, Azure diagnostic settings, and in Kubernetes ``DD_SITE``,
-    ``SENTRY_DSN``, ``OTEL_EXPORTER_OTLP_*_ENDPOINT``, ``NEW_RELIC_REGION``, OpenTelemetry
-    Collector, Fluent Bit and Fluentd outputs and the DatadogAgent site. A host is located by the
-    bundled endpoint table (Datadog, Sentry, New Relic, Splunk sites, cloud service hosts) or the
-    policy's ``endpoints:``; an ARN by its region; a reference by the resource it names. The
-    allowed set is ``movement.allowed``, else the path's ``allowed_regions``. One violation per
-    destination outside the set; a destination that cannot be located is unresolved (blocking
-    unless ``movement.unresolved: warn`` or ``unresolved: warn``).
+    subscriptions, EventBridge API destinations and targets, log subscription filters, DMS target
+    endpoints and tasks, DataSync tasks, MSK replicators, Pub/Sub push endpoints and BigQuery/Cloud
+    Storage subscriptions, Event Grid webhooks, Azure diagnostic settings, and in Kubernetes
+    ``DD_SITE``, ``SENTRY_DSN``, ``OTEL_EXPORTER_OTLP_*_ENDPOINT``, ``NEW_RELIC_REGION``,
+    OpenTelemetry Collector, Fluent Bit and Fluentd outputs, the DatadogAgent site, and a Datadog
+    Agent container with no ``DD_SITE`` (the Agent's default site, US1). A Kubernetes destination
+    inside the cluster (a single-label Service name, ``*.svc``, ``*.cluster.local``,
+    ``localhost``) has not left it and is not read; one set from the environment at run time
+    (``${env:X}``) is unresolved. A host is located by the policy's ``endpoints:`` or the bundled
+    endpoint table (Datadog, Sentry, New Relic, Splunk sites, cloud service hosts); an ARN by its
+    region; a reference by the resource it names. The allowed set is ``movement.allowed``, else
+    the path's ``allowed_regions``. One violation per destination outside the set, on the
+    url/endpoint argument's line; a destination that cannot be located is unresolved (blocking
+    unless ``movement.unresolved: warn``, or the top-level ``unresolved: warn`` when
+    ``movement.unresolved`` is not written).
 
 Why it matters
     Logs, metrics, traces and events carry personal data. A Firehose stream in ``eu-central-1``

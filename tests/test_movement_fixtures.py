@@ -1,0 +1,61 @@
+"""RES007 end to end, per destination kind: ``residency scan`` on each failing and passing fixture.
+
+Every kind the movement rule reads has fixtures/{terraform,kubernetes}/movement/<kind>/{failing,passing}.
+A failing fixture exits 1 with exactly the RES007 findings its ``# expect:`` comments declare, on
+those lines (the url/endpoint argument's line); a passing one exits 0 with no finding at all.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from scanner.cli import main
+from tests.conftest import BUNDLED_POLICY, FIXTURES
+from tests.test_fixtures import declared
+
+KINDS = sorted(
+    d for base in (FIXTURES / "terraform" / "movement", FIXTURES / "kubernetes" / "movement")
+    for kind in base.iterdir() if kind.is_dir() for d in (kind / "failing", kind / "passing")
+)
+
+
+def _policy(path: Path) -> Path:
+    return FIXTURES / "kubernetes" / "residency.yaml" if "kubernetes" in path.parts else BUNDLED_POLICY
+
+
+def _scan(path: Path, capsys, monkeypatch, tmp_path) -> tuple[int, list[dict]]:
+    monkeypatch.setenv("RESIDENCY_CACHE_DIR", str(tmp_path / "cache"))
+    code = main(["scan", "--format", "json", "--jobs", "1", "--policy", str(_policy(path)), str(path)])
+    return code, json.loads(capsys.readouterr().out)["findings"]
+
+
+def test_every_kind_has_both_fixtures():
+    kinds = {p.parent.name for p in KINDS}
+    assert {"firehose", "sns", "eventbridge", "log_subscription", "dms", "datasync", "pubsub_push", "eventgrid",
+            "env", "otel_collector", "fluent_bit", "datadog_agent"} <= kinds
+    for kind in kinds:
+        assert sum(p.parent.name == kind for p in KINDS) == 2, kind
+
+
+@pytest.mark.parametrize("path", KINDS, ids=lambda p: f"{p.parent.name}-{p.name}")
+def test_movement_fixture(path: Path, capsys, monkeypatch, tmp_path):
+    code, findings = _scan(path, capsys, monkeypatch, tmp_path)
+    if path.name == "passing":
+        assert (code, findings) == (0, [])
+        return
+    assert code == 1
+    expected = {(f.name, line, rule, cat or "movement") for f in path.iterdir() if f.is_file()
+                for line, rule, cat in declared(f)}
+    found = {(Path(f["file"]).name, f["line"], f["rule_id"], f["category"]) for f in findings}
+    assert found == expected
+    for f in findings:
+        assert f["resource"] and f["message"] and f["remediation"]
+        if f["category"] == "movement":
+            # names the destination's location and where that came from (table entry or ARN)
+            assert "located in" in f["message"] and ("bundled host table entry" in f["message"]
+                                                     or "ARN" in f["message"]), f["message"]
+        else:
+            assert "endpoints:" in f["remediation"]
