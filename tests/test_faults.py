@@ -566,3 +566,22 @@ def test_called_child_applied_alone_is_judged_with_its_own_values(tmp_path: Path
     caller.write_text(caller.read_text().replace('region = "us-central1"', 'region = "europe-west1"'))
     code, out, _ = run(["scan", EXAMPLE, *EU, "--no-cache", "--format", "json"], cwd=repo)
     assert code == 0, out
+
+
+# --- noticed: a var file the policy's terraform.roots names must exist, like --var-file ----------
+
+
+@pytest.mark.parametrize("make", [None, "dir"])
+def test_missing_policy_root_var_file_is_a_usage_error(tmp_path: Path, make: str | None) -> None:
+    repo = _repo(tmp_path / "repo", {"prod/main.tf": US_BY_VAR, "residency.yaml": (
+        "version: 1\nallowed_regions: [in:eu-locations]\nterraform:\n  roots:\n"
+        "    - paths: [prod]\n      var_files: [prod.tfvars]\n")})
+    if make == "dir":
+        (repo / "prod" / "prod.tfvars").mkdir()
+    code, out, err = run(["scan", "prod"], cwd=repo)
+    assert code == 2, out
+    assert len(err.strip().splitlines()) == 1 and "prod/prod.tfvars" in err and "terraform.roots" in err
+    if make == "dir":
+        (repo / "prod" / "prod.tfvars").rmdir()
+    (repo / "prod" / "prod.tfvars").write_text('region = "eu-west-1"\n')
+    assert run(["scan", "prod"], cwd=repo)[0] == 0

@@ -21,6 +21,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from scanner.errors import ResidencyError
 from scanner.loaders.azapi import translate_azapi
 from scanner.loaders.hcl_eval import EvalError, Lazy, Named, Partial, Scope, evaluate, materialise, to_string
 from scanner.loaders.hcl_parse import (
@@ -622,6 +623,19 @@ class _RootEval:
         self.root_rel = run.rel(root)
         ctx_fn = run.options.root_context
         self.context = ctx_fn(self.root_rel) if ctx_fn else None
+        if self.context is not None:
+            self._check_var_files(self.context)
+
+    def _check_var_files(self, context: RootContext) -> None:
+        """A var file the policy names for this root must be readable: a typo there, like one in
+        ``--var-file``, is a usage error (exit 2), never a finding that hides what the file would set."""
+        for p in context.var_files:
+            full = p if p.is_absolute() else self.run.scan_root / p
+            reason = ("no such file" if not full.exists() else "not a regular file" if not full.is_file()
+                      else "not readable" if not os.access(full, os.R_OK) else None)
+            if reason:
+                raise ResidencyError(f"{context.source}: var_files {self.run.rel(full)} of root {self.root_rel}: "
+                                     f"{reason}")
 
     def resources(self, keep: set[Path] | None = None, also_roots: frozenset[Path] = frozenset()) -> list[Resource]:
         """Every resource of the tree, or (``keep``) those of the instances of ``keep``'s dirs and below.
