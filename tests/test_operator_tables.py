@@ -104,3 +104,49 @@ def test_azapi_table_typos_fail_at_load(monkeypatch: pytest.MonkeyPatch, tmp_pat
     _with_file(monkeypatch, tmp_path, "azapi.yaml", edited)
     with pytest.raises(TableError, match=message):
         load_azapi_tables()
+
+
+# --- attribute mappings (data/operator_attributes.yaml) ---------------------------------------
+
+ATTRS = (DATA / "operator_attributes.yaml").read_text(encoding="utf-8")
+
+
+def test_the_kubernetes_loader_maps_fields_from_the_attribute_table() -> None:
+    from scanner.loaders.operator_tables import load_attribute_tables
+
+    assert load_attribute_tables() == kubernetes._ATTRIBUTES
+    assert kubernetes._ATTRIBUTES["ack"]["aws_rds_cluster"] == kubernetes._ATTRIBUTES["ack"]["aws_db_instance"]
+    named = {h for types in kubernetes._ATTRIBUTES.values() for f in types.values() for h in kubernetes._hooks_named(f)}
+    assert named == set(kubernetes._HOOKS)  # every hook is used, and (checked at import) every hook named exists
+
+
+ATTR_CASES = [
+    ("    engine: engine\n", "    engine: {from: engine, iff: set}\n",
+     r"ack\.aws_db_instance\.engine: from: unknown keys \['iff'\]"),
+    ("    engine: engine\n", "    engine: {from: engine, ref: engine, kinds: [X]}\n",
+     r"needs exactly one of from, first"),
+    ("{from: storageEncrypted, if: present}", "{from: storageEncrypted, if: written}", r"if: 'written' is not one of"),
+    ("{ref: keyRingRef, kinds: [KMSKeyRing], if: always}", "{ref: keyRingRef, if: always}",
+     r"key_ring: ref: unknown keys \[\], missing keys \['kinds'\]"),
+    ("  google_kms_key_ring:\n", "  google_kms_keyring:\n",
+     r"kcc\.google_kms_keyring: not a type operators\.yaml translates"),
+    ("\nkcc:\n", "\ngke:\n", r"unknown families \['gke'\]"),
+    ("{first: [dbInstanceIdentifier, dbClusterIdentifier], else: name}",
+     "{first: [dbInstanceIdentifier, dbClusterIdentifier], else: id}", r"else:/default: can only be 'name'"),
+    ("    engine: engine\n", "    Engine: engine\n", r"argument 'Engine' does not match"),
+    ("    replica: {each: replicationGroup, fields: {region_name: {from: regionName, if: always}}}",
+     "    replica: {each: replicationGroup, fields: {}}", r"fields must be a non-empty mapping"),
+]
+
+
+@pytest.mark.parametrize(("old", "new", "message"), ATTR_CASES)
+def test_attribute_table_typos_fail_at_load(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path, old: str, new: str, message: str
+) -> None:
+    from scanner.loaders.operator_tables import load_attribute_tables
+
+    translated = load_operator_tables()
+    assert ATTRS.count(old) == 1, old
+    _with_file(monkeypatch, tmp_path, "operator_attributes.yaml", ATTRS.replace(old, new))
+    with pytest.raises(TableError, match=r"operator_attributes\.yaml: .*" + message):
+        load_attribute_tables(translated=translated)

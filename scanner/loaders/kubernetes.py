@@ -25,7 +25,7 @@ from yaml.constructor import SafeConstructor
 from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
 from scanner.limits import MIN_YAML_NODE_BUDGET, yaml_nesting_error
-from scanner.loaders.operator_tables import load_operator_tables
+from scanner.loaders.operator_tables import TableError, load_attribute_tables, load_operator_tables
 from scanner.model import (
     Category,
     LoadResult,
@@ -606,6 +606,8 @@ KCC_TYPES: dict[tuple[str, str], str] = _TABLES.families["kcc"]
 ASO_TYPES: dict[tuple[str, str], str] = _TABLES.families["aso"]
 # ASO child kinds -> the Terraform argument that names their parent (the ``spec.owner``).
 _ASO_PARENT_ARGS: dict[str, str] = _TABLES.aso_parent_args
+# ACK / Config Connector / ASO spec fields -> Terraform arguments (data/operator_attributes.yaml, _map_fields).
+_ATTRIBUTES = load_attribute_tables(translated=_TABLES)
 
 # Map-valued Terraform arguments: their keys are data (tag names), never snake_cased or wrapped.
 _MAP_ARGS = frozenset(
@@ -805,109 +807,19 @@ def _ack(obj: _Object, builder: _Builder) -> Resource | None:
     if tf_type is None:
         return None
     spec = _spec(obj)
-    t = _Translation(obj, builder)
-    region, source = _ack_region(obj, builder)
+    f = _Fields(obj, builder, tf_type)
+    f.region, f.source = _ack_region(obj, builder)
     attrs = LineDict()
     if isinstance(spec, LineDict):
         attrs.line = spec.line
-    if isinstance(region, str):
-        attrs["region"] = region
-
-    def key_of(block: dict[str, Any], id_field: str, ref_field: str) -> Any:
-        if block.get(id_field):
-            return block[id_field]
-        if isinstance(block.get(ref_field), dict):
-            return t.ref(ref_field, _ack_ref(block[ref_field]), ("Key",))
-        return None
-
-    if tf_type == "aws_s3_bucket":
-        attrs["bucket"] = spec.get("name", obj.name)
-        encryption = spec.get("encryption") if isinstance(spec.get("encryption"), dict) else None
-        if encryption is not None:
-            rules = []
-            for rule in encryption.get("rules") or []:
-                default = rule.get("applyServerSideEncryptionByDefault") if isinstance(rule, dict) else None
-                if isinstance(default, dict):
-                    apply = {"sse_algorithm": default.get("sseAlgorithm")}
-                    key = default.get("kmsMasterKeyID")
-                    if key:
-                        apply["kms_master_key_id"] = key
-                    rules.append(
-                        {
-                            "apply_server_side_encryption_by_default": [apply],
-                            "bucket_key_enabled": rule.get("bucketKeyEnabled"),
-                        }
-                    )
-            attrs["server_side_encryption_configuration"] = [{"rule": rules}]
-        replication = spec.get("replication") if isinstance(spec.get("replication"), dict) else None
-        if replication is not None:
-            rules = []
-            for rule in replication.get("rules") or []:
-                if not isinstance(rule, dict):
-                    continue
-                dest = _sub(rule, "destination")
-                enc = _sub(dest, "encryptionConfiguration")
-                d = {
-                    "bucket": dest.get("bucket"),
-                    "account_id": dest.get("account"),
-                    "storage_class": dest.get("storageClass"),
-                }
-                if enc.get("replicaKMSKeyID"):
-                    d["replica_kms_key_id"] = enc["replicaKMSKeyID"]
-                rules.append({"id": rule.get("id"), "status": rule.get("status"), "destination": [d]})
-            attrs["replication_configuration"] = [{"role": replication.get("role"), "rules": rules}]
-        constraint = spec.get("createBucketConfiguration")
-        if isinstance(constraint, dict) and constraint.get("locationConstraint"):
-            attrs["region"] = constraint["locationConstraint"]  # S3 creates the bucket where this says
-            where = t.where(constraint, "locationConstraint")
-            source = f"spec.createBucketConfiguration.locationConstraint ({where})"
-            region = str(constraint["locationConstraint"])
-    elif tf_type in ("aws_db_instance", "aws_rds_cluster"):
-        attrs["identifier"] = spec.get("dbInstanceIdentifier") or spec.get("dbClusterIdentifier") or obj.name
-        if "storageEncrypted" in spec:
-            attrs["storage_encrypted"] = spec["storageEncrypted"]
-        key = key_of(spec, "kmsKeyID", "kmsKeyRef")
-        if key is not None:
-            attrs["kms_key_id"] = key
-        for src, dst in (
-            ("engine", "engine"),
-            ("availabilityZone", "availability_zone"),
-            ("sourceDBInstanceIdentifier", "replicate_source_db"),
-            ("globalClusterIdentifier", "global_cluster_identifier"),
-            ("replicationSourceIdentifier", "replication_source_identifier"),
-            ("sourceRegion", "source_region"),
-            ("engineMode", "engine_mode"),
-        ):
-            if spec.get(src) is not None:
-                attrs[dst] = spec[src]
-    elif tf_type == "aws_dynamodb_table":
-        attrs["name"] = spec.get("tableName", obj.name)
-        sse = spec.get("sseSpecification") if isinstance(spec.get("sseSpecification"), dict) else None
-        if sse is not None:
-            block: dict[str, Any] = {"enabled": sse.get("enabled")}
-            key = key_of(sse, "kmsMasterKeyID", "kmsMasterKeyRef")
-            if key is not None:
-                block["kms_key_arn"] = key
-            attrs["server_side_encryption"] = [block]
-        replicas = []
-        for replica in spec.get("tableReplicas") or []:
-            if isinstance(replica, dict):
-                r: dict[str, Any] = {"region_name": replica.get("regionName")}
-                if replica.get("kmsMasterKeyID"):
-                    r["kms_key_arn"] = replica["kmsMasterKeyID"]
-                replicas.append(r)
-        if replicas:
-            attrs["replica"] = replicas
-    elif tf_type == "aws_dynamodb_global_table":
-        attrs["name"] = spec.get("globalTableName", obj.name)
-        attrs["replica"] = [
-            {"region_name": r.get("regionName")}
-            for r in spec.get("replicationGroup") or []
-            if isinstance(r, dict)
-        ]
+    if isinstance(f.region, str):
+        attrs["region"] = f.region
+    fields = _ATTRIBUTES["ack"].get(tf_type)
+    if fields is None:
+        attrs.update(f.t.snake_tree(spec))  # a kind without a mapping: its spec as Crossplane-style arguments
     else:
-        attrs.update(t.snake_tree(spec))
-    provider = ProviderContext("aws", region=region, source=source)
+        _map_fields(fields, spec, f, attrs)
+    provider = ProviderContext("aws", region=f.region, source=f.source)
     return _translated(obj, builder, tf_type, attrs, provider)
 
 
@@ -926,94 +838,10 @@ def _kcc(obj: _Object, builder: _Builder) -> Resource | None:
     if tf_type is None:
         return None
     spec = _spec(obj)
-    t = _Translation(obj, builder)
+    f = _Fields(obj, builder, tf_type)
     attrs = LineDict()
     attrs.line = line_of(spec, default=obj.line)
-
-    def kms(block: Any, field: str = "kmsKeyRef") -> Any:
-        return (
-            t.ref(field, block.get(field), ("KMSCryptoKey",))
-            if isinstance(block, dict) and block.get(field)
-            else None
-        )
-
-    hint: Location | None = None
-    if tf_type == "google_storage_bucket":
-        if spec.get("location"):
-            attrs["location"] = spec["location"]
-        else:
-            # The CRD defaults spec.location to US: an omitted location is a US multi-region bucket.
-            hint = Location(
-                "gcp",
-                "US",
-                f"the StorageBucket default: spec.location is not set, so Config Connector creates the "
-                f"bucket in the US multi-region ({obj.file}:{obj.line})",
-            )
-        placement = spec.get("customPlacementConfig")
-        if isinstance(placement, dict):
-            attrs["custom_placement_config"] = [
-                {"data_locations": list(placement.get("dataLocations") or [])}
-            ]
-        key = kms(spec.get("encryption"))
-        if key is not None:
-            attrs["encryption"] = [{"default_kms_key_name": key}]
-        if spec.get("storageClass"):
-            attrs["storage_class"] = spec["storageClass"]
-    elif tf_type == "google_sql_database_instance":
-        attrs.update(
-            t.snake_tree(
-                {k: v for k, v in spec.items() if k not in ("masterInstanceRef", "encryptionKMSCryptoKeyRef")}
-            )
-        )
-        if spec.get("masterInstanceRef"):
-            attrs["master_instance_name"] = t.ref(
-                "masterInstanceRef", spec["masterInstanceRef"], ("SQLInstance",)
-            )
-        key = kms(spec, "encryptionKMSCryptoKeyRef")
-        if key is not None:
-            attrs["encryption_key_name"] = key
-    elif tf_type == "google_bigquery_dataset":
-        if spec.get("location"):
-            attrs["location"] = spec["location"]
-        key = kms(spec.get("defaultEncryptionConfiguration"))
-        if key is not None:
-            attrs["default_encryption_configuration"] = [{"kms_key_name": key}]
-    elif tf_type == "google_pubsub_topic":
-        policy = spec.get("messageStoragePolicy")
-        if isinstance(policy, dict):
-            attrs["message_storage_policy"] = [
-                {
-                    "allowed_persistence_regions": list(policy.get("allowedPersistenceRegions") or []),
-                }
-            ]
-        key = kms(spec)
-        if key is not None:
-            attrs["kms_key_name"] = key
-    elif tf_type == "google_spanner_instance":
-        config = spec.get("config")
-        attrs["config"] = config.get("external") or config.get("name") if isinstance(config, dict) else config
-    elif tf_type == "google_compute_disk":
-        location = spec.get("location")
-        if isinstance(location, str) and not _ZONE_RE.match(location):
-            tf_type = "google_compute_region_disk"
-            attrs["region"] = location
-            if spec.get("replicaZones"):
-                attrs["replica_zones"] = list(spec["replicaZones"])
-        elif location:
-            attrs["zone"] = location
-        key = kms(spec.get("diskEncryptionKey"))
-        if key is not None:
-            field = "kms_key_name" if tf_type == "google_compute_region_disk" else "kms_key_self_link"
-            attrs["disk_encryption_key"] = [{field: key}]
-    elif tf_type == "google_compute_snapshot":
-        if spec.get("storageLocations"):
-            attrs["storage_locations"] = list(spec["storageLocations"])
-        if spec.get("zone"):
-            attrs["zone"] = spec["zone"]
-    elif tf_type == "google_kms_key_ring":
-        attrs["location"] = spec.get("location")
-    elif tf_type == "google_kms_crypto_key":
-        attrs["key_ring"] = t.ref("keyRingRef", spec.get("keyRingRef"), ("KMSKeyRing",))
+    _map_fields(_ATTRIBUTES["kcc"].get(tf_type) or {}, spec, f, attrs)
     project, project_source = _kcc_project(obj, builder)
     if project:
         attrs.setdefault("project", project)
@@ -1023,9 +851,9 @@ def _kcc(obj: _Object, builder: _Builder) -> Resource | None:
         region=Unknown("Config Connector takes no default region from the manifests"),
         source=f"Config Connector for {obj.address}" + (f", project from {project_source}" if project else ""),
     )
-    resource = _translated(obj, builder, tf_type, attrs, provider)
-    if hint is not None:
-        resource.location_hint = hint
+    resource = _translated(obj, builder, f.tf_type, attrs, provider)
+    if f.hint is not None:
+        resource.location_hint = f.hint
     return resource
 
 
@@ -1053,9 +881,6 @@ def _copy_lines(spec: Any, attrs: LineDict) -> None:
             attrs.key_lines.setdefault(snake(key), line)
 
 
-_GRS_SKUS = {"GRS", "RAGRS", "GZRS", "RAGZRS"}
-
-
 def _aso(obj: _Object, builder: _Builder) -> Resource | None:
     service = obj.group.removesuffix(".azure.com")
     tf_type = ASO_TYPES.get((service, obj.kind))
@@ -1076,83 +901,7 @@ def _aso(obj: _Object, builder: _Builder) -> Resource | None:
         attrs[parent_arg] = Ref(parent.address, "id") if parent is not None else str(owner["name"])
     elif parent_arg and owner.get("armId"):
         attrs[parent_arg] = str(owner["armId"])
-    if tf_type == "azurerm_storage_account":
-        sku = _sub(spec, "sku")
-        name = str(sku.get("name") or "")
-        if name:
-            tier, _, replication = name.partition("_")
-            attrs["account_tier"] = tier
-            attrs["account_replication_type"] = replication.upper()
-        else:
-            attrs["account_replication_type"] = Unknown(f"spec.sku.name is not set on {obj.address}")
-        encryption = _sub(spec, "encryption")
-        if str(encryption.get("keySource", "")).lower() == "microsoft.keyvault":
-            props = encryption.get("keyvaultproperties") or encryption.get("keyVaultProperties") or {}
-            attrs["customer_managed_key"] = [
-                {
-                    "key_vault_key_id": (props.get("keyname") or props.get("keyName") or Ref("key vault key"))
-                    if isinstance(props, dict)
-                    else Ref("key vault key"),
-                }
-            ]
-        if encryption.get("requireInfrastructureEncryption") is not None:
-            attrs["infrastructure_encryption_enabled"] = encryption["requireInfrastructureEncryption"]
-    elif tf_type in ("azurerm_postgresql_flexible_server", "azurerm_mysql_flexible_server"):
-        backup = _sub(spec, "backup")
-        geo = backup.get("geoRedundantBackup")
-        if geo is not None:
-            attrs["geo_redundant_backup_enabled"] = str(geo).lower() == "enabled"
-            attrs.key_lines["geo_redundant_backup_enabled"] = line_of(backup, "geoRedundantBackup", obj.line)
-        data = _sub(spec, "dataEncryption")
-        if str(data.get("type", "")).lower() == "azurekeyvault":
-            cmk: dict[str, Any] = {
-                "key_vault_key_id": data.get("primaryKeyURI") or Ref("key vault key (primaryKeyURIFromConfig)")
-            }
-            if data.get("geoBackupKeyURI"):
-                cmk["geo_backup_key_vault_key_id"] = data["geoBackupKeyURI"]
-            attrs["customer_managed_key"] = [cmk]
-        source = spec.get("sourceServerResourceReference")
-        if isinstance(source, dict):
-            if source.get("name"):
-                target = _aso_owner(obj, builder, str(source["name"]))
-                attrs["source_server_id"] = Ref(target.address, "id") if target else str(source["name"])
-            elif source.get("armId"):
-                attrs["source_server_id"] = str(source["armId"])
-        if spec.get("createMode"):
-            attrs["create_mode"] = spec["createMode"]
-    elif tf_type == "azurerm_cosmosdb_account":
-        geo_locations = []
-        for loc in spec.get("locations") or []:
-            if isinstance(loc, dict) and loc.get("locationName"):
-                geo_locations.append(
-                    {"location": loc["locationName"], "failover_priority": loc.get("failoverPriority")}
-                )
-        if geo_locations:
-            attrs["geo_location"] = geo_locations
-        if spec.get("keyVaultKeyUri"):
-            attrs["key_vault_key_id"] = spec["keyVaultKeyUri"]
-        policy = spec.get("backupPolicy") if isinstance(spec.get("backupPolicy"), dict) else None
-        if policy is not None:
-            if isinstance(policy.get("continuous"), dict):
-                attrs["backup"] = [{"type": "Continuous"}]
-            elif isinstance(policy.get("periodic"), dict):
-                props = policy["periodic"].get("periodicModeProperties")
-                redundancy = props.get("backupStorageRedundancy") if isinstance(props, dict) else None
-                block: dict[str, Any] = {"type": "Periodic"}
-                if redundancy is not None:
-                    block["storage_redundancy"] = redundancy
-                attrs["backup"] = [block]
-    elif tf_type == "azurerm_mssql_server":
-        if spec.get("keyId"):
-            attrs["transparent_data_encryption_key_vault_key_id"] = spec["keyId"]
-    elif tf_type == "azurerm_mssql_database":
-        if spec.get("requestedBackupStorageRedundancy"):
-            attrs["storage_account_type"] = spec["requestedBackupStorageRedundancy"]
-    elif tf_type == "azurerm_managed_disk":
-        encryption = _sub(spec, "encryption")
-        des = encryption.get("diskEncryptionSetReference")
-        if isinstance(des, dict) and (des.get("armId") or des.get("name")):
-            attrs["disk_encryption_set_id"] = str(des.get("armId") or des.get("name"))
+    _map_fields(_ATTRIBUTES["aso"].get(tf_type) or {}, spec, _Fields(obj, builder, tf_type), attrs)
     _copy_lines(spec, attrs)
     return _translated(
         obj, builder, tf_type, attrs, ProviderContext("azurerm", source=f"ASO for {obj.address}")
@@ -1184,3 +933,220 @@ def _aso_owner_location(obj: _Object, builder: _Builder, spec: dict[str, Any], d
     if parent_spec.get("location"):
         return str(parent_spec["location"])
     return _aso_owner_location(parent, builder, parent_spec, depth + 1)
+
+
+# --------------------------------------------------------------------------------------------
+# The one reader of data/operator_attributes.yaml (its header documents the operations).
+
+_NOTHING = object()  # an operation that found nothing to read: the argument stays unset
+
+
+class _Fields:
+    """One object's mapping: the object, its refs, and what a hook may change (type, hint, ACK region)."""
+
+    def __init__(self, obj: _Object, builder: _Builder, tf_type: str) -> None:
+        self.obj, self.builder, self.tf_type = obj, builder, tf_type
+        self.t = _Translation(obj, builder)
+        self.hint: Location | None = None
+        self.region: str | Unknown = ""
+        self.source = ""
+
+
+def _at(mapping: Any, path: str) -> tuple[Any, bool, Any, str]:
+    """(value, written, the mapping holding it, its key) for a dotted path; a non-mapping step reads nothing."""
+    *steps, last = path.split(".")
+    for step in steps:
+        mapping = mapping.get(step) if isinstance(mapping, dict) else None
+    if not isinstance(mapping, dict):
+        return None, False, None, last
+    return mapping.get(last), last in mapping, mapping, last
+
+
+def _map_fields(fields: dict[str, Any], source: Any, f: _Fields, out: dict[str, Any]) -> dict[str, Any]:
+    """Apply one type's (or block's) ``argument: operation`` entries to ``source`` in order, into ``out``."""
+    for arg, op in fields.items():
+        if arg == "hook":
+            _HOOKS[op](f, source, out)
+        elif arg == "*":
+            skip = set(op["snake_except"])
+            out.update(f.t.snake_tree({k: v for k, v in source.items() if k not in skip}))
+        else:
+            value = _read(arg, {"from": op} if isinstance(op, str) else op, source, f, out)
+            if value is not _NOTHING:
+                out[arg] = value
+    return out
+
+
+def _read(arg: str, op: dict[str, Any], src: Any, f: _Fields, out: dict[str, Any]) -> Any:
+    if "from" in op:
+        value, written, holder, key = _at(src, op["from"])
+        if "default" in op:  # written (even empty) wins, else the object's name
+            return value if written else f.obj.name
+        if "equals" in op:
+            if value is None:
+                return _NOTHING
+            if isinstance(out, LineDict):
+                out.key_lines[arg] = line_of(holder, key, f.obj.line)
+            return str(value).lower() == op["equals"]
+        condition = op.get("if", "set")
+        if not {"set": value is not None, "truthy": bool(value), "present": written, "always": True}[condition]:
+            return _NOTHING
+        return list(value or []) if op.get("list") else str(value) if op.get("str") else value
+    if "first" in op:
+        for path in op["first"]:
+            value = _at(src, path)[0]
+            if value:
+                return str(value) if op.get("str") else value
+        if op.get("else") == "name":
+            return f.obj.name
+        return Ref(op["else_ref"]) if "else_ref" in op else _NOTHING
+    if "ref" in op:
+        value = src.get(op["ref"])
+        if op.get("if", "truthy") == "truthy" and not value:
+            return _NOTHING
+        return f.t.ref(op["ref"], value, tuple(op["kinds"]))
+    if "ack_key" in op:
+        id_field, ref_field = op["ack_key"]
+        if src.get(id_field):
+            return src[id_field]
+        if isinstance(src.get(ref_field), dict):
+            return f.t.ref(ref_field, _ack_ref(src[ref_field]), ("Key",))
+        return _NOTHING
+    if "external_or_name" in op:
+        value = src.get(op["external_or_name"])
+        return value.get("external") or value.get("name") if isinstance(value, dict) else value
+    if "aso_ref" in op:
+        value = src.get(op["aso_ref"])
+        if not isinstance(value, dict):
+            return _NOTHING
+        if value.get("name"):
+            target = _aso_owner(f.obj, f.builder, str(value["name"]))
+            return Ref(target.address, "id") if target else str(value["name"])
+        return str(value["armId"]) if value.get("armId") else _NOTHING
+    if "block" in op:
+        value = _at(src, op["block"])[0]
+        if not isinstance(value, dict):
+            if not op.get("always"):
+                return _NOTHING
+            value = {}
+        for path, expected in (op.get("when") or {}).items():
+            got = _at(value, path)[0]
+            if str(got if got is not None else "").lower() != expected:
+                return _NOTHING
+        inner = _map_fields(op["fields"], value, f, {})
+        return [inner] if all(r in inner for r in op.get("require", ())) else _NOTHING
+    items = []  # each
+    for item in _at(src, op["each"])[0] or []:
+        if not isinstance(item, dict):
+            continue
+        if "where_dict" in op and not isinstance(item.get(op["where_dict"]), dict):
+            continue
+        if "where_truthy" in op and not item.get(op["where_truthy"]):
+            continue
+        items.append(_map_fields(op["fields"], item, f, {}))
+    return items if items or not op.get("nonempty") else _NOTHING
+
+
+def _kms(f: _Fields, block: Any, field: str = "kmsKeyRef") -> Any:
+    return f.t.ref(field, block.get(field), ("KMSCryptoKey",)) if isinstance(block, dict) and block.get(field) else None
+
+
+# Hooks: what is not a field mapping, named from the table (``hook:``), run where the table lists them.
+
+
+def _ack_location_constraint(f: _Fields, spec: Any, attrs: dict[str, Any]) -> None:
+    """S3 creates the bucket where createBucketConfiguration.locationConstraint says (it wins over the region)."""
+    constraint = spec.get("createBucketConfiguration")
+    if isinstance(constraint, dict) and constraint.get("locationConstraint"):
+        attrs["region"] = constraint["locationConstraint"]
+        f.source = f"spec.createBucketConfiguration.locationConstraint ({f.t.where(constraint, 'locationConstraint')})"
+        f.region = str(constraint["locationConstraint"])
+
+
+def _kcc_bucket_default_location(f: _Fields, spec: Any, attrs: dict[str, Any]) -> None:
+    """The CRD defaults spec.location to US: an omitted location is a US multi-region bucket."""
+    if not spec.get("location"):
+        f.hint = Location(
+            "gcp",
+            "US",
+            f"the StorageBucket default: spec.location is not set, so Config Connector creates the "
+            f"bucket in the US multi-region ({f.obj.file}:{f.obj.line})",
+        )
+
+
+def _kcc_disk_zone_or_region(f: _Fields, spec: Any, attrs: dict[str, Any]) -> None:
+    """A ComputeDisk in a region (not a zone) is a regional disk, replicated to replicaZones."""
+    location = spec.get("location")
+    if isinstance(location, str) and not _ZONE_RE.match(location):
+        f.tf_type = "google_compute_region_disk"
+        attrs["region"] = location
+        if spec.get("replicaZones"):
+            attrs["replica_zones"] = list(spec["replicaZones"])
+    elif location:
+        attrs["zone"] = location
+    key = _kms(f, spec.get("diskEncryptionKey"))
+    if key is not None:
+        field = "kms_key_name" if f.tf_type == "google_compute_region_disk" else "kms_key_self_link"
+        attrs["disk_encryption_key"] = [{field: key}]
+
+
+def _aso_storage_account(f: _Fields, spec: Any, attrs: dict[str, Any]) -> None:
+    """sku.name is <tier>_<replication>; a Key Vault key source is a customer-managed key."""
+    sku = _sub(spec, "sku")
+    name = str(sku.get("name") or "")
+    if name:
+        tier, _, replication = name.partition("_")
+        attrs["account_tier"] = tier
+        attrs["account_replication_type"] = replication.upper()
+    else:
+        attrs["account_replication_type"] = Unknown(f"spec.sku.name is not set on {f.obj.address}")
+    encryption = _sub(spec, "encryption")
+    if str(encryption.get("keySource", "")).lower() == "microsoft.keyvault":
+        props = encryption.get("keyvaultproperties") or encryption.get("keyVaultProperties") or {}
+        attrs["customer_managed_key"] = [
+            {
+                "key_vault_key_id": (props.get("keyname") or props.get("keyName") or Ref("key vault key"))
+                if isinstance(props, dict)
+                else Ref("key vault key"),
+            }
+        ]
+
+
+def _aso_cosmos_backup(f: _Fields, spec: Any, attrs: dict[str, Any]) -> None:
+    """backupPolicy: continuous, or periodic with its storage redundancy (unset: the provider's Geo default)."""
+    policy = spec.get("backupPolicy") if isinstance(spec.get("backupPolicy"), dict) else None
+    if policy is None:
+        return
+    if isinstance(policy.get("continuous"), dict):
+        attrs["backup"] = [{"type": "Continuous"}]
+    elif isinstance(policy.get("periodic"), dict):
+        props = policy["periodic"].get("periodicModeProperties")
+        redundancy = props.get("backupStorageRedundancy") if isinstance(props, dict) else None
+        block: dict[str, Any] = {"type": "Periodic"}
+        if redundancy is not None:
+            block["storage_redundancy"] = redundancy
+        attrs["backup"] = [block]
+
+
+_HOOKS: dict[str, Callable[[_Fields, Any, dict[str, Any]], None]] = {
+    "ack_location_constraint": _ack_location_constraint,
+    "kcc_bucket_default_location": _kcc_bucket_default_location,
+    "kcc_disk_zone_or_region": _kcc_disk_zone_or_region,
+    "aso_storage_account": _aso_storage_account,
+    "aso_cosmos_backup": _aso_cosmos_backup,
+}
+
+
+def _hooks_named(fields: dict[str, Any]) -> Iterable[str]:
+    for arg, op in fields.items():
+        if arg == "hook":
+            yield op
+        elif isinstance(op, dict) and "fields" in op:
+            yield from _hooks_named(op["fields"])
+
+
+_unknown_hooks = sorted(
+    {h for types in _ATTRIBUTES.values() for fields in types.values() for h in _hooks_named(fields)} - set(_HOOKS)
+)
+if _unknown_hooks:  # at import, like every other table mistake
+    raise TableError(f"operator_attributes.yaml: unknown hooks {_unknown_hooks}; known: {', '.join(_HOOKS)}")

@@ -160,3 +160,77 @@ __all__ = [
     "load_azapi_tables",
     "load_operator_tables",
 ]
+
+
+# --------------------------------------------------------------------------------------------
+# Attribute mappings (data/operator_attributes.yaml): operator spec fields -> Terraform arguments.
+
+ATTRIBUTE_FAMILIES = ("ack", "kcc", "aso")
+#: operation key -> the keys it may carry (and which of them are required); see the file's header.
+_OPERATIONS: dict[str, tuple[frozenset[str], frozenset[str]]] = {
+    "from": (frozenset({"from", "if", "list", "str", "equals", "default"}), frozenset({"from"})),
+    "first": (frozenset({"first", "else", "else_ref", "str"}), frozenset({"first"})),
+    "ref": (frozenset({"ref", "kinds", "if"}), frozenset({"ref", "kinds"})),
+    "ack_key": (frozenset({"ack_key"}), frozenset({"ack_key"})),
+    "external_or_name": (frozenset({"external_or_name"}), frozenset({"external_or_name"})),
+    "aso_ref": (frozenset({"aso_ref"}), frozenset({"aso_ref"})),
+    "block": (frozenset({"block", "fields", "require", "always", "when"}), frozenset({"block", "fields"})),
+    "each": (frozenset({"each", "fields", "where_dict", "where_truthy", "nonempty"}), frozenset({"each", "fields"})),
+}
+_CONDITIONS = {"from": ("set", "truthy", "present", "always"), "ref": ("truthy", "always")}
+
+
+def _operation(where: str, op: Any) -> None:
+    if isinstance(op, str):
+        return  # FIELD: copy when set
+    if not isinstance(op, dict):
+        raise TableError(f"{where}: an operation is a field name or a mapping, not {op!r}")
+    kinds = [k for k in _OPERATIONS if k in op]
+    if len(kinds) != 1:
+        raise TableError(f"{where}: needs exactly one of {', '.join(_OPERATIONS)}, has {sorted(op)}")
+    allowed, required = _OPERATIONS[kinds[0]]
+    unknown = sorted(set(op) - allowed)
+    missing = sorted(required - set(op))
+    if unknown or missing:
+        raise TableError(f"{where}: {kinds[0]}: unknown keys {unknown}, missing keys {missing}")
+    if "if" in op and op["if"] not in _CONDITIONS[kinds[0]]:
+        raise TableError(f"{where}: if: {op['if']!r} is not one of {', '.join(_CONDITIONS[kinds[0]])}")
+    if op.get("else", "name") != "name" or ("default" in op and op["default"] != "name"):
+        raise TableError(f"{where}: else:/default: can only be 'name' (the object's metadata.name)")
+    if "fields" in op:
+        _fields(where, op["fields"])
+
+
+def _fields(where: str, fields: Any) -> None:
+    if not isinstance(fields, dict) or not fields:
+        raise TableError(f"{where}: fields must be a non-empty mapping of argument -> operation")
+    for arg, op in fields.items():
+        if arg == "hook":
+            if not isinstance(op, str):
+                raise TableError(f"{where}.hook: must name a hook")
+        elif arg == "*":
+            if not (isinstance(op, dict) and set(op) == {"snake_except"} and isinstance(op["snake_except"], list)):
+                raise TableError(f"{where}.*: must be {{snake_except: [fields]}}")
+        elif not isinstance(arg, str) or not _ARGUMENT.match(arg):
+            raise TableError(f"{where}: argument {arg!r} does not match {_ARGUMENT.pattern}")
+        else:
+            _operation(f"{where}.{arg}", op)
+
+
+def load_attribute_tables(
+    name: str = "operator_attributes.yaml", translated: OperatorTables | None = None
+) -> dict[str, dict[str, dict[str, Any]]]:
+    """family -> Terraform type -> (argument -> operation), validated; each type must be one the family translates."""
+    data = _read(name)
+    unknown = sorted(set(data) - set(ATTRIBUTE_FAMILIES))
+    if unknown:
+        raise TableError(f"{name}: unknown families {unknown}; known: {', '.join(ATTRIBUTE_FAMILIES)}")
+    families = (translated or load_operator_tables()).families
+    for family, types in data.items():
+        if not isinstance(types, dict):
+            raise TableError(f"{name}: {family}: must be a mapping of Terraform type -> fields")
+        for tf_type, fields in types.items():
+            if tf_type not in set(families[family].values()):
+                raise TableError(f"{name}: {family}.{tf_type}: not a type operators.yaml translates for {family}")
+            _fields(f"{name}: {family}.{tf_type}", fields)
+    return data
