@@ -429,6 +429,14 @@ def rules(fmt: str) -> None:
 
 
 @cli.command()
+def coverage() -> None:
+    """List the resource types checked per provider version (the page docs/coverage.md)."""
+    from checks.coverage_doc import render_coverage  # lazy: start-up (checks loads only when used)
+
+    click.echo(render_coverage(), nl=False)
+
+
+@cli.command()
 @click.argument("rule_id")
 def explain(rule_id: str) -> None:
     """What a rule checks, why it matters, a failing and a fixed example, the controls."""
