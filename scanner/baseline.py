@@ -19,6 +19,7 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
+import scanner
 from scanner.errors import ResidencyError
 from scanner.model import Finding
 from scanner.output import write_atomic
@@ -73,8 +74,6 @@ def write_baseline(findings: Iterable[Finding], path: Path | str, *, tool_versio
                    today: date | None = None) -> Baseline:
     """Record today's non-waived findings at ``path`` (atomically) and return the baseline written."""
     if tool_version is None:
-        import scanner
-
         tool_version = scanner.__version__
     unique = {f.fingerprint: entry(f) for f in findings if not f.waived}
     entries = tuple(sorted(unique.values(), key=_sort_key))

@@ -36,6 +36,7 @@ from importlib import metadata
 from pathlib import Path
 from typing import Any
 
+from scanner import __version__
 from scanner.errors import ResidencyError
 from scanner.limits import parse_size
 
@@ -85,8 +86,6 @@ def max_cache_bytes() -> int:
 @cache
 def parser_fingerprint() -> str:
     """Versions that change what a parse returns; part of every key."""
-    from scanner import __version__
-
     parts = [__version__]
     for dist in ("python-hcl2", "lark", "PyYAML"):
         try:

@@ -23,6 +23,7 @@ import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from scanner.discover import rel
 from scanner.errors import ResidencyError
 
 TERRAFORM_SUFFIXES = (".tf", ".tf.json", ".tofu", ".tofu.json", ".tfvars", ".tfvars.json")
@@ -116,8 +117,6 @@ class Selection:
 def select(changed: list[Path], scan_paths: list[Path], root: Path, policy_path: Path | None,
            var_files: list[Path]) -> Selection:
     """The paths among ``scan_paths`` that ``changed`` files affect (see the module doc)."""
-    from scanner.discover import rel
-
     def within_scan(p: Path) -> bool:
         return any(p == s or s in p.parents for s in scans)
 

@@ -20,7 +20,9 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+import checks
 from scanner import __version__
+from scanner.checkov.policy_bundle import write
 from scanner.errors import ResidencyError
 
 BOOTSTRAP = "residency_guardrail_checks.py"
@@ -58,8 +60,6 @@ runtime.start(POLICY, RESIDENCY_SOURCE, load_kubernetes)
 
 def source_dir() -> Path:
     """The directory holding this installation's ``checks`` and ``scanner`` packages."""
-    import checks
-
     here = Path(__file__).resolve().parent.parent
     theirs = Path(checks.__file__).resolve().parent.parent
     if here != theirs:
@@ -73,8 +73,6 @@ def export(policy: Any, out_dir: Path) -> list[Path]:
 
     Refuses a directory that holds anything else, so a typo never clobbers a team's own checks.
     """
-    from scanner.checkov.policy_bundle import write
-
     out_dir = Path(out_dir)
     if out_dir.exists() and not out_dir.is_dir():
         raise ResidencyError(f"{out_dir} exists and is not a directory")

@@ -47,8 +47,8 @@ def _parse_formats(values: tuple[str, ...], output: str | None) -> list[tuple[st
 
 
 def _load_policy(policy_path: str | None, allowed: tuple[str, ...], start: Path):
-    from checks.rules import RULES
-    from scanner.policy import find_policy, load_policy, policy_from_regions
+    from checks.rules import RULES  # lazy: start-up (per command)
+    from scanner.policy import find_policy, load_policy, policy_from_regions  # lazy: start-up (per command)
 
     if allowed:
         entries = [e.strip() for value in allowed for e in value.split(",") if e.strip()]
@@ -67,7 +67,7 @@ def _load_policy(policy_path: str | None, allowed: tuple[str, ...], start: Path)
 
 
 def _size(value: str) -> int:
-    from scanner.limits import parse_size
+    from scanner.limits import parse_size  # lazy: start-up (per command)
 
     try:
         return parse_size(value)
@@ -131,8 +131,8 @@ def _scan_options(path_list: list[str], stdin: bytes | None, parsed_vars: dict[s
     """The ScanOptions of the shared input flags; ``extra`` are a command's own fields (fail_on, baseline)."""
     import os
 
-    from scanner.engine import ScanOptions
-    from scanner.limits import Limits
+    from scanner.engine import ScanOptions  # lazy: start-up (per command)
+    from scanner.limits import Limits  # lazy: start-up (per command)
 
     return ScanOptions(
         paths=[Path(p) for p in path_list],
@@ -188,9 +188,9 @@ def scan(ctx: click.Context, paths: tuple[str, ...], policy_path: str | None, al
          changed_files: str | None, shard: str | None) -> None:
     """Scan PATHS (default: the current directory; - reads manifests or a plan from stdin)."""
 
-    from scanner.engine import scan as run_scan
-    from scanner.model import Severity
-    from scanner.shard import parse_shard
+    from scanner.engine import scan as run_scan  # lazy: start-up (per command)
+    from scanner.model import Severity  # lazy: start-up (per command)
+    from scanner.shard import parse_shard  # lazy: start-up (per command)
 
     specs = _parse_formats(formats, output)
     path_list, stdin, parsed_vars = _scan_inputs(paths, plans, variables)
@@ -208,8 +208,8 @@ def scan(ctx: click.Context, paths: tuple[str, ...], policy_path: str | None, al
         shard=parse_shard(shard) if shard else None,
     )
     if selection is not None and not path_list and not plans and stdin is None:
-        from scanner import __version__
-        from scanner.report import Report
+        from scanner import __version__  # lazy: start-up (per command)
+        from scanner.report import Report  # lazy: start-up (per command)
 
         report = Report(findings=[], tool_version=__version__)  # nothing changed that a scanned path uses
     else:
@@ -227,8 +227,8 @@ def _emit(ctx: click.Context, report: Report, specs: list, soft_fail: bool) -> N
     """
     import os
 
-    from scanner.output import write_atomic
-    from scanner.report import render
+    from scanner.output import write_atomic  # lazy: start-up (per command)
+    from scanner.report import render  # lazy: start-up (per command)
 
     for name, dest in specs:
         if dest is None:
@@ -241,8 +241,8 @@ def _emit(ctx: click.Context, report: Report, specs: list, soft_fail: bool) -> N
 
 def _describe(findings: list) -> dict:
     """The registry's descriptors of the rules behind ``findings`` (a merged report has no engine run)."""
-    from checks.rules import RULES
-    from scanner.engine import describe
+    from checks.rules import RULES  # lazy: start-up (per command)
+    from scanner.engine import describe  # lazy: start-up (per command)
 
     return describe(RULES, findings)
 
@@ -250,9 +250,9 @@ def _describe(findings: list) -> dict:
 def _select_changed(changed_since: str | None, changed_files: str | None, path_list: list[str], policy: Policy,
                    var_files: tuple[str, ...]):
     """The paths ``--changed-since``/``--changed-files`` select among the scanned ones (scanner.changes)."""
-    from scanner.changes import changed_since as git_changed
-    from scanner.changes import read_changed_list, select
-    from scanner.discover import find_scan_root
+    from scanner.changes import changed_since as git_changed  # lazy: start-up (per command)
+    from scanner.changes import read_changed_list, select  # lazy: start-up (per command)
+    from scanner.discover import find_scan_root  # lazy: start-up (per command)
 
     if changed_since and changed_files:
         raise ResidencyError("give either --changed-since or --changed-files, not both")
@@ -268,7 +268,7 @@ def _select_changed(changed_since: str | None, changed_files: str | None, path_l
 
 def _selection_notes(selection, changed_since: str | None) -> list:
     """What was scanned and why: the first notes of every report."""
-    from scanner.model import Note
+    from scanner.model import Note  # lazy: start-up (per command)
 
     since = f"since {changed_since}" if changed_since else "in --changed-files"
     if selection.everything:
@@ -294,9 +294,9 @@ def merge_cmd(ctx: click.Context, reports: tuple[str, ...], formats: tuple[str, 
     """Join the JSON reports of `scan --shard I/N` jobs into one result (every shard must be there)."""
     import json
 
-    from scanner.model import Note
-    from scanner.report import Report
-    from scanner.shard import findings_from_json, merge_documents
+    from scanner.model import Note  # lazy: start-up (per command)
+    from scanner.report import Report  # lazy: start-up (per command)
+    from scanner.shard import findings_from_json, merge_documents  # lazy: start-up (per command)
 
     specs = _parse_formats(formats, output)
     docs = []
@@ -311,7 +311,7 @@ def merge_cmd(ctx: click.Context, reports: tuple[str, ...], formats: tuple[str, 
     findings = findings_from_json(merged["findings"])
     fixed = merged["baseline_fixed"]
     if baseline:
-        from scanner.baseline import load_baseline
+        from scanner.baseline import load_baseline  # lazy: start-up (per command)
 
         findings, fixed = load_baseline(Path(baseline)).apply(findings)
     notes = [Note(n["file"], n["message"], n.get("resource")) for n in merged["notes"]]
@@ -340,7 +340,7 @@ def _echo(text: str) -> None:
 @click.option("--groups", "list_groups", is_flag=True, help="List the groups and what they mean.")
 def regions(cloud: str | None, group: str | None, list_groups: bool) -> None:
     """Print the region catalog, so a policy's groups can be checked by eye."""
-    from scanner.regions import catalog
+    from scanner.regions import catalog  # lazy: start-up (per command)
 
     cat = catalog()
     if list_groups:
@@ -370,12 +370,12 @@ def regions(cloud: str | None, group: str | None, list_groups: bool) -> None:
 @click.option("--force", is_flag=True, help="Overwrite an existing file.")
 def init(target: str, force: bool) -> None:
     """Write a commented starter policy."""
-    from scanner.policy import STARTER_POLICY
+    from scanner.policy import STARTER_POLICY  # lazy: start-up (per command)
 
     path = Path(target)
     if path.exists() and not force:
         raise ResidencyError(f"{path} exists; use --force to overwrite")
-    from scanner.output import write_atomic
+    from scanner.output import write_atomic  # lazy: start-up (per command)
 
     write_atomic(path, STARTER_POLICY, "policy")
     click.echo(f"wrote {path}: edit allowed_regions, then run `residency scan`")
@@ -392,8 +392,8 @@ def cache_info_cmd(as_json: bool) -> None:
     """Directory, entries, size and cap of the parse cache (exit 0; an absent cache is empty)."""
     import json
 
-    from scanner.cache import cache_info, default_cache_dir
-    from scanner.limits import human_size
+    from scanner.cache import cache_info, default_cache_dir  # lazy: start-up (per command)
+    from scanner.limits import human_size  # lazy: start-up (per command)
 
     info = cache_info(default_cache_dir())
     if as_json:
@@ -407,8 +407,8 @@ def cache_info_cmd(as_json: bool) -> None:
 @cache_group.command("clear")
 def cache_clear_cmd() -> None:
     """Remove every cache entry and the cache's secret (exit 0; exit 2 when an entry cannot be removed)."""
-    from scanner.cache import cache_info, clear, default_cache_dir
-    from scanner.limits import human_size
+    from scanner.cache import cache_info, clear, default_cache_dir  # lazy: start-up (per command)
+    from scanner.limits import human_size  # lazy: start-up (per command)
 
     directory = default_cache_dir()
     removed, freed = clear(directory)
@@ -423,7 +423,7 @@ def cache_clear_cmd() -> None:
               show_default=True)
 def rules(fmt: str) -> None:
     """List the rules: id, name, category, severity, controls."""
-    from scanner.rules_doc import render_rules
+    from scanner.rules_doc import render_rules  # lazy: start-up (per command)
 
     click.echo(render_rules(fmt), nl=False)
 
@@ -440,7 +440,7 @@ def coverage() -> None:
 @click.argument("rule_id")
 def explain(rule_id: str) -> None:
     """What a rule checks, why it matters, a failing and a fixed example, the controls."""
-    from scanner.rules_doc import explain_rule
+    from scanner.rules_doc import explain_rule  # lazy: start-up (per command)
 
     click.echo(explain_rule(rule_id), nl=False)
 
@@ -448,7 +448,7 @@ def explain(rule_id: str) -> None:
 def _scan_for(paths: tuple[str, ...], policy_path: str | None, allowed_regions: tuple[str, ...],
               **inputs: Any) -> tuple[Report, Policy]:
     """The scan ``baseline`` and ``inventory`` use: the same input flags as ``scan``, default gating."""
-    from scanner.engine import scan as run_scan
+    from scanner.engine import scan as run_scan  # lazy: start-up (per command)
 
     path_list, stdin, parsed_vars = _scan_inputs(paths, inputs["plans"], inputs.pop("variables"))
     policy = _load_policy(policy_path, allowed_regions, Path(path_list[0]) if path_list else Path.cwd())
@@ -462,7 +462,7 @@ def _scan_for(paths: tuple[str, ...], policy_path: str | None, allowed_regions: 
 def baseline_cmd(paths: tuple[str, ...], policy_path: str | None, allowed_regions: tuple[str, ...],
                  output: str, **inputs: Any) -> None:
     """Record today's findings so that `scan --baseline` fails only on new ones."""
-    from scanner.baseline import write_baseline
+    from scanner.baseline import write_baseline  # lazy: start-up (per command)
 
     report, _policy = _scan_for(paths, policy_path, allowed_regions, **inputs)
     kept = [f for f in report.findings if not f.waived]
@@ -484,16 +484,16 @@ def inventory_cmd(paths: tuple[str, ...], policy_path: str | None, allowed_regio
     A map, not a gate: exit 0 whatever it shows (use `scan` to block). Regenerate the committed map with
     `residency inventory fixtures --policy fixtures/residency.yaml --format dot | dot -Tsvg > docs/residency-map.svg`.
     """
-    from scanner.inventory import build_inventory
-    from scanner.report.escape import log_safe
-    from scanner.report.inventory_formats import render_inventory
+    from scanner.escape import log_safe  # lazy: start-up (per command)
+    from scanner.inventory import build_inventory  # lazy: start-up (per command)
+    from scanner.report.inventory_formats import render_inventory  # lazy: start-up (per command)
 
     report, policy = _scan_for(paths, policy_path, allowed_regions, **inputs)
 
     # The inventory is printed in CI logs too: neutralise forged workflow commands as scan formats do.
     text = log_safe(render_inventory(fmt, build_inventory(report, policy)), fmt)
     if output:
-        from scanner.output import write_atomic
+        from scanner.output import write_atomic  # lazy: start-up (per command)
 
         write_atomic(output, text, "inventory")
     else:
@@ -535,7 +535,7 @@ def main(argv: list[str] | None = None) -> int:
 @click.option("-o", "--output", required=True, metavar="DIR", help="Directory to write (created; only ours inside).")
 def checkov_checks_cmd(policy_path: str | None, allowed_regions: tuple[str, ...], output: str) -> None:
     """Write a checkov --external-checks-dir running the residency rules with this policy (docs/checkov.md)."""
-    from scanner.checkov_export import export
+    from scanner.checkov_export import export  # lazy: start-up (per command)
 
     policy = _load_policy(policy_path, allowed_regions, Path.cwd())
     written = export(policy, Path(output))

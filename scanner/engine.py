@@ -15,10 +15,16 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
+from checks.catalog import classify as classify_cloud
+from checks.catalog import load_catalog
+from checks.flows import FLOW_TYPES, read_flows
+from checks.grants import read_grants
+from checks.kubernetes import classify_kubernetes
 from checks.rules import RULES, NoOptions, RuleContext
-from scanner import __version__
-from scanner.cache import ParseCache, default_cache_dir, max_cache_bytes, prune, usable_cpus
-from scanner.discover import WALKED_STATE_NOTE, discover, find_scan_root, rel
+from scanner import __version__, waivers
+from scanner.baseline import load_baseline
+from scanner.cache import ParseCache, default_cache_dir, file_digest, max_cache_bytes, prune, usable_cpus
+from scanner.discover import WALKED_STATE_NOTE, discover, find_scan_root, json_kind, nothing_to_scan, rel
 from scanner.errors import ResidencyError
 from scanner.limits import Limits, admissible, oversize, size_guarded, too_big_message
 from scanner.model import (
@@ -33,8 +39,11 @@ from scanner.model import (
     RuleInfo,
     Severity,
     Violation,
+    Waiver,
 )
+from scanner.parse_pool import ParsePool, TerraformParser, YamlParser, load_terraform_cached
 from scanner.policy import Policy
+from scanner.shard import plan_shard
 from scanner.unknown_types import find as find_unknown_types
 
 
@@ -98,8 +107,6 @@ def scan(options: ScanOptions, policy: Policy) -> Report:
 
     # One pool of parse workers for the whole scan (forked only if something is cold): Terraform files
     # first, then the YAML files, which the workers parse while this process evaluates Terraform.
-    from scanner.parse_pool import ParsePool, YamlParser
-
     jobs = options.jobs or usable_cpus()
     pool = ParsePool(jobs) if jobs > 1 else None
     try:
@@ -151,8 +158,6 @@ def scan(options: ScanOptions, policy: Policy) -> Report:
 
     fixed: list[dict[str, str]] = []
     if options.baseline is not None:
-        from scanner.baseline import load_baseline
-
         findings, fixed = load_baseline(options.baseline).apply(findings)
 
     findings.sort(key=lambda f: (f.file, f.line, f.rule_id, f.resource))
@@ -175,8 +180,6 @@ def scan(options: ScanOptions, policy: Policy) -> Report:
 
 def _keep_shard(found: Any, root: Path, shard: tuple[int, int]) -> None:
     """Narrow a discovery to one shard's units: whole Terraform roots and single files."""
-    from scanner.shard import plan_shard
-
     files = [*found.plans, *found.helm_templates, *(p for p, _ in found.refused),
              *(p for p, _m, _f in found.unscannable)]
     plan = plan_shard(found.terraform_dirs, files, root, shard, manifests=found.yaml_files)
@@ -310,10 +313,8 @@ def _real_dir(path: Path) -> str:
 
 def _load_terraform(dirs: list[Path], root: Path, options: ScanOptions, policy: Policy, pool: Any = None,
                     then: Any = None) -> LoadResult:
-    from checks.flows import FLOW_TYPES  # lazy: start-up (the pipes: argument lines for RES007)
-    from scanner.loaders.hcl_parse import ParseError
-    from scanner.loaders.terraform import RootContext, TerraformOptions
-    from scanner.parse_pool import TerraformParser, load_terraform_cached
+    from scanner.loaders.hcl_parse import ParseError  # lazy: start-up (hcl2, lark)
+    from scanner.loaders.terraform import RootContext, TerraformOptions  # lazy: start-up (hcl2, lark)
 
     def root_context(rel_dir: str) -> RootContext | None:
         match = policy.root_for(policy_rel(policy, root, rel_dir))
@@ -351,8 +352,6 @@ def _policy_digest(policy: Policy) -> str:
     """The policy file's content digest (or of --allowed-regions): shards to merge must share it."""
     import hashlib
 
-    from scanner.cache import file_digest
-
     digest = "regions:" + hashlib.blake2b(repr(policy.allowed).encode(), digest_size=16).hexdigest()
     if policy.path is not None:
         try:
@@ -367,23 +366,19 @@ def _parse_cache(options: ScanOptions) -> ParseCache:
 
 
 def _load_plan(path: Path, root: Path, options: ScanOptions) -> LoadResult:
-    from scanner.loaders.tfplan import load_plan
+    from scanner.loaders.tfplan import load_plan  # lazy: start-up (plan loader only for plans)
 
     return load_plan(path, root, source_dir=options.source_dir, max_bytes=options.limits.max_plan_bytes)
 
 
 def _nothing_on_stdin(loaded: LoadResult, options: ScanOptions, kind: str) -> None:
     """Standard input that held nothing to scan: a parse finding, so a failed producer is never green."""
-    from scanner.discover import nothing_to_scan
-
     message, fix = nothing_to_scan(kind, "standard input")
     loaded.problems.append(Problem(Category.PARSE, options.stdin_name, 1, message, fix))
 
 
 def _load_stdin(options: ScanOptions, root: Path) -> LoadResult | None:
     """A plan piped on stdin is loaded as a plan; empty input is a finding; the rest goes to Kubernetes."""
-    from scanner.discover import json_kind
-
     data = options.stdin or b""
     head = data[:_HEAD].lstrip(b"\xef\xbb\xbf \t\r\n")
     if json_kind(head) == "empty" and not data[_HEAD:].strip():
@@ -391,7 +386,7 @@ def _load_stdin(options: ScanOptions, root: Path) -> LoadResult | None:
         _nothing_on_stdin(empty, options, "empty")
         return empty
     if head.startswith(b"{") and b'"format_version"' in head:
-        from scanner.loaders.tfplan import load_plan_bytes
+        from scanner.loaders.tfplan import load_plan_bytes  # lazy: start-up (plan loader only for plans)
 
         return load_plan_bytes(data, options.stdin_name, root, source_dir=options.source_dir,
                                max_bytes=options.limits.max_plan_bytes)
@@ -403,7 +398,7 @@ _HEAD = 1 << 16
 
 def _load_kubernetes(inputs: list[tuple[str, bytes]], policy: Policy, options: ScanOptions,
                      root: Path, parse: Any) -> LoadResult:
-    from scanner.loaders.kubernetes import load_kubernetes
+    from scanner.loaders.kubernetes import load_kubernetes  # lazy: start-up (YAML loader only for manifests)
 
     def cluster_region(rel_path: str) -> tuple[str | None, str | None, str] | None:
         # --cluster-region: the cluster of stdin, and of every Kubernetes file the policy's kubernetes.clusters
@@ -433,9 +428,6 @@ def classify(resources: list[Resource], policy: Policy) -> list[DataStoreFacts]:
     addresses are unique only within one unit (a Terraform root, a plan, a manifest file), so each
     unit is classified on its own.
     """
-    from checks.catalog import classify as classify_cloud  # lazy: start-up (checks loads only when a scan runs)
-    from checks.catalog import load_catalog  # lazy: start-up
-
     prefixes = load_catalog().terraform_prefixes()
     units: dict[str, list[Resource]] = {}
     for r in resources:
@@ -447,14 +439,9 @@ def classify(resources: list[Resource], policy: Policy) -> list[DataStoreFacts]:
         if cloud:
             facts.extend(classify_cloud(cloud, policy.catalog))
         if native:
-            from checks.kubernetes import classify_kubernetes
-
             facts.extend(classify_kubernetes(native, policy.catalog))
     # The pipes (RES007): one FlowFacts (role "flow") per resource that sends data somewhere; a
     # dictionary lookup for every Terraform type that is no pipe.
-    from checks.flows import read_flows  # lazy: start-up (checks loads only when a scan runs)
-    from checks.grants import read_grants  # lazy: start-up
-
     for r in resources:
         flow_facts = read_flows(r)
         if flow_facts is not None:
@@ -689,8 +676,6 @@ class _Directives:
 
 
 def _waiver_specs(resource: Resource) -> list[Any]:
-    from scanner import waivers
-
     # A plan resource's inline waivers stand in its Terraform source: cite that file, not the plan.
     specs = waivers.from_comments(resource.extra.get("comments", ()), resource.extra.get("source_file", resource.file))
     annotations = resource.extra.get("annotations") or {}
@@ -702,8 +687,6 @@ def _waiver_specs(resource: Resource) -> list[Any]:
 def _waiver_findings(directives: _Directives, policy: Policy, rules: dict[str, Any],
                      options: ScanOptions) -> list[Finding]:
     """A malformed, unknown or expired waiver is itself a finding and waives nothing."""
-    from scanner import waivers
-
     findings: list[Finding] = []
     seen: set[tuple[str, int, str]] = set()
     blocks = [r for per_file in directives.blocks.values() for _start, _end, r in per_file]
@@ -736,8 +719,6 @@ def _apply_waivers(findings: list[Finding], resources: list[Resource], directive
 
     A policy waiver's ``paths:`` are relative to the policy file's directory, like ``exclude:`` and
     ``scopes:``, so findings' root-relative files are made policy-relative before matching."""
-    from scanner import waivers
-
     by_address: dict[tuple[str, str], Resource] = {(r.file, r.address): r for r in resources}
     out = []
     for finding in findings:
@@ -757,8 +738,6 @@ def _apply_waivers(findings: list[Finding], resources: list[Resource], directive
             pw = waivers.match_policy_waiver(policy.waivers, finding.rule_id, finding.resource,
                                              policy_rel(policy, root, finding.file), today=options.today)
             if pw is not None:
-                from scanner.model import Waiver
-
                 where = policy.path.name if policy.path else "policy"
                 waiver = Waiver(reason=pw.reason, expires=pw.expires.isoformat() if pw.expires else None,
                                 approver=pw.approver, source=f"policy {where}:{pw.line}")

@@ -19,6 +19,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from checks.locate import ANY_REGION, judge, store_product
+from checks.rules import RuleContext
 from scanner.engine import exemption_for, policy_rel, scope_path
 from scanner.model import DataStoreFacts, Encryption, Finding, Location, Unknown
 
@@ -171,8 +173,6 @@ def build_inventory(report: Report, policy: Policy) -> Inventory:
     ``us-east-1`` is red on the map precisely when RES002 would flag it (waivers aside: the map
     shows where data goes; a waiver is shown next to it, not hidden).
     """
-    from checks.rules import RuleContext
-
     root = Path(report.scan_root)
     contexts: dict[str, RuleContext] = {}
     by_resource: dict[tuple[str, str], list[Finding]] = defaultdict(list)
@@ -205,8 +205,6 @@ def build_inventory(report: Report, policy: Policy) -> Inventory:
 
 
 def _entry(fact: DataStoreFacts, ctx: RuleContext, policy: Policy, findings: list[Finding]) -> DataStoreEntry:
-    from checks.locate import store_product
-
     r = fact.resource
     product = store_product(fact)  # the one resolution the rules use too
     level, reason = _encryption(fact.encryption)
@@ -237,8 +235,6 @@ def _entry(fact: DataStoreFacts, ctx: RuleContext, policy: Policy, findings: lis
 
 def judge_place(location: Location | Unknown | None, ctx: RuleContext, product: str | None = None) -> Place:
     """One location as a :class:`Place`, judged by the same helper the rules use."""
-    from checks.locate import ANY_REGION, judge
-
     if location is None:
         return Place(NOT_APPLICABLE, reason="the resource type has no location of its own")
     if isinstance(location, Unknown):

@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from scanner.cache import ParseCache
+from scanner.model import LoadResult, Note, Problem, Resource
 
 
 @dataclass(frozen=True)
@@ -27,13 +28,13 @@ class Failed:
     message: str
 
     def error(self) -> Exception:
-        from scanner.loaders.hcl_parse import ParseError
+        from scanner.loaders.hcl_parse import ParseError  # lazy: start-up (hcl2, lark)
 
         return ParseError(self.file, self.line, self.message)
 
 def parsed_shape(value: Any) -> bool:
     """Whether a cache entry has the shape of a Terraform parse (a ParsedFile or a Failed)."""
-    from scanner.loaders.hcl_parse import Attr, Block, ParsedFile
+    from scanner.loaders.hcl_parse import Attr, Block, ParsedFile  # lazy: start-up (hcl2, lark)
 
     if isinstance(value, Failed):
         return isinstance(value.file, str) and isinstance(value.line, int) and isinstance(value.message, str)
@@ -45,8 +46,6 @@ def parsed_shape(value: Any) -> bool:
 
 def yaml_shape(value: Any) -> bool:
     """Whether a cache entry has the shape :func:`parse_yaml_file` returns."""
-    from scanner.model import Problem
-
     if not isinstance(value, tuple) or not value:
         return False
     tag = value[0]
@@ -59,8 +58,6 @@ def yaml_shape(value: Any) -> bool:
 
 def load_shape(value: Any) -> bool:
     """Whether a cache entry has the shape of a whole Terraform load: ((files, listings), LoadResult)."""
-    from scanner.model import LoadResult, Note, Problem, Resource
-
     if not (isinstance(value, tuple) and len(value) == 2 and isinstance(value[0], tuple) and len(value[0]) == 2):
         return False
     (files, listings), result = value
@@ -152,7 +149,7 @@ def _dumps(value: Any) -> bytes:
 
 
 def _decode(data: bytes) -> str:
-    from scanner.loaders.hcl_parse import ParseError
+    from scanner.loaders.hcl_parse import ParseError  # lazy: start-up (hcl2, lark)
 
     if data.startswith((b"\xff\xfe", b"\xfe\xff")):
         try:
@@ -170,7 +167,7 @@ def _decode(data: bytes) -> str:
 
 def parse_terraform_bytes(data: bytes, name: str) -> Any:
     """Parse one Terraform file's bytes; returns a ParsedFile or the ParseError (cacheable either way)."""
-    from scanner.loaders.hcl_parse import ParseError, parse_file
+    from scanner.loaders.hcl_parse import ParseError, parse_file  # lazy: start-up (hcl2, lark)
 
     try:
         return parse_file(_decode(data), name)
@@ -242,7 +239,7 @@ class TerraformParser:
 
     def _name(self, path: Path) -> str:
         # The loader's own naming: a cached ParsedFile carries this name, so the two must agree.
-        from scanner.loaders.terraform import rel_name
+        from scanner.loaders.terraform import rel_name  # lazy: start-up (hcl2, lark)
 
         return rel_name(path, self.scan_root)
 
@@ -354,7 +351,7 @@ def _may_call_modules(data: bytes) -> bool:
 
 def _yaml_chunk(items: list[tuple[str, bytes, str]], cache_dir: str | None) -> list[bytes]:
     """Worker: parse a few YAML files, store each in the cache, send back the pickled outcomes."""
-    from scanner.loaders.kubernetes import parse_yaml_file
+    from scanner.loaders.kubernetes import parse_yaml_file  # lazy: start-up (YAML loader only for manifests)
 
     cache = ParseCache(Path(cache_dir) if cache_dir else None)
     out: list[bytes] = []
@@ -418,7 +415,7 @@ class YamlParser:
 
     @staticmethod
     def _collect(files: list[tuple[str, bytes]], results: list[Any]) -> list[Any]:
-        from scanner.loaders.kubernetes import parse_yaml_file
+        from scanner.loaders.kubernetes import parse_yaml_file  # lazy: start-up (YAML loader only for manifests)
 
         out = []
         for (rel_path, data), r in zip(files, results, strict=True):
@@ -444,7 +441,7 @@ class YamlParser:
             self._prefetched[key] = pending
 
     def __call__(self, files: list[tuple[str, bytes]]) -> list[Any]:
-        from scanner.loaders.kubernetes import parse_yaml_file
+        from scanner.loaders.kubernetes import parse_yaml_file  # lazy: start-up (YAML loader only for manifests)
 
         try:
             results, cold = self._lookup(files)
@@ -589,7 +586,7 @@ def load_terraform_cached(dirs: list[Path], scan_root: Path, options: Any, parse
     """
     from dataclasses import replace
 
-    from scanner.loaders.terraform import load_terraform
+    from scanner.loaders.terraform import load_terraform  # lazy: start-up (hcl2, lark)
 
     cache = parser.cache
     root = scan_root.resolve()

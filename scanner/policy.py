@@ -140,6 +140,7 @@ from typing import Any
 import yaml
 
 from scanner.errors import ResidencyError
+from scanner.limits import yaml_nesting_error
 from scanner.model import Encryption, Severity
 from scanner.principals import (
     Endpoint,
@@ -864,8 +865,6 @@ def _clip(items: list[str], n: int = 8) -> str:
 
 
 def _compose(text: str, label: str) -> yaml.Node | None:
-    from scanner.limits import yaml_nesting_error
-
     deep = yaml_nesting_error(text)  # before composing: libyaml's composer recurses in C
     if deep is not None:
         raise PolicyError([f"{label}:{deep[0]}: {deep[1]}"])

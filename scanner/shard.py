@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from scanner.errors import ResidencyError
+from scanner.model import Category, Finding, Severity, Waiver
 
 
 def parse_shard(value: str) -> tuple[int, int]:
@@ -59,7 +60,11 @@ class ShardPlan:
 def plan_shard(terraform_dirs: list[Path], files: list[Path], root: Path, shard: tuple[int, int],
                manifests: list[Path] | None = None) -> ShardPlan:
     """Map requested Terraform dirs to their roots, weigh roots by module-tree files, partition with files."""
-    from scanner.loaders.terraform import _config_files, _walk_module_dirs, discover_modules
+    from scanner.loaders.terraform import (  # lazy: start-up (hcl2, lark)
+        _config_files,
+        _walk_module_dirs,
+        discover_modules,
+    )
 
     graph = discover_modules(set(_walk_module_dirs(root)) | {d.resolve() for d in terraform_dirs}, root)
     roots: set[Path] = set()
@@ -163,8 +168,6 @@ def merge_documents(docs: list[tuple[str, dict[str, Any]]]) -> dict[str, Any]:
 
 def findings_from_json(items: list[dict[str, Any]]) -> list[Any]:
     """JSON findings back into Finding objects, so every format renders a merged report."""
-    from scanner.model import Category, Finding, Severity, Waiver
-
     out = []
     for f in items:
         w = f.get("waiver")

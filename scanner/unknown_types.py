@@ -18,6 +18,8 @@ from __future__ import annotations
 import difflib
 from dataclasses import dataclass, field
 
+from checks.catalog import load_catalog
+from checks.type_lists import listed_types, provider_list, type_classes
 from scanner.model import Category, Note, Problem, Resource
 
 PREFIXES = {"aws_": "aws", "google_": "google", "azurerm_": "azurerm"}
@@ -39,8 +41,6 @@ def _provider(resource_type: str) -> str | None:
 
 def suggestion(resource_type: str) -> str | None:
     """The nearest listed type of the same provider, or None."""
-    from checks.type_lists import listed_types
-
     provider = _provider(resource_type)
     if provider is None:
         return None
@@ -51,9 +51,6 @@ def suggestion(resource_type: str) -> str | None:
 
 def _verdict(resource_type: str) -> tuple[str, str] | None:
     """(kind, message) for a type that is not judged, else None."""
-    from checks.catalog import load_catalog
-    from checks.type_lists import listed_types, provider_list, type_classes
-
     stores = load_catalog()
     if stores.spec(resource_type) is not None or resource_type in stores.ignored:
         return None

@@ -14,10 +14,10 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from scanner import escape as esc
 from scanner.model import Category, Finding, Note, Severity, Waiver
 from scanner.report import Report, render
-from scanner.report import escape as esc
-from scanner.report.table import markdown_table
+from scanner.table import markdown_table
 
 SCHEMA_PATH = Path(__file__).parent / "data" / "schemas" / "sarif-schema-2.1.0.json"
 SARIF_VALIDATOR = jsonschema.Draft7Validator(json.loads(SCHEMA_PATH.read_text()))

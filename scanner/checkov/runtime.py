@@ -39,7 +39,7 @@ def start(policy_file: str | Path, source_dir: str | None, load_kubernetes: Load
     except (SetupError, BundleError) as exc:
         stop(str(exc))
     judge = Judge(policy)
-    from scanner.checkov import kubernetes, terraform
+    from scanner.checkov import kubernetes, terraform  # lazy: start-up (they import checkov itself)
 
     terraform.register(judge)
     kubernetes.register(judge, load_kubernetes)

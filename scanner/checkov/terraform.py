@@ -12,6 +12,7 @@ from checkov.common.models.enums import CheckCategories, CheckResult
 from checkov.terraform.checks.provider.base_check import BaseProviderCheck
 from checkov.terraform.checks.resource.base_resource_check import BaseResourceCheck
 
+from checks.rules import RULES
 from scanner.checkov.adapter import (
     REGION_PROVIDERS,
     Judge,
@@ -80,7 +81,6 @@ def register(judge: Judge) -> list[Any]:
     """Create (and so register with checkov) one resource check per rule and the provider check."""
     types = terraform_types()
     checks: list[Any] = [ResidencyResourceCheck(rule, judge, types) for rule in terraform_rules()]
-    from checks.rules import RULES
 
     checks.append(ResidencyProviderCheck(RULES["RES001"], judge))
     return checks

@@ -833,7 +833,7 @@ class _SourceMap:
         index = self._blocks.get(directory)
         if index is not None:
             return index
-        from scanner.loaders.hcl_parse import ParseError, parse_file
+        from scanner.loaders.hcl_parse import ParseError, parse_file  # lazy: start-up (python-hcl2, lark)
 
         index = {}
         try:

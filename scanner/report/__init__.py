@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from importlib import import_module
 
+from scanner.escape import log_safe
 from scanner.model import Report
 
 __all__ = ["FORMATS", "Report", "render"]  # Report lives in scanner.model; re-exported for formats
@@ -26,8 +27,6 @@ FORMATS: dict[str, str] = {
 
 def render(fmt: str, report: Report, *, color: bool = False) -> str:
     """Render ``report`` in ``fmt``; ``color`` only matters to the text format."""
-    from scanner.report.escape import log_safe
-
     module = import_module(FORMATS[fmt])
     if fmt == "text":
         return log_safe(module.render(report, color=color), fmt)

@@ -9,9 +9,9 @@ becoming a command of its own.
 
 from __future__ import annotations
 
+from scanner.escape import github_data, github_property, single_line
 from scanner.model import Finding, Severity
 from scanner.report import Report
-from scanner.report.escape import github_data, github_property, single_line
 
 _RANK = {"error": 0, "warning": 1, "notice": 2}
 

@@ -16,9 +16,9 @@ import json
 from collections import Counter
 from typing import Any
 
+from scanner.escape import clean, single_line
 from scanner.model import Finding, Severity
 from scanner.report import Report
-from scanner.report.escape import clean, single_line
 
 SEVERITY = {
     Severity.INFO: "info",

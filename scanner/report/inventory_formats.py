@@ -31,6 +31,7 @@ import json
 from dataclasses import dataclass, field
 from typing import Any
 
+from scanner.escape import MarkdownText, clean, markdown_code, markdown_text, single_line
 from scanner.inventory import (
     DISALLOWED,
     MULTIPLE_GROUP,
@@ -43,7 +44,8 @@ from scanner.inventory import (
     Place,
     group_order,
 )
-from scanner.report.escape import MarkdownText, clean, markdown_code, markdown_text, single_line
+from scanner.report.json_format import finding_dict
+from scanner.table import markdown_table
 
 FORMATS = ("json", "markdown", "mermaid", "dot", "csv")
 SCHEMA_VERSION = 1
@@ -81,8 +83,6 @@ def place_dict(p: Place) -> dict[str, Any]:
 
 def data_store_dict(e: DataStoreEntry) -> dict[str, Any]:
     """One data store as documented in docs/inventory.schema.json."""
-    from scanner.report.json_format import finding_dict
-
     return {
         "address": e.address, "type": e.type, "file": e.file, "line": e.line, "source": e.source,
         "cloud": e.cloud, "role": e.role,
@@ -351,8 +351,6 @@ def render_csv(inv: Inventory) -> str:
 
 def render_markdown(inv: Inventory) -> str:
     """A page for a pull request or wiki: summary, the Mermaid map, then the tables."""
-    from scanner.report.table import markdown_table
-
     t = inv.totals
     out = ["# Data-residency inventory", ""]
     policy = markdown_code(inv.policy_path) if inv.policy_path else "`--allowed-regions`"

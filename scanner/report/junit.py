@@ -22,9 +22,9 @@ from __future__ import annotations
 import xml.etree.ElementTree as ET
 from collections import defaultdict
 
+from scanner.escape import single_line, xml_safe
 from scanner.model import Finding
 from scanner.report import Report
-from scanner.report.escape import single_line, xml_safe
 
 
 def render(report: Report, *, rich: bool = False) -> str:

@@ -2,16 +2,16 @@
 
 Headline counts first (what a reviewer needs), then the findings table, then waived findings
 folded away in ``<details>`` (visible to auditors, out of the reviewer's way), baseline entries
-fixed, and notes. Tables go through :func:`scanner.report.table.markdown_table`, which escapes
+fixed, and notes. Tables go through :func:`scanner.table.markdown_table`, which escapes
 every scanned value; rows are capped because GitHub rejects comments over 65,536 characters.
 """
 
 from __future__ import annotations
 
+from scanner.escape import MarkdownText, markdown_code, markdown_text
 from scanner.model import Finding
 from scanner.report import Report
-from scanner.report.escape import MarkdownText, markdown_code, markdown_text
-from scanner.report.table import markdown_table
+from scanner.table import markdown_table
 
 MAX_ROWS = 200  # per table; about 300 characters a row keeps a comment well under GitHub's limit
 

@@ -26,9 +26,10 @@ from typing import Any
 from urllib.parse import quote
 
 import scanner
+from scanner.escape import clean, single_line
 from scanner.model import Finding, Severity
 from scanner.report import Report
-from scanner.report.escape import clean, single_line
+from scanner.rules_doc import SECTIONS, heading_anchor, parse_doc
 
 SCHEMA_URI = "https://json.schemastore.org/sarif-2.1.0.json"
 # The project's home page; keep in step with pyproject's [project.urls] once it has one.
@@ -107,8 +108,6 @@ def automation_id(report: Report) -> str:
 
 def help_uri(rule_id: str, name: str, version: str) -> str:
     """The rule's section of docs/rules.md at the tag of ``version`` (GitHub's heading anchor)."""
-    from scanner.rules_doc import heading_anchor
-
     return f"{INFORMATION_URI}/blob/v{quote(version)}/docs/rules.md#{heading_anchor(rule_id, name)}"
 
 
@@ -151,10 +150,6 @@ def _help(doc: str, summary: str) -> tuple[str, str]:
     are parsed by the same code that writes docs/rules.md, so the two cannot drift.
     """
     text = inspect.cleandoc(doc) if doc.strip() else summary
-    try:
-        from scanner.rules_doc import SECTIONS, parse_doc
-    except ImportError:  # rule docs not available: plain text is still correct Markdown-ish prose
-        return text, text
     intro, sections = parse_doc(doc)
     parts = [summary]
     for name in SECTIONS:

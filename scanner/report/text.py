@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from itertools import groupby
 
+from scanner.escape import terminal_safe
 from scanner.report import Report
-from scanner.report.escape import terminal_safe
 
 _COLORS = {"critical": "\033[1;31m", "high": "\033[31m", "medium": "\033[33m", "low": "\033[36m",
            "info": "\033[2m"}

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 
-from scanner.report.escape import markdown_cell
+from scanner.escape import markdown_cell
 
 _ALIGN = {"left": ":---", "center": ":---:", "right": "---:", "": "---"}
 
