@@ -14,7 +14,7 @@ _REEXPORTED = ("ENGINE_RULES", "RULES", "Rule", "RuleContext")
 
 def __getattr__(name: str) -> Any:
     if name in _REEXPORTED:
-        import checks.rules  # lazy: start-up
+        import checks.rules  # lazy: start-up (importing checks.catalog or checks.locate loads no rule)
 
         return getattr(checks.rules, name)
     raise AttributeError(f"module 'checks' has no attribute {name!r}")

@@ -13,14 +13,12 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from checks.catalog.types import load_catalog
-from scanner.model import Category, DataStoreFacts, Location, Unknown, Violation
+from scanner.model import ANY_REGION, Category, DataStoreFacts, Location, Unknown, Violation
 
 if TYPE_CHECKING:
     from checks.rules.api import RuleContext
     from scanner.regions import Region, ResolvedLocation
 
-#: Sentinel code for "any region the provider picks" (Secret Manager ``replication.auto``).
-ANY_REGION = "*"
 
 def product_for(resource_type: str) -> str | None:
     """The region-catalog product of a GCP resource type, None when it does not matter.

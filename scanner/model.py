@@ -86,6 +86,11 @@ class Ref:
         return f"{self.address}.{self.attribute}" if self.attribute else self.address
 
 
+#: ``Location.code`` for "any region the provider picks" (Secret Manager ``replication.auto``): the
+#: catalog writes it, the judging side (``checks.locate``) expands it to every region of the cloud.
+ANY_REGION = "*"
+
+
 @dataclass(frozen=True)
 class Location:
     """A location code as written (normalised) plus why the scanner believes it.

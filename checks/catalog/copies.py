@@ -20,9 +20,9 @@ from checks.catalog.index import (
     _values,
     _wrap,
 )
-from checks.locate import ANY_REGION
 from checks.values import as_bool, blocks, first_block, get_path, is_known
 from scanner.model import (
+    ANY_REGION,
     Copy,
     DataStoreFacts,
     Location,
