@@ -1,0 +1,392 @@
+"""Scan public example roots as a user would and count how right the scanner is on them.
+
+Real code nobody here wrote is the test the fixtures cannot be: this script reads the repositories
+listed in ``roots.yaml`` from their fetched bare mirrors (``<mirror>/<owner>+<name>/repo``, pinned to
+the listed commit), writes the text files of that commit into a work directory (with a ``.git``
+marker, as a clone has, so the scan root is the repository), and runs ``residency scan ROOT --policy
+<EU-only> --format json`` and ``residency inventory ROOT --format json`` in it for every root.
+It never fetches: an absent mirror or commit is reported as skipped.
+
+Each root's output is compared with the hand-checked expectations in ``expected.yaml``:
+
+- ``stores``: every data store the root deploys (inventory address -> ``cloud:region`` the way
+  Terraform/the operator would place it, or ``?`` where nothing in the code says);
+- ``blocks``: the blocking findings that are right (``RULE address``).
+
+Counts per repository (columns of the table):
+
+- stores: hand-checked data stores; found: of them, with an inventory row;
+- right region: found rows whose location is the expected one (``?`` expects an unresolved row);
+- unresolved: blocking findings of category ``unresolved``;
+- false blocks: blocking findings not in ``blocks`` (each one forces a waiver on compliant code);
+- silent misses: expected blocking findings not reported plus expected stores with no inventory
+  row (a store the scanner never sees passes silently);
+- unchecked: roots with no entry in ``expected.yaml`` (their raw counts are still shown).
+
+Run from the repository: ``python bench/realworld/realworld.py [--mirror /work/.mirror]
+[--work /tmp/residency-realworld] [--dump DIR]``; ``--dump`` writes each root's rows and findings for
+hand-checking, ``--seed FILE`` writes an expectations skeleton from the current output (to edit by
+hand, never to commit unchecked).
+"""
+
+from __future__ import annotations
+
+import argparse
+import fnmatch
+import json
+import os
+import re
+import shutil
+import subprocess
+import sys
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import yaml
+
+HERE = Path(__file__).resolve().parent
+REPO = HERE.parents[1]
+
+# Text files a scan can read; everything else (archives, images, Go code) is left in the mirror.
+SUFFIXES = (".tf", ".tfvars", ".hcl", ".yaml", ".yml", ".json", ".tf.json")
+
+POLICY = """version: 1
+allowed_regions:
+  - in:eu-locations
+encryption:
+  minimum: provider-managed
+unresolved: fail
+"""
+
+
+@dataclass
+class Counts:
+    """One repository's (or the total's) row of the table."""
+
+    roots: int = 0
+    checked: int = 0
+    stores: int = 0
+    found: int = 0
+    right: int = 0
+    unresolved: int = 0
+    false_blocks: int = 0
+    misses: int = 0
+    init: int = 0
+    rows: int = 0
+    blocking: int = 0
+    details: list[str] = field(default_factory=list)
+
+    def add(self, other: Counts) -> None:
+        for name in ("roots", "checked", "stores", "found", "right", "unresolved", "false_blocks",
+                     "misses", "init", "rows", "blocking"):
+            setattr(self, name, getattr(self, name) + getattr(other, name))
+
+
+def _git(git_dir: Path, *args: str, data: bytes | None = None) -> bytes:
+    """Run git on a bare mirror only (no work tree, no hooks, no system/global config)."""
+    env = {"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "GIT_CONFIG_NOSYSTEM": "1",
+           "GIT_CONFIG_GLOBAL": os.devnull, "HOME": "/nonexistent"}
+    return subprocess.run(["git", "--git-dir", str(git_dir), *args], input=data, env=env,
+                          capture_output=True, check=True).stdout
+
+
+def extract(git_dir: Path, commit: str, dest: Path) -> bool:
+    """Write the text files of ``commit`` under ``dest``; False when the mirror lacks the commit.
+
+    Blobs the snapshot lacks (files of 4 MiB and more) are skipped: none of them is a scan input.
+    """
+    marker = dest / ".realworld-commit"
+    if marker.is_file() and marker.read_text() == commit:
+        return True
+    try:
+        _git(git_dir, "cat-file", "-e", f"{commit}^{{commit}}")
+    except subprocess.CalledProcessError:
+        return False
+    listing = _git(git_dir, "ls-tree", "-r", "-z", commit).split(b"\0")
+    wanted: list[tuple[str, str]] = []
+    for entry in listing:
+        if not entry:
+            continue
+        meta, _, path = entry.partition(b"\t")
+        mode, kind, sha = meta.split()
+        name = path.decode("utf-8", "replace")
+        if kind == b"blob" and mode != b"120000" and name.endswith(SUFFIXES):
+            wanted.append((sha.decode(), name))
+    batch = _git(git_dir, "cat-file", "--batch", data="".join(f"{s}\n" for s, _ in wanted).encode())
+    pos = 0
+    for _sha, name in wanted:
+        end = batch.index(b"\n", pos)
+        header = batch[pos:end].split()
+        pos = end + 1
+        if header[-1] == b"missing":
+            continue
+        size = int(header[2])
+        body = batch[pos:pos + size]
+        pos += size + 1
+        target = dest / name
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_bytes(body)
+    (dest / ".git").mkdir(parents=True, exist_ok=True)
+    marker.write_text(commit)
+    return True
+
+
+def run_residency(args: list[str], cwd: Path) -> dict:
+    """One residency command in a fresh process (as a user runs it), its JSON output parsed.
+
+    The parse cache is on, as for a user, in the work directory (``RESIDENCY_CACHE_DIR``): the
+    inventory and the rescans after an emulated ``terraform init`` reparse nothing unchanged.
+    """
+    env = dict(os.environ, PYTHONPATH=str(REPO), RESIDENCY_CACHE_DIR=str(cwd.parent / ".cache"))
+    proc = subprocess.run([sys.executable, "-m", "scanner.cli", *args, "--format", "json"],
+                          cwd=cwd, env=env, capture_output=True, text=True)
+    if proc.returncode not in (0, 1):
+        raise RuntimeError(f"residency {' '.join(args)} exited {proc.returncode}: {proc.stderr.strip()[-400:]}")
+    return json.loads(proc.stdout)
+
+
+def _place(loc: dict | None) -> str:
+    if not loc or not loc.get("code"):
+        return "?"
+    return f"{loc.get('cloud')}:{loc['code']}"
+
+
+def inventory_rows(inventory: dict) -> dict[str, str]:
+    """address -> cloud:code of every data store row and every copy (replica, backup) of one."""
+    rows: dict[str, str] = {}
+    for store in inventory.get("data_stores", []):
+        rows[store["address"]] = _place(store.get("location"))
+        for copy in store.get("copies", []):
+            rows[f"{store['address']} {copy.get('kind')} <- {copy.get('via')}"] = _place(copy.get("location"))
+        for key in store.get("keys", []):
+            rows[f"{store['address']} key {key.get('address')}"] = _place(key.get("location"))
+    return rows
+
+
+def needs_init(finding: dict) -> bool:
+    """A finding that only a registry module missing from disk causes (``terraform init`` would fix it)."""
+    message = finding["message"]
+    return " is not local; run `terraform init`" in message or "could not be loaded" in message
+
+
+def judge(name: str, scan: dict, inventory: dict, expected: dict | None) -> Counts:
+    """Compare one root's scan and inventory with its hand-checked expectations."""
+    counts = Counts(roots=1)
+    rows = inventory_rows(inventory)
+    blocking = [f for f in scan["findings"] if f["blocking"]]
+    counts.rows = len(rows)
+    counts.blocking = len(blocking)
+    counts.unresolved = sum(1 for f in blocking if f["category"] == "unresolved")
+    if expected is None:
+        counts.details.append(f"{name}: unchecked ({len(rows)} rows, {len(blocking)} blocking)")
+        return counts
+    counts.checked = 1
+    stores: dict[str, str] = expected.get("stores") or {}
+    right_blocks = set(expected.get("blocks") or [])
+    counts.stores = len(stores)
+    for address, place in stores.items():
+        if address not in rows:
+            counts.misses += 1
+            counts.details.append(f"{name}: MISS no row for {address} ({place})")
+            continue
+        counts.found += 1
+        if rows[address] == str(place):
+            counts.right += 1
+        else:
+            counts.details.append(f"{name}: WRONG {address} at {rows[address]}, expected {place}")
+    reported = set()
+    for f in blocking:
+        key = f"{f['rule_id']} {f['resource']}"
+        reported.add(key)
+        if key in right_blocks:
+            continue
+        if needs_init(f):
+            counts.init += 1
+            counts.details.append(f"{name}: INIT {key} [{f['category']}] {f['message'][:160]}")
+        else:
+            counts.false_blocks += 1
+            counts.details.append(f"{name}: FALSE {key} [{f['category']}] {f['message'][:160]}")
+    for key in sorted(right_blocks - reported):
+        counts.misses += 1
+        counts.details.append(f"{name}: MISS no finding {key}")
+    return counts
+
+
+def roots_of(tree: Path, patterns: list[str]) -> list[str]:
+    found: list[str] = []
+    for pattern in patterns:
+        for path in sorted(tree.glob(pattern)):
+            if path.is_dir() and not path.name.startswith("."):
+                found.append(path.relative_to(tree).as_posix())
+    return found
+
+
+NOT_LOCAL = re.compile(r"^module source (\S+) is not local")
+
+
+def registry_repo(source: str) -> tuple[str, str] | None:
+    """``ns/name/provider[//sub]`` -> (GitHub ``ns/terraform-provider-name``, sub); None for other sources.
+
+    The public registry publishes a module from the repository named that way, which is how
+    ``terraform init`` finds what it downloads.
+    """
+    base, _, sub = source.partition("//")
+    parts = base.split("/")
+    if len(parts) != 3 or any(not p or ":" in p or "." in p for p in parts):
+        return None
+    ns, name, provider = parts
+    return f"{ns}/terraform-{provider}-{name}", sub.split("?")[0]
+
+
+def emulate_init(tree: Path, root: str, args: list[str], trees: dict[str, Path]) -> tuple[dict, list[str]]:
+    """Do what ``terraform init -backend=false`` does for module sources, from the mirrors only.
+
+    Each registry module call the scan reports as not local is copied from its repository (when that
+    repository is pinned in roots.yaml and was extracted) into ``ROOT/.terraform/modules/<key>`` and
+    recorded in ``modules.json``; repeated until no new call can be resolved (modules calling
+    modules). Versions are not matched: the pinned commit stands in for the version constraint.
+    Returns the last scan and the sources that stayed missing.
+    """
+    modules_dir = tree / root / ".terraform" / "modules"
+    if modules_dir.exists():
+        shutil.rmtree(modules_dir)
+    entries: dict[str, str] = {}
+    for _ in range(6):
+        scan = run_residency(["scan", *args], tree)
+        added = False
+        missing: list[str] = []
+        for f in scan["findings"]:
+            m = NOT_LOCAL.match(f["message"])
+            if not m:
+                continue
+            key = ".".join(part.split("[")[0] for part in f["resource"].split("module.") if part).replace("..", ".")
+            key = key.strip(".")
+            found = registry_repo(m.group(1))
+            if found is None or found[0] not in trees or key in entries:
+                missing.append(m.group(1))
+                continue
+            repo_dir, sub = found
+            # Staged outside the tree: a module of the scanned repository itself is copied into itself.
+            stage = tree.parent / ".stage" / key
+            shutil.rmtree(stage, ignore_errors=True)
+            shutil.copytree(trees[repo_dir], stage,
+                            ignore=shutil.ignore_patterns(".git", ".terraform", ".realworld-commit"))
+            (modules_dir / key).parent.mkdir(parents=True, exist_ok=True)
+            shutil.move(str(stage), modules_dir / key)
+            entries[key] = f".terraform/modules/{key}" + (f"/{sub}" if sub else "")
+            added = True
+        if not added:
+            return scan, missing
+        modules_dir.mkdir(parents=True, exist_ok=True)
+        manifest = [{"Key": "", "Source": "", "Dir": "."}] + [
+            {"Key": k, "Source": "registry", "Dir": v} for k, v in sorted(entries.items())]
+        (modules_dir / "modules.json").write_text(json.dumps({"Modules": manifest}))
+    return scan, missing
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--mirror", default="/work/.mirror", type=Path)
+    ap.add_argument("--work", default=Path("/tmp/residency-realworld"), type=Path)
+    ap.add_argument("--roots", default=HERE / "roots.yaml", type=Path)
+    ap.add_argument("--expected", default=HERE / "expected.yaml", type=Path)
+    ap.add_argument("--only", default="", help="fnmatch pattern of repo:root to run")
+    ap.add_argument("--init", action="store_true",
+                    help="emulate `terraform init` with the pinned module repositories before scanning")
+    ap.add_argument("--dump", type=Path, help="write each root's rows and findings here")
+    ap.add_argument("--seed", type=Path, help="write an expectations skeleton from this run")
+    ap.add_argument("-v", "--verbose", action="store_true", help="print every miss and false block")
+    opts = ap.parse_args(argv)
+
+    config = yaml.safe_load(opts.roots.read_text())
+    expected_all = yaml.safe_load(opts.expected.read_text()) if opts.expected.is_file() else {}
+    expected_all = expected_all or {}
+    opts.work.mkdir(parents=True, exist_ok=True)
+    policy = opts.work / "eu-only.yaml"
+    policy.write_text(POLICY)
+    seed: dict[str, dict] = {}
+    table: list[tuple[str, str, Counts]] = []
+    total = Counts()
+    trees: dict[str, Path] = {}
+    for entry in [*config["repos"], *config.get("modules", [])]:
+        repo, commit = entry["repo"], entry["commit"]
+        git_dir = opts.mirror / repo.replace("/", "+") / "repo"
+        tree = opts.work / repo.replace("/", "+")
+        if git_dir.is_dir() and extract(git_dir, commit, tree):
+            trees[repo] = tree
+        else:
+            print(f"skipped {repo}@{commit[:12]}: not in {opts.mirror}", file=sys.stderr)
+    for entry in config["repos"]:
+        repo, commit = entry["repo"], entry["commit"]
+        if repo not in trees:
+            continue
+        tree = trees[repo]
+        counts = Counts()
+        for root in roots_of(tree, entry["roots"]):
+            name = f"{repo}:{root}"
+            if opts.only and not fnmatch.fnmatch(name, opts.only):
+                continue
+            args = [root, "--policy", str(policy), *(a.replace("{root}", root) for a in entry.get("args", []))]
+            if opts.init:
+                scan, missing = emulate_init(tree, root, args, trees)
+            else:
+                shutil.rmtree(tree / root / ".terraform", ignore_errors=True)
+                scan, missing = run_residency(["scan", *args], tree), []
+            inventory = run_residency(["inventory", *args], tree)
+            one = judge(name, scan, inventory, expected_all.get(name))
+            counts.add(one)
+            counts.details.extend(one.details)
+            counts.details.extend(f"{name}: NOT FETCHED {src}" for src in sorted(set(missing)))
+            if opts.dump:
+                _dump(opts.dump, name, scan, inventory)
+            if opts.seed:
+                seed[name] = {"stores": inventory_rows(inventory),
+                              "blocks": sorted({f"{f['rule_id']} {f['resource']}" for f in scan["findings"]
+                                                if f["blocking"] and not needs_init(f)})}
+        if counts.roots:
+            table.append((repo, commit, counts))
+            total.add(counts)
+    print(f"mode: {'after emulated terraform init' if opts.init else 'fresh clone (no terraform init)'}\n")
+    _print_table(table, total, opts.verbose)
+    if opts.seed:
+        opts.seed.write_text(yaml.safe_dump(seed, sort_keys=False, width=200))
+    return 0
+
+
+def _dump(directory: Path, name: str, scan: dict, inventory: dict) -> None:
+    directory.mkdir(parents=True, exist_ok=True)
+    lines = [f"# {name}"]
+    for store in inventory.get("data_stores", []):
+        enc = store.get("encryption") or {}
+        lines.append(f"ROW {store['address']} {store['type']} {_place(store.get('location'))} "
+                     f"[{(store.get('location') or {}).get('status')}] enc={enc.get('level')} "
+                     f"({(store.get('location') or {}).get('provenance')})")
+        for copy in store.get("copies", []):
+            lines.append(f"  COPY {copy.get('kind')} <- {copy.get('via')} {_place(copy.get('location'))}")
+        for key in store.get("keys", []):
+            lines.append(f"  KEY {key.get('address')} {_place(key.get('location'))}")
+    for f in scan["findings"]:
+        flag = "BLOCK" if f["blocking"] else "info"
+        lines.append(f"{flag} {f['rule_id']} {f['category']} {f['resource']} {f['file']}:{f['line']} "
+                     f"{f['region']} | {f['message'][:220]}")
+    for note in scan.get("notes", []):
+        lines.append(f"NOTE {str(note)[:220]}")
+    (directory / (name.replace("/", "+").replace(":", "__") + ".txt")).write_text("\n".join(lines) + "\n")
+
+
+def _print_table(table: list[tuple[str, str, Counts]], total: Counts, verbose: bool) -> None:
+    head = ("| repository | commit | roots (checked) | rows | blocking | stores | found | right region | "
+            "unresolved | false blocks | needs init | silent misses |")
+    print(head)
+    print("|" + "---|" * 12)
+    for repo, commit, c in [*table, ("total", "", total)]:
+        print(f"| {repo} | {commit[:12]} | {c.roots} ({c.checked}) | {c.rows} | {c.blocking} | {c.stores} | "
+              f"{c.found} | {c.right} | {c.unresolved} | {c.false_blocks} | {c.init} | {c.misses} |")
+    if verbose:
+        for _, _, c in table:
+            for line in c.details:
+                print(line)
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

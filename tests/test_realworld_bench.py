@@ -1,0 +1,52 @@
+"""The realworld bench's counting (bench/realworld/realworld.py): what a false block and a silent miss are."""
+
+from __future__ import annotations
+
+import importlib.util
+import sys
+from pathlib import Path
+
+_PATH = Path(__file__).resolve().parents[1] / "bench" / "realworld" / "realworld.py"
+_spec = importlib.util.spec_from_file_location("realworld_bench", _PATH)
+assert _spec and _spec.loader
+bench = importlib.util.module_from_spec(_spec)
+sys.modules["realworld_bench"] = bench
+_spec.loader.exec_module(bench)
+
+
+def _finding(rule: str, resource: str, category: str, message: str = "m") -> dict:
+    return {"rule_id": rule, "resource": resource, "category": category, "message": message, "blocking": True}
+
+
+def _store(address: str, code: str | None) -> dict:
+    return {"address": address, "location": {"cloud": "aws", "code": code}, "copies": [], "keys": []}
+
+
+def test_registry_source_names_the_repository_terraform_init_downloads():
+    assert bench.registry_repo("terraform-aws-modules/kms/aws") == ("terraform-aws-modules/terraform-aws-kms", "")
+    assert bench.registry_repo("terraform-google-modules/sql-db/google//modules/mysql") == (
+        "terraform-google-modules/terraform-google-sql-db", "modules/mysql")
+    assert bench.registry_repo("../../") is None
+    assert bench.registry_repo("git::https://example.com/x.git") is None
+
+
+def test_counts_false_blocks_misses_and_registry_noise_apart():
+    scan = {"findings": [
+        _finding("RES001", "aws_s3_bucket.us", "placement"),
+        _finding("RES001", "aws_s3_bucket.eu", "unresolved"),  # wrong: the bucket is in eu-west-1
+        _finding("RES901", "module.vpc", "unresolved",
+                 "module source terraform-aws-modules/vpc/aws is not local; run `terraform init` (so ..."),
+    ]}
+    inventory = {"data_stores": [_store("aws_s3_bucket.us", "us-east-1"), _store("aws_s3_bucket.eu", None)]}
+    expected = {"stores": {"aws_s3_bucket.us": "aws:us-east-1", "aws_s3_bucket.eu": "aws:eu-west-1",
+                           "aws_dynamodb_table.t": "aws:us-east-1"},
+                "blocks": ["RES001 aws_s3_bucket.us", "RES001 aws_dynamodb_table.t"]}
+    c = bench.judge("r", scan, inventory, expected)
+    assert (c.stores, c.found, c.right) == (3, 2, 1)
+    assert (c.false_blocks, c.init, c.unresolved) == (1, 1, 2)
+    assert c.misses == 2  # the table has no row and its RES001 is not reported: a silent pass
+
+
+def test_a_root_without_expectations_is_counted_unchecked():
+    c = bench.judge("r", {"findings": []}, {"data_stores": [_store("a", "eu-west-1")]}, None)
+    assert (c.checked, c.rows, c.false_blocks, c.misses) == (0, 1, 0, 0)
