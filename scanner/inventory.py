@@ -22,7 +22,7 @@ from typing import TYPE_CHECKING, Any
 from checks.locate import ANY_REGION, judge, store_product
 from checks.rules import RuleContext
 from scanner.engine import exemption_for, policy_rel, scope_path
-from scanner.model import DataStoreFacts, Encryption, Finding, Location, Unknown
+from scanner.model import AtLeast, DataStoreFacts, Encryption, Finding, Location, Unknown
 
 if TYPE_CHECKING:
     from checks.rules import RuleContext
@@ -211,6 +211,8 @@ def _entry(fact: DataStoreFacts, ctx: RuleContext, policy: Policy, findings: lis
     meets = None
     if isinstance(fact.encryption, Encryption):
         meets = fact.encryption.rank >= policy.encryption_minimum.rank
+    elif isinstance(fact.encryption, AtLeast) and fact.encryption.meets(policy.encryption_minimum):
+        meets = True  # as RES003 judges it: the unknown key can only raise the level
     return DataStoreEntry(
         address=r.address,
         type=r.declared_type,

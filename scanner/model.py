@@ -71,6 +71,23 @@ class Unknown:
 
 
 @dataclass(frozen=True)
+class AtLeast(Unknown):
+    """An encryption level known only from below: at least ``floor``, maybe higher.
+
+    A key argument whose value exists only after apply (``kms_master_key_id = module.kms.key_arn``
+    with the module not on disk) can only raise the level the store's other settings already prove
+    (SQS-managed SSE by default, ``storage_encrypted = true``, S3 Vectors' always-on SSE): the key
+    selects *which* key encrypts, never whether. A policy minimum at or below ``floor`` is met;
+    a higher one is still unresolved, because it is still an :class:`Unknown`.
+    """
+
+    floor: Encryption = Encryption.NONE
+
+    def meets(self, minimum: Encryption) -> bool:
+        return self.floor.rank >= minimum.rank
+
+
+@dataclass(frozen=True)
 class Ref:
     """A reference to another resource's computed attribute (``aws_s3_bucket.dst.arn``).
 

@@ -12,6 +12,7 @@ from checks.catalog.locations import _GCP_LOCATION, _aws_region
 from checks.catalog.types import LEVELS
 from checks.values import as_bool, blocks, first_block, get_path
 from scanner.model import (
+    AtLeast,
     DataStoreFacts,
     Encryption,
     KeyUse,
@@ -100,7 +101,10 @@ def _apply_keys(
             if use is not None:
                 f.keys.append(use)
             if isinstance(got, Unknown):
-                level, source = got, f"{path} is unknown"
+                # the key picks which key encrypts, never whether: what the base proves stands
+                floor = base if isinstance(base, Encryption) and base is not Encryption.NONE else None
+                level = AtLeast(got.reason, floor) if floor else got
+                source = f"{path} is unknown" + (f" (at least {floor.value})" if floor else "")
             elif got is not None and not isinstance(level, Unknown) and got.rank >= level.rank:
                 shown = value if isinstance(value, str) else (_partial_text(value) or str(value))
                 level, source = got, f"{path} = {shown}"
@@ -338,10 +342,12 @@ def _enc_elasticache_cluster(r: Resource, f: DataStoreFacts, scan: Scan, p: Mapp
 
 
 def _enc_sqs(r: Resource, f: DataStoreFacts, scan: Scan, p: Mapping[str, Any]) -> None:
-    if r.attributes.get("kms_master_key_id") is not None:
-        _apply_keys(r, f, scan, ["kms_master_key_id"], Encryption.PROVIDER, "")
-        return
     on = as_bool(r.attributes.get("sqs_managed_sse_enabled"))
+    if r.attributes.get("kms_master_key_id") is not None:
+        # SSE-KMS; a key known only after apply still proves SSE unless SSE-SQS is turned off outright
+        # (a null key would then leave the queue unencrypted)
+        _apply_keys(r, f, scan, ["kms_master_key_id"], Encryption.NONE if on is False else Encryption.PROVIDER, "")
+        return
     if isinstance(on, Unknown):
         f.encryption, f.encryption_source = Unknown(f"sqs_managed_sse_enabled: {on.reason}"), "unknown"
     elif on is False:

@@ -51,7 +51,7 @@ from collections.abc import Iterator
 
 from checks.locate import unresolved_violation
 from checks.rules.api import Rule, RuleContext
-from scanner.model import Category, DataStoreFacts, Encryption, Severity, Unknown, Violation
+from scanner.model import AtLeast, Category, DataStoreFacts, Encryption, Severity, Unknown, Violation
 
 
 def _remediation(facts: DataStoreFacts, minimum: Encryption) -> str:
@@ -79,6 +79,8 @@ def check(facts: DataStoreFacts, ctx: RuleContext) -> Iterator[Violation]:
     if isinstance(level, Unknown):
         if minimum is Encryption.NONE:
             return  # nothing is required, so not knowing cannot fail it
+        if isinstance(level, AtLeast) and level.meets(minimum):
+            return  # the key is unknown, but the store is encrypted at least as the policy asks
         yield unresolved_violation(
             f"the encryption at rest of {subject}",
             level.reason,
