@@ -62,20 +62,19 @@ def classify_kubernetes(resources: Iterable[Resource], catalog: Catalog) -> list
     for resource in resources:
         kind = resource.extra.get("kind", resource.type)
         group = resource.type.partition(".")[2]
-        reader = _Reader(resource, catalog)
         if group == "" and kind in WORKLOAD_KINDS:
-            out.append(reader.workload())
+            out.append(_WorkloadReader(resource, catalog).workload())
         elif resource.type == "PersistentVolume":
             storage_class = classes.get(_get(resource.attributes, "spec", "storageClassName"))
             if storage_class is None and isinstance(resource.extra.get("storage_class"), Resource):
                 storage_class = resource.extra["storage_class"]  # linked by the loader from another file
-            out.append(reader.persistent_volume(storage_class))
+            out.append(_VolumeReader(resource, catalog).persistent_volume(storage_class))
         elif resource.type == "StorageClass":
-            out.append(reader.storage_class())
+            out.append(_VolumeReader(resource, catalog).storage_class())
         elif resource.type in ("BackupStorageLocation.velero.io", "VolumeSnapshotLocation.velero.io"):
-            out.append(reader.velero())
+            out.append(_BackupReader(resource, catalog).velero())
         elif resource.type == "VolumeSnapshotClass.snapshot.storage.k8s.io":
-            facts = reader.snapshot_class()
+            facts = _BackupReader(resource, catalog).snapshot_class()
             if facts is not None:
                 out.append(facts)
     return out
@@ -135,7 +134,9 @@ class _Regions:
 
 
 class _Reader:
-    """Reads one resource; holds what every reading needs (catalog, file, cluster hint)."""
+    """Reads one resource; holds what every reading needs (catalog, file, cluster hint) and the placement
+    readings shared by the kinds (node selectors, topology terms, zones, the cluster region, key locations).
+    One subclass per kind of object: workloads, volumes, backups."""
 
     def __init__(self, resource: Resource, catalog: Catalog) -> None:
         self.r = resource
@@ -274,6 +275,39 @@ class _Reader:
         ]
         return first, copies
 
+    def key_location(
+        self, key: str, cloud: str, volume: Location | Unknown | None, source: str
+    ) -> Location | Unknown | None:
+        """Where a key lives: the region in its ARN / resource name, else the volume's own region."""
+        match = _ARN_REGION.match(key) if cloud == "aws" else _GCP_KEY_LOCATION.search(key)
+        if match:
+            return Location(cloud, match.group(1), source)
+        return volume if isinstance(volume, Location) else None
+
+    def gcp_snapshot_default(self, what: str, setting: str) -> Location | Unknown:
+        """Where Compute Engine keeps snapshots when no storage location is set: the nearest multi-region."""
+        cluster = self.cluster_locations()
+        region = cluster[0] if cluster and cluster[0].cloud == "gcp" else None
+        if region is not None:
+            for multi in ("EU", "US", "ASIA"):
+                resolved = self.catalog.resolve("gcp", multi)
+                if resolved is not None and region.code in {m.code for m in resolved.members}:
+                    return Location(
+                        "gcp",
+                        multi,
+                        f"Compute Engine default for {what} of disks in {region.code}: the nearest "
+                        f"multi-region, as {setting} is not set ({region.source})",
+                    )
+        known = f"the cluster region {region.code}" if region is not None else "a region that is not known"
+        return Unknown(
+            f"{setting} is not set: Compute Engine keeps {what} in the multi-region nearest the disk, "
+            f"and the disk is in {known}; set {setting} to an allowed location"
+        )
+
+
+class _WorkloadReader(_Reader):
+    """A workload (role ``workload``, RES005): the regions its pods may be scheduled in."""
+
     # ------------------------------------------------------------------ kinds
     def pod_spec(self) -> tuple[Any, str]:
         spec = self.r.attributes.get("spec")
@@ -309,6 +343,10 @@ class _Reader:
             return self.facts(cluster[0].cloud, cluster[0], "workload", copies=copies)
         return self.facts(cloud or "kubernetes", None, "workload", notes=[UNPINNED_NOTE])
 
+
+class _VolumeReader(_Reader):
+    """PersistentVolumes and StorageClasses: where volumes are made and how the provisioner encrypts them."""
+
     def persistent_volume(self, storage_class: Resource | None) -> DataStoreFacts:
         spec = self.r.attributes.get("spec") or {}
         cloud = self.volume_cloud(spec) or self.hint_cloud()
@@ -330,7 +368,7 @@ class _Reader:
             cluster = self.cluster_locations()
             location = cluster[0] if cluster else None
         if storage_class is not None:
-            sc = _Reader(storage_class, self.catalog).storage_class()
+            sc = _VolumeReader(storage_class, self.catalog).storage_class()
             encryption, source, keys = sc.encryption, f"StorageClass {sc.resource.address}", sc.keys
         else:
             handle = (
@@ -548,34 +586,9 @@ class _Reader:
             notes,
         )
 
-    def key_location(
-        self, key: str, cloud: str, volume: Location | Unknown | None, source: str
-    ) -> Location | Unknown | None:
-        """Where a key lives: the region in its ARN / resource name, else the volume's own region."""
-        match = _ARN_REGION.match(key) if cloud == "aws" else _GCP_KEY_LOCATION.search(key)
-        if match:
-            return Location(cloud, match.group(1), source)
-        return volume if isinstance(volume, Location) else None
 
-    def gcp_snapshot_default(self, what: str, setting: str) -> Location | Unknown:
-        """Where Compute Engine keeps snapshots when no storage location is set: the nearest multi-region."""
-        cluster = self.cluster_locations()
-        region = cluster[0] if cluster and cluster[0].cloud == "gcp" else None
-        if region is not None:
-            for multi in ("EU", "US", "ASIA"):
-                resolved = self.catalog.resolve("gcp", multi)
-                if resolved is not None and region.code in {m.code for m in resolved.members}:
-                    return Location(
-                        "gcp",
-                        multi,
-                        f"Compute Engine default for {what} of disks in {region.code}: the nearest "
-                        f"multi-region, as {setting} is not set ({region.source})",
-                    )
-        known = f"the cluster region {region.code}" if region is not None else "a region that is not known"
-        return Unknown(
-            f"{setting} is not set: Compute Engine keeps {what} in the multi-region nearest the disk, "
-            f"and the disk is in {known}; set {setting} to an allowed location"
-        )
+class _BackupReader(_Reader):
+    """Velero backup/snapshot locations and VolumeSnapshotClasses: copies of cluster data elsewhere."""
 
     def velero(self) -> DataStoreFacts:
         spec = self.r.attributes.get("spec") or {}
