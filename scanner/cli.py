@@ -318,6 +318,7 @@ def merge_cmd(ctx: click.Context, reports: tuple[str, ...], formats: tuple[str, 
     report = Report(findings=findings, notes=notes,
                     files=merged["summary"]["files"], resources=merged["summary"]["resources"], fixed=fixed,
                     unknown_types=merged["summary"].get("unknown_types", 0),
+                    data_store_count=merged["summary"].get("data_stores", 0),
                     tool_version=merged["tool"]["version"], policy_digest=merged.get("policy_digest", ""),
                     category=sarif_category, rules=_describe(findings))
     _emit(ctx, report, specs, soft_fail)
@@ -488,7 +489,7 @@ def inventory_cmd(paths: tuple[str, ...], policy_path: str | None, allowed_regio
     from scanner.inventory import build_inventory  # lazy: start-up (per command)
     from scanner.report.inventory_formats import render_inventory  # lazy: start-up (per command)
 
-    report, policy = _scan_for(paths, policy_path, allowed_regions, **inputs)
+    report, policy = _scan_for(paths, policy_path, allowed_regions, keep_facts=True, **inputs)
 
     # The inventory is printed in CI logs too: neutralise forged workflow commands as scan formats do.
     text = log_safe(render_inventory(fmt, build_inventory(report, policy)), fmt)

@@ -189,10 +189,11 @@ def discover(paths: list[Path], root: Path, excluded: Callable[[str], bool] = la
     tf_dirs: dict[Path, None] = {}
     seen: set[Path] = set()
 
-    def consider(path: Path, real: Path | None = None, named: bool = False) -> None:
+    def consider(path: Path, real: Path | None = None, named: bool = False, inside: bool = False) -> None:
         """``real``: the resolved path when the caller knows it (a plain file in a resolved directory).
 
         ``named``: given on the command line, so a file with nothing to scan is a finding, not a skip.
+        ``inside``: the caller knows ``real`` is within the root (its resolved directory is).
         """
         if real is None:
             try:
@@ -200,7 +201,7 @@ def discover(paths: list[Path], root: Path, excluded: Callable[[str], bool] = la
             except (OSError, RuntimeError):
                 found.refused.append((path, "cannot resolve path (symbolic link loop?)"))
                 return
-        if not is_within(real, root):
+        if not inside and not is_within(real, root):
             found.refused.append((path, f"links outside the scan root ({root}); not followed"))
             return
         if real in seen:
@@ -250,13 +251,15 @@ def discover(paths: list[Path], root: Path, excluded: Callable[[str], bool] = la
                 dirnames[:] = []
                 continue
             visited_dirs.add(real_dir)
+            # rel(current / name, root), by string: one Path per directory, not per file (a monorepo has 20,000)
+            base = rel(current, root)
+            prefix = "" if base == "." else base + "/"
             keep = []
             for d in sorted(dirnames):
-                child = current / d
-                rel_child = rel(child, root)
-                if d in DEFAULT_EXCLUDES or excluded(rel_child):
+                if d in DEFAULT_EXCLUDES or excluded(prefix + d):
                     continue
-                if child.is_symlink():
+                if os.path.islink(os.path.join(dirpath, d)):
+                    child = current / d
                     target = child.resolve()
                     if not is_within(target, root):
                         found.refused.append((child, f"links outside the scan root ({root}); not followed"))
@@ -264,13 +267,17 @@ def discover(paths: list[Path], root: Path, excluded: Callable[[str], bool] = la
                     continue
                 keep.append(d)
             dirnames[:] = keep
+            inside = is_within(real_dir, root)
             for f in sorted(filenames):
-                child = current / f
-                if excluded(rel(child, root)):
+                if excluded(prefix + f):
                     continue
                 # Only a link needs resolving: any other file of this (resolved) directory is real_dir/f.
                 # Links are still resolved and refused when they leave the root.
-                consider(child, None if os.path.islink(child) else real_dir / f)
+                full = os.path.join(dirpath, f)
+                if os.path.islink(full):
+                    consider(Path(full))
+                else:
+                    consider(current / f, real_dir / f, inside=inside)
     found.terraform_dirs = sorted(tf_dirs)
     found.plans.sort()
     found.yaml_files.sort()

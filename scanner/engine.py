@@ -23,7 +23,15 @@ from checks.kubernetes import classify_kubernetes
 from checks.rules import RULES, NoOptions, RuleContext
 from scanner import __version__, waivers
 from scanner.baseline import load_baseline
-from scanner.cache import ParseCache, default_cache_dir, file_digest, max_cache_bytes, prune, usable_cpus
+from scanner.cache import (
+    ParseCache,
+    default_cache_dir,
+    file_digest,
+    max_cache_bytes,
+    prune,
+    usable_cpus,
+    wrote_entries,
+)
 from scanner.discover import WALKED_STATE_NOTE, discover, find_scan_root, json_kind, nothing_to_scan, rel
 from scanner.errors import ResidencyError
 from scanner.limits import Limits, admissible, oversize, size_guarded, too_big_message
@@ -41,8 +49,9 @@ from scanner.model import (
     Violation,
     Waiver,
 )
-from scanner.parse_pool import ParsePool, TerraformParser, YamlParser, load_terraform_cached
+from scanner.parse_pool import ParsePool, TerraformParser, YamlParser, _digest
 from scanner.policy import Policy
+from scanner.results import ResultCache, UnitResult, resource_ident, terraform_units
 from scanner.shard import plan_shard
 from scanner.unknown_types import find as find_unknown_types
 
@@ -68,6 +77,7 @@ class ScanOptions:
     limits: Limits = field(default_factory=Limits)  # per-kind file size limits (--max-file-size)
     today: date = field(default_factory=date.today)
     shard: tuple[int, int] | None = None  # --shard I/N: only this shard's units (scanner.shard)
+    keep_facts: bool = False  # the inventory needs every data store's facts: no judged-result cache then
 
 
 def scan(options: ScanOptions, policy: Policy) -> Report:
@@ -91,19 +101,22 @@ def scan(options: ScanOptions, policy: Policy) -> Report:
     if options.shard is not None:
         _keep_shard(found, root, options.shard)
 
-    loaded = LoadResult()
-    stdin_yaml = False  # standard input went to the Kubernetes loader
+    judge_unit = _Judge(policy, RULES, options, root)
+    results = _result_cache(options, policy)
+    units: list[UnitResult] = []
+    pre = LoadResult()  # what discovery refused or noticed: judged every time (nothing to parse)
     for path, reason in found.refused:
-        loaded.problems.append(Problem(Category.PARSE, rel(path, root), 1, f"not scanned: {reason}",
-                                       "Keep scanned files inside the repository; links are not followed."))
+        pre.problems.append(Problem(Category.PARSE, rel(path, root), 1, f"not scanned: {reason}",
+                                    "Keep scanned files inside the repository; links are not followed."))
     for path, message, fix in found.unscannable:
-        loaded.problems.append(Problem(Category.PARSE, rel(path, root), 1, message, fix))
+        pre.problems.append(Problem(Category.PARSE, rel(path, root), 1, message, fix))
     for path in found.helm_templates:
-        loaded.notes.append(Note(rel(path, root), "Helm template skipped: render it first "
-                                 "(helm template ... | residency scan -)"))
+        pre.notes.append(Note(rel(path, root), "Helm template skipped: render it first "
+                              "(helm template ... | residency scan -)"))
     for path in found.state_files:
-        loaded.notes.append(Note(rel(path, root), WALKED_STATE_NOTE))
-    loaded.files += found.ignored + len(found.helm_templates) + len(found.state_files)
+        pre.notes.append(Note(rel(path, root), WALKED_STATE_NOTE))
+    pre.files += found.ignored + len(found.helm_templates) + len(found.state_files)
+    units.append(judge_unit(pre))
 
     # One pool of parse workers for the whole scan (forked only if something is cold): Terraform files
     # first, then the YAML files, which the workers parse while this process evaluates Terraform.
@@ -112,49 +125,104 @@ def scan(options: ScanOptions, policy: Policy) -> Report:
     try:
         yaml_read = LoadResult()  # problems of YAML files too big or unreadable, merged in their old place
         yaml_inputs = list(_read_yaml(found.yaml_files, root, yaml_read, options.limits))
+        # The manifests are one unit (objects refer to one another across files), keyed by all their bytes.
+        k8s_key = k8s_hit = None
+        if results is not None and yaml_inputs and options.stdin is None:
+            digests = [(name, _bytes_digest(data)) for name, data in yaml_inputs]
+            k8s_key = results.key("kubernetes", (str(root), digests))
+            k8s_hit = results.get(k8s_key)
         yaml_parser = YamlParser(_parse_cache(options), jobs, pool=pool, close_pool=True)
+
+        def prefetch() -> None:
+            if k8s_hit is None:
+                yaml_parser.prefetch(yaml_inputs)
+
         if found.terraform_dirs:
-            _merge(loaded, _load_terraform(found.terraform_dirs, root, options, policy, pool,
-                                           then=lambda: yaml_parser.prefetch(yaml_inputs)))
+            planned, tf_units = _load_terraform(found.terraform_dirs, root, options, policy, pool, judge_unit, results,
+                                                then=prefetch)
+            units.append(judge_unit(planned, keyed=True))
+            units.extend(tf_units)
         else:
-            yaml_parser.prefetch(yaml_inputs)
-        if pool is not None and not yaml_inputs:
+            prefetch()
+        if pool is not None and (not yaml_inputs or k8s_hit is not None):
             pool.close()  # Terraform is loaded: idle workers would only hold memory
         for plan in found.plans:
-            _merge(loaded, _load_plan(plan, root, options))
-        _merge(loaded, yaml_read)
+            units.append(judge_unit(_load_plan(plan, root, options)))
+        units.append(judge_unit(yaml_read))
+        stdin_yaml = False  # standard input went to the Kubernetes loader
         if options.stdin is not None:
             stdin_result = _load_stdin(options, root)
             if stdin_result is not None:
-                _merge(loaded, stdin_result)
+                units.append(judge_unit(stdin_result))
             elif len(options.stdin) > options.limits.max_source_bytes:
-                loaded.problems.append(Problem(Category.PARSE, options.stdin_name, 1, too_big_message(
-                    "YAML", len(options.stdin), options.limits.max_source_bytes),
-                    "Split the input into smaller files."))
+                too_big = too_big_message("YAML", len(options.stdin), options.limits.max_source_bytes)
+                units.append(judge_unit(LoadResult(problems=[Problem(Category.PARSE, options.stdin_name, 1, too_big,
+                                                                     "Split the input into smaller files.")])))
             else:
                 yaml_inputs.append((options.stdin_name, options.stdin))
                 stdin_yaml = True
-        if yaml_inputs:
-            _merge(loaded, _load_kubernetes(yaml_inputs, policy, options, root, yaml_parser))
-        if stdin_yaml and not any(
-                r.file == options.stdin_name for r in loaded.resources) and not any(
-                p.file == options.stdin_name for p in loaded.problems):
-            _nothing_on_stdin(loaded, options, "no-objects")
+        if k8s_hit is not None:
+            units.append(k8s_hit)
+        elif yaml_inputs:
+            k8s = _load_kubernetes(yaml_inputs, policy, options, root, yaml_parser)
+            if stdin_yaml and not any(r.file == options.stdin_name for r in k8s.resources) and not any(
+                    p.file == options.stdin_name for p in k8s.problems):
+                _nothing_on_stdin(k8s, options, "no-objects")
+            units.append(judge_unit(k8s, kind="kubernetes"))
+            if k8s_key is not None and results is not None:
+                results.put(k8s_key, units[-1])
     finally:
         if pool is not None:
             pool.close()
-    if cache_cap is not None:  # keep the cache under its cap (least recently used entries go first)
+    if cache_cap is not None and wrote_entries():  # keep the cache under its cap (least recently used go first)
         prune(default_cache_dir(), cache_cap)
+    return _report(units, judge_unit, options, policy, root)
 
-    loaded.resources = _plan_wins(loaded.resources, loaded.notes)
-    loaded.resources = _once_per_root(loaded.resources, loaded.notes, policy, root)
-    unknown = find_unknown_types(loaded.resources, policy.unknown_types)
-    loaded.notes.extend(unknown.notes)
-    loaded.problems.extend(unknown.problems)
-    facts = classify(loaded.resources, policy)
-    judged = judge(facts, policy, options, root, resources=loaded.resources,
-                   raised=problem_violations(loaded.problems, RULES))
-    findings, notes = judged.findings, judged.notes
+
+def _report(units: list[UnitResult], judge_unit: _Judge, options: ScanOptions, policy: Policy, root: Path) -> Report:
+    """Join the units' results as one whole-scan run would have: plan wins, dedupe, baseline, order."""
+    covered: dict[str, str] = {}  # root dir -> plan file: its .tf resources are reported from the plan
+    for u in units:
+        for d, plan in u.covers.items():
+            covered.setdefault(d, plan)
+    findings: list[Finding] = []
+    seen: set[tuple] = set()
+    loader_notes: list[Note] = []
+    unknown_notes: list[Note] = []
+    eval_notes: list[Note] = []
+    files = resources = unknown = stores = 0
+    names: set[str] = set()
+    facts: list[DataStoreFacts] = []
+    shadowed: set[str] = set()
+    collapsed: set[tuple[str, str]] = set()
+    for u in units:
+        dropped = u.kind == "terraform" and u.root_dir in covered
+        for key, finding in u.keyed:
+            if key not in seen and not (dropped and key[0] != "problem"):  # a root's loader problems stay
+                seen.add(key)
+                findings.append(finding)
+        files += u.files
+        names.update(u.file_names)
+        loader_notes.extend(u.loader_notes)
+        if dropped:
+            if u.resources and u.root_dir is not None:
+                shadowed.add(u.root_dir)
+            continue
+        collapsed.update(u.collapsed)
+        findings.extend(u.findings)
+        unknown_notes.extend(u.unknown_notes)
+        eval_notes.extend(u.eval_notes)
+        resources += u.resources
+        unknown += u.unknown
+        stores += u.stores
+        facts.extend(u.facts)
+    for root_dir in sorted(shadowed):
+        loader_notes.append(Note(root_dir, f"root {root_dir} is reported from its plan {covered[root_dir]} (resolved "
+                                 "values), not from its .tf files; findings point at the .tf lines"))
+    for caller, dir_ in sorted(collapsed, key=str):
+        loader_notes.append(Note(dir_, f"module {dir_} is a root of its own and is called by root {caller}: "
+                                       f"its resources are reported once, from {dir_}, where the values are the same"))
+    findings.extend(judge_unit.policy_waiver_findings())
 
     fixed: list[dict[str, str]] = []
     if options.baseline is not None:
@@ -163,12 +231,13 @@ def scan(options: ScanOptions, policy: Policy) -> Report:
     findings.sort(key=lambda f: (f.file, f.line, f.rule_id, f.resource))
     return Report(
         findings=findings,
-        rules=describe(RULES, findings),
-        notes=_policy_notes(policy, root) + loaded.notes + notes,
-        files=loaded.files,
-        resources=len(loaded.resources),
-        unknown_types=unknown.resources,
-        data_stores=[f for f in facts if f.holds_user_data],
+        rules=describe(judge_unit.rules, findings),
+        notes=_policy_notes(policy, root) + loader_notes + unknown_notes + eval_notes,
+        files=files + len(names),
+        resources=resources,
+        unknown_types=unknown,
+        data_stores=facts,
+        data_store_count=stores,
         scan_root=str(root),
         policy_path=str(policy.path) if policy.path else None,
         fixed=fixed,
@@ -176,6 +245,109 @@ def scan(options: ScanOptions, policy: Policy) -> Report:
         shard=options.shard,
         policy_digest=_policy_digest(policy),
     )
+
+
+class _Judge:
+    """Judge one unit's load on its own: unknown types, classify, rules, problems, inline waivers.
+
+    Addresses are unique within a unit and no rule looks across units, so a scan's findings are the
+    union of its units' (loader problems and inline-waiver findings deduplicated across units by key,
+    as a whole-scan run met each once). That is what lets a unit's result be cached.
+    """
+
+    def __init__(self, policy: Policy, rules: dict[str, Any], options: ScanOptions, root: Path) -> None:
+        self.policy = policy
+        self.rules = rules
+        self.options = options
+        self.root = root
+        self.policy_dates = tuple(sorted({pw.expires.isoformat() for pw in policy.waivers if pw.expires}))
+
+    def __call__(self, load: LoadResult, kind: str = "other", root_dir: str | None = None,
+                 file_names: tuple[str, ...] | None = None, keyed: bool = False) -> UnitResult:
+        """``keyed``: the load is (part of) a Terraform run, whose problems a whole run reports once."""
+        policy, rules, options, root = self.policy, self.rules, self.options, self.root
+        resources = load.resources
+        unknown = find_unknown_types(resources, policy.unknown_types)
+        facts = classify(resources, policy)
+        rule_findings, eval_notes = evaluate(facts, policy, rules, options, root)
+        loader_pairs = self._problems(load.problems)
+        unknown_pairs = self._problems(unknown.problems)
+        directives = _Directives(resources)
+        waiver_pairs = _inline_waiver_findings(directives, policy, rules, options)
+        everything = (rule_findings + [f for _, f in loader_pairs] + [f for _, f in unknown_pairs]
+                      + [f for _, f in waiver_pairs])
+        waived = _apply_waivers(everything, resources, directives, policy, rules, options, root)
+        n_rules, n_loader = len(rule_findings), len(loader_pairs)
+        n_unknown = len(unknown_pairs)
+        loader_out = waived[n_rules:n_rules + n_loader]
+        unknown_out = waived[n_rules + n_loader:n_rules + n_loader + n_unknown]
+        waiver_out = waived[n_rules + n_loader + n_unknown:]
+        problem_keyed = [(("problem", p.category.value, p.file, p.line, p.message), f)
+                         for (p, _), f in zip(loader_pairs, loader_out, strict=True)]
+        covers: dict[str, str] = {}
+        for r in resources:
+            if r.source == "plan" and r.extra.get("source_file") and r.root_dir is not None:
+                covers.setdefault(r.root_dir, r.file)
+        dates = set(self.policy_dates)
+        for blocks in directives.blocks.values():
+            for _start, _end, r in blocks:
+                dates.update(spec.expires.isoformat() for spec in directives.specs(r) if spec.expires is not None)
+        stores = [f for f in facts if f.holds_user_data]
+        return UnitResult(
+            kind=kind,
+            findings=waived[:n_rules] + ([] if keyed else loader_out) + unknown_out,
+            keyed=(problem_keyed if keyed else []) + [(("waiver", *k), f) for (k, _), f in
+                                                      zip(waiver_pairs, waiver_out, strict=True)],
+            loader_notes=list(load.notes),
+            unknown_notes=list(unknown.notes),
+            eval_notes=eval_notes,
+            files=load.files if file_names is None else 0,
+            file_names=file_names or (),
+            resources=len(resources),
+            unknown=unknown.resources,
+            stores=len(stores),
+            root_dir=root_dir,
+            covers=covers,
+            made_on=options.today.isoformat(),
+            dates=tuple(sorted(dates)),
+            facts=stores if options.keep_facts else [],
+        )
+
+    def _problems(self, problems: list[Problem]) -> list[tuple[Problem, Finding]]:
+        """Each problem with its RES900/RES901 finding, as :func:`judge` stamps ``raised`` (none when off)."""
+        return [(p, stamp(rule, v, resource, self.policy, self.options))
+                for p, (rule, v, resource) in zip(problems, problem_violations(problems, self.rules), strict=True)
+                if enabled(self.policy, rule.id)]
+
+    def policy_waiver_findings(self) -> list[Finding]:
+        """Expired policy waivers: one finding each per scan, whatever the units."""
+        return _policy_waiver_findings(self.policy, self.rules, self.options)
+
+
+def _bytes_digest(data: bytes) -> str:
+    import hashlib
+
+    return hashlib.blake2b(data, digest_size=16).hexdigest()
+
+
+def _result_cache(options: ScanOptions, policy: Policy) -> ResultCache | None:
+    """Judged results per unit, beside the parse cache; off with --no-cache and for an inventory (facts)."""
+    if not options.use_cache or options.keep_facts:
+        return None
+    salt = repr((__version__, str(options.cwd.resolve()), _policy_digest(policy), options.limits,
+                 options.fail_on.value, options.cluster_region, str(options.source_dir),
+                 sorted(options.variables.items()),
+                 None if options.env is None else sorted((k, v) for k, v in options.env.items()
+                                                         if k.startswith("TF_VAR_")),
+                 [(str(p), _file_state(options.cwd / p)) for p in options.var_files]))
+    return ResultCache(_parse_cache(options), salt, options.today)
+
+
+def _file_state(path: Path) -> str:
+    try:
+        return file_digest(path)
+    except OSError as exc:
+        return f"unreadable:{exc.errno}"
 
 
 def _keep_shard(found: Any, root: Path, shard: tuple[int, int]) -> None:
@@ -196,75 +368,12 @@ def _keep_shard(found: Any, root: Path, shard: tuple[int, int]) -> None:
 # --- load -------------------------------------------------------------------------------------
 
 
-def _plan_wins(resources: list[Resource], notes: list[Note]) -> list[Resource]:
-    """A root scanned both as .tf files and as the plan beside them reports each data store once: from the
-    plan, which has every variable, module and for_each resolved. The HCL resources of that root go."""
-    covered: dict[str, str] = {}  # root dir -> plan file
-    for r in resources:
-        if r.source == "plan" and r.extra.get("source_file") and r.root_dir is not None:
-            covered.setdefault(r.root_dir, r.file)
-    if not covered:
-        return resources
-    kept = [r for r in resources if r.source == "plan" or r.root_dir not in covered]
-    if len(kept) == len(resources):
-        return resources
-    for root_dir, plan in sorted(covered.items()):
-        if any(r.source != "plan" and r.root_dir == root_dir for r in resources):
-            notes.append(Note(root_dir, f"root {root_dir} is reported from its plan {plan} (resolved values), "
-                              "not from its .tf files; findings point at the .tf lines"))
-    return kept
-
-
-def _once_per_root(resources: list[Resource], notes: list[Note], policy: Policy, root: Path) -> list[Resource]:
-    """A module dir evaluated as a root of its own and also through a root that calls it (an example a
-    test fixture calls) reports each data store once: the caller's copy goes when it is the same
-    declaration with the same values (addresses compared without the caller's module prefix) and the
-    policy gives both roots the same allowed regions. A copy with other values, or judged under
-    another scope, stays: never fewer blocking results than the two evaluations would give."""
-    marked = [r for r in resources if "also_root" in r.extra]
-    if not marked:
-        return resources
-
-    def ident(r: Resource, prefix: str) -> tuple:
-        def strip(value: object) -> str:
-            return repr(value).replace(prefix, "") if prefix else repr(value)
-
-        return (r.file, r.line, r.type, r.address.removeprefix(prefix), strip(r.attributes), strip(r.provider))
-
-    def scope(root_dir: str | None) -> tuple:
-        where = policy_rel(policy, root, root_dir or ".")
-        return policy.allowed_for(where), policy.access_allowed_for(where)
-
-    own = {(r.root_dir, ident(r, "")) for r in resources if r.source == "terraform" and "also_root" not in r.extra}
-    kept: list[Resource] = []
-    collapsed: set[tuple[str | None, str]] = set()
-    for r in resources:
-        mark = r.extra.get("also_root")
-        if mark is not None:
-            dir_, prefix = mark
-            if (dir_, ident(r, prefix)) in own and scope(dir_) == scope(r.root_dir):
-                collapsed.add((r.root_dir, dir_))
-                continue
-        kept.append(r)
-    for caller, dir_ in sorted(collapsed, key=str):
-        notes.append(Note(dir_, f"module {dir_} is a root of its own and is called by root {caller}: "
-                                f"its resources are reported once, from {dir_}, where the values are the same"))
-    return kept
-
-
 def _excluder(policy: Policy, root: Path):
     def excluded(rel_to_root: str) -> bool:
         rel_to_policy = _relative_to_policy(policy.base_dir, root, rel_to_root)
         return rel_to_policy is not None and policy.is_excluded(rel_to_policy)
 
     return excluded
-
-
-def _merge(into: LoadResult, part: LoadResult) -> None:
-    into.resources.extend(part.resources)
-    into.problems.extend(part.problems)
-    into.notes.extend(part.notes)
-    into.files += part.files
 
 
 def _read_yaml(paths: Iterable[Path], root: Path, loaded: LoadResult, limits: Limits) -> Iterator[tuple[str, bytes]]:
@@ -300,10 +409,18 @@ def _relative_to_policy(base_dir: Path, root: Path, rel_to_root: str) -> str | N
     them), so only the policy directory needs resolving, once.
     """
     base = _real_dir(base_dir)
+    if base == str(root) and _plain_relative(rel_to_root):  # the policy at the root: already relative to it
+        return rel_to_root
     rel = os.path.relpath(os.path.join(root, rel_to_root), base)
     if rel == ".." or rel.startswith(("../", "..\\")):
         return None
     return "." if rel == "." else rel.replace(os.sep, "/")
+
+
+def _plain_relative(path: str) -> bool:
+    """A normalised relative path (no ``.``/``..``/empty segment): joining and relpath give it back."""
+    return (path == "." or (bool(path) and not path.startswith("/") and "\\" not in path
+                            and all(part not in ("", ".", "..") for part in path.split("/"))))
 
 
 @functools.lru_cache(maxsize=64)
@@ -311,8 +428,10 @@ def _real_dir(path: Path) -> str:
     return str(path.resolve())
 
 
-def _load_terraform(dirs: list[Path], root: Path, options: ScanOptions, policy: Policy, pool: Any = None,
-                    then: Any = None) -> LoadResult:
+def _load_terraform(dirs: list[Path], root: Path, options: ScanOptions, policy: Policy, pool: Any, judge_unit: _Judge,
+                    results: ResultCache | None, then: Any = None) -> tuple[LoadResult, list[UnitResult]]:
+    """Each evaluation root of ``dirs`` judged on its own: from the result cache, or parsed (in workers
+    when cold), evaluated and judged. Returns the plan step's load (terragrunt, notes) and the units."""
     from scanner.loaders.hcl_parse import ParseError  # lazy: start-up (hcl2, lark)
     from scanner.loaders.terraform import RootContext, TerraformOptions  # lazy: start-up (hcl2, lark)
 
@@ -335,17 +454,52 @@ def _load_terraform(dirs: list[Path], root: Path, options: ScanOptions, policy: 
         discovery_parse=size_guarded(parser.discovery, root, limit, error=ParseError),
         attribute_lines=FLOW_TYPES,
     )
-    # Parses the requested dirs' files up front (in workers when cold); reuses the whole load while
-    # no Terraform input under the root changed. --var-file arguments are read wherever they live,
-    # so the cache key hashes their content too.
     named = frozenset(p.resolve() for p in tf_options.var_files)
-    return load_terraform_cached(dirs, root, tf_options, parser, lambda f: admissible(f, root, limit, named),
-                                 then=then, salt=_load_salt(options, policy) + repr(sorted(FLOW_TYPES)))
+
+    def accept(f: Path) -> bool:
+        return admissible(f, root, limit, named)
+
+    def extra_key(rel_root: str) -> Any:
+        # The policy's context of a root and its var files by content (a var file that does not exist yet
+        # is an input too: it is never parsed, so no recorded input would notice it appear).
+        ctx = root_context(rel_root)
+        return None if ctx is None else (repr(ctx), [(str(p), _digest(p, accept)) for p in ctx.var_files])
+
+    def judge_root(load: LoadResult, rel_root: str | None, names: tuple[str, ...]) -> UnitResult:
+        return judge_unit(load, kind="terraform", root_dir=rel_root, file_names=names, keyed=True)
+
+    def dedupe(resources: list[Resource], idents: dict[str, frozenset[str]]) -> tuple[list[Resource], list]:
+        return _once_per_root(resources, idents, policy, root)
+
+    return terraform_units(dirs, root, tf_options, parser, accept, results, judge_root, then=then,
+                           extra_key=extra_key, dedupe=dedupe)
 
 
-def _load_salt(options: ScanOptions, policy: Policy) -> str:
-    """What else shapes a Terraform load's result and belongs in its cache key: limits and the policy."""
-    return repr((options.limits, _policy_digest(policy)))
+def _once_per_root(resources: list[Resource], idents: dict[str, frozenset[str]], policy: Policy,
+                   root: Path) -> tuple[list[Resource], list[tuple[str, str]]]:
+    """A module dir evaluated as a root of its own and also through a root that calls it (an example a
+    test fixture calls) reports each data store once: the caller's copy goes when it is the same
+    declaration with the same values (addresses compared without the caller's module prefix) and the
+    policy gives both roots the same allowed regions. A copy with other values, or judged under
+    another scope, stays: never fewer blocking results than the two evaluations would give.
+
+    ``resources`` are one caller's; ``idents`` the dirs' own (results.resource_ident, by root dir).
+    Returns the kept resources and the (caller, dir) pairs reported once."""
+    def scope(root_dir: str | None) -> tuple:
+        where = policy_rel(policy, root, root_dir or ".")
+        return policy.allowed_for(where), policy.access_allowed_for(where)
+
+    kept: list[Resource] = []
+    collapsed: set[tuple[str, str]] = set()
+    for r in resources:
+        mark = r.extra.get("also_root")
+        if mark is not None:
+            dir_, prefix = mark
+            if resource_ident(r, prefix) in idents.get(dir_, frozenset()) and scope(dir_) == scope(r.root_dir):
+                collapsed.add((r.root_dir or "", dir_))
+                continue
+        kept.append(r)
+    return kept, sorted(collapsed, key=str)
 
 
 def _policy_digest(policy: Policy) -> str:
@@ -687,7 +841,16 @@ def _waiver_specs(resource: Resource) -> list[Any]:
 def _waiver_findings(directives: _Directives, policy: Policy, rules: dict[str, Any],
                      options: ScanOptions) -> list[Finding]:
     """A malformed, unknown or expired waiver is itself a finding and waives nothing."""
-    findings: list[Finding] = []
+    return ([f for _key, f in _inline_waiver_findings(directives, policy, rules, options)]
+            + _policy_waiver_findings(policy, rules, options))
+
+
+def _inline_waiver_findings(directives: _Directives, policy: Policy, rules: dict[str, Any],
+                     options: ScanOptions) -> list[tuple[tuple[str, int, str], Finding]]:
+    """A malformed, unknown or expired inline waiver is itself a finding and waives nothing.
+
+    Each comes with its key (file, line, rule): a shared module's waiver is met by every root using it."""
+    findings: list[tuple[tuple[str, int, str], Finding]] = []
     seen: set[tuple[str, int, str]] = set()
     blocks = [r for per_file in directives.blocks.values() for _start, _end, r in per_file]
     for resource, spec in ((r, spec) for r in blocks for spec in directives.specs(r)):
@@ -699,7 +862,13 @@ def _waiver_findings(directives: _Directives, policy: Policy, rules: dict[str, A
         violation = Violation(Category.WAIVER, f"waiver for {spec.rule} ignored: {problem}",
                               'Write: residency:ignore RULE-ID reason="why" expires=YYYY-MM-DD', line=spec.line)
         finding = stamp(rules["RES902"], violation, resource, policy, options)
-        findings.append(dataclasses.replace(finding, file=spec.file))
+        findings.append((key, dataclasses.replace(finding, file=spec.file)))
+    return findings
+
+
+def _policy_waiver_findings(policy: Policy, rules: dict[str, Any], options: ScanOptions) -> list[Finding]:
+    """An expired policy waiver is a finding (once per scan)."""
+    findings: list[Finding] = []
     for pw in policy.waivers:
         if pw.expires is not None and pw.expires < options.today:
             where = policy.path.name if policy.path else "policy"

@@ -347,7 +347,8 @@ class Report:
     files: int = 0
     resources: int = 0
     unknown_types: int = 0  # resources of a type the scanner cannot judge (scanner/unknown_types.py)
-    data_stores: list[DataStoreFacts] = field(default_factory=list)
+    data_stores: list[DataStoreFacts] = field(default_factory=list)  # facts, when kept (inventory)
+    data_store_count: int | None = None  # how many data stores, when the facts are not kept (cached, merged)
     scan_root: str = "."
     policy_path: str | None = None
     fixed: list[dict[str, str]] = field(default_factory=list)  # baseline entries no longer found
@@ -357,6 +358,11 @@ class Report:
     policy_digest: str = ""  # content digest of the policy: shards to merge must share it
     # Descriptors of the rules that fired (the engine attaches them), so reporters never import checks.
     rules: dict[str, RuleInfo] = field(default_factory=dict)
+
+    @property
+    def store_count(self) -> int:
+        """Data stores scanned: the count when known, else the facts held."""
+        return self.data_store_count if self.data_store_count is not None else len(self.data_stores)
 
     @property
     def blocking(self) -> list[Finding]:

@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from scanner.cache import ParseCache
-from scanner.model import LoadResult, Note, Problem, Resource
+from scanner.model import Problem
 
 
 @dataclass(frozen=True)
@@ -55,18 +55,6 @@ def yaml_shape(value: Any) -> bool:
         return len(value) == 3 and isinstance(value[1], Problem) and isinstance(value[2], bool)
     return tag == "undecodable" and len(value) == 2 and isinstance(value[1], Problem)
 
-
-def load_shape(value: Any) -> bool:
-    """Whether a cache entry has the shape of a whole Terraform load: ((files, listings), LoadResult)."""
-    if not (isinstance(value, tuple) and len(value) == 2 and isinstance(value[0], tuple) and len(value[0]) == 2):
-        return False
-    (files, listings), result = value
-    return (isinstance(files, list) and isinstance(listings, list) and isinstance(result, LoadResult)
-            and all(isinstance(f, tuple) and len(f) == 2 for f in files)
-            and all(isinstance(d, tuple) and len(d) == 2 for d in listings)
-            and all(isinstance(r, Resource) for r in result.resources)
-            and all(isinstance(p, Problem) for p in result.problems)
-            and all(isinstance(n, Note) for n in result.notes))
 
 # Below this much cold work a pool costs more (fork, pickling results back) than it saves.
 _MIN_POOL_BYTES = 256 * 1024
@@ -315,6 +303,12 @@ class TerraformParser:
             self._no_module.discard(path)
         return result
 
+    def forget(self, paths: Iterable[Path]) -> None:
+        """Drop the parse trees of ``paths`` (their roots are evaluated): memory for one root, not all."""
+        for path in paths:
+            self.results.pop(path, None)
+            self._no_module.discard(path)
+
     def discovery(self, path: Path) -> Any:
         """For finding module callers only: None for a file that cannot hold a module call.
 
@@ -474,7 +468,7 @@ class YamlParser:
 
 
 # --------------------------------------------------------------------------------------------
-# The whole Terraform load, cached by the content of everything it can read
+# What a Terraform load can read, hashed (the result cache per root, scanner/results.py, keys on it)
 # --------------------------------------------------------------------------------------------
 
 _TF_CONFIG = (".tf", ".tf.json", ".tofu", ".tofu.json")
@@ -550,86 +544,6 @@ def _listing(d: Path) -> tuple[str, ...]:
         return ()
 
 
-class _Recorder:
-    """Wraps the loader's ``parse`` to note files read outside the walked tree (.terraform/modules, var files)."""
-
-    def __init__(self, parse: Callable[[Path], Any], scan_root: Path, walked: set[str]) -> None:
-        self.parse = parse
-        self.scan_root = scan_root
-        self.walked = walked
-        self.outside: set[Path] = set()
-
-    def __call__(self, path: Path) -> Any:
-        try:
-            rel_dir = os.path.relpath(path.parent, self.scan_root)
-        except ValueError:
-            rel_dir = None
-        if rel_dir not in self.walked:
-            self.outside.add(path)
-        return self.parse(path)
-
-
-def load_terraform_cached(dirs: list[Path], scan_root: Path, options: Any, parser: TerraformParser,
-                          accept: Callable[[Path], bool] = lambda p: True,
-                          then: Callable[[], None] | None = None, salt: str = "") -> Any:
-    """``load_terraform(dirs, scan_root, options)``, reused while none of its inputs changed.
-
-    The key holds the requested directories, the hash of every Terraform file the loader's walk can
-    reach (callers, modules, tfvars, terragrunt.hcl, modules.json), the policy's root contexts, the
-    command-line variables and var files, TF_VAR_* when read, the working directory and the code's
-    fingerprint. Files read from outside the walk (``.terraform/modules``, var files elsewhere) are
-    recorded on a miss and re-hashed before a hit is trusted. On a miss the files of the requested
-    directories are parsed first (in worker processes when cold), then the loader runs as usual.
-    ``then`` runs once the cold files are submitted (or on a hit), before the loader: the engine
-    hands the pool its YAML files there, so they are parsed while Terraform is evaluated.
-    ``salt`` is whatever else shapes the result (limits, the policy's digest), from the caller.
-    """
-    from dataclasses import replace
-
-    from scanner.loaders.terraform import load_terraform  # lazy: start-up (hcl2, lark)
-
-    cache = parser.cache
-    root = scan_root.resolve()
-    requested = sorted({str((d if d.is_absolute() else Path.cwd() / d).resolve()) for d in dirs})
-    key = None
-    if cache.directory is not None:
-        state = _tree_state(root, accept)
-        contexts = []
-        if options.root_context is not None:
-            for rel_dir, entries in state:
-                if any(name.endswith(_TF_CONFIG) for name, _ in entries):
-                    ctx = options.root_context("." if rel_dir == "." else rel_dir.replace(os.sep, "/"))
-                    var_files = [(str(p), _digest(p, accept)) for p in (ctx.var_files if ctx else [])]
-                    contexts.append((rel_dir, repr(ctx), var_files))
-        var_files = [(str(p), _digest(p if p.is_absolute() else Path.cwd() / p, accept)) for p in options.var_files]
-        env = None if options.env is None else sorted(
-            (k, v) for k, v in options.env.items() if k.startswith("TF_VAR_"))
-        material = (str(root), str(Path.cwd()), requested, state, contexts, var_files,
-                    sorted(options.variables.items()), env, options.max_instances, salt)
-        key = cache.key("tfload", repr(material).encode())
-        entry = cache.get(key, load_shape)
-        if entry is not None and _still_valid(entry[0], accept):
-            cache.hits += 1
-            if then is not None:
-                then()
-            return entry[1]
-        walked = {rel_dir for rel_dir, _ in state}
-    parser.warm(f for d in (Path(p) for p in requested) for f in _sorted_files(d)
-                if (f.name.endswith(_TF_CONFIG) or f.name in ("terraform.tfvars", "terraform.tfvars.json")
-                    or f.name.endswith(_AUTO_VARS)) and accept(f))
-    if then is not None:
-        then()
-    if key is None:
-        return load_terraform(dirs, scan_root, options)
-    recorder = _Recorder(options.parse, root, walked)
-    result = load_terraform(dirs, scan_root, replace(options, parse=recorder))
-    outside = sorted(recorder.outside)
-    extras = ([(str(p), _digest(p, accept)) for p in outside],
-              [(str(d), _listing(d)) for d in sorted({p.parent for p in outside})])
-    cache.put(key, (extras, result))
-    return result
-
-
 def _sorted_files(d: Path) -> list[Path]:
     try:
         return sorted(f for f in d.iterdir() if f.is_file())
@@ -637,7 +551,3 @@ def _sorted_files(d: Path) -> list[Path]:
         return []
 
 
-def _still_valid(extras: tuple, accept: Callable[[Path], bool]) -> bool:
-    files, listings = extras
-    return (all(_digest(Path(p), accept) == h for p, h in files)
-            and all(_listing(Path(d)) == names for d, names in listings))

@@ -567,7 +567,7 @@ def fixtures_run():  # type: ignore[no-untyped-def]
     from scanner.engine import ScanOptions, scan
 
     policy = load_policy(BUNDLED_POLICY)
-    report = scan(ScanOptions(paths=[FIXTURES], use_cache=False), policy)
+    report = scan(ScanOptions(paths=[FIXTURES], use_cache=False, keep_facts=True), policy)
     return report, build_inventory(report, policy)
 
 

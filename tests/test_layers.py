@@ -27,7 +27,7 @@ LAYERS: dict[str, int] = {
     "scanner.cache": 2, "scanner.parse_pool": 2,
     "checks": 3,
     "scanner.engine": 4, "scanner.baseline": 4, "scanner.inventory": 4, "scanner.changes": 4,
-    "scanner.shard": 4, "scanner.unknown_types": 4,
+    "scanner.shard": 4, "scanner.unknown_types": 4, "scanner.results": 4,
     "scanner.report": 5, "scanner.rules_doc": 5,
     # The checkov adapter runs the engine's classify and judge over checkov's view of a resource.
     "scanner.checkov": 5,

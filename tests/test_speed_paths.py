@@ -1,13 +1,16 @@
-"""The shortcuts that make scans fast change nothing they return: discovery_parse, the whole-load cache."""
+"""The shortcuts that make scans fast change nothing they return: discovery_parse, the per-root result cache."""
 
 from __future__ import annotations
 
 import json
+from datetime import date
 from pathlib import Path
 
 from scanner.cache import ParseCache
 from scanner.loaders.terraform import TerraformOptions, load_terraform
-from scanner.parse_pool import TerraformParser, load_terraform_cached
+from scanner.model import LoadResult, Note
+from scanner.parse_pool import TerraformParser
+from scanner.results import ResultCache, UnitResult, terraform_units
 
 
 def _write(path: Path, text: str) -> Path:
@@ -54,12 +57,34 @@ def _summary(result) -> list:  # type: ignore[no-untyped-def]
                   for r in result.resources)
 
 
+class _Loaded:
+    """The resources of every root, as the result cache gives them back (one note per resource)."""
+
+    def __init__(self, units: list[UnitResult]) -> None:
+        self.resources = [_Res(n) for u in units for n in u.loader_notes]
+
+
+class _Res:
+    def __init__(self, note: Note) -> None:
+        self.address, self.file, attrs, region = json.loads(note.message)
+        self.attributes = json.loads(attrs)
+        self.provider = type("P", (), {"region": region})
+
+
+def _judge(load: LoadResult, rel_root: str | None, names: tuple[str, ...]) -> UnitResult:
+    notes = [Note(r.file, json.dumps([r.address, r.file, json.dumps(r.attributes, default=str),
+                                      r.provider.region if r.provider else None])) for r in load.resources]
+    return UnitResult("terraform", loader_notes=notes, root_dir=rel_root, file_names=names,
+                      made_on=date.today().isoformat())
+
+
 def _cached(root: Path, cache_dir: Path, dirs: list[Path] | None = None):  # type: ignore[no-untyped-def]
     cache = ParseCache(cache_dir)
     parser = TerraformParser(root, cache)
     options = TerraformOptions(parse=parser, discovery_parse=parser.discovery)
-    result = load_terraform_cached(dirs or [root / "stack"], root, options, parser)
-    return result, cache
+    results = ResultCache(cache, "test", date.today())
+    _, units = terraform_units(dirs or [root / "stack"], root, options, parser, lambda p: True, results, _judge)
+    return _Loaded(units), results
 
 
 # ---- discovery_parse ------------------------------------------------------------------------
@@ -93,14 +118,14 @@ def test_discovery_parse_gives_the_same_load(tmp_path: Path) -> None:
     assert root / "modules" / "plain" / "main.tf" not in parser.results  # never parsed: cannot call
 
 
-# ---- the whole-load cache -------------------------------------------------------------------
+# ---- the result cache per root ---------------------------------------------------------------
 
-def test_whole_load_is_reused_while_nothing_changed(tmp_path: Path) -> None:
+def test_root_result_is_reused_while_nothing_changed(tmp_path: Path) -> None:
     root = _repo(tmp_path / "repo")
     first, cache = _cached(root, tmp_path / "cache")
     assert cache.hits == 0
     again, cache = _cached(root, tmp_path / "cache")
-    assert cache.hits == 1 and cache.misses == 0  # the whole load, not file by file
+    assert cache.hits == 1 and cache.misses == 0  # the root's judged result, not file by file
     assert _summary(again) == _summary(first)
     assert _summary(first) == _summary(load_terraform([root / "stack"], root, TerraformOptions()))
     addresses = {a for a, *_ in _summary(first)}

@@ -47,7 +47,7 @@ def measure(reference: Path) -> dict[str, tuple[int, int, list[str]]]:
         body = [block] + [f'resource "{t}" "x" {{\n{args}}}\n' for t in types]
         (root / "main.tf").write_text("\n".join(body))
         policy = policy_from_regions(["in:eu-locations"], root)
-        report = scan(ScanOptions(paths=[root], cwd=root, use_cache=False), policy)
+        report = scan(ScanOptions(paths=[root], cwd=root, use_cache=False, keep_facts=True), policy)
         rows = {f.resource.type for f in report.data_stores}
         placed = {f.resource_type for f in report.findings if f.rule_id == "RES001"}
         both = [t for t in types if t in rows and t in placed]

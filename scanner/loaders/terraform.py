@@ -119,6 +119,77 @@ class ModuleGraph:
         return sorted(found) or [d]  # a pure cycle: evaluate the dir itself, the cycle is reported
 
 
+@dataclass
+class RootPlan:
+    """The evaluation roots of a load, in order, each with the module dirs to keep (None = all);
+    ``full``: the roots evaluated in full (a dir among them that another root calls is marked there)."""
+
+    units: list[tuple[Path, frozenset[Path] | None]]
+    full: frozenset[Path]
+
+
+@dataclass
+class _Record:
+    """What one root's evaluation read: files parsed, directories listed, problems met."""
+
+    files: dict[Path, None] = field(default_factory=dict)
+    dirs: dict[Path, None] = field(default_factory=dict)
+    unparsed: dict[Path, None] = field(default_factory=dict)  # read (or looked for) without parsing
+    problems: list[Problem] = field(default_factory=list)
+    problem_keys: set[tuple] = field(default_factory=set)
+
+
+@dataclass
+class RootResult:
+    """One evaluation root's share of a load, with the inputs that shaped it (a result cache's key).
+
+    ``problems`` are every problem met while evaluating this root, also those another root of the
+    same run met first (the run's own list has each once); ``files`` every file it parsed,
+    ``unparsed`` files read or looked for otherwise (``.terraform/modules/modules.json``, absent or
+    not), ``dirs`` every directory whose file list it used (a module source dir that does not exist
+    included).
+    """
+
+    root: Path
+    keep: frozenset[Path] | None
+    resources: list[Resource]
+    problems: list[Problem]
+    files: list[Path]
+    dirs: list[Path]
+    unparsed: list[Path] = field(default_factory=list)
+
+
+class TerraformLoad:
+    """A load taken one root at a time: plan the roots, evaluate each, release what is done.
+
+    ``load_terraform`` is plan + evaluate every root. A caller that caches results per root
+    evaluates only the roots it has no result for, and releases the parse trees of finished roots.
+    """
+
+    def __init__(self, scan_root: Path, options: TerraformOptions) -> None:
+        self._run = _Run(scan_root, options)
+        self.plan = self._run.plan
+        self.graph = self._run.graph
+        self.requested = self._run.requested
+        self.evaluate = self._run.evaluate
+        self.release = self._run.release
+
+    @property
+    def result(self) -> LoadResult:
+        """Problems (terragrunt dirs), notes (modules evaluated through roots) and files of the plan step."""
+        return self._run.result
+
+    @property
+    def unparsed_files(self) -> int:
+        """Files counted without a parse (terragrunt.hcl): ``result.files`` less the files parsed so far."""
+        return self._run.result.files - len(self._run.parsed)
+
+    @property
+    def standalone_memo(self) -> dict[Path, bool]:
+        """Which module dirs can be applied on their own (filled while planning; a graph cache keeps it)."""
+        return self._run.standalone_memo
+
+
 # --------------------------------------------------------------------------------------------
 # files and module configuration
 # --------------------------------------------------------------------------------------------
@@ -188,6 +259,7 @@ class _ModuleConfig:
     comments: dict[str, list[tuple[int, str]]] = field(default_factory=dict)
     resource_types: set[str] = field(default_factory=set)
     backend: bool = False  # a terraform { backend / cloud } block: a root configuration
+    files: list[Path] = field(default_factory=list)
 
 
 # --------------------------------------------------------------------------------------------
@@ -277,8 +349,12 @@ class _Run:
         self.active_labels: list[str] = []
         self.manifests: dict[Path, dict[str, str] | None] = {}
         # count/for_each are capped per block; nested expansion (a module with count = 10000 holding a
-        # resource with count = 10000) multiplies, so the whole run also has a budget of instances.
+        # resource with count = 10000) multiplies, so each root also has a budget of instances (per
+        # root, not per run: a root's result must not depend on which other roots were evaluated).
         self.instance_budget = options.max_instances * 10
+        self.record: _Record | None = None  # the inputs of the root being evaluated
+        self.parse_problems: dict[Path, tuple[Any, ...]] = {}
+        self.standalone_memo: dict[Path, bool] = {}
 
     def spend(self, n: int, rel: str, line: int, address: str, rtype: str) -> bool:
         """Take ``n`` instances from the run's budget; False once it is exhausted (one problem per block)."""
@@ -301,13 +377,18 @@ class _Run:
     def problem(self, category: Category, file: str, line: int, message: str, remediation: str,
                 resource: str = "", resource_type: str = "") -> None:
         key = (category, file, line, message)
+        problem = Problem(category, file, line, message, remediation, resource, resource_type)
+        if self.record is not None and key not in self.record.problem_keys:
+            self.record.problem_keys.add(key)
+            self.record.problems.append(problem)  # a root's own share, even if another root met it first
         if key in self.problem_keys:
             return
         self.problem_keys.add(key)
-        self.result.problems.append(
-            Problem(category, file, line, message, remediation, resource, resource_type))
+        self.result.problems.append(problem)
 
     def parse(self, path: Path) -> ParsedFile | None:
+        if self.record is not None:
+            self.record.files.setdefault(path, None)
         if path not in self.parsed:
             try:
                 if self.options.parse is not None:
@@ -317,12 +398,15 @@ class _Run:
                 self.parsed[path] = pf
             except ParseError as exc:
                 self.parsed[path] = exc
-                self.problem(Category.PARSE, self.rel(path), exc.line, f"cannot parse: {exc.message}",
-                             "fix the syntax error (terraform validate shows it)")
+                self.parse_problems[path] = (Category.PARSE, self.rel(path), exc.line, f"cannot parse: {exc.message}",
+                                             "fix the syntax error (terraform validate shows it)")
             except OSError as exc:
                 self.parsed[path] = ParseError(self.rel(path), 1, str(exc))
-                self.problem(Category.PARSE, self.rel(path), 1, f"cannot read: {exc}", "check the file")
+                self.parse_problems[path] = (Category.PARSE, self.rel(path), 1, f"cannot read: {exc}",
+                                             "check the file")
             self.result.files += 1
+        if path in self.parse_problems:
+            self.problem(*self.parse_problems[path])  # once in the run; once in each root's record
         got = self.parsed[path]
         return None if isinstance(got, ParseError) else got
 
@@ -350,10 +434,16 @@ class _Run:
     # ---- configuration ---------------------------------------------------------------
     def config(self, d: Path) -> _ModuleConfig:
         d = d.resolve()
+        if self.record is not None:
+            self.record.dirs.setdefault(d, None)
+            if d in self.configs:
+                for f in self.configs[d].files:
+                    self.parse(f)  # memoised: records the file (and its parse problem) for this root too
         if d in self.configs:
             return self.configs[d]
         cfg = _ModuleConfig(d, self.rel(d))
         files = _config_files(d)
+        cfg.files = files
         blocks: list[tuple[Block, str]] = []
         index: dict[tuple, int] = {}
         # Normal files first, then override files (Terraform's order): an override replaces the
@@ -398,7 +488,19 @@ class _Run:
 
     # ---- entry ---------------------------------------------------------------------
     def load(self, module_dirs: list[Path]) -> LoadResult:
-        requested: list[Path] = []
+        plan = self.plan(module_dirs)
+        for root, keep in plan.units:
+            self.result.resources.extend(self.evaluate(root, keep, plan.full - {root}).resources)
+        return self.result
+
+    def graph(self, requested: list[Path]) -> ModuleGraph:
+        """Who calls whom among every module dir under the scan root (and the requested ones)."""
+        return discover_modules(set(_walk_module_dirs(self.scan_root)) | set(requested), self.scan_root,
+                                parse=self._parse_for_discovery)
+
+    def requested(self, module_dirs: list[Path]) -> list[Path]:
+        """The dirs to evaluate, resolved; a terragrunt dir is a problem (and skipped without .tf files)."""
+        requested: dict[Path, None] = {}  # ordered, and a set (a monorepo asks for thousands)
         for d in module_dirs:
             d = (d if d.is_absolute() else Path.cwd() / d).resolve()
             if (d / "terragrunt.hcl").is_file():
@@ -407,37 +509,76 @@ class _Run:
                 self.result.files += 1
                 if not _config_files(d):
                     continue
-            if d not in requested:
-                requested.append(d)
+            requested.setdefault(d, None)
+        return list(requested)
+
+    def plan(self, module_dirs: list[Path],
+             graph: Callable[[list[Path]], ModuleGraph] | None = None) -> RootPlan:
+        """Which roots to evaluate (and, for a child module asked for alone, which of its dirs to keep).
+
+        ``graph(requested)`` may supply the module graph (a cache of it); by default it is built."""
+        requested = self.requested(module_dirs)
         if not requested:
-            return self.result
-        graph = discover_modules(set(_walk_module_dirs(self.scan_root)) | set(requested), self.scan_root,
-                                 parse=self._parse_for_discovery)
+            return RootPlan([], frozenset())
+        modules = (graph or self.graph)(requested)
         # A requested dir nobody calls is a root. A called one is evaluated through every root that calls
         # it (its resources and all its children's), and in full as a root too when it can be applied on
         # its own (provider blocks, a backend or cloud block): an example that a test fixture calls.
         plan: dict[Path, set[Path] | None] = {}  # root -> requested dirs to keep (None = everything)
+        asked = set(requested)
         for d in requested:
-            roots = graph.roots_for(d, self.standalone)
+            roots = modules.roots_for(d, self.standalone)
             if roots == [d] or self.standalone(d):
                 plan[d] = None
             for r in roots:
-                if r == d or r in requested:
+                if r == d or r in asked:
                     continue  # evaluated in full as a requested root
                 keep = plan.setdefault(r, set())
                 if keep is not None:
                     keep.add(d)
                 msg = f"module {self.rel(d)} evaluated through root {self.rel(r)}"
                 self.result.notes.append(Note(self.rel(d), msg))
-        full = frozenset(r for r, keep in plan.items() if keep is None)
-        for r, keep in plan.items():
-            self.result.resources.extend(_RootEval(self, r).resources(keep, full - {r}))
-        return self.result
+        return RootPlan([(r, None if keep is None else frozenset(keep)) for r, keep in plan.items()],
+                        frozenset(r for r, keep in plan.items() if keep is None))
+
+    def evaluate(self, root: Path, keep: frozenset[Path] | None = None,
+                 also_roots: frozenset[Path] = frozenset()) -> RootResult:
+        """One root's resources (under instances of the ``keep`` dirs when given) and every input it read.
+
+        Resources under an instance of a dir in ``also_roots`` (a root of its own in this load) carry
+        ``extra["also_root"]`` (see :meth:`_RootEval.resources`)."""
+        self.record = _Record()
+        self.instance_budget = self.options.max_instances * 10
+        try:
+            resources = _RootEval(self, root).resources(None if keep is None else set(keep), also_roots)
+            record = self.record
+        finally:
+            self.record = None
+        return RootResult(root, keep, resources, record.problems, list(record.files), list(record.dirs),
+                          list(record.unparsed))
+
+    def release(self, dirs: Iterable[Path]) -> list[Path]:
+        """Forget the parsed files and configurations of ``dirs`` (no root still to evaluate needs them).
+
+        Returns the files forgotten, so a parse cache in front of the loader can drop them too."""
+        dropped: list[Path] = []
+        for d in dirs:
+            cfg = self.configs.pop(d, None)
+            for f in cfg.files if cfg is not None else ():
+                self.parsed.pop(f, None)
+                dropped.append(f)
+        return dropped
 
     def standalone(self, d: Path) -> bool:
-        """Whether ``d`` can be applied on its own: it configures a provider, a backend or HCP Terraform."""
-        cfg = self.config(d)
-        return bool(cfg.providers) or cfg.backend
+        """Whether ``d`` can be applied on its own: it configures a provider, a backend or HCP Terraform.
+
+        Memoised (``standalone_memo``, which a cache of the module graph may fill: it depends on the
+        dir's files only, and the graph's key hashes every Terraform file)."""
+        known = self.standalone_memo.get(d)
+        if known is None:
+            cfg = self.config(d)
+            known = self.standalone_memo[d] = bool(cfg.providers) or cfg.backend
+        return known
 
     def _parse_for_discovery(self, path: Path) -> ParsedFile | None:
         if path in self.parsed:
@@ -461,8 +602,10 @@ class _Run:
 
     # ---- manifest ------------------------------------------------------------------
     def manifest(self, root: Path) -> dict[str, str] | None:
+        mf = root / ".terraform" / "modules" / "modules.json"
+        if self.record is not None:
+            self.record.unparsed.setdefault(mf, None)  # absent is an input too: `terraform init` makes it
         if root not in self.manifests:
-            mf = root / ".terraform" / "modules" / "modules.json"
             data: dict[str, str] | None = None
             if mf.is_file():
                 try:
@@ -1043,6 +1186,8 @@ class _Instance:
             return None
         if _local_source(src):
             target = (self.cfg.dir / src).resolve()
+            if run.record is not None:
+                run.record.dirs.setdefault(target, None)  # a missing module dir that appears changes the root
         else:
             manifest = run.manifest(self.root.root)
             key = ".".join((*self.key_path, name))

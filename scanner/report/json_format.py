@@ -59,7 +59,7 @@ def document(report: Report) -> dict[str, Any]:
         "summary": {
             "files": report.files,
             "resources": report.resources,
-            "data_stores": len(report.data_stores),
+            "data_stores": report.store_count,
             "unknown_types": report.unknown_types,
             "findings": len(report.findings),
             "blocking": len(report.blocking),

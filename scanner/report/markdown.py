@@ -77,7 +77,7 @@ def _counts(report: Report, active: list[Finding], blocking: list[Finding], waiv
         parts.append(f"**{known}** known in the baseline, **{len(report.fixed)}** fixed")
     scanned = (f"{report.files} file{'s' if report.files != 1 else ''}, "
                f"{report.resources} resource{'s' if report.resources != 1 else ''}, "
-               f"{len(report.data_stores)} data store{'s' if len(report.data_stores) != 1 else ''} scanned")
+               f"{report.store_count} data store{'s' if report.store_count != 1 else ''} scanned")
     return " · ".join(parts) + f" — {scanned}"
 
 

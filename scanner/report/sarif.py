@@ -88,7 +88,7 @@ def build(report: Report) -> dict[str, Any]:
         "properties": {
             "files": report.files,
             "resources": report.resources,
-            "dataStores": len(report.data_stores),
+            "dataStores": report.store_count,
             "blocking": len(report.blocking),
             "fixedBaselineEntries": [{k: clean(v) for k, v in e.items()} for e in report.fixed],
         },

@@ -46,7 +46,7 @@ def render(report: Report, *, color: bool = False) -> str:
     blocking = len(report.blocking)
     waived = sum(1 for f in report.findings if f.waived)
     summary = (f"{len(report.findings)} finding(s), {blocking} blocking, {waived} waived; "
-               f"{len(report.data_stores)} data store(s) in {report.resources} resource(s) from {report.files} file(s)")
+               f"{report.store_count} data store(s) in {report.resources} resource(s) from {report.files} file(s)")
     if report.unknown_types:
         summary += f"; {report.unknown_types} resource(s) of a type not checked (see notes)"
     if color:
