@@ -84,3 +84,89 @@ def test_suggestion_is_same_provider_and_none_when_far() -> None:
     assert suggestion("google_storage_buckett") == "google_storage_bucket"
     assert suggestion("azurerm_storage_acount") == "azurerm_storage_account"
     assert suggestion("aws_zzzzzzzzzzzzzzzzzzzz") is None
+
+
+OPERATOR_OBJECTS = """\
+apiVersion: kafka.aws.upbound.io/v1beta1
+kind: ServerlessClusterr
+metadata:
+  name: typo
+spec:
+  forProvider:
+    region: us-east-1
+---
+apiVersion: kafka.aws.upbound.io/v1beta1
+kind: ServerlessCluster
+metadata:
+  name: events
+spec:
+  forProvider:
+    region: us-east-1
+---
+apiVersion: appflow.aws.m.upbound.io/v1beta1
+kind: Flow
+metadata:
+  name: flow
+  namespace: apps
+spec:
+  forProvider:
+    region: eu-west-1
+---
+apiVersion: ec2.aws.upbound.io/v1beta1
+kind: VPC
+metadata:
+  name: net
+spec:
+  forProvider:
+    region: eu-west-1
+---
+apiVersion: ec2.services.k8s.aws/v1alpha1
+kind: VPC
+metadata:
+  name: net
+spec: {}
+---
+apiVersion: workspaces.services.k8s.aws/v1alpha1
+kind: Workspace
+metadata:
+  name: desk
+spec: {}
+---
+apiVersion: compute.cnrm.cloud.google.com/v1beta1
+kind: ComputeNetwork
+metadata:
+  name: net
+spec: {}
+---
+apiVersion: aws.upbound.io/v1beta1
+kind: ProviderConfig
+metadata:
+  name: default
+spec: {}
+"""
+
+
+def test_operator_kinds_are_never_silent(tmp_path: Path) -> None:
+    """A translated kind is judged as its Terraform type; an unknown or untranslated kind is named."""
+    (tmp_path / "objects.yaml").write_text(OPERATOR_OBJECTS)
+    policy = policy_from_regions(["in:eu-locations"], tmp_path)
+    report = scan(ScanOptions(paths=[tmp_path], cwd=tmp_path, use_cache=False), policy)
+    notes = [n.message for n in report.notes]
+    # the issue's example: ServerlessCluster.kafka.aws.upbound.io used to disappear; now it is placed
+    assert {f.resource for f in report.findings if f.rule_id == "RES001"} == {
+        "ServerlessCluster.kafka.aws.upbound.io/events"
+    }
+    assert any("ServerlessClusterr.kafka.aws.upbound.io is not a kind" in m
+               and "did you mean ServerlessCluster.kafka.aws.upbound.io?" in m for m in notes), notes
+    assert any(m.startswith("Flow.appflow.aws.m.upbound.io (aws_appflow_flow) holds or copies data") for m in notes)
+    assert any(m.startswith("Workspace.workspaces.services.k8s.aws is not translated") for m in notes), notes
+    # kinds whose names spell a no-data type (aws_vpc, google_compute_network) and operator config stay quiet
+    assert not [m for m in notes if "VPC" in m or "ComputeNetwork" in m or "ProviderConfig" in m], notes
+    assert report.unknown_types == 3
+    failing = dataclasses.replace(policy, unknown_types="fail")
+    report = scan(ScanOptions(paths=[tmp_path], cwd=tmp_path, use_cache=False), failing)
+    assert sorted(f.resource for f in report.findings if f.rule_id == "RES901") == [
+        "Flow.appflow.aws.m.upbound.io/apps/flow",
+        "ServerlessClusterr.kafka.aws.upbound.io/typo",
+        "Workspace.workspaces.services.k8s.aws/desk",
+    ]

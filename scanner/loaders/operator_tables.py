@@ -14,6 +14,7 @@ time of the loader -- so every test run and every scan fails on it at once.
 
 from __future__ import annotations
 
+import json
 import re
 from dataclasses import dataclass
 from importlib import resources as importlib_resources
@@ -107,12 +108,35 @@ class AzapiTables:
     non_data_prefixes: tuple[str, ...]
 
 
+def load_upbound_kinds(name: str = "upbound_kinds.json") -> dict[tuple[str, str], str]:
+    """The derived upbound table (tools/upbound_kinds.py): (service, Kind) -> Terraform type, validated."""
+    text = importlib_resources.files("scanner.loaders").joinpath("data", name).read_text(encoding="utf-8")
+    data = json.loads(text)
+    providers = data.get("providers") if isinstance(data, dict) else None
+    if not isinstance(providers, dict) or not providers:
+        raise TableError(f"scanner/loaders/data/{name}: needs a non-empty providers: mapping")
+    table: dict[tuple[str, str], str] = {}
+    for cloud, meta in providers.items():
+        services = meta.get("services") if isinstance(meta, dict) else None
+        if not isinstance(services, dict) or not services:
+            raise TableError(f"scanner/loaders/data/{name}: {cloud}: needs a non-empty services: mapping")
+        for service, kinds in services.items():
+            if not isinstance(service, str) or not _SERVICE.match(service):
+                raise TableError(f"{name}: {cloud}: service {service!r} does not match {_SERVICE.pattern}")
+            for kind, tf_type in _str_map(f"{name}: {cloud}.{service}", kinds, _KIND, _TF_TYPE).items():
+                if (service, kind) in table:
+                    raise TableError(f"{name}: {service} {kind} appears under two providers")
+                table[(service, kind)] = tf_type
+    return table
+
+
 def load_operator_tables(name: str = "operators.yaml") -> OperatorTables:
-    """Read and validate the operator table file (see its header for the format)."""
+    """Read and validate the operator table file (see its header for the format); upbound is derived."""
     data = _read(name)
-    _sections(name, data, (*OPERATOR_FAMILIES, "aso_parent_args"))
-    families: dict[str, dict[tuple[str, str], str]] = {}
-    for family in OPERATOR_FAMILIES:
+    hand = tuple(f for f in OPERATOR_FAMILIES if f != "upbound")
+    _sections(name, data, (*hand, "aso_parent_args"))
+    families: dict[str, dict[tuple[str, str], str]] = {"upbound": load_upbound_kinds()}
+    for family in hand:
         services = data[family]
         if not isinstance(services, dict) or not services:
             raise TableError(f"{name}: {family}: must be a non-empty mapping of service -> kinds")
@@ -159,6 +183,7 @@ __all__ = [
     "TableError",
     "load_azapi_tables",
     "load_operator_tables",
+    "load_upbound_kinds",
 ]
 
 
