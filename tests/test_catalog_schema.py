@@ -315,6 +315,11 @@ def test_the_schema_lists_exactly_the_parameters_each_handler_reads() -> None:
 # --------------------------------------------------------------------------- reverse_copy's moved parameters
 
 AZ = ProviderContext("azurerm", source="provider azurerm (main.tf:1)")
+GOOGLE = ProviderContext("google", None, "europe-west1", source="provider google (main.tf:1)")
+
+
+def _res(rtype: str, name: str, line: int, attrs: dict[str, Any], provider: ProviderContext = AZ) -> Resource:
+    return Resource(rtype, f"{rtype}.{name}", "main.tf", line, attrs, provider=provider)
 
 
 def _copies(*resources: Resource) -> dict[str, list[tuple[str, str]]]:
@@ -323,63 +328,35 @@ def _copies(*resources: Resource) -> dict[str, list[tuple[str, str]]]:
 
 
 def test_mssql_database_is_a_copy_only_when_create_mode_says_so() -> None:
-    server = Resource(
-        "azurerm_mssql_server",
-        "azurerm_mssql_server.s",
-        "main.tf",
-        1,
-        {"name": "s", "location": "westeurope"},
-        provider=AZ,
-    )
-    us = Resource(
-        "azurerm_mssql_server",
-        "azurerm_mssql_server.us",
-        "main.tf",
-        5,
-        {"name": "us", "location": "eastus"},
-        provider=AZ,
-    )
-    src = Resource(
+    servers = [
+        _res("azurerm_mssql_server", "s", 1, {"name": "s", "location": "westeurope"}),
+        _res("azurerm_mssql_server", "us", 5, {"name": "us", "location": "eastus"}),
+    ]
+    src = _res(
         "azurerm_mssql_database",
-        "azurerm_mssql_database.src",
-        "main.tf",
+        "src",
         9,
         {"server_id": Ref("azurerm_mssql_server.s", "id"), "storage_account_type": "Local"},
-        provider=AZ,
     )
 
     def db(mode: str) -> Resource:
-        return Resource(
-            "azurerm_mssql_database",
-            "azurerm_mssql_database.db",
-            "main.tf",
-            15,
-            {
-                "server_id": Ref("azurerm_mssql_server.us", "id"),
-                "create_mode": mode,
-                "creation_source_database_id": Ref("azurerm_mssql_database.src", "id"),
-                "storage_account_type": "Local",
-            },
-            provider=AZ,
-        )
+        attrs = {
+            "server_id": Ref("azurerm_mssql_server.us", "id"),
+            "create_mode": mode,
+            "creation_source_database_id": Ref("azurerm_mssql_database.src", "id"),
+            "storage_account_type": "Local",
+        }
+        return _res("azurerm_mssql_database", "db", 15, attrs)
 
-    assert _copies(server, us, src, db("OnlineSecondary"))["azurerm_mssql_database.src"] == [("replica", "eastus")]
-    assert _copies(server, us, src, db("Copy"))["azurerm_mssql_database.src"] == []
+    assert _copies(*servers, src, db("OnlineSecondary"))["azurerm_mssql_database.src"] == [("replica", "eastus")]
+    assert _copies(*servers, src, db("Copy"))["azurerm_mssql_database.src"] == []
 
 
 def test_azure_replica_joins_its_source_among_every_azure_store() -> None:
-    src = Resource(
+    src = _res("azurerm_postgresql_flexible_server", "a", 1, {"name": "a", "location": "westeurope"})
+    replica = _res(
         "azurerm_postgresql_flexible_server",
-        "azurerm_postgresql_flexible_server.a",
-        "main.tf",
-        1,
-        {"name": "a", "location": "westeurope"},
-        provider=AZ,
-    )
-    replica = Resource(
-        "azurerm_postgresql_flexible_server",
-        "azurerm_postgresql_flexible_server.b",
-        "main.tf",
+        "b",
         9,
         {
             "name": "b",
@@ -387,28 +364,17 @@ def test_azure_replica_joins_its_source_among_every_azure_store() -> None:
             "create_mode": "Replica",
             "source_server_id": Ref("azurerm_postgresql_flexible_server.a", "id"),
         },
-        provider=AZ,
     )
-    got = _copies(src, replica)["azurerm_postgresql_flexible_server.a"]
-    assert ("replica", "eastus") in got
+    assert ("replica", "eastus") in _copies(src, replica)["azurerm_postgresql_flexible_server.a"]
 
 
 def test_cloud_sql_replica_is_a_copy_of_its_master() -> None:
-    google = ProviderContext("google", None, "europe-west1", source="provider google (main.tf:1)")
-    master = Resource(
+    master = _res("google_sql_database_instance", "m", 1, {"name": "m", "region": "europe-west1"}, GOOGLE)
+    replica = _res(
         "google_sql_database_instance",
-        "google_sql_database_instance.m",
-        "main.tf",
-        1,
-        {"name": "m", "region": "europe-west1"},
-        provider=google,
-    )
-    replica = Resource(
-        "google_sql_database_instance",
-        "google_sql_database_instance.r",
-        "main.tf",
+        "r",
         9,
         {"name": "r", "region": "us-central1", "master_instance_name": "m"},
-        provider=google,
+        GOOGLE,
     )
     assert ("replica", "us-central1") in _copies(master, replica)["google_sql_database_instance.m"]
