@@ -4,7 +4,9 @@
 the stale ones (tests/test_docs_gen.py runs the same check). Adding a rule module therefore means
 running this once, never editing a table by hand:
 
-* ``docs/rules.md`` and ``docs/compliance.md`` (whole pages, :mod:`scanner.rules_doc`);
+* ``docs/rules.md`` and ``docs/compliance.md`` (whole pages, :mod:`scanner.rules_doc`), and
+  ``docs/coverage.md`` (from the data-store catalog and the provider type lists, :mod:`checks.coverage_doc`),
+  so adding a catalog type is the same one command;
 * the rule table in ``README.md`` and the check table in ``docs/checkov.md``: blocks between
   ``<!-- generated: NAME -->`` and ``<!-- end generated: NAME -->`` markers, the prose around them
   stays hand-written.
@@ -19,6 +21,7 @@ import sys
 from collections.abc import Callable
 from pathlib import Path
 
+from checks.coverage_doc import render_coverage
 from checks.rules import RULES
 from scanner.checkov.adapter import REGION_PROVIDERS, checkov_id, kubernetes_rules, terraform_rules
 from scanner.escape import MarkdownText
@@ -60,6 +63,7 @@ def checkov_checks() -> str:
 PAGES: dict[str, Callable[[], str]] = {
     "docs/rules.md": lambda: render_rules("markdown"),
     "docs/compliance.md": render_compliance,
+    "docs/coverage.md": render_coverage,
 }
 #: Generated blocks inside hand-written pages: (page, block name) -> renderer.
 BLOCKS: dict[tuple[str, str], Callable[[], str]] = {

@@ -70,7 +70,8 @@ def test_every_generated_page_changes_with_the_registry(probe: Rule) -> None:
         in pages["docs/checkov.md"]
     assert "## RES099 store-without-owner-tag" in pages["docs/rules.md"]
     assert "RES099" in pages["docs/compliance.md"]
-    assert set(docs_gen.stale()) == set(pages), "every derived page must mention a new rule"
+    rule_pages = {"README.md", "docs/checkov.md", "docs/rules.md", "docs/compliance.md"}
+    assert set(docs_gen.stale()) == rule_pages, "every page derived from the rules must mention a new rule"
 
 
 def test_a_block_without_its_markers_is_an_error() -> None:
