@@ -269,21 +269,15 @@ class _Judge:
         resources = load.resources
         unknown = find_unknown_types(resources, policy.unknown_types)
         facts = classify(resources, policy)
-        rule_findings, eval_notes = evaluate(facts, policy, rules, options, root)
-        loader_pairs = self._problems(load.problems)
-        unknown_pairs = self._problems(unknown.problems)
-        directives = _Directives(resources)
-        waiver_pairs = _inline_waiver_findings(directives, policy, rules, options)
-        everything = (rule_findings + [f for _, f in loader_pairs] + [f for _, f in unknown_pairs]
-                      + [f for _, f in waiver_pairs])
-        waived = _apply_waivers(everything, resources, directives, policy, rules, options, root)
-        n_rules, n_loader = len(rule_findings), len(loader_pairs)
-        n_unknown = len(unknown_pairs)
-        loader_out = waived[n_rules:n_rules + n_loader]
-        unknown_out = waived[n_rules + n_loader:n_rules + n_loader + n_unknown]
-        waiver_out = waived[n_rules + n_loader + n_unknown:]
-        problem_keyed = [(("problem", p.category.value, p.file, p.line, p.message), f)
-                         for (p, _), f in zip(loader_pairs, loader_out, strict=True)]
+        problems = [*load.problems, *unknown.problems]
+        judged = judge(facts, policy, options, root, resources=resources,
+                       raised=problem_violations(problems, rules), rules=rules, policy_waivers=False)
+        eval_notes, directives = judged.notes, judged.directives
+        n_loader = len(load.problems)
+        loader_out = [f for i, f in judged.raised if i < n_loader]
+        unknown_out = [f for i, f in judged.raised if i >= n_loader]
+        problem_keyed = [(("problem", problems[i].category.value, problems[i].file, problems[i].line,
+                           problems[i].message), f) for i, f in judged.raised if i < n_loader]
         covers: dict[str, str] = {}
         for r in resources:
             if r.source == "plan" and r.extra.get("source_file") and r.root_dir is not None:
@@ -295,9 +289,8 @@ class _Judge:
         stores = [f for f in facts if f.holds_user_data]
         return UnitResult(
             kind=kind,
-            findings=waived[:n_rules] + ([] if keyed else loader_out) + unknown_out,
-            keyed=(problem_keyed if keyed else []) + [(("waiver", *k), f) for (k, _), f in
-                                                      zip(waiver_pairs, waiver_out, strict=True)],
+            findings=judged.findings + ([] if keyed else loader_out) + unknown_out,
+            keyed=(problem_keyed if keyed else []) + [(("waiver", *k), f) for k, f in judged.waivers],
             loader_notes=list(load.notes),
             unknown_notes=list(unknown.notes),
             eval_notes=eval_notes,
@@ -312,12 +305,6 @@ class _Judge:
             dates=tuple(sorted(dates)),
             facts=stores if options.keep_facts else [],
         )
-
-    def _problems(self, problems: list[Problem]) -> list[tuple[Problem, Finding]]:
-        """Each problem with its RES900/RES901 finding, as :func:`judge` stamps ``raised`` (none when off)."""
-        return [(p, stamp(rule, v, resource, self.policy, self.options))
-                for p, (rule, v, resource) in zip(problems, problem_violations(problems, self.rules), strict=True)
-                if enabled(self.policy, rule.id)]
 
     def policy_waiver_findings(self) -> list[Finding]:
         """Expired policy waivers: one finding each per scan, whatever the units."""
@@ -622,12 +609,20 @@ def scope_path(resource: Resource) -> str:
 
 @dataclass
 class Judgement:
-    """What :func:`judge` made of a set of facts."""
+    """What :func:`judge` made of a set of facts, each kind of finding apart (all waived already)."""
 
-    findings: list[Finding]
+    findings: list[Finding]  # what the rules yielded
     notes: list[Note]
     judged: set[str] = field(default_factory=set)  # ids of the rules that judged at least one fact
     exempt: dict[str, list[str]] = field(default_factory=dict)  # rule id -> why facts it would judge are exempt
+    raised: list[tuple[int, Finding]] = field(default_factory=list)  # (index in ``raised``, finding); rule off: none
+    waivers: list[tuple[tuple[str, int, str], Finding]] = field(default_factory=list)  # bad inline waivers, keyed
+    expired: list[Finding] = field(default_factory=list)  # expired policy waivers (``policy_waivers=True``)
+    directives: Any = None  # the inline waiver directives read from ``resources`` (_Directives)
+
+    @property
+    def all_findings(self) -> list[Finding]:
+        return self.findings + [f for _, f in self.raised] + [f for _, f in self.waivers] + self.expired
 
 
 Raised = tuple[Any, Violation, Resource]  # (rule, violation, resource): raised outside the rules' routing
@@ -635,24 +630,32 @@ Raised = tuple[Any, Violation, Resource]  # (rule, violation, resource): raised 
 
 def judge(facts: list[DataStoreFacts], policy: Policy, options: ScanOptions, root: Path, *,
           resources: Iterable[Resource] = (), raised: Iterable[Raised] = (),
-          rules: dict[str, Any] | None = None) -> Judgement:
-    """The one judging path (``scan``, and so ``inventory`` and ``baseline``, and the checkov adapter).
+          rules: dict[str, Any] | None = None, policy_waivers: bool = True) -> Judgement:
+    """The one judging path: each unit of a scan (``_Judge``, so ``scan``, ``inventory``, ``baseline``)
+    and the checkov adapter.
 
     Exemptions, enabled rules and their options, severity overrides and blocking (:func:`stamp`),
     then waivers: inline directives on ``resources`` (malformed or expired ones are RES902 findings)
     and the policy's waivers, whose ``paths:`` are matched relative to the policy file. ``raised`` are
     violations made outside the rules' routing (parse problems, checkov's provider blocks): stamped
-    and waived the same way, dropped when their rule is switched off.
+    and waived the same way, dropped when their rule is switched off. Expired policy waivers are
+    findings when ``policy_waivers`` (a scan of several units asks once).
     """
     rules = RULES if rules is None else rules
     resources = list(resources)
     judgement = Judgement([], [])
-    judgement.findings, judgement.notes = evaluate(facts, policy, rules, options, root, judgement)
-    judgement.findings.extend(stamp(rule, v, resource, policy, options) for rule, v, resource in raised
-                              if enabled(policy, rule.id))
-    directives = _Directives(resources)
-    judgement.findings.extend(_waiver_findings(directives, policy, rules, options))
-    judgement.findings = _apply_waivers(judgement.findings, resources, directives, policy, rules, options, root)
+    rule_findings, judgement.notes = evaluate(facts, policy, rules, options, root, judgement)
+    stamped = [(i, stamp(rule, v, resource, policy, options)) for i, (rule, v, resource) in enumerate(raised)
+               if enabled(policy, rule.id)]
+    directives = judgement.directives = _Directives(resources)
+    inline = _inline_waiver_findings(directives, policy, rules, options)
+    expired = _policy_waiver_findings(policy, rules, options) if policy_waivers else []
+    everything = rule_findings + [f for _, f in stamped] + [f for _, f in inline] + expired
+    waived = iter(_apply_waivers(everything, resources, directives, policy, rules, options, root))
+    judgement.findings = [next(waived) for _ in rule_findings]
+    judgement.raised = [(i, next(waived)) for i, _ in stamped]
+    judgement.waivers = [(key, next(waived)) for key, _ in inline]
+    judgement.expired = list(waived)
     return judgement
 
 
@@ -836,13 +839,6 @@ def _waiver_specs(resource: Resource) -> list[Any]:
     if annotations:
         specs.extend(waivers.from_annotations(annotations, resource.file, resource.line))
     return specs
-
-
-def _waiver_findings(directives: _Directives, policy: Policy, rules: dict[str, Any],
-                     options: ScanOptions) -> list[Finding]:
-    """A malformed, unknown or expired waiver is itself a finding and waives nothing."""
-    return ([f for _key, f in _inline_waiver_findings(directives, policy, rules, options)]
-            + _policy_waiver_findings(policy, rules, options))
 
 
 def _inline_waiver_findings(directives: _Directives, policy: Policy, rules: dict[str, Any],

@@ -313,7 +313,7 @@ class Judge:
         facts = classify([resource], self.policy)
         if not facts:
             return None
-        judged = judge(facts, self.policy, self.options, SCAN_ROOT)
+        judged = judge(facts, self.policy, self.options, SCAN_ROOT, policy_waivers=False)
         out: dict[str, list[Finding]] = {rule_id: [] for rule_id in judged.judged | judged.exempt.keys()}
         for finding in judged.findings:
             if finding.rule_id in out:
@@ -344,8 +344,9 @@ class Judge:
         if violations is None:
             return Outcome(RESULT_UNKNOWN)
         fake = Resource(type=f"provider.{name}", address=f"provider.{address}", file=rel, line=line, attributes={})
-        findings = judge([], self.policy, self.options, SCAN_ROOT,
-                         raised=[(PLACEMENT, v, fake) for v in violations]).findings
+        judged = judge([], self.policy, self.options, SCAN_ROOT, raised=[(PLACEMENT, v, fake) for v in violations],
+                       policy_waivers=False)
+        findings = [f for _, f in judged.raised]
         failed: list[str] = []
         passed: list[str] = []
         _sort(findings, failed, passed)
