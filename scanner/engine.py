@@ -236,7 +236,8 @@ def _report(units: list[UnitResult], judge_unit: _Judge, options: ScanOptions, p
         files=files + len(names),
         resources=resources,
         unknown_types=unknown,
-        data_stores=facts,
+        data_stores=[f for f in facts if f.holds_user_data],
+        grants=[f for f in facts if f.role == "grant"],
         data_store_count=stores,
         scan_root=str(root),
         policy_path=str(policy.path) if policy.path else None,
@@ -303,7 +304,8 @@ class _Judge:
             covers=covers,
             made_on=options.today.isoformat(),
             dates=tuple(sorted(dates)),
-            facts=stores if options.keep_facts else [],
+            # the inventory's facts: every data store, and the grants that say who can reach them
+            facts=[f for f in facts if f.holds_user_data or f.role == "grant"] if options.keep_facts else [],
         )
 
     def policy_waiver_findings(self) -> list[Finding]:
@@ -737,6 +739,11 @@ def _policy_notes(policy: Policy, root: Path) -> list[Note]:
         return []
     where = rel(Path(os.path.abspath(policy.path)), root)
     return [Note(where, f"line {line}: {message}") for line, message in policy.notes]
+
+
+def unit_key(resource: Resource) -> str:
+    """The unit a resource belongs to (a Terraform root, a plan, a manifest file): addresses are unique in it."""
+    return _unit(resource)
 
 
 def _unit(resource: Resource) -> str:

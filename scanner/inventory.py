@@ -31,6 +31,8 @@ if TYPE_CHECKING:
 
 #: Status of a place: its members all allowed, some not allowed, or cannot be told statically.
 ALLOWED, DISALLOWED, UNRESOLVED, NOT_APPLICABLE = "allowed", "disallowed", "unresolved", "not-applicable"
+#: Status of a principal open to anyone (``"*"``, ``allUsers``).
+PUBLIC = "public"
 
 #: Map group of places that cannot be placed in a jurisdiction (Unknown value, unknown region code).
 UNRESOLVED_GROUP = "unresolved"
@@ -105,6 +107,36 @@ class KeyEntry:
 
 
 @dataclass(frozen=True)
+class AccessEntry:
+    """A principal that can reach the data store, through which grant, judged like RES006 judges it.
+
+    ``status``: allowed (mapped inside ``access.allowed``, the deploying identity, the provider),
+    disallowed (mapped outside), public, or unresolved (not placed by the policy's ``principals:``).
+    """
+
+    principal: str
+    status: str
+    actions: tuple[str, ...]
+    grant: str  # address of the resource holding the grant
+    via: str  # the statement, member or argument inside it
+    file: str
+    line: int
+    location: str = ""  # where the policy maps the principal, as written (country:US)
+    provenance: str = ""
+    reason: str = ""
+    jurisdictions: tuple[str, ...] = ()  # of the mapped location: the map group its node is drawn in
+
+    @property
+    def group(self) -> str:
+        """The map group of the principal's node: its jurisdictions, ``multiple`` when public, else unresolved."""
+        if self.status == PUBLIC:
+            return MULTIPLE_GROUP
+        if not self.jurisdictions:
+            return UNRESOLVED_GROUP
+        return "+".join(self.jurisdictions) if len(self.jurisdictions) <= _MAX_JOINED else MULTIPLE_GROUP
+
+
+@dataclass(frozen=True)
 class DataStoreEntry:
     """One data store as the inventory shows it."""
 
@@ -125,6 +157,7 @@ class DataStoreEntry:
     keys: tuple[KeyEntry, ...] = ()
     findings: tuple[Finding, ...] = ()  # by line, then rule; a waived one keeps its waiver
     exemption: str | None = None  # e.g. "tag data-classification=public": rules skipped it
+    access: tuple[AccessEntry, ...] = ()  # who can reach it, from the grants of its unit
 
     @property
     def id(self) -> str:
@@ -161,6 +194,9 @@ class Inventory:
             "disallowed_copies": sum(c.place.status == DISALLOWED for _, c in copies),
             "unresolved_data_stores": sum(d.place.status == UNRESOLVED for d in stores),
             "unresolved_copies": sum(c.place.status == UNRESOLVED for _, c in copies),
+            "access": sum(len(d.access) for d in stores),
+            "disallowed_access": sum(a.status in (DISALLOWED, PUBLIC) for d in stores for a in d.access),
+            "unresolved_access": sum(a.status == UNRESOLVED for d in stores for a in d.access),
             "findings": sum(len(d.findings) for d in stores),
             "waived_findings": sum(f.waived for d in stores for f in d.findings),
         }
@@ -188,6 +224,7 @@ def build_inventory(report: Report, policy: Policy) -> Inventory:
             allowed = policy.allowed_for(policy_rel(policy, root, scope))
             ctx = contexts[scope] = RuleContext(policy=policy, allowed=allowed, catalog=policy.catalog)
         entries.append(_entry(fact, ctx, policy, by_resource.get((fact.resource.file, fact.resource.address), [])))
+    entries = _with_access(entries, report, policy, root)
     entries.sort(key=lambda e: (e.file, e.line, e.address))
     return Inventory(
         data_stores=tuple(entries),
@@ -233,6 +270,49 @@ def _entry(fact: DataStoreFacts, ctx: RuleContext, policy: Policy, findings: lis
         findings=tuple(sorted(findings, key=lambda f: (f.line, f.rule_id))),
         exemption=exemption_for(policy, fact),
     )
+
+
+_REACH_STATUS = {"ok": ALLOWED, "outside": DISALLOWED, "public": PUBLIC, "unresolved": UNRESOLVED}
+
+
+def _with_access(entries: list[DataStoreEntry], report: Report, policy: Policy, root: Path) -> list[DataStoreEntry]:
+    """Attach to each store the principals its unit's grants let reach it (RES006's own judgement)."""
+    if not report.grants:
+        return entries
+    import dataclasses
+
+    from checks.rules import RuleContext
+    from checks.rules.access import opens_store, reaches
+    from scanner.engine import unit_key
+
+    stores: dict[str, dict[str, DataStoreFacts]] = defaultdict(dict)
+    by_role: dict[str, dict[str, list[DataStoreFacts]]] = defaultdict(lambda: defaultdict(list))
+    for fact in report.data_stores:
+        unit = unit_key(fact.resource)
+        stores[unit][fact.resource.address] = fact
+        by_role[unit][fact.role].append(fact)
+    found: dict[tuple[str, str], list[AccessEntry]] = defaultdict(list)
+    for grant in report.grants:
+        r = grant.resource
+        unit = unit_key(r)
+        scope = scope_path(r)
+        rel = policy_rel(policy, root, scope)
+        ctx = RuleContext(policy=policy, allowed=policy.allowed_for(rel), catalog=policy.catalog, facts=stores[unit],
+                          by_role={k: tuple(v) for k, v in by_role[unit].items()}, policy_path=rel)
+        opened = opens_store(grant, ctx)
+        if opened is None or opened[1] is None:
+            continue  # a grant on a store outside the scan: the findings name it
+        subject = opened[1]
+        for reach in reaches(grant, ctx):
+            v, g = reach.verdict, reach.grant
+            found[(subject.file, subject.address)].append(AccessEntry(
+                principal=v.who, status=_REACH_STATUS[v.status], actions=reach.actions, grant=r.address,
+                via=g.via, file=r.file, line=g.line or r.line,
+                location=v.place.describe() if v.place is not None else "",
+                provenance=v.place.source if v.place is not None else "", reason=v.reason,
+                jurisdictions=tuple(sorted(v.place.jurisdictions)) if v.place is not None else ()))
+    return [dataclasses.replace(e, access=tuple(found[(e.file, e.address)])) if (e.file, e.address) in found else e
+            for e in entries]
 
 
 def judge_place(location: Location | Unknown | None, ctx: RuleContext, product: str | None = None) -> Place:

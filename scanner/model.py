@@ -349,6 +349,9 @@ class Report:
     unknown_types: int = 0  # resources of a type the scanner cannot judge (scanner/unknown_types.py)
     data_stores: list[DataStoreFacts] = field(default_factory=list)  # facts, when kept (inventory)
     data_store_count: int | None = None  # how many data stores, when the facts are not kept (cached, merged)
+    # the grant facts (role "grant": resource policies, IAM members, role assignments), when kept: the
+    # inventory shows them as who can reach each store
+    grants: list[Any] = field(default_factory=list)
     scan_root: str = "."
     policy_path: str | None = None
     fixed: list[dict[str, str]] = field(default_factory=list)  # baseline entries no longer found

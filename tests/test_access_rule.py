@@ -169,3 +169,30 @@ def test_kms_key_policy_to_a_us_key_user_names_the_key() -> None:
     assert "${self" not in kms.message  # the self-root statement is no finding
     azure = {f.resource: f for f in findings if f.resource.startswith("azurerm_")}
     assert "object 11111111-2222-3333-4444-555555555555" in azure["azurerm_storage_account.sa"].message
+
+
+def test_inventory_lists_who_can_reach_each_store() -> None:
+    import jsonschema
+
+    from checks.rules import RULES
+    from scanner.engine import ScanOptions, scan
+    from scanner.inventory import build_inventory
+    from scanner.policy import load_policy
+    from scanner.report.inventory_formats import document, render_mermaid
+
+    policy = load_policy(POLICY, known_rules=RULES)
+    report = scan(ScanOptions(paths=[ACCESS / "failing"], cwd=REPO, use_cache=False), policy)
+    inv = build_inventory(report, policy)
+    doc = document(inv)
+    jsonschema.validate(doc, json.loads((REPO / "docs" / "inventory.schema.json").read_text()))
+    reports = next(d for d in doc["data_stores"] if d["address"] == "aws_s3_bucket.reports")
+    by_principal = {a["principal"]: a for a in reports["access"]}
+    us = by_principal["arn:aws:iam::444455556666:role/analytics"]
+    assert us["status"] == "disallowed" and us["location"] == "country:US"
+    assert us["grant"] == "aws_s3_bucket_policy.reports"
+    assert us["actions"] == ["s3:GetObject", "s3:ListBucket"]
+    own = next(a for p, a in by_principal.items() if "self: 111122223333" in p)
+    assert own["status"] == "allowed" and own["location"] == "country:IE"
+    assert doc["totals"]["disallowed_access"] == 9 and doc["totals"]["unresolved_access"] == 3
+    mermaid = render_mermaid(inv)
+    assert '["arn:aws:iam::444455556666:role/analytics<br/>country:US"]' in mermaid and "-->|\"access\"|" in mermaid

@@ -582,7 +582,10 @@ def test_fixtures_every_data_store_once(fixtures_run) -> None:  # type: ignore[n
 def test_fixtures_map_matches_the_judgement(fixtures_run) -> None:  # type: ignore[no-untyped-def]
     _, inv = fixtures_run
     m = parse_mermaid(render_mermaid(inv))
-    assert m["red"] == [i for i, (_, c) in enumerate(inv.copies) if c.place.status == DISALLOWED]
+    copies = inv.copies
+    access = [a for e in inv.data_stores for a in e.access if a.status != "allowed"]  # drawn after the copies
+    assert m["red"] == [i for i, (_, c) in enumerate(copies) if c.place.status == DISALLOWED] + [
+        len(copies) + i for i, a in enumerate(access) if a.status in (DISALLOWED, "public")]
     jurisdictions = {j for e in inv.data_stores if e.place.group not in (MULTIPLE_GROUP, UNRESOLVED_GROUP,
                                                                        NO_LOCATION_GROUP) for j in [e.place.group]}
     for j in jurisdictions:

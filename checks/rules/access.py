@@ -322,32 +322,42 @@ def _store(facts: GrantFacts, ctx: RuleContext) -> tuple[str, Resource | None]:
     return _text(s) or "a store not known statically", None
 
 
-def check(facts: GrantFacts, ctx: RuleContext) -> Iterator[Violation]:
-    """One violation per (store, principal) outside the allowed set, public, or not placed."""
-    access_allowed = ctx.policy.access.allowed
-    allowed = access_allowed if isinstance(access_allowed, AllowedSet) else ctx.allowed
+@dataclass(frozen=True)
+class Reach:
+    """One principal that can reach a store through one grant, judged: what RES006 words and the inventory lists.
+
+    ``status`` is ``ok`` (allowed, the deploying identity, the provider), ``outside``, ``public`` or
+    ``unresolved``; ``who`` joins every spelling of the same principal in the grant.
+    """
+
+    verdict: Verdict
+    grant: Grant
+    actions: tuple[str, ...]
+
+
+def access_allowed(ctx: RuleContext) -> AllowedSet:
+    """Where principals may sit: ``access.allowed``, else the path's ``allowed_regions`` (already in ``ctx``)."""
+    allowed = ctx.policy.access.allowed
+    return allowed if isinstance(allowed, AllowedSet) else ctx.allowed
+
+
+def opens_store(facts: GrantFacts, ctx: RuleContext) -> tuple[str, Resource | None] | None:
+    """The store a grant opens (its address and resource when it is in the unit), None when it opens none."""
     store, subject = _store(facts, ctx)
-    grant = facts.resource.address
     if facts.resource.type == "azurerm_role_assignment" and not _azure_store_scope(facts.store, subject):
-        return  # a role on a network, compute or identity resource opens no data store
-    names = store if subject is None or store == grant else f"{store} (through {grant})"
-    if facts.unreadable:
-        yield Violation(
-            category=Category.UNRESOLVED,
-            message=f"Who {grant} lets reach {store} cannot be checked: {facts.unreadable}.",
-            remediation="Write the policy statically (a literal document, jsonencode or data "
-            "\"aws_iam_policy_document\" / \"google_iam_policy\"), or scan the plan.",
-            subject=subject,
-        )
-    judge = _Judge(ctx, allowed)
+        return None  # a role on a network, compute or identity resource opens no data store
+    return store, subject
+
+
+def reaches(facts: GrantFacts, ctx: RuleContext) -> list[Reach]:
+    """Every principal the grant lets reach its store, one per (status, principal), judged under ``ctx``."""
+    judge = _Judge(ctx, access_allowed(ctx))
     seen: dict[tuple[str, str], tuple[Verdict, Grant, list[str], list[str]]] = {}
     for g in facts.grants:
         if g.effect != "Allow":
             continue  # Deny never clears a grant, and grants nothing
         verdicts = {"aws": judge.aws, "gcp": judge.gcp, "azure": judge.azure}[g.cloud](g)
         for v in verdicts:
-            if v.status == "ok":
-                continue
             key = (v.status, v.key or v.who)
             actions = [str(a) for a in g.actions if isinstance(a, str)]
             if key in seen:
@@ -357,8 +367,31 @@ def check(facts: GrantFacts, ctx: RuleContext) -> Iterator[Violation]:
                     spellings.append(v.who)
             else:
                 seen[key] = (v, g, [v.who], actions)
-    for v, g, spellings, actions in seen.values():
-        v = replace(v, who=", ".join(spellings))
+    return [Reach(replace(v, who=", ".join(spellings)), g, tuple(actions))
+            for v, g, spellings, actions in seen.values()]
+
+
+def check(facts: GrantFacts, ctx: RuleContext) -> Iterator[Violation]:
+    """One violation per (store, principal) outside the allowed set, public, or not placed."""
+    allowed = access_allowed(ctx)
+    opened = opens_store(facts, ctx)
+    if opened is None:
+        return
+    store, subject = opened
+    grant = facts.resource.address
+    names = store if subject is None or store == grant else f"{store} (through {grant})"
+    if facts.unreadable:
+        yield Violation(
+            category=Category.UNRESOLVED,
+            message=f"Who {grant} lets reach {store} cannot be checked: {facts.unreadable}.",
+            remediation="Write the policy statically (a literal document, jsonencode or data "
+            "\"aws_iam_policy_document\" / \"google_iam_policy\"), or scan the plan.",
+            subject=subject,
+        )
+    for reach in reaches(facts, ctx):
+        v, g, actions = reach.verdict, reach.grant, list(reach.actions)
+        if v.status == "ok":
+            continue
         what = ", ".join(actions[:5]) + (f" and {len(actions) - 5} more" if len(actions) > 5 else "")
         what = what or "unknown actions"
         where = f"{grant} {g.via}".strip()

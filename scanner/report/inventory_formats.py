@@ -33,9 +33,11 @@ from typing import Any
 
 from scanner.escape import MarkdownText, clean, markdown_code, markdown_text, single_line
 from scanner.inventory import (
+    ALLOWED,
     DISALLOWED,
     MULTIPLE_GROUP,
     NO_LOCATION_GROUP,
+    PUBLIC,
     UNRESOLVED,
     UNRESOLVED_GROUP,
     CopyEntry,
@@ -95,6 +97,9 @@ def data_store_dict(e: DataStoreEntry) -> dict[str, Any]:
         "keys": [{"reference": k.reference, "via": k.via, "location": place_dict(k.place)} for k in e.keys],
         "findings": [finding_dict(f) for f in e.findings],
         "exemption": e.exemption,
+        "access": [{"principal": a.principal, "status": a.status, "actions": list(a.actions), "grant": a.grant,
+                    "via": a.via, "file": a.file, "line": a.line, "location": a.location,
+                    "provenance": a.provenance, "reason": a.reason} for a in e.access],
     }
 
 
@@ -153,6 +158,8 @@ class _Graph:
 def _graph(inv: Inventory) -> _Graph:
     graph = _Graph()
     targets: dict[tuple[str | None, str | None], _Node] = {}
+    principals: dict[tuple[str, str], _Node] = {}
+    stores: list[tuple[_Node, DataStoreEntry]] = []
     unresolved = 0
     for i, e in enumerate(inv.data_stores):
         store = _Node(f"s{i}", _store_lines(e), e.place.group, True, e.place.status == DISALLOWED)
@@ -163,6 +170,21 @@ def _graph(inv: Inventory) -> _Graph:
                 unresolved += 1
             target.disallowed |= c.place.status == DISALLOWED
             graph.edges.append(_Edge(store.id, target.id, c.kind, c.place.status))
+        stores.append((store, e))
+    # access edges after every copy edge: edge i < len(inv.copies) is copy i
+    for store, e in stores:
+        for a in e.access:
+            if a.status == ALLOWED:
+                continue  # the map shows who reaches a store from outside (or cannot be placed)
+            key = (a.principal, a.group)
+            node = principals.get(key)
+            if node is None:
+                lines = [_clip(a.principal, 70), a.location or ("anyone" if a.status == PUBLIC else "not placed")]
+                node = principals[key] = _Node(f"p{len(principals)}", lines, a.group, False)
+                graph.add(node)
+            node.disallowed |= a.status in (DISALLOWED, PUBLIC)
+            status = DISALLOWED if a.status in (DISALLOWED, PUBLIC) else a.status
+            graph.edges.append(_Edge(node.id, store.id, "access", status))
     return graph
 
 
@@ -360,9 +382,15 @@ def render_markdown(inv: Inventory) -> str:
     out.append(f"{t['data_stores']} data store(s), {t['copies']} copy target(s), {t['keys']} key(s); "
                f"{t['disallowed_data_stores']} data store(s) and {t['disallowed_copies']} copy target(s) outside "
                f"the allowed regions; {t['unresolved_data_stores'] + t['unresolved_copies']} unresolved.")
+    if t["access"]:
+        out.append("")
+        out.append(f"{t['access']} principal(s) can reach data stores: {t['disallowed_access']} public or outside the "
+                   f"allowed locations, {t['unresolved_access']} not placed by the policy.")
     out += ["", "## Map", "",
             "Red arrows and borders: data copied to or placed in a region the policy does not allow. "
-            "Dashed arrows: the copy target cannot be resolved statically.", "",
+            "Dashed arrows: the copy target cannot be resolved statically. Arrows labelled access: a principal "
+            "outside the allowed locations or the public (red), or one the policy's principals: does not place "
+            "(dashed), can reach the store.", "",
             "```mermaid", render_mermaid(inv).rstrip("\n"), "```", ""]
 
     out += ["## By jurisdiction", ""]
@@ -392,6 +420,17 @@ def render_markdown(inv: Inventory) -> str:
             ["data store", "kind", "via", "target", "jurisdictions", "status"],
             [[markdown_code(e.address), c.kind, markdown_code(c.via), _where(c.place), ", ".join(c.place.jurisdictions),
               _status(c.place, None)] for e, c in copies]))
+    reach = [(e, a) for e in inv.data_stores for a in e.access]
+    if reach:
+        out += ["", "## Who can reach each store", "",
+                "Principals that a resource policy, IAM member or role assignment lets reach the store, placed "
+                "with the policy's `principals:` (RES006).", ""]
+        out.append(markdown_table(
+            ["data store", "principal", "location", "status", "actions", "grant"],
+            [[markdown_code(e.address), markdown_code(a.principal), a.location or a.reason or "-",
+              MarkdownText({"disallowed": "**not allowed**", "public": "**public**"}.get(a.status, a.status)),
+              ", ".join(a.actions[:4]) + (", ..." if len(a.actions) > 4 else ""),
+              MarkdownText(markdown_text(f"{a.grant} ({a.file}:{a.line})"))] for e, a in reach]))
     keys = [(e, k) for e in inv.data_stores for k in e.keys]
     if keys:
         out += ["", "## Keys", ""]
