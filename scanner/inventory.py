@@ -14,6 +14,7 @@ findings cannot disagree. Formats live in :mod:`scanner.report.inventory_formats
 
 from __future__ import annotations
 
+import dataclasses
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -21,7 +22,8 @@ from typing import TYPE_CHECKING, Any
 
 from checks.locate import ANY_REGION, judge, store_product
 from checks.rules import RuleContext
-from scanner.engine import exemption_for, policy_rel, scope_path
+from checks.rules.access import opens_store, reaches
+from scanner.engine import exemption_for, policy_rel, scope_path, unit_key
 from scanner.model import AtLeast, DataStoreFacts, Encryption, Finding, Location, Unknown
 
 if TYPE_CHECKING:
@@ -279,12 +281,6 @@ def _with_access(entries: list[DataStoreEntry], report: Report, policy: Policy, 
     """Attach to each store the principals its unit's grants let reach it (RES006's own judgement)."""
     if not report.grants:
         return entries
-    import dataclasses
-
-    from checks.rules import RuleContext
-    from checks.rules.access import opens_store, reaches
-    from scanner.engine import unit_key
-
     stores: dict[str, dict[str, DataStoreFacts]] = defaultdict(dict)
     by_role: dict[str, dict[str, list[DataStoreFacts]]] = defaultdict(lambda: defaultdict(list))
     for fact in report.data_stores:

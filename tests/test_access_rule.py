@@ -181,7 +181,7 @@ def test_inventory_lists_who_can_reach_each_store() -> None:
     from scanner.report.inventory_formats import document, render_mermaid
 
     policy = load_policy(POLICY, known_rules=RULES)
-    report = scan(ScanOptions(paths=[ACCESS / "failing"], cwd=REPO, use_cache=False), policy)
+    report = scan(ScanOptions(paths=[ACCESS / "failing"], cwd=REPO, use_cache=False, keep_facts=True), policy)
     inv = build_inventory(report, policy)
     doc = document(inv)
     jsonschema.validate(doc, json.loads((REPO / "docs" / "inventory.schema.json").read_text()))
