@@ -213,8 +213,11 @@ class _Plan:
         sources = (_SourceMap(self.source_dir, self.scan_root, config, self.result, self.name)
                    if self.source_dir else None)
         changes = self._changes(_arr(doc, "resource_changes", ("resource_changes",)), ("resource_changes",))
+        planned = list(self._planned())
+        for address in [*(_address(e, m, p) for e, m, p in planned), *changes]:
+            config.instances.setdefault(_INDEX_TAIL.sub("", address), set()).add(address)
         seen: set[str] = set()
-        for entry, module_address, path in self._planned():
+        for entry, module_address, path in planned:
             address = _address(entry, module_address, path)
             if entry.get("mode", "managed") != "managed" or address in seen:
                 continue
@@ -470,9 +473,14 @@ class _Unknowns:
         rtype, rname, index, attribute = m.groups()
         target = self.config.resource(self.names, f"{rtype}.{rname}")
         repeated = target is not None and ("count_expression" in target or "for_each_expression" in target)
-        if repeated and not index:
-            return None  # a splat or the whole collection: no single instance to join to
         prefix = f"{self.module_address}." if self.module_address else ""
+        if repeated and not index:
+            # a splat or the whole collection (`join("", aws_s3_bucket.x[*].arn)`): the plan records only
+            # `aws_s3_bucket.x`; with one planned instance that is the value, as the source scan reads it
+            instances = self.config.instances.get(f"{prefix}{rtype}.{rname}", set())
+            if len(instances) != 1:
+                return None  # none or several: no single instance to join to
+            return Ref(next(iter(instances)), attribute or "")
         # Terraform 0.12 plans record a bare `aws_kms_key.k` (no attribute): it still names that resource
         return Ref(f"{prefix}{rtype}.{rname}{index}", attribute or "")
 
@@ -495,6 +503,7 @@ class _Unknowns:
 _RESOURCE_REF = re.compile(r'([A-Za-z][\w-]*)\.([A-Za-z_][\w-]*)'  # type.name
                            r'((?:\[(?:\d+|"(?:[^"\\]|\\.)*")\])?)'  # [0] / ["key"]
                            r'(?:\.([A-Za-z_][\w-]*))?')  # .attribute (absent in Terraform 0.12 plans)
+_INDEX_TAIL = re.compile(r'\[(?:\d+|"(?:[^"\\]|\\.)*")\]$')  # the instance key ending an address
 _MODULE_OUTPUT_REF = re.compile(r'module\.([A-Za-z_][\w-]*)\.([A-Za-z_][\w-]*)')  # module.kms.key_arn
 _NOT_RESOURCES = frozenset({"var", "local", "data", "module", "each", "count", "path", "self", "terraform"})
 
@@ -603,6 +612,8 @@ class _Config:
         self.modules: dict[tuple[str, ...], dict[str, Any]] = {}
         self.calls: dict[tuple[str, ...], dict[str, Any]] = {}
         self._resources: dict[tuple[str, ...], dict[str, dict[str, Any]]] = {}
+        # resource address without its instance key -> the planned instances (set by _Plan.load)
+        self.instances: dict[str, set[str]] = {}
         self._contexts: dict[tuple[str, tuple[str, ...]], ProviderContext] = {}
         root = configuration.get("root_module")
         stack: list[tuple[tuple[str, ...], Any]] = [((), root if isinstance(root, dict) else {})]
