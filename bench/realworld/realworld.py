@@ -238,50 +238,83 @@ def registry_repo(source: str) -> tuple[str, str] | None:
     return f"{ns}/terraform-{provider}-{name}", sub.split("?")[0]
 
 
+CALL = re.compile(r'module\s+"([^"]+)"\s*\{[^}]*?source\s*=\s*"(\.{1,2}/[^"]*)"', re.S)
+
+
+def callers_of(tree: Path, root: str) -> dict[str, Path]:
+    """Module name -> directory whose .tf calls ROOT by a local source under that name.
+
+    The scanner evaluates a directory that another root calls (a test fixture calling an example) through
+    that caller, so ``terraform init`` has to have run there too.
+    """
+    target = (tree / root).resolve()
+    found: dict[str, Path] = {}
+    for tf in tree.rglob("*.tf"):
+        if ".terraform" in tf.parts:
+            continue
+        for m in CALL.finditer(tf.read_text(encoding="utf-8", errors="replace")):
+            if (tf.parent / m.group(2)).resolve() == target:
+                found[m.group(1)] = tf.parent
+    return found
+
+
 def emulate_init(tree: Path, root: str, args: list[str], trees: dict[str, Path]) -> tuple[dict, list[str]]:
     """Do what ``terraform init -backend=false`` does for module sources, from the mirrors only.
 
     Each registry module call the scan reports as not local is copied from its repository (when that
-    repository is pinned in roots.yaml and was extracted) into ``ROOT/.terraform/modules/<key>`` and
-    recorded in ``modules.json``; repeated until no new call can be resolved (modules calling
-    modules). Versions are not matched: the pinned commit stands in for the version constraint.
-    Returns the last scan and the sources that stayed missing.
+    repository is pinned in roots.yaml and was extracted) into ``<dir>/.terraform/modules/<key>`` and
+    recorded in ``modules.json``, in ROOT and in the callers through which the scanner evaluates ROOT;
+    repeated until no new call can be resolved (modules calling modules). Versions are not matched:
+    the pinned commit stands in for the version constraint. Returns the last scan and the sources
+    that stayed missing.
     """
-    modules_dir = tree / root / ".terraform" / "modules"
-    if modules_dir.exists():
-        shutil.rmtree(modules_dir)
-    entries: dict[str, str] = {}
+    callers = callers_of(tree, root)
+    for directory in [tree / root, *callers.values()]:
+        shutil.rmtree(directory / ".terraform", ignore_errors=True)
+    entries: dict[Path, dict[str, str]] = {}
+    missing: list[str] = []
+    scan: dict = {}
     for _ in range(6):
         scan = run_residency(["scan", *args], tree)
         added = False
-        missing: list[str] = []
+        missing = []
         for f in scan["findings"]:
             m = NOT_LOCAL.match(f["message"])
             if not m:
                 continue
-            key = ".".join(part.split("[")[0] for part in f["resource"].split("module.") if part).replace("..", ".")
-            key = key.strip(".")
+            key = ".".join(part.split("[")[0].strip(".") for part in f["resource"].split("module.") if part)
             found = registry_repo(m.group(1))
-            if found is None or found[0] not in trees or key in entries:
+            if found is None or found[0] not in trees:
                 missing.append(m.group(1))
                 continue
-            repo_dir, sub = found
-            # Staged outside the tree: a module of the scanned repository itself is copied into itself.
-            stage = tree.parent / ".stage" / key
-            shutil.rmtree(stage, ignore_errors=True)
-            shutil.copytree(trees[repo_dir], stage,
-                            ignore=shutil.ignore_patterns(".git", ".terraform", ".realworld-commit"))
-            (modules_dir / key).parent.mkdir(parents=True, exist_ok=True)
-            shutil.move(str(stage), modules_dir / key)
-            entries[key] = f".terraform/modules/{key}" + (f"/{sub}" if sub else "")
-            added = True
+            first, _, rest = key.partition(".")
+            places = [(callers[first], key), (tree / root, rest)] if rest and first in callers else [
+                (tree / root, key)]
+            for directory, k in places:
+                have = entries.setdefault(directory, {})
+                if k in have:
+                    continue
+                _copy_module(trees[found[0]], directory / ".terraform" / "modules" / k, tree.parent)
+                have[k] = f".terraform/modules/{k}" + (f"/{found[1]}" if found[1] else "")
+                added = True
         if not added:
-            return scan, missing
-        modules_dir.mkdir(parents=True, exist_ok=True)
-        manifest = [{"Key": "", "Source": "", "Dir": "."}] + [
-            {"Key": k, "Source": "registry", "Dir": v} for k, v in sorted(entries.items())]
-        (modules_dir / "modules.json").write_text(json.dumps({"Modules": manifest}))
+            break
+        for directory, have in entries.items():
+            manifest = [{"Key": "", "Source": "", "Dir": "."}] + [
+                {"Key": k, "Source": "registry", "Dir": v} for k, v in sorted(have.items())]
+            (directory / ".terraform" / "modules").mkdir(parents=True, exist_ok=True)
+            (directory / ".terraform" / "modules" / "modules.json").write_text(json.dumps({"Modules": manifest}))
     return scan, missing
+
+
+def _copy_module(source: Path, target: Path, work: Path) -> None:
+    """Copy a module repository to ``target``, staged outside it (a repository may be copied into itself)."""
+    stage = work / ".stage" / target.name
+    shutil.rmtree(stage, ignore_errors=True)
+    shutil.rmtree(target, ignore_errors=True)
+    shutil.copytree(source, stage, ignore=shutil.ignore_patterns(".git", ".terraform", ".realworld-commit"))
+    target.parent.mkdir(parents=True, exist_ok=True)
+    shutil.move(str(stage), target)
 
 
 def main(argv: list[str] | None = None) -> int:
