@@ -17,7 +17,7 @@ key lines; for a config embedded in a ConfigMap, the data key's line), else the 
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field, replace
 from typing import Any
 
@@ -28,7 +28,7 @@ from scanner.model import Ref, Resource, Unknown
 from scanner.regions import normalize_cloud
 from scanner.regions.endpoints import host_of
 
-__all__ = ["FLOW_TYPES", "Flow", "FlowFacts", "read_flows"]
+__all__ = ["FLOW_TYPES", "Flow", "FlowFacts", "link_flows", "read_flows"]
 
 #: Vendor settings that name a site rather than a host, mapped to the host that site ingests at
 #: (New Relic's documented default collector hosts per data center).
@@ -44,7 +44,11 @@ class Flow:
 
     ``kind`` says how to read ``destination``: ``url`` (a URL, DSN or ``host:port``), ``host``
     (a bare host or a Datadog site), ``arn`` (another AWS resource), ``id`` (an Azure/GCP resource
-    id), or ``unknown`` when the value is an :class:`Unknown`/:class:`Ref` the evaluator could not compute.
+    id), ``name`` (the name of a resource of one of ``targets``: ``(type, attribute)`` pairs, the
+    attribute holding that name), or ``unknown`` when the value is an :class:`Unknown`/:class:`Ref`
+    the evaluator could not compute. ``located`` is ``(location, where from)`` of a referenced
+    resource that is no data store (a Cloud Run service, a DataSync location), set by
+    :func:`link_flows`; the referenced store's own location, when there is one, comes first.
     """
 
     destination: str | Unknown | Ref
@@ -52,6 +56,8 @@ class Flow:
     via: str
     what: str
     line: int | None = None
+    targets: tuple[tuple[str, str], ...] = ()
+    located: tuple[str, str] | None = None
 
 
 @dataclass
@@ -139,14 +145,58 @@ def _sns_subscription(r: Resource) -> Iterator[Flow]:
         yield f
 
 
+def _name_of(value: Any) -> str | None:
+    """A name as written, or the text of a name known in part (``acme-${random_id.x.hex}``)."""
+    if isinstance(value, str):
+        return value
+    text = getattr(value, "text", None)  # hcl_eval.Partial: the same parts spell the same name
+    return text if isinstance(text, str) else None
+
+
+def _named(value: Any, targets: tuple[tuple[str, str], ...], via: str, what: str) -> Flow | None:
+    name = _name_of(value)
+    if name is None or isinstance(value, Ref):
+        return _flow(value, "name", via, what)
+    return Flow(name, "name", via, what, targets=targets)
+
+
+def _bigquery_dataset(table: Any) -> Any:
+    """The dataset id of ``project.dataset.table`` / ``project:dataset.table``, else the value as is."""
+    text = _name_of(table)
+    if text is None or isinstance(table, Ref):
+        return table
+    parts = text.replace(":", ".").split(".")
+    if len(parts) < 2 or "${" in parts[-2]:
+        return table
+    return parts[-2]
+
+
 def _pubsub_subscription(r: Resource) -> Iterator[Flow]:
-    for attr, kind, what in (
-        ("push_config.push_endpoint", "url", "Pub/Sub push subscription"),
-        ("bigquery_config.table", "id", "Pub/Sub BigQuery subscription"),
-        ("cloud_storage_config.bucket", "id", "Pub/Sub Cloud Storage subscription"),
-    ):
-        if f := _flow(get_path(r.attributes, attr), kind, attr, what):
-            yield f
+    a = r.attributes
+    if f := _flow(get_path(a, "push_config.push_endpoint"), "url", "push_config.push_endpoint",
+                  "Pub/Sub push subscription"):
+        yield f
+    table = get_path(a, "bigquery_config.table")
+    if f := _named(_bigquery_dataset(table), (("google_bigquery_dataset", "dataset_id"),), "bigquery_config.table",
+                   "Pub/Sub BigQuery subscription"):
+        yield f
+    if f := _named(get_path(a, "cloud_storage_config.bucket"), (("google_storage_bucket", "name"),),
+                   "cloud_storage_config.bucket", "Pub/Sub Cloud Storage subscription"):
+        yield f
+
+
+_EVENTHUB_NAMESPACE = re.compile(r"/providers/Microsoft\.EventHub/namespaces/([^/]+)", re.IGNORECASE)
+
+
+def _diagnostic_setting(r: Resource) -> Iterator[Flow]:
+    """An Azure diagnostic setting streaming to an Event Hub: the namespace its rule id names."""
+    rule = r.attributes.get("eventhub_authorization_rule_id")
+    via, what = "eventhub_authorization_rule_id", "diagnostic setting to Event Hub"
+    m = _EVENTHUB_NAMESPACE.search(rule) if isinstance(rule, str) else None
+    if m:
+        yield Flow(m.group(1), "name", via, what, targets=(("azurerm_eventhub_namespace", "name"),))
+    elif f := _flow(rule, "id", via, what):
+        yield f
 
 
 def _dms_endpoint(r: Resource) -> Iterator[Flow]:
@@ -198,10 +248,7 @@ _TERRAFORM: dict[str, tuple[Callable[[Resource], Iterator[Flow]], Callable[[Reso
         _single("replication_info_list.target_kafka_cluster_arn", "arn", "MSK replication target"),
         lambda r: get_path(r.attributes, "replication_info_list.source_kafka_cluster_arn"),
     ),
-    "azurerm_monitor_diagnostic_setting": (
-        _single("eventhub_authorization_rule_id", "id", "diagnostic setting to Event Hub"),
-        lambda r: r.attributes.get("target_resource_id"),
-    ),
+    "azurerm_monitor_diagnostic_setting": (_diagnostic_setting, lambda r: r.attributes.get("target_resource_id")),
     "google_pubsub_subscription": (_pubsub_subscription, lambda r: r.attributes.get("topic")),
     "azurerm_eventgrid_event_subscription": (
         _single("webhook_endpoint.url", "url", "Event Grid webhook"),
@@ -393,6 +440,57 @@ def _kubernetes_flows(r: Resource) -> Iterator[Flow]:
         if kept is not None and (key := repr(kept.destination)) not in seen:
             seen.add(key)
             yield kept
+
+
+# ----------------------------------------------------------------------------- linking references
+#: A referenced resource that only points at the resource holding the data: (attribute naming it,
+#: the (type, attribute) that name matches). An Event Hub authorization rule names its namespace.
+_POINTS_AT: dict[str, tuple[str, tuple[tuple[str, str], ...]]] = {
+    "azurerm_eventhub_namespace_authorization_rule": ("namespace_name", (("azurerm_eventhub_namespace", "name"),)),
+    "azurerm_eventhub_authorization_rule": ("namespace_name", (("azurerm_eventhub_namespace", "name"),)),
+}
+
+
+def _resource_location(r: Resource) -> tuple[str, str] | None:
+    """Where a resource that is no data store runs: its ``location``/``region`` argument, else its provider's."""
+    cloud = normalize_cloud(r.type.split("_", 1)[0])
+    if cloud is None:
+        return None
+    for attr in ("location", "region"):
+        value = r.attributes.get(attr)
+        if isinstance(value, str) and value:
+            return f"{cloud}:{value}", f"the {attr} of {r.address} ({r.file}:{r.line})"
+    region = r.provider.region if r.provider is not None else None
+    if isinstance(region, str) and region:
+        return f"{cloud}:{region}", f"the region of {r.address} ({r.provider.source if r.provider else ''})"
+    return None
+
+
+def link_flows(found: list[FlowFacts], resources: Iterable[Resource], unit: Callable[[Resource], str]) -> None:
+    """Give each referenced destination what the referenced resource says about where it is.
+
+    A reference to a data store is located by the store's facts when judged; for one to anything
+    else (a Cloud Run service's ``uri``, a DataSync location's ``arn``) the resource's own
+    location is recorded here, and a reference to an Event Hub authorization rule becomes the
+    name of its namespace. ``unit`` keys the resources as the engine does (addresses repeat
+    across roots).
+    """
+    if not found:
+        return
+    index = {(unit(r), r.address): r for r in resources}
+    for facts in found:
+        key = unit(facts.resource)
+        for i, flow in enumerate(facts.flows):
+            dest = flow.destination
+            target = index.get((key, dest.address)) if isinstance(dest, Ref) else None
+            if target is None:
+                continue
+            if target.type in _POINTS_AT:
+                attr, targets = _POINTS_AT[target.type]
+                facts.flows[i] = _named(target.attributes.get(attr), targets, flow.via, flow.what) or flow
+                facts.flows[i] = replace(facts.flows[i], line=flow.line)
+            else:
+                facts.flows[i] = replace(flow, located=_resource_location(target))
 
 
 #: The Terraform types read here (the Kubernetes readers go by kind and content).

@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING, Any
 
 from checks.flows import Flow
 from scanner.model import Location, Ref, Unknown
-from scanner.principals import Endpoint, Place, match_endpoint
+from scanner.principals import Endpoint, Place, Principals, match_endpoint
 from scanner.regions import Catalog, Region
 from scanner.regions.endpoints import declare_hint, endpoint_table, host_of
 
@@ -52,25 +52,52 @@ def location_regions(cat: Catalog, location: str) -> tuple[Region, ...] | None:
     return resolved.members if resolved is not None else None
 
 
-def _arn_location(arn: str) -> tuple[str | None, str]:
+def _arn_location(arn: str, facts: Mapping[str, Any]) -> tuple[str | None, str]:
     parts = arn.split(":", 5)
     if len(parts) < 6 or parts[0] != "arn":
         return None, f"{arn!r} is not an ARN"
     partition, service, region = parts[1], parts[2], parts[3]
     if not region:
+        if service == "s3" and parts[5]:  # arn:aws:s3:::bucket names a bucket, maybe one of this scan
+            bucket = parts[5].split("/", 1)[0]
+            location, origin = _named_location(bucket, (("aws_s3_bucket", "bucket"),), facts)
+            if location is not None:
+                return location, origin
         return None, f"the {service} ARN {arn} names no region (the resource it names is not in this scan)"
     cloud = "aws" if partition.startswith("aws") else partition
     return f"{cloud}:{region}", f"the region in the ARN {arn}"
 
 
-def _ref_location(ref: Ref, facts: Mapping[str, Any]) -> tuple[str | None, str]:
-    target = facts.get(ref.address)
+def _fact_location(address: str, target: Any) -> tuple[str | None, str]:
     location = getattr(target, "location", None)
     if isinstance(location, Location):
-        return f"{location.cloud}:{location.code}", f"the location of {ref.address} ({location.source})"
+        return f"{location.cloud}:{location.code}", f"the location of {address} ({location.source})"
     if isinstance(location, Unknown):
-        return None, f"{ref} is a resource whose location cannot be told: {location.reason}"
-    return None, f"{ref} is not a resource this scan locates"
+        return None, f"{address} is a resource whose location cannot be told: {location.reason}"
+    return None, f"{address} is not a resource this scan locates"
+
+
+def _ref_location(flow: Flow, ref: Ref, facts: Mapping[str, Any]) -> tuple[str | None, str]:
+    target = facts.get(ref.address)
+    if target is None and flow.located is not None:
+        return flow.located
+    return _fact_location(str(ref), target)
+
+
+def _named_location(
+    name: str, targets: tuple[tuple[str, str], ...], facts: Mapping[str, Any]
+) -> tuple[str | None, str]:
+    """The location of the scanned resource of one of ``targets`` whose attribute holds ``name``."""
+    for fact in facts.values():
+        r = getattr(fact, "resource", None)
+        if r is None or getattr(fact, "role", None) == "flow":
+            continue
+        for rtype, attr in targets:
+            value = r.attributes.get(attr) if r.type == rtype else None
+            if value is not None and (value == name or getattr(value, "text", None) == name):
+                return _fact_location(r.address, fact)
+    kinds = " or ".join(t for t, _ in targets)
+    return None, f"{name!r} names a {kinds} that is not in this scan"
 
 
 def place_of(cat: Catalog, location: str, source: str = "") -> Place | None:
@@ -92,10 +119,13 @@ def _locate(
 ) -> tuple[str, Place | None, str]:
     """(destination as shown, its place or None, where the place came from or why there is none)."""
     if isinstance(dest, Ref):
-        location, origin = _ref_location(dest, facts)
+        location, origin = _ref_location(flow, dest, facts)
         shown = str(dest)
+    elif flow.kind == "name":
+        location, origin = _named_location(dest, flow.targets, facts)
+        shown = dest
     elif flow.kind == "arn":
-        location, origin = _arn_location(dest)
+        location, origin = _arn_location(dest, facts)
         shown = dest
     else:
         host = host_of(dest)
@@ -112,6 +142,22 @@ def _locate(
     return shown, place, origin if place is not None else f"{location} is not a known location"
 
 
+def _arn_owner(flow: Flow, principals: Principals | None, self_id: str | None) -> tuple[str, Place] | None:
+    """The policy's place of the account owning an ARN destination, when that is another account.
+
+    Without a ``self`` the scanner cannot tell the configuration's own account from another's, so
+    only a mapped account other than ``self`` counts; an unmapped one is judged by region alone.
+    """
+    if flow.kind != "arn" or principals is None or not isinstance(flow.destination, str):
+        return None
+    parts = flow.destination.split(":", 5)
+    account = parts[4] if len(parts) == 6 else ""
+    if not account or account == self_id:
+        return None
+    place = principals.place("aws", "accounts", account)
+    return (account, place) if place is not None else None
+
+
 def judge_flow(
     flow: Flow,
     allowed: AllowedSet,
@@ -119,10 +165,14 @@ def judge_flow(
     *,
     endpoints: Iterable[Endpoint] = (),
     facts: Mapping[str, Any] | None = None,
+    principals: Principals | None = None,
+    self_id: str | None = None,
 ) -> FlowVerdict:
     """Locate one flow's destination and judge it against ``allowed``.
 
     ``endpoints`` are the policy's ``endpoints:`` entries; they win over the bundled host table.
+    An ARN of another AWS account the policy's ``principals:`` places (``self_id`` being the
+    configuration's own account) must be inside on both counts: its region and its owner.
     The judgement is :meth:`Place.inside`, the subset test the access rule uses too.
     """
     dest = flow.destination
@@ -134,9 +184,17 @@ def judge_flow(
     shown, place, origin = _locate(flow, dest, cat, endpoints, facts or {})
     if place is None:
         return FlowVerdict(flow, "unresolved", shown, reason=origin)
+    places = [place]
     location = place.describe()
-    if place.inside(allowed):
+    owner = _arn_owner(flow, principals, self_id)
+    if owner is not None:
+        account, owner_place = owner
+        places.append(owner_place)
+        location += f", owned by account {account} in {owner_place.describe()}"
+        origin += f"; the owner's place from {owner_place.source or 'principals:'}"
+    if all(p.inside(allowed) for p in places):
         return FlowVerdict(flow, "allowed", shown, location, origin)
-    outside = tuple(sorted((r for r in place.regions if not allowed.allows(r)), key=lambda r: (r.cloud, r.code)))
+    outside = tuple(sorted({r for p in places for r in p.regions if not allowed.allows(r)},
+                           key=lambda r: (r.cloud, r.code)))
     reason = "" if outside else f"{location} has no cloud region in the allowed set"
     return FlowVerdict(flow, "outside", shown, location, origin, outside, reason)

@@ -17,7 +17,7 @@ from typing import Any
 
 from checks.catalog import classify as classify_cloud
 from checks.catalog import load_catalog
-from checks.flows import FLOW_TYPES, read_flows
+from checks.flows import FLOW_TYPES, link_flows, read_flows
 from checks.grants import read_grants
 from checks.kubernetes import classify_kubernetes
 from checks.rules import RULES, NoOptions, RuleContext
@@ -585,14 +585,17 @@ def classify(resources: list[Resource], policy: Policy) -> list[DataStoreFacts]:
             facts.extend(classify_kubernetes(native, policy.catalog))
     # The pipes (RES007): one FlowFacts (role "flow") per resource that sends data somewhere; a
     # dictionary lookup for every Terraform type that is no pipe.
+    flows = []
     for r in resources:
         flow_facts = read_flows(r)
         if flow_facts is not None:
+            flows.append(flow_facts)
             facts.append(flow_facts)  # type: ignore[arg-type]  # a Fact of role "flow", routed by role
         # The grants (RES006): who a resource policy / IAM member lets reach a store (role "grant").
         grant_facts = read_grants(r)
         if grant_facts is not None:
             facts.append(grant_facts)  # type: ignore[arg-type]  # a Fact of role "grant", routed by role
+    link_flows(flows, resources, _unit)  # a referenced destination that is no store: where it runs
     return facts
 
 

@@ -239,10 +239,10 @@ resource "google_pubsub_subscription" "bq" {
 """,
     )
     (gcs,) = flows["google_pubsub_subscription.gcs"].flows
-    # The evaluator knows the referenced bucket's name; the rule will have to join it to the bucket by name.
-    assert (gcs.kind, gcs.destination) == ("id", "b")
+    # The evaluator knows the referenced bucket's name; the rule joins it to the bucket by name.
+    assert (gcs.kind, gcs.destination, gcs.targets) == ("name", "b", (("google_storage_bucket", "name"),))
     (bq,) = flows["google_pubsub_subscription.bq"].flows
-    assert (bq.kind, bq.destination) == ("id", "proj.dataset.table")
+    assert (bq.kind, bq.destination, bq.targets) == ("name", "dataset", (("google_bigquery_dataset", "dataset_id"),))
 
 
 def test_flows_carry_the_line_of_their_argument(tmp_path):

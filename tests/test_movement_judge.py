@@ -142,3 +142,41 @@ def test_policy_endpoints_section_feeds_the_matcher(tmp_path: Path):
     # a declared place outside the allowed set lists its regions outside
     verdict = judge_flow(corp, _allowed("aws:eu-west-1"), catalog(), endpoints=declared)
     assert verdict.status == "outside" and verdict.outside and all(r.country == "US" for r in verdict.outside)
+
+
+def test_another_accounts_arn_is_judged_by_region_and_owner(tmp_path: Path):
+    from scanner.policy import load_policy
+
+    policy_file = tmp_path / "residency.yaml"
+    policy_file.write_text(
+        "version: 1\nallowed_regions: [in:eu-locations]\n"
+        'principals:\n  aws:\n    self: "111122223333"\n    accounts: {"999988887777": country:US}\n'
+    )
+    policy = load_policy(policy_file)
+    judge = dict(principals=policy.principals, self_id=policy.self_id("aws", "."))
+
+    def flow(account: str) -> Flow:
+        return Flow(f"arn:aws:kinesis:eu-west-1:{account}:stream/s", "arn", "destination_arn", "log subscription")
+
+    verdict = judge_flow(flow("999988887777"), EU, catalog(), **judge)
+    assert verdict.status == "outside" and "owned by account 999988887777 in country:US" in verdict.location
+    assert "principals.aws.accounts" in verdict.origin
+    assert judge_flow(flow("111122223333"), EU, catalog(), **judge).status == "allowed"  # self
+    assert judge_flow(flow("444455556666"), EU, catalog(), **judge).status == "allowed"  # unmapped: region only
+    assert judge_flow(flow("999988887777"), EU, catalog()).status == "allowed"  # no principals given
+
+
+def test_s3_bucket_arn_joins_the_bucket_of_the_scan():
+    from types import SimpleNamespace
+
+    bucket = SimpleNamespace(type="aws_s3_bucket", address="aws_s3_bucket.logs", attributes={"bucket": "acme-logs"})
+
+    class _Bucket:
+        role = "data-store"
+        location = Location("aws", "us-east-1", "provider aws (main.tf:1)")
+        resource = bucket
+
+    flow = Flow("arn:aws:s3:::acme-logs", "arn", "bucket_arn", "S3 bucket")
+    verdict = judge_flow(flow, EU, catalog(), facts={"aws_s3_bucket.logs": _Bucket()})
+    assert (verdict.status, verdict.location) == ("outside", "aws:us-east-1")
+    assert judge_flow(flow, EU, catalog()).status == "unresolved"

@@ -13,9 +13,13 @@ What it checks
     ``localhost``) has not left it and is not read; one set from the environment at run time
     (``${env:X}``) is unresolved. A host is located by the policy's ``endpoints:`` or the bundled
     endpoint table (Datadog, Sentry, New Relic, Splunk sites, cloud service hosts); an ARN by its
-    region; a reference by the resource it names. The allowed set is ``movement.allowed``, else
-    the path's ``allowed_regions``. One violation per destination outside the set, on the
-    url/endpoint argument's line; a destination that cannot be located is unresolved (blocking
+    region (an S3 bucket ARN by the scanned bucket of that name), and an ARN of another AWS
+    account the policy's ``principals:`` places by its owner too; a reference by the store it
+    names, else by the referenced resource's own location (a Cloud Run service's ``uri``); a
+    name (a Pub/Sub subscription's dataset or bucket, the Event Hub namespace in a diagnostic
+    setting's rule id or reference) by the scanned store of that name. The allowed set is
+    ``movement.allowed``, else the path's ``allowed_regions``. One violation per destination
+    outside the set, on the url/endpoint argument's line; a destination that cannot be located is unresolved (blocking
     unless ``movement.unresolved: warn``, or the top-level ``unresolved: warn`` when
     ``movement.unresolved`` is not written).
 
@@ -70,8 +74,10 @@ def check(facts: FlowFacts, ctx: RuleContext) -> Iterator[Violation]:
     # policy.movement_allowed_for(path), with the path's set the engine already built
     allowed = movement_allowed if isinstance(movement_allowed, AllowedSet) else ctx.allowed
     address = facts.resource.address
+    self_id = policy.self_id("aws", ctx.policy_path)
     for flow in facts.flows:
-        verdict = judge_flow(flow, allowed, ctx.catalog, endpoints=policy.endpoints, facts=ctx.facts)
+        verdict = judge_flow(flow, allowed, ctx.catalog, endpoints=policy.endpoints, facts=ctx.facts,
+                             principals=policy.principals, self_id=self_id)
         subject = f"{address} sends {flow.what} to {verdict.destination} ({flow.via})"
         if verdict.status == "unresolved":
             yield Violation(
