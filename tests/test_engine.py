@@ -181,3 +181,23 @@ def test_unresolved_warn_makes_unresolved_findings_non_blocking(tmp_path: Path) 
     assert fail and all(f.blocking for f in fail)
     warn = [f for f in _policy_scan(tmp_path, "unresolved: warn\n", files) if f.category.value == "unresolved"]
     assert warn and not any(f.blocking for f in warn)
+
+
+def test_scopes_pick_the_allowed_regions_by_path_relative_to_the_policy(tmp_path: Path) -> None:
+    """Engine-level (issue 14 item 7): a scope's allowed regions apply to its paths only, matched relative to
+    the policy file (here in infra/ below the git root), and the rest keeps the top-level set."""
+    from scanner.policy import load_policy
+
+    (tmp_path / ".git").mkdir()
+    infra = tmp_path / "infra"
+    for unit in ("us", "eu"):
+        (infra / unit).mkdir(parents=True)
+        (infra / unit / "main.tf").write_text(MAIN)
+    (infra / "residency.yaml").write_text(
+        "version: 1\nallowed_regions: [in:eu-locations]\n"
+        "scopes:\n  - paths: [\"us/**\"]\n    allowed_regions: [in:us-locations]\n")
+    report = scan(ScanOptions(paths=[tmp_path], cwd=tmp_path, use_cache=False), load_policy(infra / "residency.yaml"))
+    res001 = {(f.file, f.resource, f.region) for f in report.findings if f.rule_id == "RES001"}
+    # under the EU default the US bucket fails; under the us/** scope the EU one does
+    assert res001 == {("infra/eu/main.tf", "aws_s3_bucket.dst", "us-east-1"),
+                      ("infra/us/main.tf", "aws_s3_bucket.src", "eu-west-1")}
