@@ -109,3 +109,12 @@ def test_emr_without_security_configuration_or_ebs_default_is_unencrypted() -> N
     facts = run(res("aws_emr_cluster", "none", {"name": "d"}))
     assert facts["aws_emr_cluster.none"].encryption is Encryption.NONE
     assert "no security configuration" in facts["aws_emr_cluster.none"].encryption_source
+
+
+def test_secret_manager_automatic_true_is_automatic_replication() -> None:
+    """`replication { automatic = true }` (google provider 4.x, Config Connector) places payloads anywhere."""
+    from checks.locate import ANY_REGION
+
+    facts = run(res("google_secret_manager_secret", "old", {"secret_id": "s", "replication": [{"automatic": True}]}))
+    copies = facts["google_secret_manager_secret.old"].copies
+    assert [(c.kind, getattr(c.location, "code", None)) for c in copies] == [("replica", ANY_REGION)]

@@ -10,7 +10,7 @@ from checks.type_lists import CLASSES, PROVIDERS, listed_types, provider_list, t
 
 # Not provider types: made by the scanner itself (an azapi_resource whose ARM type has no azurerm type).
 CATALOG = load_catalog()
-SYNTHETIC = {"azurerm_generic_arm_resource"}
+SYNTHETIC = {"azurerm_generic_arm_resource", "aws_dynamodb_backup"}  # azapi fallback; ACK Backup
 MINIMUM = {"aws": (6, 58, 0), "google": (7, 45, 0), "azurerm": (5, 2, 0)}
 
 

@@ -295,7 +295,8 @@ def _copy_secret_manager(r: Resource, f: DataStoreFacts, scan: Scan, p: Mapping[
     if replication is None:
         _add_copy(f, Copy("replica", Unknown("replication is not set"), "replication"))
         return
-    if "auto" in replication and replication.get("auto") is not None:
+    # `auto {}` (provider 5+), or `automatic = true` (provider 4.x, and Config Connector's replication.automatic)
+    if ("auto" in replication and replication.get("auto") is not None) or as_bool(replication.get("automatic")) is True:
         _add_copy(
             f,
             Copy(
