@@ -92,7 +92,10 @@ _SCAN_INPUT_OPTIONS = (
     click.option("--no-cache", is_flag=True, help="Do not read or write the parse cache."),
     click.option("--max-file-size", metavar="SIZE", callback=lambda c, p, v: _size(v), default="5MB",
                  show_default=True,
-                 help="Largest Terraform or YAML file parsed (e.g. 5MB, 800KB); larger ones are parse findings."),
+                 help="Largest YAML file parsed (e.g. 5MB, 800KB); larger ones are parse findings."),
+    click.option("--max-terraform-size", metavar="SIZE", callback=lambda c, p, v: _size(v), default="256KB",
+                 show_default=True, help="Largest Terraform file (.tf, .tf.json, .tfvars) parsed; larger ones are "
+                 "parse findings (HCL parsing costs about 40 ms and 1 MB per KB: see docs/security.md)."),
     click.option("--max-plan-size", metavar="SIZE", callback=lambda c, p, v: _size(v), default="512MB",
                  show_default=True, help="Largest plan JSON file parsed; larger ones are parse findings."),
 )
@@ -127,7 +130,7 @@ def _scan_inputs(paths: tuple[str, ...], plans: tuple[str, ...], variables: tupl
 def _scan_options(path_list: list[str], stdin: bytes | None, parsed_vars: dict[str, str], *,
                   var_files: tuple[str, ...], env_vars: bool, plans: tuple[str, ...], source_dir: str | None,
                   cluster_region: str | None, jobs: int | None, no_cache: bool, max_file_size: int,
-                  max_plan_size: int, **extra: Any) -> ScanOptions:
+                  max_plan_size: int, max_terraform_size: int, **extra: Any) -> ScanOptions:
     """The ScanOptions of the shared input flags; ``extra`` are a command's own fields (fail_on, baseline)."""
     import os
 
@@ -145,7 +148,8 @@ def _scan_options(path_list: list[str], stdin: bytes | None, parsed_vars: dict[s
         cluster_region=cluster_region,
         jobs=jobs,
         use_cache=not no_cache,
-        limits=Limits(max_source_bytes=max_file_size, max_plan_bytes=max_plan_size),
+        limits=Limits(max_source_bytes=max_file_size, max_plan_bytes=max_plan_size,
+                      max_terraform_bytes=max_terraform_size),
         **extra,
     )
 
@@ -184,7 +188,8 @@ def scan(ctx: click.Context, paths: tuple[str, ...], policy_path: str | None, al
          formats: tuple[str, ...], output: str | None, fail_on: str, soft_fail: bool, var_files: tuple[str, ...],
          variables: tuple[str, ...], env_vars: bool, plans: tuple[str, ...], source_dir: str | None,
          cluster_region: str | None, baseline: str | None, jobs: int | None, no_cache: bool,
-         max_file_size: int, max_plan_size: int, sarif_category: str, changed_since: str | None,
+         max_file_size: int, max_plan_size: int, max_terraform_size: int, sarif_category: str,
+         changed_since: str | None,
          changed_files: str | None, shard: str | None) -> None:
     """Scan PATHS (default: the current directory; - reads manifests or a plan from stdin)."""
 
@@ -202,7 +207,7 @@ def scan(ctx: click.Context, paths: tuple[str, ...], policy_path: str | None, al
     options = _scan_options(
         path_list, stdin, parsed_vars, var_files=var_files, env_vars=env_vars, plans=plans, source_dir=source_dir,
         cluster_region=cluster_region, jobs=jobs, no_cache=no_cache, max_file_size=max_file_size,
-        max_plan_size=max_plan_size,
+        max_plan_size=max_plan_size, max_terraform_size=max_terraform_size,
         fail_on=Severity(fail_on),
         baseline=Path(baseline) if baseline else None,
         shard=parse_shard(shard) if shard else None,

@@ -433,7 +433,7 @@ def _load_terraform(dirs: list[Path], root: Path, options: ScanOptions, policy: 
                            source=f"policy terraform.roots ({_display(policy)})")
 
     parser = TerraformParser(root, _parse_cache(options), options.jobs or usable_cpus(), pool=pool)
-    limit = options.limits.max_source_bytes
+    limit = options.limits.max_terraform_bytes
     tf_options = TerraformOptions(
         var_files=[(options.cwd / p) for p in options.var_files],
         variables=dict(options.variables),

@@ -138,9 +138,9 @@ def test_max_file_size_is_part_of_the_load_key(tmp_path: Path, cache_dir: Path) 
     big = US_BY_VAR.replace("var.region", '"eu-west-1"') + "# padding\n" * 300  # about 3 KB
     repo = _repo(tmp_path / "repo", {"main.tf": big})
     args = ["scan", str(repo), *EU]
-    code, out, _ = run([*args, "--max-file-size", "1KB"], cwd=tmp_path)
+    code, out, _ = run([*args, "--max-terraform-size", "1KB"], cwd=tmp_path)
     assert code == 1 and "1 KB limit" in out
-    code, out, _ = run([*args, "--max-file-size", "2KB"], cwd=tmp_path)
+    code, out, _ = run([*args, "--max-terraform-size", "2KB"], cwd=tmp_path)
     assert code == 1 and "2 KB limit" in out and "1 KB limit" not in out
 
 
@@ -585,3 +585,16 @@ def test_missing_policy_root_var_file_is_a_usage_error(tmp_path: Path, make: str
         (repo / "prod" / "prod.tfvars").rmdir()
     (repo / "prod" / "prod.tfvars").write_text('region = "eu-west-1"\n')
     assert run(["scan", "prod"], cwd=repo)[0] == 0
+
+
+# --- finding 7 (bounds): a Terraform file the parser cannot bound is refused before it is read ------
+
+
+def test_terraform_file_over_the_bounded_limit_is_a_parse_finding(tmp_path: Path) -> None:
+    """Parsing HCL costs more than linearly (a 4 MB .tf took 58 s and 900 MB); past 256 KB (about 5-10 s
+    and 100-210 MB at worst, bench/bench_limits.py) a file is a parse finding naming the option."""
+    eu = US_BY_VAR.replace("var.region", '"eu-west-1"')
+    repo = _repo(tmp_path / "repo", {"main.tf": eu + "# pad\n" * 50_000})  # 300 KB
+    code, out, _ = run(["scan", str(repo), *EU, "--no-cache"], cwd=tmp_path)
+    assert code == 1 and "256 KB limit" in out and "--max-terraform-size" in out
+    assert run(["scan", str(repo), *EU, "--no-cache", "--max-terraform-size", "1MB"], cwd=tmp_path)[0] == 0

@@ -48,7 +48,8 @@ def test_oversized_source_files_are_parse_findings_naming_the_limit(tmp_path: Pa
             continue
         messages = parse_findings(outcome, name)
         assert messages, (name, outcome.findings())
-        assert any("over the 5 MB limit" in m and "--max-file-size" in m for m in messages), messages
+        limit, option = ("5 MB", "--max-file-size") if name.endswith(".yaml") else ("256 KB", "--max-terraform-size")
+        assert any(f"over the {limit} limit" in m and option in m for m in messages), messages
     # nothing was judged from the oversized files: no placement finding slipped through them
     assert not [f for f in outcome.findings() if f["rule_id"] == "RES001" and f["category"] == "placement"]
     assert peak < 64 * (1 << 20), f"oversized files were read: peak {peak} bytes"
@@ -56,11 +57,11 @@ def test_oversized_source_files_are_parse_findings_naming_the_limit(tmp_path: Pa
 
 def test_the_limit_is_configurable(tmp_path: Path) -> None:
     root = make_repo(tmp_path, {"tf/main.tf": BUCKET_TF + "# " + "x" * 4096 + "\n", "k8s/b.yaml": BUCKET_YAML})
-    small = scan(root, "--max-file-size", "1KB")
+    small = scan(root, "--max-terraform-size", "1KB")
     assert_clean(small)
     assert any("over the 1 KB limit" in m for m in parse_findings(small, "tf/main.tf"))
     assert parse_findings(small, "k8s/b.yaml") == []  # under the limit: scanned as usual
-    big = scan(root, "--max-file-size", "10MB")
+    big = scan(root, "--max-terraform-size", "10MB")
     assert parse_findings(big, "tf/main.tf") == []
     assert any(f["category"] == "placement" and f["file"] == "tf/main.tf" for f in big.findings())
 
@@ -97,4 +98,5 @@ def test_size_helpers() -> None:
     assert human_size(MAX_SOURCE_BYTES) == "5 MB" and human_size(300) == "300 bytes"
     limits = Limits()
     assert limits.for_path("plan.json") == MAX_PLAN_BYTES
-    assert limits.for_path("main.tf.json") == limits.for_path("a.yaml") == MAX_SOURCE_BYTES
+    assert limits.for_path("a.yaml") == MAX_SOURCE_BYTES
+    assert limits.for_path("main.tf.json") == limits.for_path("main.tf") == limits.for_path("x.tfvars") == 256 << 10
