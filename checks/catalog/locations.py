@@ -10,6 +10,7 @@ from checks.catalog.index import Scan, _at, _normalise_azure, _or_unknown, _unkn
 from checks.catalog.types import TypeSpec
 from checks.values import blocks, get_path
 from scanner.model import (
+    ANY_REGION,
     Location,
     Ref,
     Resource,
@@ -46,6 +47,9 @@ def _arg_location(r: Resource, spec: Mapping[str, Any], cloud: str) -> Location 
         if isinstance(value, str) and value:
             if strip and value.startswith(strip):
                 value = value[len(strip) :]
+            if value.lower() in (spec.get("worldwide") or ()):
+                # a location code that stands for every region (Cloud KMS `global`), not an unknown code
+                return Location(cloud, ANY_REGION, f"argument {arg} = {value}, every region ({_at(r)})")
             return Location(cloud, value, f"argument {arg} ({_at(r)})")
         if value is not None:
             return _unknown_from(value, f"argument {arg} of {r.address}")
@@ -192,6 +196,8 @@ def _loc_gcp_crypto_key(r: Resource, scan: Scan, p: Mapping[str, Any]) -> Locati
         ))
     if isinstance(ring, str):
         m = _GCP_LOCATION.search(ring + "/")
+        if m and m.group(1).lower() == "global":
+            return Location("gcp", ANY_REGION, f"key_ring {ring}: Cloud KMS global, every region ({_at(r)})")
         if m:
             return Location("gcp", m.group(1), f"key_ring {ring} ({_at(r)})")
         target = scan.find(ring, {"google_kms_key_ring": "name"})

@@ -53,6 +53,7 @@ LOCATION_FROM: dict[str, dict[str, tuple[str, bool]]] = {
         "fallback": ("str", False),
         "default": ("str", False),
         "strip_prefix": ("str", False),
+        "worldwide": ("strs", False),
     },
     "azure": {},
     "parent": {"via": ("strs", True), "parents": ("names", True)},
