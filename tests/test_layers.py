@@ -186,3 +186,18 @@ def test_rule_docs_and_neutral_helpers_import_no_report_module() -> None:
     graph, _ = _graph()
     for module in ("scanner.rules_doc", "scanner.escape", "scanner.table"):
         assert not {m for m in graph[module] if m == "scanner.report" or m.startswith("scanner.report.")}, module
+
+
+def test_reporters_load_no_rule_or_catalog_module() -> None:
+    """Reporters read the Report (its ``rules`` descriptors included), never the registry: importing every
+    scan format in a fresh interpreter loads nothing from checks/ (the inventory's formats render
+    scanner.inventory, which judges with checks.locate, so they are not scan formats)."""
+    import subprocess
+    import sys
+
+    formats = sorted(p.stem for p in (REPO / "scanner" / "report").glob("*.py")
+                     if p.stem not in ("__init__", "inventory_formats"))
+    code = ("import sys\n" + "".join(f"import scanner.report.{f}\n" for f in formats)
+            + "print(sorted(m for m in sys.modules if m == 'checks' or m.startswith('checks.')))\n")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=REPO, check=True)
+    assert out.stdout.strip() == "[]", out.stdout
