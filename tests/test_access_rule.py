@@ -196,3 +196,21 @@ def test_inventory_lists_who_can_reach_each_store() -> None:
     assert doc["totals"]["disallowed_access"] == 9 and doc["totals"]["unresolved_access"] == 3
     mermaid = render_mermaid(inv)
     assert '["arn:aws:iam::444455556666:role/analytics<br/>country:US"]' in mermaid and "-->|\"access\"|" in mermaid
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("unit", ["failing", "passing"])
+def test_checkov_runs_res006_like_the_native_scan(unit: str, tmp_path: Path) -> None:
+    """The exported CKV_RES_6 fails the grants the native scan fails, by grant resource (checkov sees one
+    resource at a time, so the store is not in view); a policy built by data "aws_iam_policy_document" is
+    out of checkov's view (it shows the data source only as a reference)."""
+    from tests import checkov_venv
+    from tests.test_checkov import _export, _run_checkov
+
+    exe = checkov_venv.ensure()
+    checks = _export(POLICY, tmp_path / "checks")
+    records = _run_checkov(exe, ACCESS / unit, checks, ["."])
+    got = {r["resource"] for r in records if r["check_id"] == "CKV_RES_6"}
+    native = {f.origin[1] for f in _scan(ACCESS / unit) if f.blocking and f.origin}
+    out_of_view = {"aws_s3_bucket_policy.reports"}  # policy = data.aws_iam_policy_document.reports.json
+    assert got == native - out_of_view

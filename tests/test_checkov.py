@@ -21,7 +21,7 @@ from scanner.checkov import adapter, policy_bundle, selfcheck
 from scanner.model import Category, Ref, Unknown
 from tests.conftest import FIXTURES, REPO
 
-CHECK_IDS = ",".join(f"CKV_RES_{n}" for n in range(1, 6))
+CHECK_IDS = ",".join(f"CKV_RES_{n}" for n in range(1, 7))
 FORBIDDEN_IMPORTS = ("hcl2", "click", "scanner.loaders", "scanner.cli")
 
 
@@ -97,12 +97,13 @@ def test_check_ids_are_stable_and_derived_from_rule_ids() -> None:
     # The checks a rule becomes follow its roles, so a new data-store rule is a new check without edits here.
     terraform = [r.id for r in adapter.terraform_rules()]
     kubernetes = [r.id for r in adapter.kubernetes_rules()]
-    assert {"RES001", "RES002", "RES003", "RES004"} <= set(terraform) and "RES005" not in terraform
-    assert set(terraform) | {"RES005"} <= set(kubernetes)
+    assert {"RES001", "RES002", "RES003", "RES004", "RES006"} <= set(terraform) and "RES005" not in terraform
+    assert set(terraform) - {"RES006"} | {"RES005"} <= set(kubernetes)
     for rule in RULES.values():
-        expected = bool(set(rule.roles) & {"data-store", "key"})
+        expected = bool(set(rule.roles) & {"data-store", "key", "grant"})
         assert (rule.id in terraform) == expected, rule.id
-        assert (rule.id in kubernetes) == (expected or "workload" in rule.roles), rule.id
+        assert (rule.id in kubernetes) == (bool(set(rule.roles) & {"data-store", "key"}) or "workload" in rule.roles), \
+            rule.id
     assert not {"RES006", "RES007", "RES900", "RES901", "RES902"} & set(kubernetes)  # grants, flows, engine rules
 
 
@@ -427,13 +428,15 @@ def _native_failures(policy: Path, paths: list[Path]) -> set[tuple[str, str, str
     report = scan(ScanOptions(paths=paths, cwd=REPO, use_cache=False), load_policy(policy, known_rules=RULES.keys()))
     out = set()
     for f in report.findings:
-        if f.rule_id not in {"RES001", "RES002", "RES003", "RES004", "RES005"}:
+        if f.rule_id not in {"RES001", "RES002", "RES003", "RES004", "RES005", "RES006"}:
             continue
         inline = f.waiver is not None and not f.waiver.source.startswith("policy")
         if not (f.blocking or inline) or (f.waiver is not None and not inline):
             continue
         name = f.resource if f.resource_type.startswith(("aws_", "google_", "azurerm_")) and "/" not in f.resource \
             else _k8s_name(f.resource)
+        if f.rule_id == "RES006" and f.origin:
+            name = f.origin[1]  # checkov judges the grant resource alone: the store is not in its view
         root = Path(report.scan_root)
         out.add(((root / f.file).resolve().relative_to(REPO).as_posix(), name, f.rule_id))
     return out

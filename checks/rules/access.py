@@ -287,6 +287,10 @@ _AZURE_DATA_SCOPE = re.compile(r"/providers/Microsoft\.(?:Storage|KeyVault|Docum
 # scopes that reach every store below them: a subscription, a resource group, a management group
 _AZURE_WIDE_SCOPE = re.compile(r"(?:/subscriptions/[^/]+(?:/resourceGroups/[^/]+)?|"
                                r"/providers/Microsoft\.Management/managementGroups/[^/]+)/?", re.IGNORECASE)
+# azurerm types that hold data (a role assignment scoped to one whose facts are not in view still opens it)
+_AZURE_DATA_TYPE = re.compile(r"azurerm_(?:storage_|key_vault|cosmosdb_|mssql_|sql_|postgresql_|mysql_|redis_|"
+                              r"eventhub|servicebus_|synapse_|kusto_|data_lake_|databricks_|cognitive_account|"
+                              r"machine_learning_|recovery_services_|data_protection_|search_service)")
 _AZURE_WIDE_TYPES = ("azurerm_resource_group", "azurerm_subscription", "azurerm_management_group")
 
 
@@ -296,7 +300,8 @@ def _azure_store_scope(scope: Any, subject: Resource | None) -> bool:
         return True
     address = scope.address if isinstance(scope, Ref) else getattr(scope, "address", "") or ""
     if address:
-        return address.split("[")[0].rsplit(".", 2)[-2] in _AZURE_WIDE_TYPES if "." in address else False
+        rtype = address.split("[")[0].rsplit(".", 2)[-2] if "." in address else ""
+        return rtype in _AZURE_WIDE_TYPES or bool(_AZURE_DATA_TYPE.match(rtype))  # a store outside the unit
     text = _text(scope)
     if text is None:
         return True  # an unknown scope may be a store: judged (fail closed)

@@ -31,6 +31,7 @@ from datetime import date
 from typing import Any
 
 from checks.catalog import load_catalog
+from checks.grants import GRANT_TYPES
 from checks.rules import RULES, RuleContext
 from checks.rules.placement import RULE as PLACEMENT
 from checks.rules.placement import check_provider
@@ -82,10 +83,68 @@ _CALL = re.compile(r"^[a-z_][\w]*\(.*\)$", re.S)
 _MAP_ARGS = frozenset({"tags", "tags_all", "labels", "default_tags", "parameters", "annotations", "user_labels"})
 
 
+# The caller's identity as checkov leaves it inside a string
+# (``arn:aws:iam::data.aws_caller_identity.c.account_id:root``), spelt as the native loader spells the
+# symbolic self (scanner.loaders.policy_docs.SELF_MARKS) so RES006 reads both alike.
+_SELF_REFERENCE = re.compile(r"data\.(aws_caller_identity|azurerm_client_config|google_project|google_client_config)"
+                             r"\.[\w-]+\.(account_id|tenant_id|subscription_id|object_id|number|project_id|project)\b")
+_SELF_MARKS = {("aws_caller_identity", "account_id"): "${self:aws}",
+               ("azurerm_client_config", "tenant_id"): "${self:azure}",
+               ("azurerm_client_config", "subscription_id"): "${self:azure:subscription}",
+               ("azurerm_client_config", "object_id"): "${self:azure:object}",
+               ("google_project", "number"): "${self:gcp:number}", ("google_project", "project_id"): "${self:gcp}",
+               ("google_client_config", "project"): "${self:gcp}"}
+
+
+@dataclass(frozen=True)
+class Spelt(Unknown):
+    """A string checkov could not render whole: unknown, but spelt (``text``) as the native loader spells
+    its ``Partial`` values: ``serviceAccount:${google_service_account.x.email}``, and the deploying identity
+    as ``${self:aws}``, so RES006 reads both modes alike."""
+
+    text: str = ""
+
+
+class _NotSpelt(Exception):
+    pass
+
+
+_EMBEDDED = re.compile(r"\$\{([^{}]*)\}")
+
+
+def _self_mark(m: re.Match[str]) -> str:
+    return _SELF_MARKS.get((m.group(1), m.group(2)), m.group(0))
+
+
+def _spelt(text: str) -> Spelt | None:
+    """``text`` with interpolated resource attributes kept as ``${ref}`` and the caller identity as its mark;
+    None when it interpolates anything else (a variable, a local: plain unknown, as natively)."""
+
+    def part(m: re.Match[str]) -> str:
+        inner = m.group(1).strip()
+        own = _SELF_REFERENCE.fullmatch(inner)
+        if own and (own.group(1), own.group(2)) in _SELF_MARKS:
+            return _SELF_MARKS[(own.group(1), own.group(2))]
+        if _RESOURCE_ATTR.match(inner) and not _SYMBOL.match(inner):
+            return "${" + inner + "}"
+        raise _NotSpelt
+
+    try:
+        spelt = _EMBEDDED.sub(part, text)
+    except _NotSpelt:
+        return None
+    spelt = _SELF_REFERENCE.sub(_self_mark, spelt)  # checkov also renders ``${data.x.y.a}`` as bare ``data.x.y.a``
+    if spelt == text and not _EMBEDDED.search(text):
+        return None  # nothing interpolated, no identity named: an ordinary string
+    return Spelt(f"{text} has no value checkov could resolve (known only after apply)", spelt)
+
+
 def terraform_value(value: Any) -> Any:
     """One checkov value in our conventions: unresolved expressions become :class:`Unknown` or :class:`Ref`."""
     if isinstance(value, str):
         text = value.strip()
+        if ("${" in text or "data." in text) and (spelt := _spelt(text)) is not None:
+            return spelt
         match = _RESOURCE_ATTR.match(text)
         if match and not _SYMBOL.match(text):
             return Ref(match.group("address"), match.group("attr"))
@@ -244,6 +303,10 @@ def out_of_view(finding: Finding, resource: Resource | None = None) -> bool:
         return False
     if any(m in finding.message for m in OUT_OF_VIEW_MARKS):
         return True
+    # checkov shows a policy built by data "aws_iam_policy_document" / "google_iam_policy" only as a reference
+    if finding.rule_id == "RES006" and "has no value checkov could resolve" in finding.message and (
+            "data.aws_iam_policy_document." in finding.message or "data.google_iam_policy." in finding.message):
+        return True
     # A PersistentVolume that names a StorageClass is encrypted as that class says; checkov shows the
     # class to another check, so the volume's encryption is out of view here.
     return (resource is not None and resource.type == "PersistentVolume" and finding.rule_id in ("RES003", "RES004")
@@ -384,8 +447,15 @@ def guideline(rule: Any) -> str:
 
 
 def terraform_rules() -> list[Any]:
-    """Rules that judge Terraform data stores and keys (RES001-RES004)."""
-    return [r for r in RULES.values() if set(r.roles) & {"data-store", "key"}]
+    """Rules that judge Terraform data stores and keys (RES001-RES004) and grants (RES006)."""
+    return [r for r in RULES.values() if set(r.roles) & {"data-store", "key", "grant"}]
+
+
+def rule_types(rule: Any) -> list[str]:
+    """The resource types a rule's checkov check runs on: the grant sources for RES006, else the catalog's."""
+    if "grant" in rule.roles:
+        return sorted(GRANT_TYPES)
+    return terraform_types()
 
 
 def kubernetes_rules() -> list[Any]:

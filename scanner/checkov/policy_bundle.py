@@ -25,6 +25,7 @@ from typing import Any
 
 from scanner.model import Encryption, Severity
 from scanner.policy import Cluster, Policy, PolicyWaiver, RuleSetting, Scope, TerraformRoot, compile_allowed
+from scanner.principals import FlowPolicy, Place, Principals
 from scanner.regions import catalog
 
 FORMAT = "residency-guardrail/checkov-policy"
@@ -79,8 +80,20 @@ def to_json(policy: Any, scan_dir: Path | None = None) -> dict[str, Any]:
              "paths": list(w.paths), "line": w.line}
             for w in policy.waivers
         ],
-        "terraform_roots": [{"paths": list(r.paths), "region": r.region, "line": r.line}
-                            for r in policy.terraform_roots if r.region],
+        "terraform_roots": [{"paths": list(r.paths), "region": r.region, "line": r.line, "self": dict(r.self_ids)}
+                            for r in policy.terraform_roots if r.region or r.self_ids],
+        # RES006: where principals may sit and where the policy places them
+        "access": {"allowed": list(policy.access.allowed.entries) if policy.access.allowed is not None else None,
+                   "unresolved": policy.access.unresolved, "unresolved_given": policy.access.unresolved_given,
+                   "line": policy.access.line},
+        "principals": {
+            "given": policy.principals.given,
+            "self": dict(policy.principals.self_ids),
+            "maps": [{"cloud": cloud, "kind": kind, "id": ident, "entries": list(place.entries),
+                      "source": place.source}
+                     for (cloud, kind), ids in sorted(policy.principals.maps.items())
+                     for ident, place in sorted(ids.items())],
+        },
         "kubernetes": {
             "clusters": [{"paths": list(c.paths), "region": c.region, "cloud": c.cloud, "line": c.line}
                          for c in policy.clusters],
@@ -140,6 +153,21 @@ def from_json(data: Any) -> Any:
         for w in data.get("waivers") or ()
     )
     k8s = data.get("kubernetes") or {}
+    access_data = data.get("access") or {}
+    access = FlowPolicy(
+        allowed=allowed(access_data["allowed"], "access.allowed") if access_data.get("allowed") else None,
+        unresolved=access_data.get("unresolved", "fail"), line=int(access_data.get("line", 0)),
+        unresolved_given=bool(access_data.get("unresolved_given", False)))
+    p_data = data.get("principals") or {}
+    maps: dict[tuple[str, str], dict[str, Place]] = {}
+    for m in p_data.get("maps") or ():
+        compiled = allowed(m["entries"], f"principals.{m['cloud']}.{m['kind']}.{m['id']}")
+        regions = frozenset(reg for cloud, code in compiled.regions if (reg := cat.region(cloud, code)))
+        maps.setdefault((m["cloud"], m["kind"]), {})[m["id"]] = Place(
+            entries=compiled.entries, regions=regions, countries=compiled.countries, source=m.get("source", ""))
+    principals = Principals(self_ids=MappingProxyType(dict(p_data.get("self") or {})),
+                            maps=MappingProxyType({k: MappingProxyType(v) for k, v in maps.items()}),
+                            given=bool(p_data.get("given", False)))
     return Policy(
         path=Path(data.get("source") or "residency.yaml"),
         base_dir=SCAN_ROOT / str(data.get("policy_dir") or "."),
@@ -152,8 +180,11 @@ def from_json(data: Any) -> Any:
         exempt_labels=MappingProxyType({k: frozenset(v) for k, v in (exempt.get("labels") or {}).items()}),
         waivers=waivers,
         terraform_roots=tuple(TerraformRoot(paths=tuple(r["paths"]), region=r["region"], var_files=(),
-                                            line=int(r.get("line", 0)))
+                                            line=int(r.get("line", 0)),
+                                            self_ids=MappingProxyType(dict(r.get("self") or {})))
                               for r in data.get("terraform_roots") or ()),
+        access=access,
+        principals=principals,
         clusters=tuple(Cluster(paths=tuple(c["paths"]), region=c["region"], cloud=c.get("cloud"),
                                line=int(c.get("line", 0)))
                        for c in k8s.get("clusters") or ()),

@@ -20,9 +20,9 @@ from scanner.checkov.adapter import (
     check_name,
     checkov_id,
     guideline,
+    rule_types,
     terraform_resource,
     terraform_rules,
-    terraform_types,
 )
 
 _CATEGORIES = {"RES003": CheckCategories.ENCRYPTION, "RES004": CheckCategories.ENCRYPTION}
@@ -79,8 +79,7 @@ class ResidencyProviderCheck(BaseProviderCheck):
 
 def register(judge: Judge) -> list[Any]:
     """Create (and so register with checkov) one resource check per rule and the provider check."""
-    types = terraform_types()
-    checks: list[Any] = [ResidencyResourceCheck(rule, judge, types) for rule in terraform_rules()]
+    checks: list[Any] = [ResidencyResourceCheck(rule, judge, rule_types(rule)) for rule in terraform_rules()]
 
     checks.append(ResidencyProviderCheck(RULES["RES001"], judge))
     return checks
