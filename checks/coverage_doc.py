@@ -96,8 +96,8 @@ def render_coverage() -> str:
         "that meets one notes it (`terraform.unknown_types: fail` makes it an unresolved finding).",
         "",
         "| provider | version | listed types | data-holding | catalogued (data-holding) | catalogued (all roles) "
-        "| uncertain classes |",
-        "|---|---|---|---|---|---|---|",
+        "| uncertain classes | decided classes |",
+        "|---|---|---|---|---|---|---|---|",
     ]
     sections: list[str] = []
     for provider in PROVIDERS:
@@ -107,6 +107,7 @@ def render_coverage() -> str:
         holding = {t for t, v in classes.items() if v["class"] in HOLDS_DATA}
         catalogued = {t: s for t, s in catalog.types.items() if t in classes}
         uncertain = sum(1 for v in classes.values() if v.get("uncertain"))
+        decided = sum(1 for v in classes.values() if v.get("decided"))
         listed = len(classes)
         out.append(
             _row(
@@ -118,6 +119,7 @@ def render_coverage() -> str:
                     f"{len(holding & set(catalogued))} of {len(holding)}",
                     str(len(catalogued)),
                     str(uncertain),
+                    str(decided),
                 ]
             )
         )
