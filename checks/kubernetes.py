@@ -57,7 +57,7 @@ _GCP_KEY_LOCATION = re.compile(r"(?:^|/)locations/([A-Za-z0-9-]+)/")
 def classify_kubernetes(resources: Iterable[Resource], catalog: Catalog) -> list[DataStoreFacts]:
     """Facts for every Kubernetes-native object this module knows; other objects are not data stores."""
     resources = list(resources)
-    classes = {r.attributes.get("metadata", {}).get("name"): r for r in resources if r.type == "StorageClass"}
+    classes = {_get(r.attributes, "metadata", "name"): r for r in resources if r.type == "StorageClass"}
     out: list[DataStoreFacts] = []
     for resource in resources:
         kind = resource.extra.get("kind", resource.type)

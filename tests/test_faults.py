@@ -598,3 +598,17 @@ def test_terraform_file_over_the_bounded_limit_is_a_parse_finding(tmp_path: Path
     code, out, _ = run(["scan", str(repo), *EU, "--no-cache"], cwd=tmp_path)
     assert code == 1 and "256 KB limit" in out and "--max-terraform-size" in out
     assert run(["scan", str(repo), *EU, "--no-cache", "--max-terraform-size", "1MB"], cwd=tmp_path)[0] == 0
+
+
+# --- found by bench/mutation.py: a damaged manifest is a result, never an internal error ------------
+
+
+def test_storage_class_with_scalar_metadata_is_not_a_crash(tmp_path: Path) -> None:
+    """``name:"gp2`` (the space lost) makes ``metadata`` a string: this was exit 3 (AttributeError)."""
+    repo = _repo(tmp_path / "repo", {"sc.yaml": (
+        "apiVersion: storage.k8s.io/v1\nkind: StorageClass\nmetadata:\n  name:\"gp2-plain\n"
+        "provisioner: ebs.csi.aws.com\nparameters:\n  type: gp2\n"), "pv.yaml": (
+        "apiVersion: v1\nkind: PersistentVolume\nmetadata:\n  name: data\nspec:\n  storageClassName: gp2-plain\n"
+        "  capacity:\n    storage: 1Gi\n  csi:\n    driver: ebs.csi.aws.com\n    volumeHandle: vol-1\n")})
+    code, _out, err = run(["scan", str(repo), *EU, "--no-cache", "--cluster-region", "us-east-1"], cwd=tmp_path)
+    assert code == 1 and "internal error" not in err, err
