@@ -557,7 +557,10 @@ def test_cloud_sql_backup_location() -> None:
 
     # no location: the multi-region nearest the instance, the EU one for an EU region (issue 16 step 4)
     assert [code(c.location) for c in sql({"enabled": True}).copies] == ["EU"]
-    unset = sql({"enabled": True}, region="us-central1").copies
+    # a US region backs up to the US multi-region (terraform-google-modules/sql-db examples in us-central1)
+    assert [code(c.location) for c in sql({"enabled": True}, region="us-central1").copies] == ["US"]
+    # elsewhere the nearest multi-region is not certain: unresolved
+    unset = sql({"enabled": True}, region="australia-southeast1").copies
     assert len(unset) == 1 and isinstance(unset[0].location, Unknown)
     assert "backup_configuration.location" in unset[0].location.reason
     assert [code(c.location) for c in sql({"enabled": True, "location": "us"}).copies] == ["us"]

@@ -230,11 +230,13 @@ def _copy_cloud_sql_backups(r: Resource, f: DataStoreFacts, scan: Scan, p: Mappi
     via = "settings.backup_configuration.location"
     if isinstance(location, str) and location:
         _add_copy(f, Copy("backup", Location("gcp", location, f"argument {via} ({_at(r)})"), via))
-    elif location is None and (eu_region := _eu_region(scan.location_of(r.address), scan)):
+    elif location is None and (nearest := _backup_multi_region(scan.location_of(r.address), scan)):
         # Cloud SQL stores backups without a location in the multi-region nearest the instance: for an instance
-        # in an EU region that is the EU multi-region (issue 16 step 4; terraform-google-modules/sql-db examples)
-        source = f"default backup multi-region of {eu_region} ({_at(r)})"
-        _add_copy(f, Copy("backup", Location("gcp", "EU", source), via))
+        # in an EU region that is the EU multi-region, in a US region the US one (issue 16 step 4;
+        # terraform-google-modules/terraform-google-sql-db@25cf7833281c examples: us-central1 instances)
+        region, multi = nearest
+        source = f"default backup multi-region of {region} ({_at(r)})"
+        _add_copy(f, Copy("backup", Location("gcp", multi, source), via))
     elif location is None:
         _add_copy(
             f,
@@ -252,14 +254,21 @@ def _copy_cloud_sql_backups(r: Resource, f: DataStoreFacts, scan: Scan, p: Mappi
         _add_copy(f, Copy("backup", _unknown_from(location, via), via))
 
 
-def _eu_region(loc: Location | Unknown | None, scan: Scan) -> str:
-    """The code of ``loc`` when it is one GCP region (or zone) inside the EU (in:eu-locations), else ''."""
+# the multi-regions whose nearness is unambiguous: a region inside one of these groups backs up there
+_BACKUP_MULTI_REGIONS = (("in:eu-locations", "EU"), ("in:us-locations", "US"))
+
+
+def _backup_multi_region(loc: Location | Unknown | None, scan: Scan) -> tuple[str, str] | None:
+    """(region, multi-region) when ``loc`` is one GCP region (or zone) inside the EU or the US, else None."""
     if not isinstance(loc, Location) or loc.cloud != "gcp":
-        return ""
+        return None
     resolved = scan.regions.resolve("gcp", loc.code)
     if resolved is None or resolved.kind not in ("region", "zone"):
-        return ""
-    return loc.code if all("in:eu-locations" in m.groups for m in resolved.members) else ""
+        return None
+    for group, multi in _BACKUP_MULTI_REGIONS:
+        if all(group in m.groups for m in resolved.members):
+            return loc.code, multi
+    return None
 
 
 def _copy_pubsub(r: Resource, f: DataStoreFacts, scan: Scan, p: Mapping[str, Any]) -> None:
