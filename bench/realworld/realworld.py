@@ -338,6 +338,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--only", default="", help="fnmatch patterns of repo:root to run, comma-separated")
     ap.add_argument("--init", action="store_true",
                     help="emulate `terraform init` with the pinned module repositories before scanning")
+    ap.add_argument("--as-initialised", action="store_true",
+                    help="scan with the .terraform directories a previous --init run left (another scanner version)")
     ap.add_argument("--dump", type=Path, help="write each root's rows and findings here")
     ap.add_argument("--save", type=Path, help="keep each root's scan and inventory JSON here")
     ap.add_argument("--reuse", action="store_true", help="judge the JSON kept by --save instead of scanning")
@@ -380,6 +382,8 @@ def main(argv: list[str] | None = None) -> int:
             else:
                 if opts.init:
                     scan, missing = emulate_init(tree, root, args, trees)
+                elif opts.as_initialised:
+                    scan, missing = run_residency(["scan", *args], tree), []
                 else:
                     shutil.rmtree(tree / root / ".terraform", ignore_errors=True)
                     scan, missing = run_residency(["scan", *args], tree), []
@@ -400,7 +404,8 @@ def main(argv: list[str] | None = None) -> int:
         if counts.roots:
             table.append((repo, commit, counts))
             total.add(counts)
-    print(f"mode: {'after emulated terraform init' if opts.init else 'fresh clone (no terraform init)'}\n")
+    mode = "after emulated terraform init" if opts.init or opts.as_initialised else "fresh clone (no terraform init)"
+    print(f"mode: {mode}\n")
     _print_table(table, total, opts.verbose)
     if opts.seed:
         opts.seed.write_text(yaml.safe_dump(seed, sort_keys=False, width=200))
