@@ -199,13 +199,15 @@ class ParseCache:
             return
         self.put_payload(key, payload)
 
-    def put_payload(self, key: str, payload: bytes) -> None:
-        """Store an already pickled value (a worker pickles once, for the cache and for the trip back)."""
+    def put_payload(self, key: str, payload: bytes) -> bool:
+        """Store an already pickled value (a worker pickles once, for the cache and for the trip back).
+
+        True when the entry was written."""
         if self.directory is None:
-            return
+            return False
         secret = self._secret()
         if secret is None:
-            return
+            return False
         try:
             target = self._path(key)
             target.parent.mkdir(parents=True, exist_ok=True)
@@ -216,11 +218,12 @@ class ParseCache:
                 os.replace(tmp, target)
                 global _WRITES
                 _WRITES += 1
+                return True
             except BaseException:
                 Path(tmp).unlink(missing_ok=True)
                 raise
         except OSError:
-            return
+            return False
 
     def get_or_compute(self, kind: str, data: bytes, compute: Callable[[bytes], Any],
                        valid: Callable[[Any], bool] | None = None) -> Any:

@@ -125,17 +125,24 @@ def scan(options: ScanOptions, policy: Policy) -> Report:
     try:
         yaml_read = LoadResult()  # problems of YAML files too big or unreadable, merged in their old place
         yaml_inputs = list(_read_yaml(found.yaml_files, root, yaml_read, options.limits))
-        # The manifests are one unit (objects refer to one another across files), keyed by all their bytes.
-        k8s_key = k8s_hit = None
-        if results is not None and yaml_inputs and options.stdin is None:
-            digests = [(name, _bytes_digest(data)) for name, data in yaml_inputs]
-            k8s_key = results.key("kubernetes", (str(root), digests))
-            k8s_hit = results.get(k8s_key)
+        # Manifests: the files that take part in a cross-file judgement are one unit, each other file one of
+        # its own (scanner/loaders/manifest_groups.py); a unit's result is keyed by its files' bytes.
+        from scanner.loaders.manifest_groups import manifest_units  # lazy: start-up (the checkov adapter: no loaders)
+
+        groups = manifest_units(yaml_inputs) if options.stdin is None else (
+            [list(range(len(yaml_inputs)))] if yaml_inputs else [])
+        k8s_keys: list[str | None] = []
+        k8s_hits: list[UnitResult | None] = []
+        for group in groups:
+            key = None if results is None or options.stdin is not None else results.key("kubernetes", (
+                str(root), [(yaml_inputs[i][0], _bytes_digest(yaml_inputs[i][1])) for i in group]))
+            k8s_keys.append(key)
+            k8s_hits.append(results.get(key) if results is not None and key is not None else None)
+        cold_yaml = [yaml_inputs[i] for group, hit in zip(groups, k8s_hits, strict=True) if hit is None for i in group]
         yaml_parser = YamlParser(_parse_cache(options), jobs, pool=pool, close_pool=True)
 
         def prefetch() -> None:
-            if k8s_hit is None:
-                yaml_parser.prefetch(yaml_inputs)
+            yaml_parser.prefetch(cold_yaml)
 
         if found.terraform_dirs:
             planned, tf_units = _load_terraform(found.terraform_dirs, root, options, policy, pool, judge_unit, results,
@@ -144,7 +151,7 @@ def scan(options: ScanOptions, policy: Policy) -> Report:
             units.extend(tf_units)
         else:
             prefetch()
-        if pool is not None and (not yaml_inputs or k8s_hit is not None):
+        if pool is not None and not cold_yaml:
             pool.close()  # Terraform is loaded: idle workers would only hold memory
         for plan in found.plans:
             units.append(judge_unit(_load_plan(plan, root, options)))
@@ -160,17 +167,25 @@ def scan(options: ScanOptions, policy: Policy) -> Report:
                                                                      "Split the input into smaller files.")])))
             else:
                 yaml_inputs.append((options.stdin_name, options.stdin))
+                cold_yaml.append((options.stdin_name, options.stdin))
                 stdin_yaml = True
-        if k8s_hit is not None:
-            units.append(k8s_hit)
-        elif yaml_inputs:
-            k8s = _load_kubernetes(yaml_inputs, policy, options, root, yaml_parser)
+                groups, k8s_keys, k8s_hits = [list(range(len(yaml_inputs)))], [None], [None]  # judged together
+        # One unit at a time: its parse trees are held only while it is loaded and judged.
+        parts: list[tuple[list[int], UnitResult]] = []
+        for group, key, hit in zip(groups, k8s_keys, k8s_hits, strict=True):
+            if hit is not None:
+                parts.append((group, hit))
+                continue
+            k8s = _load_kubernetes([yaml_inputs[i] for i in group], policy, options, root, yaml_parser.some)
             if stdin_yaml and not any(r.file == options.stdin_name for r in k8s.resources) and not any(
                     p.file == options.stdin_name for p in k8s.problems):
                 _nothing_on_stdin(k8s, options, "no-objects")
-            units.append(judge_unit(k8s, kind="kubernetes"))
-            if k8s_key is not None and results is not None:
-                results.put(k8s_key, units[-1])
+            parts.append((group, judge_unit(k8s, kind="kubernetes")))
+            if key is not None and results is not None:
+                results.put(key, parts[-1][1])
+        yaml_parser.close()
+        if parts:
+            units.append(_join_manifest_units(parts, [name for name, _ in yaml_inputs]))
     finally:
         if pool is not None:
             pool.close()
@@ -311,6 +326,29 @@ class _Judge:
     def policy_waiver_findings(self) -> list[Finding]:
         """Expired policy waivers: one finding each per scan, whatever the units."""
         return _policy_waiver_findings(self.policy, self.rules, self.options)
+
+
+def _join_manifest_units(parts: list[tuple[list[int], UnitResult]], names: list[str]) -> UnitResult:
+    """The manifests' units as one: notes and facts back in file order (as one pass over the files gives)."""
+    if len(parts) == 1:
+        return parts[0][1]
+    order = {name: i for i, name in enumerate(names)}
+
+    def by_file(items: list[Any], file_of: Any) -> list[Any]:
+        return sorted(items, key=lambda x: order.get(file_of(x), len(order)))
+
+    units = [u for _, u in parts]
+    return UnitResult(
+        kind="kubernetes",
+        findings=[f for u in units for f in u.findings],
+        keyed=[k for u in units for k in u.keyed],
+        loader_notes=by_file([n for u in units for n in u.loader_notes], lambda n: n.file),
+        unknown_notes=by_file([n for u in units for n in u.unknown_notes], lambda n: n.file),
+        eval_notes=by_file([n for u in units for n in u.eval_notes], lambda n: n.file),
+        files=sum(u.files for u in units), resources=sum(u.resources for u in units),
+        unknown=sum(u.unknown for u in units), stores=sum(u.stores for u in units),
+        facts=by_file([f for u in units for f in u.facts], lambda f: f.resource.file),
+    )
 
 
 def _bytes_digest(data: bytes) -> str:

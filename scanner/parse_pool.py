@@ -203,10 +203,13 @@ class _Pending:
         payload = self.future.result()[self.index]
         if payload is None:
             return None
+        if payload == _IN_CACHE:
+            return _CACHED
         return pickle.loads(payload) if payload else _LOCAL  # our own worker's bytes, not the disk's
 
 
 _LOCAL = object()
+_CACHED = object()  # the worker stored the outcome in the cache: read it from there
 
 
 class TerraformParser:
@@ -231,8 +234,10 @@ class TerraformParser:
 
         return rel_name(path, self.scan_root)
 
-    def warm(self, paths: Iterable[Path]) -> None:
-        """Parse every cold file up front, in worker processes when it pays off."""
+    def warm(self, paths: Iterable[Path], callers_only: bool = False) -> None:
+        """Parse every cold file up front, in worker processes when it pays off.
+
+        ``callers_only``: only the files whose bytes can hold a module call (what finding roots needs)."""
         cold: list[tuple[Path, str, int]] = []
         cold_bytes = 0
         calls: set[Path] = set()
@@ -244,6 +249,8 @@ class TerraformParser:
                 data = path.read_bytes()
             except OSError:
                 continue  # the loader reports unreadable files when it reaches them
+            if callers_only and not _may_call_modules(data):
+                continue
             cached = self.cache.get(self.cache.key("hcl:" + name, data), parsed_shape)
             if cached is not None:
                 self.cache.hits += 1
@@ -324,7 +331,12 @@ class TerraformParser:
                 return None
             if not _may_call_modules(data):
                 return None
-        return self(path)
+        result = self(path)
+        if self.cache.directory is not None:
+            # Finding roots needs each caller's module blocks once; its tree is read again (from the
+            # cache) when its root is evaluated: a monorepo's trees are not all held at once.
+            self.results.pop(path, None)
+        return result
 
     def __call__(self, path: Path) -> Any:
         """ParsedFile for ``path``; raises the stored ParseError or the OSError, as a direct parse would."""
@@ -355,9 +367,13 @@ def _yaml_chunk(items: list[tuple[str, bytes, str]], cache_dir: str | None) -> l
         except (pickle.PicklingError, TypeError, AttributeError, RecursionError):
             out.append(b"")  # cannot travel back: the main process parses this one itself
             continue
-        cache.put_payload(key, payload)
-        out.append(payload)
+        # In the cache: the main process reads it from there when it loads this file's unit, so parse
+        # trees waiting for their unit are not all held in memory at once (a monorepo has 50 MB of YAML).
+        out.append(_IN_CACHE if cache.put_payload(key, payload) else payload)
     return out
+
+
+_IN_CACHE = b"="  # a worker's answer: the outcome is in the cache (never a pickle: those start with 0x80)
 
 
 class YamlParser:
@@ -407,15 +423,16 @@ class YamlParser:
             pending.extend(_Pending(future, i) for i in range(len(chunk)))
         return pending
 
-    @staticmethod
-    def _collect(files: list[tuple[str, bytes]], results: list[Any]) -> list[Any]:
+    def _collect(self, files: list[tuple[str, bytes]], results: list[Any]) -> list[Any]:
         from scanner.loaders.kubernetes import parse_yaml_file  # lazy: start-up (YAML loader only for manifests)
 
         out = []
         for (rel_path, data), r in zip(files, results, strict=True):
             if isinstance(r, _Pending):
                 r = r.get()
-                if r is _LOCAL:
+                if r is _CACHED:
+                    r = self.cache.get(self.cache.key("yaml:" + rel_path, data), yaml_shape)
+                if r is _LOCAL or r is None:
                     r = parse_yaml_file(rel_path, data)
             out.append(r)
         return out
@@ -433,6 +450,30 @@ class YamlParser:
         self.cache.misses += len(cold)
         for (_, _, _, key), pending in zip(cold, self._submit(self.pool, cold), strict=True):
             self._prefetched[key] = pending
+
+    def some(self, files: list[tuple[str, bytes]]) -> list[Any]:
+        """Outcomes of some of the prefetched files, in order; the others stay prefetched and the pool open.
+
+        For a caller that loads the manifests a unit at a time: each unit's parse trees are held only
+        while it is judged (a monorepo's 50 MB of YAML makes ten times that in trees). :meth:`close`
+        when done."""
+        from scanner.loaders.kubernetes import parse_yaml_file  # lazy: start-up (YAML loader only for manifests)
+
+        results, cold = self._lookup(files)
+        results = self._collect(files, results)
+        self.cache.misses += len(cold)
+        for i, rel_path, data, key in cold:
+            results[i] = parse_yaml_file(rel_path, data)
+            self.cache.put(key, results[i])
+        for rel_path, data in files:
+            self._prefetched.pop(self.cache.key("yaml:" + rel_path, data), None)
+        return results
+
+    def close(self) -> None:
+        """Forget what is still prefetched and, with ``close_pool``, let the workers go."""
+        self._prefetched.clear()
+        if self.close_pool and self.pool is not None:
+            self.pool.close()
 
     def __call__(self, files: list[tuple[str, bytes]]) -> list[Any]:
         from scanner.loaders.kubernetes import parse_yaml_file  # lazy: start-up (YAML loader only for manifests)

@@ -243,6 +243,11 @@ def _closure(root: Path, graph: Any) -> list[Path]:
     return seen
 
 
+# Roots whose files are handed to the parse workers ahead of the evaluation (two windows at most):
+# enough to keep the workers busy, few enough that parse trees waiting to be evaluated stay bounded.
+_WINDOW = 32
+
+
 def terraform_units(dirs: list[Path], scan_root: Path, tf_options: Any, parser: Any,
                     accept: Callable[[Path], bool], results: ResultCache | None,
                     judge: Callable[[LoadResult, str | None, tuple[str, ...]], UnitResult],
@@ -270,12 +275,15 @@ def terraform_units(dirs: list[Path], scan_root: Path, tf_options: Any, parser: 
     state = TreeState(root, accept) if results is not None else None
     warmed: set[Path] = set()
 
+    def tf_files(d: Path) -> list[Path]:
+        return [f for f in _sorted_files(d)
+                if (f.name.endswith(_TF_CONFIG) or f.name in ("terraform.tfvars", "terraform.tfvars.json")
+                    or f.name.endswith(_AUTO_VARS)) and accept(f)]
+
     def warm(ds: Iterable[Path]) -> None:
         todo = [d for d in ds if d not in warmed]
         warmed.update(todo)
-        parser.warm(f for d in todo for f in _sorted_files(d)
-                    if (f.name.endswith(_TF_CONFIG) or f.name in ("terraform.tfvars", "terraform.tfvars.json")
-                        or f.name.endswith(_AUTO_VARS)) and accept(f))
+        parser.warm(f for d in todo for f in tf_files(d))
 
     then_done = False
 
@@ -299,8 +307,9 @@ def terraform_units(dirs: list[Path], scan_root: Path, tf_options: Any, parser: 
                 load.standalone_memo.update((Path(d), bool(v)) for d, v in data[1].items())
                 graphs.append(_graph_from_data(data[0]))
                 return graphs[-1]
-        warm(requested)  # cold: every requested file to the workers (module callers first), then YAML
-        run_then()
+        # cold: the files that can call modules to the workers (finding roots needs them all); the rest
+        # is parsed a window of roots ahead of the evaluation, so a monorepo's trees are never all held
+        parser.warm((f for d in requested for f in tf_files(d)), callers_only=True)
         graph = load.graph(requested)
         graph_key.append(key)
         graphs.append(graph)
@@ -336,13 +345,15 @@ def terraform_units(dirs: list[Path], scan_root: Path, tf_options: Any, parser: 
     marking = {d for a in also for d in a}
     todo.sort(key=lambda i: plan.units[i][0] not in marking)
     if todo:
-        warm(d for i in todo for d in closures[i])
-        run_then()
         remaining: dict[Path, int] = {}
         for i in todo:
             for d in closures[i]:
                 remaining[d] = remaining.get(d, 0) + 1
-        for i in todo:
+        for n, i in enumerate(todo):
+            if n % _WINDOW == 0:  # the next window of roots to the workers; YAML after the last one
+                warm(d for j in todo[n:n + 2 * _WINDOW] for d in closures[j])
+                if n + 2 * _WINDOW >= len(todo):
+                    run_then()
             r, keep = plan.units[i]
             rel_root = rel_name(r, root)
             rr = load.evaluate(r, keep, also[i])

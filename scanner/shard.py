@@ -1,9 +1,11 @@
 """``--shard I/N`` (which units this job scans) and ``residency merge`` (join the shards' JSON reports).
 
 A unit is what findings never cross: a Terraform root module (with the child modules it calls), a
-plan file, another file discovery reported on, and all Kubernetes manifests together (a
-PersistentVolume is judged with the StorageClass it names and an operator resource with its
-controller's configuration, wherever in the tree those are declared, so manifests stay in one shard).
+plan file, another file discovery reported on, each Kubernetes manifest file whose objects are judged
+alone (Deployments, Services, ConfigMaps...: scanner/loaders/manifest_groups.py), and the other
+manifests together (a PersistentVolume is judged with the StorageClass it names, an ACK resource with
+its Namespace, an operator resource with the objects it references, wherever in the tree those are
+declared, so those stay in one shard).
 Every shard computes the same partition from the same checkout: units are ordered by weight (the
 files a root's module tree holds, 1 for a file) then by a hash of their path, and each goes to the
 lightest shard so far (ties to the lowest index). So N jobs of a CI matrix cover every unit exactly
@@ -96,14 +98,27 @@ def plan_shard(terraform_dirs: list[Path], files: list[Path], root: Path, shard:
 
     for f in files:
         units[file_unit(f)] = units.get(file_unit(f), 0) + 1
+    from scanner.loaders.manifest_groups import stands_alone  # lazy: start-up (the checkov adapter: no loaders)
+
     manifest_set = {m.resolve() for m in manifests or []}
-    if manifest_set:
-        units["kubernetes"] = len(manifest_set)
+    alone: set[Path] = set()
+    for m in sorted(manifest_set):
+        try:
+            if stands_alone(name(m), m.read_bytes()):
+                alone.add(m)
+                units["k8s:" + name(m)] = 1
+        except OSError:
+            pass  # unreadable: the engine reports it; it stays with the shared manifests
+    if manifest_set - alone:
+        units["kubernetes"] = len(manifest_set - alone)
     assigned = partition(units, shard[1])
     mine = {u for u, s in assigned.items() if s == shard[0]}
 
     def keep(f: Path) -> bool:
-        return "kubernetes" in mine if f.resolve() in manifest_set else file_unit(f) in mine
+        real = f.resolve()
+        if real in manifest_set:
+            return ("k8s:" + name(real) if real in alone else "kubernetes") in mine
+        return file_unit(f) in mine
 
     return ShardPlan(terraform_dirs=sorted(r for r in roots if "tf:" + name(r) in mine), keep_file=keep)
 

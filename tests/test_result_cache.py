@@ -253,3 +253,20 @@ def test_a_module_dir_that_is_a_root_too_is_reported_once_warm_and_cold(tmp_path
     cold, warm, uncached = scans()
     assert cold == warm == uncached
     assert {"examples/mysql-ha", "test/fixtures/mysql-ha"} <= set(judged)  # both re-judged: the caller reads it
+
+
+def test_a_manifest_that_stands_alone_is_a_unit_of_its_own(repo: Path, judged: Counter) -> None:
+    deployment = ("apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: web\nspec:\n  template:\n"
+                  "    spec:\n      nodeSelector:\n        topology.kubernetes.io/region: %s\n")
+    _write(repo / "k8s" / "web.yaml", deployment % "eu-west-1")
+    _write(repo / "k8s" / "api.yaml", deployment.replace("web", "api") % "eu-west-1")
+    _warm(repo, judged)
+    _write(repo / "k8s" / "web.yaml", deployment % "us-east-1")
+    _, after = _scan(repo)
+    assert judged == Counter({"kubernetes": 1})  # web.yaml alone, not api.yaml nor the StorageClass's unit
+    assert after == _scan(repo, "--no-cache")[1]
+    assert any(f["file"] == "k8s/web.yaml" for f in after["findings"])
+    judged.clear()
+    _write(repo / "k8s" / "storage.yaml", MANIFEST % "us-east-1a")
+    _scan(repo)
+    assert judged == Counter({"kubernetes": 1})  # the shared unit only
