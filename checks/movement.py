@@ -74,7 +74,7 @@ def _fact_location(address: str, target: Any) -> tuple[str | None, str]:
         return f"{location.cloud}:{location.code}", f"the location of {address} ({location.source})"
     if isinstance(location, Unknown):
         return None, f"{address} is a resource whose location cannot be told: {location.reason}"
-    return None, f"{address} is not a resource this scan locates"
+    return None, f"{address} is not in this scan (no data store or located resource of that address)"
 
 
 def _ref_location(flow: Flow, ref: Ref, facts: Mapping[str, Any]) -> tuple[str | None, str]:

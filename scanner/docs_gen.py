@@ -54,7 +54,8 @@ def checkov_checks() -> str:
         if rule.id == "RES001":  # the provider check (scanner.checkov.terraform.ResidencyProviderCheck)
             where.append(f"{providers} blocks")
         if rule.id in on_kubernetes:
-            where.append("Kubernetes objects" if set(rule.roles) & {"data-store", "key"} else "Kubernetes workloads")
+            where.append("Kubernetes objects" if set(rule.roles) & {"data-store", "key", "flow"}
+                         else "Kubernetes workloads")
         rows.append([MarkdownText(f"`{checkov_id(rule)}`"), f"{rule.id} {rule.name}", MarkdownText(", ".join(where))])
     return markdown_table(["checkov id", "residency rule", "on"], rows)
 

@@ -100,11 +100,12 @@ def test_check_ids_are_stable_and_derived_from_rule_ids() -> None:
     assert {"RES001", "RES002", "RES003", "RES004", "RES006"} <= set(terraform) and "RES005" not in terraform
     assert set(terraform) - {"RES006"} | {"RES005"} <= set(kubernetes)
     for rule in RULES.values():
-        expected = bool(set(rule.roles) & {"data-store", "key", "grant"})
+        expected = bool(set(rule.roles) & {"data-store", "key", "grant", "flow"})
         assert (rule.id in terraform) == expected, rule.id
-        assert (rule.id in kubernetes) == (bool(set(rule.roles) & {"data-store", "key"}) or "workload" in rule.roles), \
-            rule.id
-    assert not {"RES006", "RES007", "RES900", "RES901", "RES902"} & set(kubernetes)  # grants, flows, engine rules
+        on_kubernetes = bool(set(rule.roles) & {"data-store", "key", "flow"}) or "workload" in rule.roles
+        assert (rule.id in kubernetes) == on_kubernetes, rule.id
+    assert "RES007" in terraform and "RES007" in kubernetes  # pipes: tests/test_checkov_movement.py
+    assert not {"RES006", "RES900", "RES901", "RES902"} & set(kubernetes)  # grants, engine rules
 
 
 # --------------------------------------------------------------------------- conf -> Resource

@@ -31,6 +31,7 @@ from datetime import date
 from typing import Any
 
 from checks.catalog import load_catalog
+from checks.flows import FLOW_TYPES
 from checks.grants import GRANT_TYPES
 from checks.rules import RULES, RuleContext
 from checks.rules.placement import RULE as PLACEMENT
@@ -50,6 +51,7 @@ JOIN_MARKS = {
     "has no location": "checks/catalog/locations.py",  # a parent's location, when the catalog loses the reason
     "ACK controller default region is not in the manifests": "scanner/loaders/kubernetes.py",
     "which is not in the scan": "scanner/loaders/kubernetes.py",
+    "is not in this scan": "checks/movement.py",  # a flow's destination: a store or resource checkov does not show
 }
 JOIN_MARK = "not in the scanned configuration"
 OUT_OF_VIEW_MARKS = (PROVIDER_MARK, *JOIN_MARKS)
@@ -447,20 +449,23 @@ def guideline(rule: Any) -> str:
 
 
 def terraform_rules() -> list[Any]:
-    """Rules that judge Terraform data stores and keys (RES001-RES004) and grants (RES006)."""
-    return [r for r in RULES.values() if set(r.roles) & {"data-store", "key", "grant"}]
+    """Rules that judge Terraform data stores and keys (RES001-RES004), grants (RES006) and pipes (RES007)."""
+    return [r for r in RULES.values() if set(r.roles) & {"data-store", "key", "grant", "flow"}]
 
 
 def rule_types(rule: Any) -> list[str]:
-    """The resource types a rule's checkov check runs on: the grant sources for RES006, else the catalog's."""
+    """The resource types a rule's checkov check runs on: the grant sources for RES006, the pipes the flow
+    readers know for RES007 (a Firehose stream, a Pub/Sub subscription), else the catalog's."""
     if "grant" in rule.roles:
         return sorted(GRANT_TYPES)
+    if "flow" in rule.roles:
+        return sorted(FLOW_TYPES)
     return terraform_types()
 
 
 def kubernetes_rules() -> list[Any]:
-    """Rules that judge Kubernetes objects: the Terraform ones (operators, volumes) plus workloads."""
-    return [r for r in RULES.values() if set(r.roles) & {"data-store", "key", "workload"}]
+    """Rules that judge Kubernetes objects: the Terraform ones (operators, volumes, pipes) plus workloads."""
+    return [r for r in RULES.values() if set(r.roles) & {"data-store", "key", "workload", "flow"}]
 
 
 def terraform_types() -> list[str]:
