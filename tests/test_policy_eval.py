@@ -210,3 +210,46 @@ resource "google_storage_bucket" "b" {
     assert binding["members"][1].text == agent
     labels = res["google_storage_bucket.b"].attributes["labels"]
     assert labels["t"].text == "${self:azure}" and labels["p"].text == "${self:gcp}"
+
+
+def test_placeholders_replaced_in_a_rendered_document_keep_its_principals(tmp_path: Path) -> None:
+    """terraform-aws-modules/s3-bucket (v5.15.4 main.tf, dd0c434): compact() of policy documents into
+    source_policy_documents, then replace() of _S3_BUCKET_ARN_ placeholders by the bucket's computed ARN."""
+    from checks.iam_document import statements
+
+    res = _load(tmp_path, BUCKET + '''
+data "aws_iam_policy_document" "user" {
+  statement {
+    actions   = ["s3:GetObject"]
+    resources = ["_S3_BUCKET_ARN_/*"]
+    principals {
+      type        = "AWS"
+      identifiers = ["444455556666"]
+    }
+  }
+}
+data "aws_iam_policy_document" "tls" {
+  statement {
+    effect    = "Deny"
+    actions   = ["s3:*"]
+    resources = ["${aws_s3_bucket.b.arn}/*"]
+    principals {
+      type        = "*"
+      identifiers = ["*"]
+    }
+  }
+}
+data "aws_iam_policy_document" "combined" {
+  source_policy_documents = compact([data.aws_iam_policy_document.tls.json, "", data.aws_iam_policy_document.user.json])
+}
+resource "aws_s3_bucket_policy" "p" {
+  bucket = aws_s3_bucket.b.id
+  policy = replace(data.aws_iam_policy_document.combined.json, "_S3_BUCKET_ARN_", aws_s3_bucket.b.arn)
+}
+''')
+    policy = res["aws_s3_bucket_policy.p"].attributes["policy"]
+    assert isinstance(policy, Encoded)
+    deny, read = statements(policy.structure)
+    assert deny.effect == "Deny" and read.principals == {"AWS": ("444455556666",)}
+    (resource,) = read_resources = [policy.structure["Statement"][1]["Resource"]]
+    assert read_resources and resource.text == "${aws_s3_bucket.b.arn}/*"

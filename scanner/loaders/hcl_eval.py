@@ -538,6 +538,12 @@ def _e_call(e: tuple, scope: Scope) -> Any:
     name, arg_exprs, expand = e[1], e[2], e[3]
     if name in _JSON_FUNCS and len(arg_exprs) == 1 and not expand:
         return _JSON_FUNCS[name](materialise(evaluate(arg_exprs[0], scope)))
+    if name == "replace" and len(arg_exprs) == 3 and not expand:
+        args3 = [materialise(evaluate(a, scope)) for a in arg_exprs]
+        doc = _replace_in_document(*args3)
+        if doc is not None:
+            return doc
+        return _call_plain(name, args3)
     if name in _LAZY_FUNCS:
         return _LAZY_FUNCS[name](arg_exprs, scope)
     fn = _FUNCS.get(name)
@@ -546,6 +552,11 @@ def _e_call(e: tuple, scope: Scope) -> Any:
             return Unknown(f"{name}() is only known when Terraform runs")
         return Unknown(f"function {name}() is not evaluated statically")
     args = [evaluate(a, scope) for a in arg_exprs]
+    return _call_plain(name, args, expand)
+
+
+def _call_plain(name: str, args: list[Any], expand: bool = False) -> Any:
+    fn = _FUNCS[name]
     if expand and args:
         last = _coll(args[-1])
         u = _opaque(last)
@@ -965,8 +976,17 @@ def _zipmap(ks: Any, vs: Any) -> dict[str, Any]:
 
 
 def _compact(v: Any) -> list[Any]:
+    """Drops null and "" elements. A policy document with unknown leaves (:class:`Encoded`) or a partly known
+    string (:class:`Partial`) is a non-empty string, so it is kept (terraform-aws-modules/s3-bucket combines
+    its policies with ``compact([...json, ...])``); any other unknown element might be "": the result is unknown."""
     if not isinstance(v, list):
         raise EvalError("compact() needs a list")
+    for x in v:
+        if isinstance(x, (Encoded, Partial)):
+            continue
+        u = first_unknown(x)
+        if u is not None:
+            raise _UnknownResult(u)
     return [x for x in v if x is not None and x != ""]
 
 
@@ -1042,6 +1062,41 @@ def _f_jsondecode(v: Any) -> Any:
 
 
 _JSON_FUNCS: dict[str, Callable[[Any], Any]] = {"jsonencode": _f_jsonencode, "jsondecode": _f_jsondecode}
+
+
+def _replace_in_document(doc: Any, sub: Any, repl: Any) -> Any:
+    """``replace()`` on a policy document whose replacement is not known (terraform-aws-modules/s3-bucket swaps
+    ``_S3_BUCKET_ARN_`` placeholders in its rendered policy): an :class:`Encoded` whose leaves holding ``sub``
+    spell the replacement as a reference; None when this is not such a call (the ordinary path then applies)."""
+    if not isinstance(sub, str) or not sub or sub.startswith("/"):
+        return None  # a regex replace is not modelled on documents
+    structure = doc.structure if isinstance(doc, Encoded) else None
+    if structure is None and isinstance(doc, str) and sub in doc and _opaque(repl) is not None:
+        try:
+            structure = json.loads(doc)
+        except ValueError:
+            return None
+        if not isinstance(structure, (dict, list)):
+            return None
+    if structure is None:
+        return None
+    u = _opaque(repl)
+    spelt = repl.text if isinstance(repl, Partial) else ("${" + str(repl) + "}" if isinstance(repl, Ref) else None)
+
+    def walk(v: Any) -> Any:
+        if isinstance(v, str) and sub in v:
+            if u is None:
+                return v.replace(sub, to_string(repl))
+            return Partial(u.reason, v.replace(sub, spelt)) if spelt is not None else u
+        if isinstance(v, dict):
+            return {k: walk(x) for k, x in v.items()}
+        if isinstance(v, list):
+            return [walk(x) for x in v]
+        return v
+
+    out = walk(structure)
+    reason = first_unknown(out)
+    return Encoded(reason.reason, out) if reason is not None else json.dumps(out, separators=(",", ":"))
 
 
 def _slice(lst: Any, start: Any, end: Any) -> list[Any]:
@@ -1122,7 +1177,7 @@ _FUNCS: dict[str, Callable[..., Any]] = {
 # Functions whose arguments may hold Unknown elements without making the result unknown:
 # they move elements around without reading them.
 _SHALLOW = frozenset({"lookup", "element", "merge", "concat", "keys", "length", "values", "tolist",
-                      "tomap", "one", "slice", "reverse", "zipmap", "flatten", "join"})
+                      "tomap", "one", "slice", "reverse", "zipmap", "flatten", "join", "compact"})
 
 _NONDETERMINISTIC = frozenset({"timestamp", "plantimestamp", "uuid", "uuidv5", "bcrypt", "file", "filebase64",
                                "templatefile", "fileexists", "fileset", "filemd5", "filesha256", "filesha1",
