@@ -47,6 +47,7 @@ ROOTS = (
     "fixtures/terraform/aws_opensearchserverless",
     "fixtures/terraform/movement/sns/failing",
     "fixtures/terraform/movement/firehose/passing",
+    "fixtures/terraform/redshift_default",
 )
 # Not realistic/policy_roots/*: their region and tfvars come from the policy's terraform.roots.
 # Not fixtures/terraform/aws: a variable without a value (on purpose). Not aws_new: aws 5.100 has no
