@@ -457,6 +457,8 @@ OUT_OF_VIEW: dict[tuple[str, str, str], str] = {
         "location (so the geo-backup pair) of the server, another resource",
     ("fixtures/kubernetes/operators/ack.yaml", "Bucket/orphans", "RES001"):
         "region from the Namespace's ACK annotation or the controller default: another object",
+    ("fixtures/kubernetes/operators/missing-kinds.yaml", "BigtableTable/samples", "RES001"):
+        "zone of its BigtableInstance (instanceRef), another object",
 }
 # What only checkov mode fails: the provider block, where it judges the region the resources above inherit.
 CHECKOV_ONLY: dict[tuple[str, str, str], str] = {
