@@ -3,7 +3,8 @@
 Scanned on fixtures/terraform/realistic/unknown_module_keys (keys from a registry module not on disk, as in
 the terraform-aws-modules sqs/s3-bucket/efs/sns examples): under a provider-managed minimum the SQS SSE-KMS
 queue, the aws:kms S3 Vectors bucket and the encrypted EFS pass; under a customer-managed minimum the same
-unknown key leaves them unresolved, because which key it is still decides.
+unknown key leaves them unresolved, because which key it is still decides. Where the unknown key lives is
+unknown either way: RES004 is unresolved for each (a key in another region must not pass).
 """
 
 from __future__ import annotations
@@ -39,3 +40,11 @@ def test_unknown_key_is_still_unresolved_under_a_customer_managed_minimum():
         "aws_efs_file_system.efs": "unresolved",
         "aws_sns_topic.topic": "unresolved",
     }
+
+
+def test_unknown_key_location_is_unresolved_whatever_the_minimum():
+    policy = load_policy(BUNDLED_POLICY)
+    report = scan(ScanOptions(paths=[ROOT], cwd=REPO, use_cache=False), policy)
+    assert {f.resource for f in report.findings if f.rule_id == "RES004" and f.category.value == "unresolved"} == {
+        "aws_sqs_queue.cmk", "aws_sqs_queue.no_sse", "aws_s3vectors_vector_bucket.vectors",
+        "aws_efs_file_system.efs", "aws_sns_topic.topic"}

@@ -31,6 +31,17 @@ _spec.loader.exec_module(make_plans)
 
 PLUGIN_DIR = Path("/opt/tf-plugins")
 
+# Findings only the plan gives, because the plan records an expression as its references alone: a key chosen by
+# coalesce(var.kms_master_key_id, aws_kms_key.this[0].arn) is one of several names there, so which key (and where)
+# is unknown, while the source evaluates it. Each entry must still occur (a fixed gap is removed from here).
+KNOWN_GAPS = {
+    "fixtures/terraform/realistic/aws_reference_functions": {
+        ("RES004", "unresolved", "aws_s3_bucket.default[0]", None),
+        ("RES004", "unresolved", "aws_sqs_queue.dlq[0]", None),  # try(coalesce(var.a, var.b, one(...)), null)
+        ("RES004", "unresolved", "aws_sqs_queue.this", None),  # coalesce(var.kms_master_key_id, ...)
+    },
+}
+
 
 def _policy_for(source: Path) -> Path:
     for directory in [source, *source.parents]:
@@ -54,6 +65,9 @@ def test_plan_and_source_give_the_same_findings(root: str) -> None:
     policy = _policy_for(source)
     from_source = _findings(source, policy)
     from_plan = _findings(plan, policy)
+    gaps = KNOWN_GAPS.get(root, set())
+    assert gaps <= from_plan, f"known gap no longer seen, remove it from KNOWN_GAPS: {sorted(gaps - from_plan)}"
+    from_plan -= gaps
     assert from_plan == from_source, (
         f"plan only: {sorted(from_plan - from_source)}; source only: {sorted(from_source - from_plan)}")
 

@@ -43,7 +43,10 @@ def _interpret_key(
     if ":alias/aws/" in _partial_text(value):  # data.aws_kms_alias of an AWS-managed key
         return Encryption.PROVIDER, None
     if isinstance(value, Unknown):
-        return Unknown(f"{via} is unknown: {value.reason}"), None
+        # which key is unknown, so where it lives is too: RES004 must not pass it (the level may still
+        # meet the minimum through AtLeast, but a key in another region would move the data's protection)
+        reason = f"{via} is unknown: {value.reason}"
+        return Unknown(reason), KeyUse(via, Unknown(reason), via)
     if isinstance(value, Ref):
         target = scan.by_address.get(value.address)
         if target is None:
