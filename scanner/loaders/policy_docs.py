@@ -166,6 +166,23 @@ def _documents(body: Mapping[str, Any], *keys: str) -> Any:
     return docs
 
 
+def _merge_documents(statements: list[Any], body: Mapping[str, Any], *keys: str) -> list[Any] | Unknown:
+    """Merge the statements of the documents named by ``keys`` into ``statements`` (by Sid), in order.
+
+    Sources and overrides merge the same way, only at different moments; an unknown document makes the
+    whole result unknown, since any of its statements could replace one that is known.
+    """
+    docs = _documents(body, *keys)
+    if isinstance(docs, Unknown):
+        return docs
+    for doc in docs:
+        sts = _statements_of(doc)
+        if isinstance(sts, Unknown):
+            return sts
+        statements = _merge(statements, sts)
+    return statements
+
+
 def aws_policy_document(body: Mapping[str, Any]) -> Any:
     """``data "aws_iam_policy_document"``'s ``json``: the document text, or :class:`Encoded` with unknown leaves.
 
@@ -173,27 +190,16 @@ def aws_policy_document(body: Mapping[str, Any]) -> Any:
     ``source_json``) first, this block's statements replacing those with the same ``sid``, then
     ``override_policy_documents`` (and ``override_json``) replacing by ``sid`` again.
     """
-    statements: list[Any] = []
-    sources = _documents(body, "source_json", "source_policy_documents")
-    if isinstance(sources, Unknown):
-        return sources
-    for doc in sources:
-        sts = _statements_of(doc)
-        if isinstance(sts, Unknown):
-            return sts
-        statements = _merge(statements, sts)
+    statements = _merge_documents([], body, "source_json", "source_policy_documents")
+    if isinstance(statements, Unknown):
+        return statements
     own = body.get("statement") or []
     if isinstance(own, Unknown):
         return own
     statements = _merge(statements, [_statement(b) for b in own])
-    overrides = _documents(body, "override_json", "override_policy_documents")
-    if isinstance(overrides, Unknown):
-        return overrides
-    for doc in overrides:
-        sts = _statements_of(doc)
-        if isinstance(sts, Unknown):
-            return sts
-        statements = _merge(statements, sts)
+    statements = _merge_documents(statements, body, "override_json", "override_policy_documents")
+    if isinstance(statements, Unknown):
+        return statements
     document: dict[str, Any] = {"Version": body.get("version") or "2012-10-17"}
     if body.get("policy_id"):
         document["Id"] = body["policy_id"]
