@@ -214,3 +214,31 @@ def test_checkov_runs_res006_like_the_native_scan(unit: str, tmp_path: Path) -> 
     native = {f.origin[1] for f in _scan(ACCESS / unit) if f.blocking and f.origin}
     out_of_view = {"aws_s3_bucket_policy.reports"}  # policy = data.aws_iam_policy_document.reports.json
     assert got == native - out_of_view
+
+
+def _residency_only_policy(tmp_path: Path, extra: str = "") -> Path:
+    policy = tmp_path / "residency.yaml"
+    policy.write_text("version: 1\nallowed_regions: [in:eu-locations]\nunresolved: fail\n" + extra, encoding="utf-8")
+    return policy
+
+
+def test_unplaced_principals_do_not_block_until_the_policy_places_principals(tmp_path: Path) -> None:
+    """A residency-only policy (no access:, no principals:) shows unplaced principals without blocking.
+
+    Real example modules grant other accounts and service accounts everywhere; blocking each one
+    under a policy that maps no principal would make RES006 noise. Public grants still block, and
+    once principals: is written an unplaced principal blocks (fail closed on the user's own map).
+    """
+    found = _scan(ACCESS / "failing", _residency_only_policy(tmp_path))
+    unresolved = [f for f in found if f.category.value == "unresolved"]
+    public = [f for f in found if f.category.value == "access" and "open to" in f.message]
+    assert unresolved and public
+    assert not any(f.blocking for f in unresolved)
+    assert all(f.blocking for f in public)
+
+    mapped = _residency_only_policy(tmp_path, 'principals:\n  aws:\n    accounts:\n      "777788889999": country:IE\n')
+    after = [f for f in _scan(ACCESS / "failing", mapped) if f.category.value == "unresolved"]
+    assert after and all(f.blocking for f in after)
+
+    opted = _residency_only_policy(tmp_path, "access:\n  unresolved: fail\n")
+    assert all(f.blocking for f in _scan(ACCESS / "failing", opted) if f.category.value == "unresolved")

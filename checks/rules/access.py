@@ -21,8 +21,11 @@ What it checks
     is always a finding unless a positive condition (``aws:PrincipalOrgID``,
     ``aws:PrincipalAccount``, ``aws:SourceAccount``, ``aws:SourceArn``, ``kms:CallerAccount`` with
     ``StringEquals``/``StringLike``/``ArnEquals``/``ArnLike``) narrows it to mapped principals,
-    which are then judged. A principal the policy does not map is unresolved (blocking unless
-    ``access.unresolved: warn``). The deploying identity (``data.aws_caller_identity``,
+    which are then judged. A principal the policy does not map is unresolved: blocking unless
+    ``access.unresolved: warn`` once the policy has an ``access:`` or ``principals:`` section;
+    without either the policy places no principal yet, so the finding is shown but does not block
+    (``access.unresolved: fail`` makes it block; public grants always block). The deploying
+    identity (``data.aws_caller_identity``,
     ``data.google_project``, ``data.azurerm_client_config``, a role, service account or managed
     identity declared in the same configuration) is the
     store's own account: judged only when ``principals.<cloud>.self`` (or the root's ``self``) maps
