@@ -813,14 +813,7 @@ def stamp(rule: Any, v: Violation, resource: Resource, policy: Policy, options: 
     if category is Category.UNRESOLVED:
         # movement.unresolved / access.unresolved, when written, win over the top-level unresolved
         section = {Category.MOVEMENT: policy.movement, Category.ACCESS: policy.access}.get(rule.category)
-        if section is not None and section.unresolved_given:
-            mode = section.unresolved
-        elif rule.category is Category.ACCESS and not policy.access.line and not policy.principals.given:
-            # A residency-only policy (no access:, no principals:) places no principal: every
-            # cross-account grant would block; shown, not blocking, until the policy maps principals.
-            mode = "warn"
-        else:
-            mode = policy.unresolved
+        mode = section.unresolved if section is not None and section.unresolved_given else policy.unresolved
         if mode == "warn":
             blocking = False
     subject = v.subject or resource  # RES006: the store a grant opens, when the store is in the scan

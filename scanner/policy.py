@@ -84,8 +84,9 @@ Schema, version 1
 ``access`` (optional mapping)
     ``{allowed: [...], unresolved: fail|warn}``: where principals that can reach a data store may
     sit (RES006). ``allowed`` takes the ``allowed_regions`` vocabulary and defaults to the path's
-    ``allowed_regions``; ``unresolved`` (default ``fail``) says whether a principal the policy does
-    not place blocks.
+    ``allowed_regions``; ``unresolved`` (default: the top-level ``unresolved:``) says whether a
+    principal the policy does not place blocks. A policy with neither ``access:`` nor
+    ``principals:`` places no principal, so its unplaced principals are shown without blocking.
 
 ``principals`` (optional mapping)
     Who sits where, per cloud; each value is a location in the ``allowed_regions`` vocabulary
@@ -959,9 +960,16 @@ def _load_text(text: str, path: Path, label: str, known_rules: Collection[str] |
         if "require_placement" in k8s:
             require_placement = bool(r.boolean(k8s["require_placement"], "kubernetes.require_placement"))
 
-    access = read_flow(r, top["access"], "access") if "access" in top else FlowPolicy()
     movement = read_flow(r, top["movement"], "movement") if "movement" in top else FlowPolicy()
     principals = read_principals(r, top["principals"]) if "principals" in top else Principals()
+    if "access" in top:
+        access = read_flow(r, top["access"], "access")
+    elif principals.given:
+        access = FlowPolicy()
+    else:
+        # A residency-only policy places no principal: every cross-account grant would block. Its
+        # unplaced principals are shown, not blocking, until access: or principals: is written.
+        access = FlowPolicy(unresolved="warn", unresolved_given=True)
     endpoints = read_endpoints(r, top["endpoints"]) if "endpoints" in top else ()
     notes = _pending_sections(top, known_rules)
 

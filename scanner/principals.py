@@ -145,8 +145,9 @@ class FlowPolicy:
     """``access:`` or ``movement:``: where principals/destinations may be, and how unknown is judged.
 
     ``allowed`` None means the section did not set it: use the path's ``allowed_regions``.
-    ``unresolved_given`` says the section wrote ``unresolved:``, which then wins over the
-    policy's top-level ``unresolved:`` for this rule's findings (either way).
+    ``unresolved_given`` says this section's ``unresolved`` wins over the policy's top-level
+    ``unresolved:`` for this rule's findings (either way): the section wrote it, or, for ``access``,
+    the policy has neither ``access:`` nor ``principals:`` (then ``warn``: nothing is placed yet).
     """
 
     allowed: AllowedSet | None = None
