@@ -193,7 +193,8 @@ def test_inventory_lists_who_can_reach_each_store() -> None:
     assert us["actions"] == ["s3:GetObject", "s3:ListBucket"]
     own = next(a for p, a in by_principal.items() if "self: 111122223333" in p)
     assert own["status"] == "allowed" and own["location"] == "country:IE"
-    assert doc["totals"]["disallowed_access"] == 9 and doc["totals"]["unresolved_access"] == 3
+    # 9 from main.tf/more.tf, 4 from conditions.tf
+    assert doc["totals"]["disallowed_access"] == 13 and doc["totals"]["unresolved_access"] == 3
     mermaid = render_mermaid(inv)
     assert '["arn:aws:iam::444455556666:role/analytics<br/>country:US"]' in mermaid and "-->|\"access\"|" in mermaid
 

@@ -19,10 +19,15 @@ What it checks
     path's ``allowed_regions``; a principal mapped to a place outside it is a finding. A public
     principal (``"*"``, ``allUsers``, ``allAuthenticatedUsers``, an Allow with ``NotPrincipal``)
     is always a finding unless a positive condition (``aws:PrincipalOrgID``,
-    ``aws:PrincipalAccount``, ``aws:SourceAccount``, ``aws:SourceArn``, ``kms:CallerAccount`` with
-    ``StringEquals``/``StringLike``/``ArnEquals``/``ArnLike``) narrows it to mapped principals,
-    which are then judged. A principal the policy does not map is unresolved: blocking unless
-    ``access.unresolved: warn`` once the policy has an ``access:`` or ``principals:`` section;
+    ``aws:PrincipalAccount``, ``aws:SourceAccount``, ``aws:SourceOwner``, ``aws:SourceArn``,
+    ``kms:CallerAccount`` with ``StringEquals``/``StringLike``/``ArnEquals``/``ArnLike``; ``sns:Endpoint``
+    naming an ARN, whose owner receives the topic's messages; ``elasticfilesystem:AccessedViaMountTarget``
+    ``true``, which admits only clients reaching the file system's own network) narrows it to mapped
+    principals, which are then judged (a resource declared in the configuration is the deploying
+    account's). Conditions of a statement are ANDed, so the tightest one bounds the grant; negated
+    operators, ``...IfExists`` and ``ForAllValues:`` never narrow, and a wildcard value stays public.
+    A principal the policy does not map is unresolved: blocking unless ``access.unresolved: warn``
+    once the policy has an ``access:`` or ``principals:`` section;
     without either the policy places no principal yet, so the finding is shown but does not block
     (``access.unresolved: fail`` makes it block; public grants always block). The deploying
     identity (``data.aws_caller_identity``,
@@ -91,11 +96,20 @@ class Verdict:
 
 _SELF = re.compile(r"\$\{self:(aws|gcp|azure)(?::[a-z]+)?\}")
 # positive conditions that narrow "*" to the principals they name: key -> how to read the values
+# (the issue's list, plus the keys AWS's own "non-public" test names that pin a principal: aws:SourceOwner, and
+# elasticfilesystem:AccessedViaMountTarget, docs.aws.amazon.com/efs/latest/ug/access-control-block-public-access.html;
+# and sns:Endpoint, the subscription endpoint a Subscribe may name, so the topic's messages reach only it,
+# docs.aws.amazon.com/sns/latest/dg/sns-access-policy-language-api-permissions-reference.html)
 _NARROWING = {"aws:principalorgid": "organizations", "aws:principalaccount": "accounts",
               "aws:sourceaccount": "accounts", "kms:calleraccount": "accounts", "aws:sourcearn": "arn",
-              "aws:sourceowner": "accounts"}
-_POSITIVE_OPS = {"stringequals", "stringlike", "arnequals", "arnlike", "stringequalsignorecase"}
+              "aws:sourceowner": "accounts", "sns:endpoint": "endpoint",
+              "elasticfilesystem:accessedviamounttarget": "mount-target"}
+_STRING_OPS = frozenset({"stringequals", "stringlike", "stringequalsignorecase"})
+_POSITIVE_OPS = {"arn": _STRING_OPS | {"arnequals", "arnlike"}, "mount-target": frozenset({"bool"})}
 _ARN_ACCOUNT = re.compile(r"arn:aws[a-z-]*:[a-z0-9-]*:[a-z0-9-]*:(\d{12}):")
+# a value spelt from a resource declared in this configuration (``${aws_sqs_queue.q.arn}``,
+# ``${module.sqs.aws_sqs_queue.this[0].arn}``): the deploying account's resource
+_OWN_RESOURCE = re.compile(r"^\$\{(?:module\.[^}]*\.)?aws_[a-z0-9_]+\.[^}]+\}")
 # Google-managed service agents (the provider acting for the project): ``service-<number>@<agent domain>``,
 # per-service agent domains, and the legacy robot accounts (Google's "Service agents" reference page)
 _GCP_AGENT_DOMAINS = ("gs-project-accounts.iam.gserviceaccount.com", "bigquery-encryption.iam.gserviceaccount.com",
@@ -188,32 +202,63 @@ class _Judge:
         return Verdict("ok" if self.allowed.allows(region) else "outside", f"{who} (region {code})")
 
     def narrowing(self, g: Grant) -> list[Verdict]:
-        """The principals a positive condition narrows ``*`` to, judged; empty when nothing narrows it."""
-        out: list[Verdict] = []
+        """The principals a positive condition narrows ``*`` to, judged; empty when nothing narrows it.
+
+        Conditions of one statement are ANDed: whoever the grant reaches satisfies every one, so
+        the tightest condition bounds it. Each narrowing condition is judged on its own (its values
+        are ORed: every value is judged) and the one whose worst verdict is best wins. Negated
+        operators (``StringNotEquals``, ``ArnNotLike``), ``...IfExists`` (true when the key is
+        absent) and ``ForAllValues:`` (true for an empty set) never narrow.
+        """
+        rank = {"ok": 0, "outside": 1, "unresolved": 2, "public": 3}
+        best: list[Verdict] = []
         for op, key, values in g.conditions:
-            base = op.lower().removeprefix("forallvalues:").removeprefix("foranyvalue:").removesuffix("ifexists")
-            how = _NARROWING.get(key.lower())
-            if how is None or base not in _POSITIVE_OPS:
+            low = op.lower()
+            if low.endswith("ifexists") or low.startswith("forallvalues:"):
                 continue
-            for v in values:
-                text = _text(v)
-                who = f"{key} = {text}"
-                if text is None:
-                    out.append(Verdict("unresolved", f"{key} condition", reason="its value is not known statically"))
-                elif _SELF.search(text):
-                    out.append(self.self_place("aws", who.replace("${self:aws}", "<self>")))
-                elif isinstance(v, Unknown):
-                    out.append(Verdict("unresolved", who, reason=f"it is not known statically ({v.reason})"))
-                elif how == "organizations":
-                    out.append(self.mapped(who, "aws", "organizations", text))
-                elif how == "arn":
-                    m = _ARN_ACCOUNT.match(text)
-                    out.append(self.mapped(who, "aws", "accounts", m.group(1)) if m else Verdict("ok", who))
-                elif "*" in text or "?" in text:
-                    out.append(Verdict("public", who))
-                else:
-                    out.append(self.mapped(who, "aws", "accounts", text))
-        return out
+            base = low.removeprefix("foranyvalue:")
+            how = _NARROWING.get(key.lower())
+            if how is None or base not in _POSITIVE_OPS.get(how, _STRING_OPS):
+                continue
+            judged = [self.narrowed_to(how, key, v) for v in values] or [Verdict("unresolved", f"{key} condition",
+                                                                              reason="it names no value")]
+            if not best or max(rank[v.status] for v in judged) < max(rank[v.status] for v in best):
+                best = judged
+        return best
+
+    def narrowed_to(self, how: str, key: str, v: Any) -> Verdict:
+        """Who one value of a narrowing condition admits."""
+        text = _text(v)
+        who = f"{key} = {text}"
+        if how == "mount-target":
+            if v is True or (isinstance(v, str) and v.lower() == "true"):
+                # only NFS clients that reach a mount target in the file system's VPC: network reach, which
+                # RES006 does not judge (the mount targets sit in the file system's own region)
+                return Verdict("ok", "clients reaching a mount target (the file system's own network)")
+            if isinstance(v, (Unknown, Ref)):
+                return Verdict("unresolved", who, reason=f"it is not known statically ({_why(v)})")
+            return Verdict("public", who)
+        if text is None:
+            return Verdict("unresolved", f"{key} condition", reason="its value is not known statically")
+        if _SELF.search(text):
+            return self.self_place("aws", who.replace("${self:aws}", "<self>"))
+        if not isinstance(v, str) and how in ("arn", "endpoint") and _OWN_RESOURCE.match(text):
+            return self.self_place("aws", who)  # a resource declared here: the deploying account's
+        if isinstance(v, Unknown):
+            return Verdict("unresolved", who, reason=f"it is not known statically ({v.reason})")
+        if not isinstance(v, str):
+            return Verdict("unresolved", who, reason=f"it is not known statically ({_why(v)})")
+        if how in ("arn", "endpoint"):
+            m = _ARN_ACCOUNT.match(text)
+            if m:
+                return self.mapped(who, "aws", "accounts", m.group(1))
+            if "*" in text or "?" in text:
+                return Verdict("public", who)
+            what = "an ARN that names no account" if text.startswith("arn:") else "not an ARN"
+            return Verdict("unresolved", who, reason=f"it is {what}, so its owner cannot be placed")
+        if "*" in text or "?" in text:
+            return Verdict("public", who)
+        return self.mapped(who, "aws", how, text)
 
     # ---- Azure
     def azure(self, g: Grant) -> list[Verdict]:
