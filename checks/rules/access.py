@@ -11,7 +11,14 @@ What it checks
     Manager secrets, Pub/Sub topics and Spanner databases, and ``google_bigquery_dataset.access``.
     Azure ``azurerm_role_assignment`` scoped to a store (or a resource group, subscription or
     management group, which reach every store in them) and Key Vault access policies (the resource
-    and inline ``access_policy``, with their explicit ``tenant_id``). Each principal is placed with
+    and inline ``access_policy``, with their explicit ``tenant_id``). Kubernetes ``RoleBinding`` and
+    ``ClusterRoleBinding`` subjects whose role (linked across files, else the built-in ``cluster-admin``,
+    ``admin``, ``edit``; ``view`` excludes Secrets) reads Secrets or creates pods, ``pods/exec`` or
+    ``pods/attach``: the Secrets and volumes of the binding's namespace (every namespace for a
+    ClusterRoleBinding); ``system:unauthenticated``/``system:anonymous`` and ``system:authenticated`` are
+    public, ServiceAccounts stay in the cluster, users and groups are placed by ``principals.kubernetes``;
+    the EKS ``aws-auth`` ConfigMap's IAM principals get what their groups' bindings open
+    (``system:masters``: everything). Each principal is placed with
     the policy's ``principals:`` section: AWS account ids (bare, or in IAM/STS ARNs) and
     organisations (through a ``aws:PrincipalOrgID`` condition), GCP domains (``user:``,
     ``group:``, ``domain:`` members) and projects (service-account emails), Azure tenants and
@@ -311,12 +318,32 @@ class _Judge:
             return [self.mapped(text, "gcp", "projects", ident)]
         return [Verdict("unresolved", text, reason="this kind of member cannot be placed by the policy")]
 
+    # ---- Kubernetes: RBAC binding subjects (checks/grants_kubernetes.py)
+    def kubernetes(self, g: Grant) -> list[Verdict]:
+        name = _text(g.principal)
+        if name is None:
+            return [Verdict("unresolved", f"a {g.kind} subject", reason="its name is not known statically")]
+        who = f"{g.kind.title()} {name}" if g.kind != "serviceaccount" else f"ServiceAccount {name}"
+        if g.kind == "serviceaccount":
+            return [Verdict("ok", who)]  # a workload identity of the cluster: stays in it
+        if name in ("system:unauthenticated", "system:anonymous"):
+            return [Verdict("public", f"everyone, unauthenticated ({who})")]
+        if name == "system:authenticated":
+            return [Verdict("public", f"any authenticated user ({who})")]
+        if name.startswith("system:"):
+            return [Verdict("ok", who)]  # the cluster's own identities (nodes, service accounts, masters)
+        return [self.mapped(who, "kubernetes", "groups" if g.kind == "group" else "users", name)]
+
 
 _MAP_HINT = {"aws": 'principals: {aws: {accounts: {"<account id>": country:<CC>}}}',
              "gcp": "principals: {gcp: {domains: {<domain>: country:<CC>}, projects: {<project>: country:<CC>}}}",
              "azure": 'principals: {azure: {tenants: {"<tenant id>": country:<CC>}, objects: {"<object id>": '
-                       'country:<CC>}}}'}
+                       'country:<CC>}}}',
+             "kubernetes": "principals: {kubernetes: {groups: {<group>: country:<CC>}, users: {<user>: country:<CC>}}}"}
 
+# an unreadable grant of a manifest: the role or the aws-auth entry it needs
+_UNREADABLE_FIX = {"kubernetes": "Scan the bound role's manifest with the binding (same directory tree), bind a "
+                   "built-in role, or fix the aws-auth data so it parses."}
 
 _NAME_ARGS = ("bucket", "name", "dataset_id", "secret_id", "account_id")
 
@@ -409,7 +436,8 @@ def reaches(facts: GrantFacts, ctx: RuleContext) -> list[Reach]:
     for g in facts.grants:
         if g.effect != "Allow":
             continue  # Deny never clears a grant, and grants nothing
-        verdicts = {"aws": judge.aws, "gcp": judge.gcp, "azure": judge.azure}[g.cloud](g)
+        verdicts = {"aws": judge.aws, "gcp": judge.gcp, "azure": judge.azure,
+                    "kubernetes": judge.kubernetes}[g.cloud](g)
         for v in verdicts:
             key = (v.status, v.key or v.who)
             actions = [str(a) for a in g.actions if isinstance(a, str)]
@@ -437,8 +465,9 @@ def check(facts: GrantFacts, ctx: RuleContext) -> Iterator[Violation]:
         yield Violation(
             category=Category.UNRESOLVED,
             message=f"Who {grant} lets reach {store} cannot be checked: {facts.unreadable}.",
-            remediation="Write the policy statically (a literal document, jsonencode or data "
-            "\"aws_iam_policy_document\" / \"google_iam_policy\"), or scan the plan.",
+            remediation=_UNREADABLE_FIX.get(facts.resource.source, "Write the policy statically (a literal document, "
+                                            "jsonencode or data \"aws_iam_policy_document\" / \"google_iam_policy\"),"
+                                            " or scan the plan."),
             subject=subject,
         )
     for reach in reaches(facts, ctx):

@@ -25,6 +25,7 @@ from yaml.constructor import SafeConstructor
 from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
 from scanner.limits import MIN_YAML_NODE_BUDGET, yaml_nesting_error
+from scanner.loaders.kubernetes_rbac import link_rbac
 from scanner.loaders.operator_tables import TableError, load_attribute_tables, load_operator_tables
 from scanner.model import (
     Category,
@@ -482,6 +483,7 @@ class _Builder:
             translated = _translate(obj, self)
             resources.append(translated if translated is not None else self.native(obj))
         _link_storage_classes(resources)
+        link_rbac(resources, parse_documents)  # bindings -> roles, aws-auth -> bindings (RES006)
         return resources
 
     def hint(self, file: str) -> Location | None:

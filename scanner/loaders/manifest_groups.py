@@ -3,7 +3,8 @@
 Manifests are judged across files only through a few kinds of object: the Kubernetes loader links a
 PersistentVolume to the StorageClass it names, takes an ACK resource's region from its Namespace,
 resolves operator references, selectors and owners by name among operator objects (ACK, Config
-Connector, ASO, Crossplane), and skips the templates of a Helm chart whose Chart.yaml is among the
+Connector, ASO, Crossplane), links RBAC bindings to their roles and the EKS aws-auth ConfigMap to the
+bindings (scanner/loaders/kubernetes_rbac.py), and skips the templates of a Helm chart whose Chart.yaml is among the
 files. A file whose every object is a core Kubernetes object of another kind (Deployment, Service,
 ConfigMap, StatefulSet, PersistentVolumeClaim...) takes part in none of these, so its result depends on
 its own bytes only: it can be a unit of its own (a result-cache entry, a shard). Everything else stays
@@ -25,7 +26,9 @@ _CORE_API = frozenset({
     "rbac.authorization.k8s.io/v1", "autoscaling/v1", "autoscaling/v2", "autoscaling/v2beta2",
 })
 # Core kinds that do take part in a cross-file judgement (or hold other objects).
-_SHARED_KINDS = frozenset({"Namespace", "PersistentVolume", "List"})
+# RBAC objects: a binding is judged with the role it names, aws-auth with every binding (RES006).
+_SHARED_KINDS = frozenset({"Namespace", "PersistentVolume", "List", "Role", "ClusterRole", "RoleBinding",
+                           "ClusterRoleBinding"})
 _NAME = re.compile(rb"^[A-Za-z][A-Za-z0-9]*$")
 _API = re.compile(rb"^[a-z0-9./-]+$")
 # A top-level line the test cannot vouch for: flow style, quoted/complex keys, anchors, aliases, tags,
@@ -38,8 +41,8 @@ def stands_alone(rel_path: str, data: bytes) -> bool:
     path = PurePosixPath(rel_path)
     if rel_path == "-" or "templates" in path.parts[:-1] or path.name == "Chart.yaml":
         return False
-    if data.startswith((b"\xff\xfe", b"\xfe\xff")) or b"\x00" in data:
-        return False
+    if data.startswith((b"\xff\xfe", b"\xfe\xff")) or b"\x00" in data or b"aws-auth" in data:
+        return False  # aws-auth: the EKS ConfigMap is judged with the cluster's bindings
     apis: list[bytes] = []
     kinds: list[bytes] = []
     for raw in data.splitlines():
