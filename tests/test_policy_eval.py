@@ -253,3 +253,51 @@ resource "aws_s3_bucket_policy" "p" {
     assert deny.effect == "Deny" and read.principals == {"AWS": ("444455556666",)}
     (resource,) = read_resources = [policy.structure["Statement"][1]["Resource"]]
     assert read_resources and resource.text == "${aws_s3_bucket.b.arn}/*"
+
+
+def test_try_coalesce_one_element_keep_the_symbolic_self(tmp_path: Path) -> None:
+    """terraform-aws-modules/terraform-aws-kms main.tf (407e3db): ``try(data.aws_caller_identity.current[0]
+    .account_id, "")`` feeds a data policy document read through ``coalesce(var.policy, ...json)``; the self,
+    the caller's ARN and the partition's DNS suffix must survive, as references do."""
+    res = _load(tmp_path, BUCKET + '''
+variable "policy" {
+  type    = string
+  default = null
+}
+data "aws_caller_identity" "current" {
+  count = 1
+}
+data "aws_partition" "current" {
+  count = 1
+}
+locals {
+  account_id = try(data.aws_caller_identity.current[0].account_id, "")
+  dns_suffix = try(data.aws_partition.current[0].dns_suffix, "")
+}
+data "aws_iam_policy_document" "this" {
+  statement {
+    actions   = ["kms:*"]
+    resources = ["*"]
+    principals {
+      type        = "AWS"
+      identifiers = ["arn:aws:iam::${local.account_id}:root", data.aws_caller_identity.current[0].arn,
+                     coalesce(null, local.account_id), one([local.account_id]), element([local.account_id], 0)]
+    }
+    principals {
+      type        = "Service"
+      identifiers = ["dnssec-route53.${local.dns_suffix}"]
+    }
+  }
+}
+resource "aws_kms_key" "k" {
+  policy = coalesce(var.policy, data.aws_iam_policy_document.this.json)
+}
+''')
+    policy = res["aws_kms_key.k"].attributes["policy"]
+    assert isinstance(policy, Encoded)
+    st = policy.structure["Statement"][0] if isinstance(policy.structure["Statement"], list) else \
+        policy.structure["Statement"]
+    texts = [getattr(p, "text", p) for p in st["Principal"]["AWS"]]
+    assert texts == ["arn:aws:iam::${self:aws}:root", "${self:aws:arn}", "${self:aws}", "${self:aws}",
+                     "${self:aws}"]
+    assert st["Principal"]["Service"] == "dnssec-route53.amazonaws.com"

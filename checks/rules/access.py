@@ -184,7 +184,8 @@ class _Judge:
             reason = value.reason if isinstance(value, Unknown) else "not a string"
             return [Verdict("unresolved", "a principal", reason=f"it is not known statically ({reason})")]
         if _SELF.search(text):
-            return [self.self_place("aws", text.replace("${self:aws}", "<self>"))]
+            who = text.replace("${self:aws:arn}", "<deploying identity>").replace("${self:aws}", "<self>")
+            return [self.self_place("aws", who)]
         if not isinstance(value, str) and _OWN_IDENTITY.match(text):
             return [self.self_place("aws", text)]
         if not isinstance(value, str):

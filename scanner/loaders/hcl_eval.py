@@ -618,9 +618,11 @@ def _f_can(arg_exprs: tuple, scope: Scope) -> Any:
 def _f_coalesce(arg_exprs: tuple, scope: Scope) -> Any:
     for a in arg_exprs:
         v = materialise(evaluate(a, scope))
-        if isinstance(v, (Ref, Partial)):
+        if isinstance(v, (Ref, Partial, Encoded)):
             # a resource's computed id/ARN is never null or empty: Terraform picks it, so keep who it names
-            # (``coalesce(var.kms_key_arn, aws_kms_key.this[0].arn)``, terraform-aws-modules/sqs)
+            # (``coalesce(var.kms_key_arn, aws_kms_key.this[0].arn)``, terraform-aws-modules/sqs); so is a
+            # rendered policy document (``coalesce(var.policy, data.aws_iam_policy_document.this[0].json)``,
+            # terraform-aws-modules/kms), whose statements (and symbolic self) stay readable
             return v
         u = _opaque(v)
         if u is not None:

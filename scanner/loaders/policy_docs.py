@@ -29,7 +29,7 @@ __all__ = ["SELF_MARKS", "aws_policy_document", "google_policy_data", "self_valu
 
 #: data source type -> attribute -> the symbolic text it stands for.
 SELF_MARKS: dict[str, dict[str, str]] = {
-    "aws_caller_identity": {"account_id": "${self:aws}", "id": "${self:aws}"},
+    "aws_caller_identity": {"account_id": "${self:aws}", "id": "${self:aws}", "arn": "${self:aws:arn}"},
     "azurerm_client_config": {"tenant_id": "${self:azure}", "subscription_id": "${self:azure:subscription}",
                               "object_id": "${self:azure:object}"},
     "google_client_config": {"project": "${self:gcp}"},

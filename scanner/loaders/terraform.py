@@ -1492,10 +1492,12 @@ class _DataValue(Lazy):
         if self.dtype == "aws_region" and name in ("name", "region", "id"):
             own = self._own("region") if "region" in self.block.attrs else self._own("name")
             return own if own is not None else self._provider().region
-        if self.dtype == "aws_partition" and name in ("partition", "id"):
+        if self.dtype == "aws_partition" and name in ("partition", "id", "dns_suffix"):
             region = self._provider().region
             if not isinstance(region, str):
                 return region if isinstance(region, Unknown) else self._unknown()
+            if name == "dns_suffix":  # the partition's service domain (``dnssec-route53.${dns_suffix}``)
+                return "amazonaws.com.cn" if region.startswith("cn-") else "amazonaws.com"
             if region.startswith("cn-"):
                 return "aws-cn"
             if region.startswith("us-gov-"):
