@@ -192,6 +192,36 @@ def _att_redshift_copy(att: Resource, f: DataStoreFacts, scan: Scan, p: Mapping[
     _add_copy(f, Copy("snapshot", loc, f"{att.address}.destination_region", att.line, file=att.file))
 
 
+def _att_site_recovery(att: Resource, f: DataStoreFacts, scan: Scan, p: Mapping[str, Any]) -> None:
+    """An Azure-to-Azure Site Recovery replication: the VM's replica lives in the target fabric's region.
+
+    azurerm docs (site_recovery_fabric): a fabric is "a container within an Azure region"; its
+    ``location`` (Required) is that region. A fabric holds no data and has no catalog entry, so its own
+    argument is read here. The replica disks' key (``managed_disk.target_disk_encryption_set_id``) is
+    not graded: a copy carries no encryption of its own in the report.
+    """
+    value = att.attributes.get("target_recovery_fabric_id")
+    fabric = scan.find(value, {"azurerm_site_recovery_fabric": "name"})
+    loc: Location | Unknown
+    if fabric is not None:
+        code = fabric.attributes.get("location")
+        if isinstance(code, str) and code:
+            loc = Location(
+                "azure", _normalise_azure(code), f"argument location of target fabric {fabric.address} ({_at(fabric)})"
+            )
+        else:
+            loc = (
+                _unknown_from(code, f"argument location of target fabric {fabric.address}")
+                if code is not None
+                else Unknown(f"target fabric {fabric.address} sets no location")
+            )
+    elif isinstance(value, (str, Ref)):
+        loc = Unknown(f"target_recovery_fabric_id {value} is not in the scanned configuration")
+    else:
+        loc = _unknown_from(value, "target_recovery_fabric_id")
+    _add_copy(f, Copy("replica", loc, f"{att.address}.target_recovery_fabric_id", att.line, file=att.file))
+
+
 def _noop(r: Resource, f: DataStoreFacts, scan: Scan, p: Mapping[str, Any]) -> None:
     """Account-wide settings read by another type's handler (``aws_ebs_encryption_by_default``)."""
 
@@ -209,4 +239,5 @@ ATTACH_HANDLERS: dict[str, Handler] = {
     "azure_partner": _att_azure_partner,
     "azure_object_replication": _att_azure_object_replication,
     "redis_linked_server": _att_redis_linked,
+    "site_recovery_replication": _att_site_recovery,
 }
