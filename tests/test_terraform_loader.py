@@ -436,6 +436,30 @@ resource "null_resource" "p" {
     assert type(p["unknown"]) is Unknown
 
 
+def test_a_reference_compared_with_null_is_not_null(tmp_path):
+    # terraform-google-modules/terraform-google-sql-db modules/postgresql/main.tf (25cf783):
+    #   encryption_key = var.encryption_key_name != null ? var.encryption_key_name : ...
+    # with encryption_key_name = google_kms_crypto_key.k.id: a resource's computed id/ARN is never null (as in
+    # coalesce), so the comparison is decided and the key keeps who it names
+    (tmp_path / "main.tf").write_text('''
+variable "k" { default = null }
+resource "google_kms_crypto_key" "k" {}
+locals { key = google_kms_crypto_key.k.id }
+resource "null_resource" "p" {
+  ne    = local.key != null ? local.key : "none"
+  eq    = local.key == null ? "none" : local.key
+  rev   = null != local.key
+  part  = "x-${google_kms_crypto_key.k.id}" == null
+  var   = var.k != null ? var.k : "none"
+  other = local.key == "x"
+}
+''')
+    p = by_address(load_terraform([tmp_path], tmp_path, TerraformOptions()))["null_resource.p"].attributes
+    key = Ref("google_kms_crypto_key.k", "id")
+    assert (p["ne"], p["eq"], p["rev"], p["part"], p["var"]) == (key, key, True, False, "none")
+    assert type(p["other"]) is Unknown  # compared with a value: still unknown
+
+
 def test_an_unknown_attribute_read_by_reference_still_names_its_resource(tmp_path):
     # Azure/terraform-azurerm-avm-res-documentdb-databaseaccount examples: the account name has a random suffix
     (tmp_path / "main.tf").write_text('''

@@ -435,6 +435,14 @@ def _e_un(e: tuple, scope: Scope) -> Any:
     return _norm_num(-_num(v))
 
 
+_UNSET = object()
+
+
+def _never_null(v: Any) -> bool:
+    """A computed reference (``aws_kms_key.k.arn``) or a template of one: Terraform's value is never null."""
+    return isinstance(v, (Ref, Partial))
+
+
 def _eq(a: Any, b: Any) -> bool:
     a, b = materialise(a), materialise(b)
     if isinstance(a, bool) != isinstance(b, bool):
@@ -447,6 +455,13 @@ def _eq(a: Any, b: Any) -> bool:
 def _e_bin(e: tuple, scope: Scope) -> Any:
     op = e[1]
     a = evaluate(e[2], scope)
+    b: Any = _UNSET
+    if op in ("==", "!="):
+        b = evaluate(e[3], scope)
+        if (_never_null(a) and materialise(b) is None) or (_never_null(b) and materialise(a) is None):
+            # a resource's computed id/ARN is never null (as in coalesce): ``var.key != null ? var.key : ...``
+            # (terraform-google-modules/sql-db) is decided and keeps who the key is
+            return op == "!="
     ua = _opaque(a)
     if op in ("&&", "||") and ua is None:
         # a known deciding left operand settles the result even when the right one is unknown
@@ -454,7 +469,8 @@ def _e_bin(e: tuple, scope: Scope) -> Any:
             return False
         if op == "||" and _bool(a):
             return True
-    b = evaluate(e[3], scope)
+    if b is _UNSET:
+        b = evaluate(e[3], scope)
     if ua is not None:
         return ua
     ub = _opaque(b)
