@@ -18,8 +18,7 @@ from typing import Any
 from checks.catalog import classify as classify_cloud
 from checks.catalog import load_catalog
 from checks.flows import FLOW_TYPES, link_flows, read_flows
-from checks.grants import read_grants
-from checks.grants_kubernetes import is_kubernetes_grant, read_kubernetes_grants
+from checks.grant_sources import read_grants
 from checks.kubernetes import classify_kubernetes
 from checks.rules import RULES, NoOptions, RuleContext
 from scanner import __version__, waivers
@@ -631,7 +630,7 @@ def classify(resources: list[Resource], policy: Policy) -> list[DataStoreFacts]:
             flows.append(flow_facts)
             facts.append(flow_facts)  # type: ignore[arg-type]  # a Fact of role "flow", routed by role
         # The grants (RES006): who a resource policy / IAM member lets reach a store (role "grant").
-        grant_facts = read_kubernetes_grants(r) if is_kubernetes_grant(r) else read_grants(r)
+        grant_facts = read_grants(r)
         if grant_facts is not None:
             facts.append(grant_facts)  # type: ignore[arg-type]  # a Fact of role "grant", routed by role
     link_flows(flows, resources, _unit)  # a referenced destination that is no store: where it runs

@@ -22,7 +22,7 @@ from typing import TYPE_CHECKING, Any
 
 from checks.locate import ANY_REGION, judge, store_product
 from checks.rules import RuleContext
-from checks.rules.access import opens_store, reaches
+from checks.rules.access import opened_stores, reaches
 from scanner.engine import exemption_for, policy_rel, scope_path, unit_key
 from scanner.model import AtLeast, DataStoreFacts, Encryption, Finding, Location, Unknown
 
@@ -295,11 +295,8 @@ def _with_access(entries: list[DataStoreEntry], report: Report, policy: Policy, 
         rel = policy_rel(policy, root, scope)
         ctx = RuleContext(policy=policy, allowed=policy.allowed_for(rel), catalog=policy.catalog, facts=stores[unit],
                           by_role={k: tuple(v) for k, v in by_role[unit].items()}, policy_path=rel)
-        opened = opens_store(grant, ctx)
-        if opened is None or opened[1] is None:
-            continue  # a grant on a store outside the scan: the findings name it
-        subject = opened[1]
-        for reach in reaches(grant, ctx):
+        subjects = [s for _, s in opened_stores(grant, ctx) if s is not None]  # outside the scan: findings name it
+        for subject, reach in ((s, reach) for reach in reaches(grant, ctx) for s in subjects):
             v, g = reach.verdict, reach.grant
             found[(subject.file, subject.address)].append(AccessEntry(
                 principal=v.who, status=_REACH_STATUS[v.status], actions=reach.actions, grant=r.address,

@@ -8,7 +8,12 @@ What it checks
     Manager, DynamoDB, ECR, Backup vault, EFS and OpenSearch domain policies. GCP IAM
     (``_iam_member``, ``_iam_binding``, ``_iam_policy`` with ``data "google_iam_policy"``) on
     Cloud Storage buckets, BigQuery datasets and tables, Cloud KMS keys and key rings, Secret
-    Manager secrets, Pub/Sub topics and Spanner databases, and ``google_bigquery_dataset.access``.
+    Manager secrets, Pub/Sub topics and Spanner databases, and ``google_bigquery_dataset.access``;
+    project, folder and organisation IAM with a role that reaches data (basic roles, roles of data
+    services, service-account and IAM-admin roles, custom roles) opens every store of that scope in
+    the scan (a store that names no project is in the root's ``self`` project; a folder or
+    organisation covers every Google store), and ``google_service_account_iam_*`` opens what that
+    service account is granted (impersonation).
     Azure ``azurerm_role_assignment`` scoped to a store (or a resource group, subscription or
     management group, which reach every store in them) and Key Vault access policies (the resource
     and inline ``access_policy``, with their explicit ``tenant_id``). Kubernetes ``RoleBinding`` and
@@ -83,6 +88,7 @@ from dataclasses import dataclass, replace
 from typing import Any
 
 from checks.grants import Grant, GrantFacts
+from checks.grants_scope import StoreScope
 from checks.iam_document import aws_principal
 from checks.rules.api import Rule, RuleContext
 from scanner.model import Category, Ref, Resource, Severity, Unknown, Violation
@@ -453,12 +459,29 @@ def reaches(facts: GrantFacts, ctx: RuleContext) -> list[Reach]:
             for v, g, spellings, actions in seen.values()]
 
 
+def opened_stores(facts: GrantFacts, ctx: RuleContext) -> list[tuple[str, Resource | None]]:
+    """Every store a grant opens: the one it names, or each store of the scope a project / folder /
+    organisation / service-account grant covers (checks/grants_scope.py; none in the unit: the scope itself)."""
+    scope = facts.store
+    if isinstance(scope, StoreScope):
+        found = [] if facts.unreadable else scope.stores(ctx, _opened)
+        return found or [(scope.describe(), None)]
+    return _opened(facts, ctx)
+
+
+def _opened(facts: GrantFacts, ctx: RuleContext) -> list[tuple[str, Resource | None]]:
+    opened = opens_store(facts, ctx) if not isinstance(facts.store, StoreScope) else None
+    return [] if opened is None else [opened]
+
+
 def check(facts: GrantFacts, ctx: RuleContext) -> Iterator[Violation]:
     """One violation per (store, principal) outside the allowed set, public, or not placed."""
+    for opened in opened_stores(facts, ctx):
+        yield from _check_store(facts, ctx, opened)
+
+
+def _check_store(facts: GrantFacts, ctx: RuleContext, opened: tuple[str, Resource | None]) -> Iterator[Violation]:
     allowed = access_allowed(ctx)
-    opened = opens_store(facts, ctx)
-    if opened is None:
-        return
     store, subject = opened
     grant = facts.resource.address
     names = store if subject is None or store == grant else f"{store} (through {grant})"

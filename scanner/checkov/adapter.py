@@ -32,7 +32,7 @@ from typing import Any
 
 from checks.catalog import load_catalog
 from checks.flows import FLOW_TYPES
-from checks.grants import GRANT_TYPES
+from checks.grant_sources import GRANT_TYPES
 from checks.rules import RULES, RuleContext
 from checks.rules.placement import RULE as PLACEMENT
 from checks.rules.placement import check_provider
