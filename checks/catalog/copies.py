@@ -498,7 +498,8 @@ def _copy_cosmos_backup(r: Resource, f: DataStoreFacts, scan: Scan, p: Mapping[s
 
 
 def _copy_azure_block_location(r: Resource, f: DataStoreFacts, scan: Scan, p: Mapping[str, Any]) -> None:
-    for i, block in enumerate(blocks(r.attributes, p["blocks"])):
+    """A copy per block at ``blocks`` (a dotted path through repeated blocks) whose ``attr`` names a location."""
+    for i, block in enumerate(_blocks_path(r.attributes, p["blocks"])):
         value = block.get(p["attr"])
         via = f"{p['blocks']}[{i}].{p['attr']}"
         if value is None:
