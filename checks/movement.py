@@ -41,6 +41,7 @@ class FlowVerdict:
     origin: str = ""
     outside: tuple[Region, ...] = ()
     reason: str = ""
+    place: Place | None = None  # where the destination is (the inventory's map group), when located
 
 
 def location_regions(cat: Catalog, location: str) -> tuple[Region, ...] | None:
@@ -193,8 +194,8 @@ def judge_flow(
         location += f", owned by account {account} in {owner_place.describe()}"
         origin += f"; the owner's place from {owner_place.source or 'principals:'}"
     if all(p.inside(allowed) for p in places):
-        return FlowVerdict(flow, "allowed", shown, location, origin)
+        return FlowVerdict(flow, "allowed", shown, location, origin, place=place)
     outside = tuple(sorted({r for p in places for r in p.regions if not allowed.allows(r)},
                            key=lambda r: (r.cloud, r.code)))
     reason = "" if outside else f"{location} has no cloud region in the allowed set"
-    return FlowVerdict(flow, "outside", shown, location, origin, outside, reason)
+    return FlowVerdict(flow, "outside", shown, location, origin, outside, reason, place=place)

@@ -253,6 +253,7 @@ def _report(units: list[UnitResult], judge_unit: _Judge, options: ScanOptions, p
         unknown_types=unknown,
         data_stores=[f for f in facts if f.holds_user_data],
         grants=[f for f in facts if f.role == "grant"],
+        flows=[f for f in facts if f.role == "flow"],
         data_store_count=stores,
         scan_root=str(root),
         policy_path=str(policy.path) if policy.path else None,
@@ -319,8 +320,8 @@ class _Judge:
             covers=covers,
             made_on=options.today.isoformat(),
             dates=tuple(sorted(dates)),
-            # the inventory's facts: every data store, and the grants that say who can reach them
-            facts=[f for f in facts if f.holds_user_data or f.role == "grant"] if options.keep_facts else [],
+            # the inventory's facts: every data store, the grants that say who can reach them, the pipes
+            facts=[f for f in facts if f.holds_user_data or f.role in ("grant", "flow")] if options.keep_facts else [],
         )
 
     def policy_waiver_findings(self) -> list[Finding]:

@@ -23,8 +23,9 @@ from typing import TYPE_CHECKING, Any
 from checks.locate import ANY_REGION, judge, store_product
 from checks.rules import RuleContext
 from checks.rules.access import opened_stores, reaches
+from checks.rules.movement import judge_flows
 from scanner.engine import exemption_for, policy_rel, scope_path, unit_key
-from scanner.model import AtLeast, DataStoreFacts, Encryption, Finding, Location, Unknown
+from scanner.model import AtLeast, DataStoreFacts, Encryption, Finding, Location, Ref, Resource, Unknown
 
 if TYPE_CHECKING:
     from checks.rules import RuleContext
@@ -41,6 +42,8 @@ UNRESOLVED_GROUP = "unresolved"
 #: Map group of data stores without a location of their own (a Velero BackupStorageLocation, a
 #: StorageClass whose cluster region is not known): their copies say where the data goes.
 NO_LOCATION_GROUP = "no-location"
+#: Map group of the pipes and workloads that send data somewhere and read no scanned data store.
+PIPE_GROUP = "pipes"
 #: Map group of places spanning more jurisdictions than fit in a readable group name.
 MULTIPLE_GROUP = "multiple"
 _MAX_JOINED = 3
@@ -139,6 +142,41 @@ class AccessEntry:
 
 
 @dataclass(frozen=True)
+class FlowEntry:
+    """One destination a pipe sends data to, judged like RES007 judges it: an edge of the map.
+
+    ``source`` is the data store the pipe reads when it is in this scan (``source_kind``
+    ``data-store``; the edge starts at that store's node), else the pipe or workload itself
+    (``pipe``: a Firehose stream with no scanned source, an OpenTelemetry Collector ConfigMap).
+    ``status``: allowed, disallowed (outside ``movement.allowed``) or unresolved.
+    """
+
+    pipe: str  # address of the resource holding the destination
+    type: str
+    file: str
+    line: int
+    source: str
+    source_kind: str  # data-store | pipe
+    destination: str
+    what: str
+    via: str
+    status: str
+    location: str = ""  # where the destination is, as the policy vocabulary writes it (country:US)
+    provenance: str = ""  # bundled table entry, policy endpoints:, the ARN's region, the referenced resource
+    reason: str = ""
+    jurisdictions: tuple[str, ...] = ()  # of the destination's place: the map group its node is drawn in
+    disallowed_regions: tuple[str, ...] = ()
+    source_file: str = ""  # the file of the source data store (an address repeats across roots)
+
+    @property
+    def group(self) -> str:
+        """The map group of the destination node: its jurisdictions, else unresolved."""
+        if self.status == UNRESOLVED or not self.jurisdictions:
+            return UNRESOLVED_GROUP
+        return "+".join(self.jurisdictions) if len(self.jurisdictions) <= _MAX_JOINED else MULTIPLE_GROUP
+
+
+@dataclass(frozen=True)
 class DataStoreEntry:
     """One data store as the inventory shows it."""
 
@@ -179,6 +217,7 @@ class Inventory:
     tool_version: str = ""
     by_jurisdiction: dict[str, dict[str, int]] = field(default_factory=dict)
     by_cloud: dict[str, dict[str, object]] = field(default_factory=dict)
+    flows: tuple[FlowEntry, ...] = ()  # every pipe's destinations, by file and line
 
     @property
     def copies(self) -> list[tuple[DataStoreEntry, CopyEntry]]:
@@ -201,6 +240,9 @@ class Inventory:
             "unresolved_access": sum(a.status == UNRESOLVED for d in stores for a in d.access),
             "findings": sum(len(d.findings) for d in stores),
             "waived_findings": sum(f.waived for d in stores for f in d.findings),
+            "flows": len(self.flows),
+            "disallowed_flows": sum(f.status == DISALLOWED for f in self.flows),
+            "unresolved_flows": sum(f.status == UNRESOLVED for f in self.flows),
         }
 
 
@@ -237,6 +279,7 @@ def build_inventory(report: Report, policy: Policy) -> Inventory:
         tool_version=report.tool_version,
         by_jurisdiction=_by_jurisdiction(entries),
         by_cloud=_by_cloud(entries),
+        flows=_flows(report, policy, root),
     )
 
 
@@ -306,6 +349,55 @@ def _with_access(entries: list[DataStoreEntry], report: Report, policy: Policy, 
                 jurisdictions=tuple(sorted(v.place.jurisdictions)) if v.place is not None else ()))
     return [dataclasses.replace(e, access=tuple(found[(e.file, e.address)])) if (e.file, e.address) in found else e
             for e in entries]
+
+
+def _source_store(read: object, stores: dict[str, DataStoreFacts]) -> Resource | None:
+    """The scanned data store a pipe reads: a reference to it, or its name as the evaluator computed
+    it (``log_group_name = aws_cloudwatch_log_group.app.name`` is the literal name)."""
+    if isinstance(read, Ref):
+        fact = stores.get(read.address)
+        return fact.resource if fact is not None else None
+    if isinstance(read, str) and read:
+        for fact in stores.values():
+            attrs = fact.resource.attributes
+            if any(attrs.get(key) == read for key in ("name", "bucket", "arn")):
+                return fact.resource
+    return None
+
+
+_FLOW_STATUS = {"allowed": ALLOWED, "outside": DISALLOWED, "unresolved": UNRESOLVED}
+
+
+def _flows(report: Report, policy: Policy, root: Path) -> tuple[FlowEntry, ...]:
+    """Every pipe's destinations, judged by RES007's own judgement under the pipe's policy scope."""
+    if not report.flows:
+        return ()
+    stores: dict[str, dict[str, DataStoreFacts]] = defaultdict(dict)
+    for fact in report.data_stores:
+        stores[unit_key(fact.resource)][fact.resource.address] = fact
+    out = []
+    for facts in report.flows:
+        r = facts.resource
+        unit = unit_key(r)
+        rel = policy_rel(policy, root, scope_path(r))
+        ctx = RuleContext(policy=policy, allowed=policy.allowed_for(rel), catalog=policy.catalog,
+                          facts=stores[unit], policy_path=rel)
+        source, source_kind, source_file = r.address, "pipe", r.file
+        store = _source_store(facts.source, stores[unit])
+        if store is not None:
+            source, source_kind, source_file = store.address, "data-store", store.file
+        for verdict, _allowed in judge_flows(facts, ctx):
+            flow = verdict.flow
+            jurisdictions = tuple(sorted(verdict.place.jurisdictions)) if verdict.place is not None else ()
+            regions = tuple(f"{x.cloud}:{x.code}" for x in verdict.outside)
+            out.append(FlowEntry(
+                pipe=r.address, type=r.declared_type, file=r.file, line=flow.line or r.line, source=source,
+                source_kind=source_kind, destination=verdict.destination, what=flow.what, via=flow.via,
+                status=_FLOW_STATUS[verdict.status], location=verdict.location or "", provenance=verdict.origin,
+                reason=verdict.reason, jurisdictions=jurisdictions, disallowed_regions=regions,
+                source_file=source_file))
+    out.sort(key=lambda f: (f.file, f.line, f.pipe, f.destination))
+    return tuple(out)
 
 
 def judge_place(location: Location | Unknown | None, ctx: RuleContext, product: str | None = None) -> Place:
@@ -393,4 +485,4 @@ def _by_cloud(entries: list[DataStoreEntry]) -> dict[str, dict[str, object]]:
 
 def group_order(group: str) -> tuple[int, str]:
     """Sort key for map groups, shared by every format: jurisdictions, then the buckets, unresolved last."""
-    return ({MULTIPLE_GROUP: 1, NO_LOCATION_GROUP: 2, UNRESOLVED_GROUP: 3}.get(group, 0), group)
+    return ({MULTIPLE_GROUP: 1, PIPE_GROUP: 2, NO_LOCATION_GROUP: 2, UNRESOLVED_GROUP: 3}.get(group, 0), group)

@@ -352,6 +352,9 @@ class Report:
     # the grant facts (role "grant": resource policies, IAM members, role assignments), when kept: the
     # inventory shows them as who can reach each store
     grants: list[Any] = field(default_factory=list)
+    # the pipe facts (role "flow": delivery streams, subscriptions, exporters), when kept: the inventory
+    # draws them as edges from the store or workload they read to their destination
+    flows: list[Any] = field(default_factory=list)
     scan_root: str = "."
     policy_path: str | None = None
     fixed: list[dict[str, str]] = field(default_factory=list)  # baseline entries no longer found

@@ -584,8 +584,10 @@ def test_fixtures_map_matches_the_judgement(fixtures_run) -> None:  # type: igno
     m = parse_mermaid(render_mermaid(inv))
     copies = inv.copies
     access = [a for e in inv.data_stores for a in e.access if a.status != "allowed"]  # drawn after the copies
+    drawn = len(copies) + len(access)  # flow edges come last
     assert m["red"] == [i for i, (_, c) in enumerate(copies) if c.place.status == DISALLOWED] + [
-        len(copies) + i for i, a in enumerate(access) if a.status in (DISALLOWED, "public")]
+        len(copies) + i for i, a in enumerate(access) if a.status in (DISALLOWED, "public")] + [
+        drawn + i for i, f in enumerate(inv.flows) if f.status == DISALLOWED]
     jurisdictions = {j for e in inv.data_stores if e.place.group not in (MULTIPLE_GROUP, UNRESOLVED_GROUP,
                                                                        NO_LOCATION_GROUP) for j in [e.place.group]}
     for j in jurisdictions:

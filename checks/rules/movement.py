@@ -61,23 +61,32 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from checks.flows import FlowFacts
-from checks.movement import judge_flow
+from checks.movement import FlowVerdict, judge_flow
 from checks.rules.api import Rule, RuleContext
 from scanner.model import Category, Severity, Violation
 from scanner.policy import AllowedSet
 
 
-def check(facts: FlowFacts, ctx: RuleContext) -> Iterator[Violation]:
-    """Yield one violation per destination outside the allowed set, and one per destination not located."""
+def judge_flows(facts: FlowFacts, ctx: RuleContext) -> Iterator[tuple[FlowVerdict, AllowedSet]]:
+    """Each destination of ``facts`` judged as RES007 judges it, with the allowed set used.
+
+    The inventory draws its flow edges from this too, so the map and the findings cannot disagree.
+    """
     policy = ctx.policy
     movement_allowed = policy.movement.allowed
     # policy.movement_allowed_for(path), with the path's set the engine already built
     allowed = movement_allowed if isinstance(movement_allowed, AllowedSet) else ctx.allowed
-    address = facts.resource.address
     self_id = policy.self_id("aws", ctx.policy_path)
     for flow in facts.flows:
-        verdict = judge_flow(flow, allowed, ctx.catalog, endpoints=policy.endpoints, facts=ctx.facts,
-                             principals=policy.principals, self_id=self_id)
+        yield judge_flow(flow, allowed, ctx.catalog, endpoints=policy.endpoints, facts=ctx.facts,
+                         principals=policy.principals, self_id=self_id), allowed
+
+
+def check(facts: FlowFacts, ctx: RuleContext) -> Iterator[Violation]:
+    """Yield one violation per destination outside the allowed set, and one per destination not located."""
+    address = facts.resource.address
+    for verdict, allowed in judge_flows(facts, ctx):
+        flow = verdict.flow
         subject = f"{address} sends {flow.what} to {verdict.destination} ({flow.via})"
         if verdict.status == "unresolved":
             yield Violation(

@@ -15,11 +15,16 @@ The map (Mermaid and dot draw the same graph):
   jurisdiction, one per cloud and code; an unresolved copy target is one node per copy;
 - an arrow per copy, labelled with its kind: red (``#d00``, width 2) exactly when the target has a
   region the policy scope of the data store does not allow, dashed when the target is unresolved;
-- nodes of data stores and targets outside the allowed regions have a red border.
+- nodes of data stores and targets outside the allowed regions have a red border;
+- a flow edge per pipe destination (RES007's judgement), from the data store the pipe reads, or from
+  the pipe itself in the ``pipes`` group when it reads none of this scan, to a destination node in
+  the group of its jurisdictions: red when outside ``movement.allowed``, dashed when unresolved.
 
 CSV has a fixed header (:data:`CSV_HEADER`) and one row per data store (``row=data-store``)
 followed by a row per copy (``row=copy``) and per key (``row=key``) of that data store, which repeat
-the data store's address, type, file and cloud and describe the target in the location columns.
+the data store's address, type, file and cloud and describe the target in the location columns; then a
+row per pipe destination (``row=flow``: the pipe's address, the destination in ``location``, what it is
+in ``copy_kind``).
 List values are joined with ``;``.
 """
 
@@ -37,11 +42,13 @@ from scanner.inventory import (
     DISALLOWED,
     MULTIPLE_GROUP,
     NO_LOCATION_GROUP,
+    PIPE_GROUP,
     PUBLIC,
     UNRESOLVED,
     UNRESOLVED_GROUP,
     CopyEntry,
     DataStoreEntry,
+    FlowEntry,
     Inventory,
     Place,
     group_order,
@@ -103,6 +110,17 @@ def data_store_dict(e: DataStoreEntry) -> dict[str, Any]:
     }
 
 
+def flow_dict(f: FlowEntry) -> dict[str, Any]:
+    """One pipe destination (a map edge) as documented in docs/inventory.schema.json."""
+    return {
+        "pipe": f.pipe, "type": f.type, "file": f.file, "line": f.line,
+        "from": {"address": f.source, "kind": f.source_kind, "file": f.source_file},
+        "to": f.destination, "what": f.what, "via": f.via, "status": f.status, "location": f.location,
+        "jurisdictions": list(f.jurisdictions), "disallowed_regions": list(f.disallowed_regions),
+        "provenance": f.provenance, "reason": f.reason, "map_group": f.group,
+    }
+
+
 def document(inv: Inventory) -> dict[str, Any]:
     """The whole inventory as a JSON-ready dict (schema_version 1: later versions only add keys)."""
     return {
@@ -116,6 +134,7 @@ def document(inv: Inventory) -> dict[str, Any]:
         "by_jurisdiction": inv.by_jurisdiction,
         "by_cloud": inv.by_cloud,
         "data_stores": [data_store_dict(e) for e in inv.data_stores],
+        "flows": [flow_dict(f) for f in inv.flows],
     }
 
 
@@ -160,10 +179,12 @@ def _graph(inv: Inventory) -> _Graph:
     targets: dict[tuple[str | None, str | None], _Node] = {}
     principals: dict[tuple[str, str], _Node] = {}
     stores: list[tuple[_Node, DataStoreEntry]] = []
+    by_id: dict[tuple[str, str], _Node] = {}
     unresolved = 0
     for i, e in enumerate(inv.data_stores):
         store = _Node(f"s{i}", _store_lines(e), e.place.group, True, e.place.status == DISALLOWED)
         graph.add(store)
+        by_id[(e.file, e.address)] = store
         for c in e.copies:
             target = _target(c, targets, graph, unresolved)
             if c.place.status == UNRESOLVED or c.place.code is None:
@@ -185,6 +206,26 @@ def _graph(inv: Inventory) -> _Graph:
             node.disallowed |= a.status in (DISALLOWED, PUBLIC)
             status = DISALLOWED if a.status in (DISALLOWED, PUBLIC) else a.status
             graph.edges.append(_Edge(node.id, store.id, "access", status))
+    # flow edges last: from the store the pipe reads (or the pipe itself) to its destination
+    pipes: dict[tuple[str, str], _Node] = {}
+    destinations: dict[tuple[str, str], _Node] = {}
+    for f in inv.flows:
+        src = by_id.get((f.source_file, f.source)) if f.source_kind == "data-store" else None
+        if src is None:
+            src = pipes.get((f.file, f.pipe))
+            if src is None:
+                lines = [f.pipe] + ([] if f.type in f.pipe else [f.type])
+                src = pipes[(f.file, f.pipe)] = _Node(f"f{len(pipes)}", lines, PIPE_GROUP, True)
+                graph.add(src)
+        key = (f.destination, f.group)
+        dst = destinations.get(key)
+        if dst is None:
+            where = f.location if f.status != UNRESOLVED else f"unresolved: {_clip(f.reason, 70)}"
+            dst = destinations[key] = _Node(f"d{len(destinations)}", [_clip(f.destination, 70), where], f.group,
+                                            False)
+            graph.add(dst)
+        dst.disallowed |= f.status == DISALLOWED
+        graph.edges.append(_Edge(src.id, dst.id, f.what, f.status))
     return graph
 
 
@@ -232,6 +273,8 @@ def group_title(group: str) -> str:
         return "no location of its own"
     if group == MULTIPLE_GROUP:
         return "several jurisdictions"
+    if group == PIPE_GROUP:
+        return "pipes and workloads"
     if "+" in group:
         return "jurisdictions " + " + ".join(group.split("+"))
     return f"jurisdiction {group}"
@@ -260,7 +303,7 @@ def render_mermaid(inv: Inventory) -> str:
     """``flowchart LR``: a subgraph per jurisdiction, arrows per copy, red when not allowed."""
     graph = _graph(inv)
     out = ["flowchart LR"]
-    if not inv.data_stores:
+    if not inv.data_stores and not inv.flows:
         out.append('  empty["no data stores found"]')
     for gi, (group, nodes) in enumerate(graph.ordered()):
         out.append(f"  subgraph g{gi}[{_mermaid_label([group_title(group)])}]")
@@ -308,7 +351,7 @@ def render_dot(inv: Inventory) -> str:
         '  node [shape=box, style="rounded,filled", fillcolor="#ffffff", fontname="Helvetica", fontsize=10];',
         '  edge [fontname="Helvetica", fontsize=9];',
     ]
-    if not inv.data_stores:
+    if not inv.data_stores and not inv.flows:
         out.append('  empty [label="no data stores found"];')
     for gi, (group, nodes) in enumerate(graph.ordered()):
         out.append(f"  subgraph cluster_{gi} {{")
@@ -365,6 +408,10 @@ def render_csv(inv: Inventory) -> str:
             rows.append(["key", *base, e.line, e.cloud, *_place_cells(k.place), "", "", k.via, "", ""])
         for row in rows:
             writer.writerow([csv_cell(v) for v in row])
+    for f in inv.flows:
+        row = ["flow", f.pipe, f.type, f.file, f.line, "", f.destination, "", "", ";".join(f.jurisdictions), "",
+               f.status, ";".join(f.disallowed_regions), "", f.what, f.via, "", ""]
+        writer.writerow([csv_cell(v) for v in row])
     return buf.getvalue()
 
 
@@ -386,11 +433,16 @@ def render_markdown(inv: Inventory) -> str:
         out.append("")
         out.append(f"{t['access']} principal(s) can reach data stores: {t['disallowed_access']} public or outside the "
                    f"allowed locations, {t['unresolved_access']} not placed by the policy.")
+    if inv.flows:
+        out.append("")
+        out.append(f"{t['flows']} pipe destination(s): {t['disallowed_flows']} outside the allowed regions, "
+                   f"{t['unresolved_flows']} unresolved.")
     out += ["", "## Map", "",
             "Red arrows and borders: data copied to or placed in a region the policy does not allow. "
             "Dashed arrows: the copy target cannot be resolved statically. Arrows labelled access: a principal "
             "outside the allowed locations or the public (red), or one the policy's principals: does not place "
-            "(dashed), can reach the store.", "",
+            "(dashed), can reach the store. Arrows from a store or a pipe (delivery stream, subscription, exporter) "
+            "to a destination: where a pipe sends data (RES007), red outside the allowed regions.", "",
             "```mermaid", render_mermaid(inv).rstrip("\n"), "```", ""]
 
     out += ["## By jurisdiction", ""]
@@ -431,6 +483,16 @@ def render_markdown(inv: Inventory) -> str:
               MarkdownText({"disallowed": "**not allowed**", "public": "**public**"}.get(a.status, a.status)),
               ", ".join(a.actions[:4]) + (", ..." if len(a.actions) > 4 else ""),
               MarkdownText(markdown_text(f"{a.grant} ({a.file}:{a.line})"))] for e, a in reach]))
+    if inv.flows:
+        out += ["", "## Flows", "",
+                "Destinations pipes send data to (delivery streams, subscriptions, exporters, agents), judged "
+                "like RES007.", ""]
+        out.append(markdown_table(
+            ["pipe", "from", "destination", "location", "status", "via"],
+            [[MarkdownText(markdown_text(f"{f.pipe} ({f.file}:{f.line})")), markdown_code(f.source),
+              markdown_code(f.destination), f.location or f.reason or "-",
+              MarkdownText({"disallowed": "**not allowed**"}.get(f.status, f.status)), markdown_code(f.via)]
+             for f in inv.flows]))
     keys = [(e, k) for e in inv.data_stores for k in e.keys]
     if keys:
         out += ["", "## Keys", ""]
