@@ -37,7 +37,8 @@ def text_of(value: Any) -> str | None:
 
 
 _NOUN = {"project": "project", "folder": "folder", "organization": "organization",
-         "service-account": "service account"}
+         "service-account": "service account", "resource-group": "resource group", "subscription": "subscription",
+         "management-group": "management group"}
 
 
 @dataclass(frozen=True)
@@ -48,6 +49,8 @@ class StoreScope:
     cloud: str
     kind: str
     ident: Any
+    fallback: bool = True  # no store of the unit covered: the grant still reaches the scope (False: nothing)
+    name: str | None = None  # a resource group named by reference: its name (checks.grant_sources.link_grants)
 
     def spelt(self) -> str:
         if isinstance(self.ident, Ref):
@@ -57,12 +60,16 @@ class StoreScope:
     def describe(self) -> str:
         if self.kind == "service-account":
             return f"what service account {self.spelt()} can reach"
+        if self.kind == "public-container":
+            return f"container {self.ident[0]}"
         return f"every store of {_NOUN.get(self.kind, self.kind)} {self.spelt()}"
 
     def stores(self, ctx: Any, opened: OpenedFn, depth: int = 0) -> list[tuple[str, Resource | None]]:
         """The unit's stores this scope covers (``ctx`` a RuleContext; ``opened`` RES006's opened stores)."""
         if self.kind == "service-account":
             return self._impersonated(ctx, opened, depth)
+        if self.kind == "public-container":
+            return _public_container(ctx, *self.ident)
         facts: Iterable[Any] = (*ctx.unit_facts("data-store"), *ctx.unit_facts("key"))
         own = ctx.policy.self_id(self.cloud, ctx.policy_path)
         return [(f.resource.address, f.resource) for f in facts if self.covers(f.resource, own)]
@@ -78,6 +85,12 @@ class StoreScope:
             theirs = _project(text_of(store.attributes.get("project")) or self_project, self_project)
             mine = _project(text_of(self.ident), self_project)
             return theirs is None or mine is None or theirs == mine or not _literal(theirs) or not _literal(mine)
+        if self.cloud == "azure":
+            if not store.type.startswith("azurerm_"):
+                return False
+            if self.kind != "resource-group":
+                return True  # a subscription or management group: the unit's stores may all be in it
+            return _same_group(self.ident, store.attributes.get("resource_group_name"), self.name)
         return False
 
     def _impersonated(self, ctx: Any, opened: OpenedFn, depth: int) -> list[tuple[str, Resource | None]]:
@@ -99,6 +112,37 @@ class StoreScope:
 
 
 _SA_REF = re.compile(r"\$\{((?:module\.[^}]*\.)?google_service_account\.[A-Za-z0-9_-]+(?:\[[^\]]*\])?)\.")
+
+
+def _same_group(scope: Any, group: Any, resolved: str | None = None) -> bool:
+    """Whether a store's ``resource_group_name`` is the resource group a scope names (unknown: it may be)."""
+    if isinstance(scope, Ref) and isinstance(group, Ref):
+        return scope.address == group.address
+    name = text_of(group)
+    m = re.fullmatch(r"/subscriptions/[^/]+/resourceGroups/([^/]+)/?", text_of(scope) or "", re.IGNORECASE)
+    mine = resolved if resolved is not None else m.group(1) if m is not None else None
+    if name is None or mine is None or not _literal(name) or not _literal(mine):
+        return True
+    return name.lower() == mine.lower()
+
+
+def _public_container(ctx: Any, container: str, account: Any) -> list[tuple[str, Resource | None]]:
+    """A container whose access type is public is anonymous-readable unless its account disallows nested public
+    items (``allow_nested_items_to_be_public``, default false); an account outside the unit may allow it."""
+    fact = ctx.facts.get(container)
+    own = fact.resource if fact is not None and getattr(fact, "role", "") == "data-store" else None
+    parent = None
+    if isinstance(account, Ref):
+        found = ctx.facts.get(account.address)
+        parent = found.resource if found is not None else None
+    elif isinstance(account, str):
+        parent = next((f.resource for f in ctx.unit_facts("data-store") if f.resource.type == "azurerm_storage_account"
+                       and f.resource.attributes.get("name") == account), None)
+    if parent is not None:
+        allowed = parent.attributes.get("allow_nested_items_to_be_public")
+        if allowed is False or allowed is None:
+            return []
+    return [(container, own)]
 
 
 def _project(text: str | None, self_project: str | None) -> str | None:

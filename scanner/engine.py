@@ -18,7 +18,7 @@ from typing import Any
 from checks.catalog import classify as classify_cloud
 from checks.catalog import load_catalog
 from checks.flows import FLOW_TYPES, link_flows, read_flows
-from checks.grant_sources import read_grants
+from checks.grant_sources import link_grants, read_grants
 from checks.kubernetes import classify_kubernetes
 from checks.rules import RULES, NoOptions, RuleContext
 from scanner import __version__, waivers
@@ -624,7 +624,7 @@ def classify(resources: list[Resource], policy: Policy) -> list[DataStoreFacts]:
             facts.extend(classify_kubernetes(native, policy.catalog))
     # The pipes (RES007): one FlowFacts (role "flow") per resource that sends data somewhere; a
     # dictionary lookup for every Terraform type that is no pipe.
-    flows = []
+    flows, grants = [], []
     for r in resources:
         flow_facts = read_flows(r)
         if flow_facts is not None:
@@ -633,8 +633,10 @@ def classify(resources: list[Resource], policy: Policy) -> list[DataStoreFacts]:
         # The grants (RES006): who a resource policy / IAM member lets reach a store (role "grant").
         grant_facts = read_grants(r)
         if grant_facts is not None:
+            grants.append(grant_facts)
             facts.append(grant_facts)  # type: ignore[arg-type]  # a Fact of role "grant", routed by role
     link_flows(flows, resources, _unit)  # a referenced destination that is no store: where it runs
+    link_grants(grants, resources, _unit)  # a scope named by reference: that resource group's name
     return facts
 
 

@@ -15,15 +15,19 @@ What it checks
     organisation covers every Google store), and ``google_service_account_iam_*`` opens what that
     service account is granted (impersonation).
     Azure ``azurerm_role_assignment`` scoped to a store (or a resource group, subscription or
-    management group, which reach every store in them) and Key Vault access policies (the resource
-    and inline ``access_policy``, with their explicit ``tenant_id``). Kubernetes ``RoleBinding`` and
-    ``ClusterRoleBinding`` subjects whose role (linked across files, else the built-in ``cluster-admin``,
-    ``admin``, ``edit``; ``view`` excludes Secrets) reads Secrets or creates pods, ``pods/exec`` or
-    ``pods/attach``: the Secrets and volumes of the binding's namespace (every namespace for a
-    ClusterRoleBinding); ``system:unauthenticated``/``system:anonymous`` and ``system:authenticated`` are
-    public, ServiceAccounts stay in the cluster, users and groups are placed by ``principals.kubernetes``;
-    the EKS ``aws-auth`` ConfigMap's IAM principals get what their groups' bindings open
-    (``system:masters``: everything). Each principal is placed with
+    management group, which reach every store in them: one finding per store of the unit, a resource
+    group matched by the stores' ``resource_group_name``) and Key Vault access policies (the resource
+    and inline ``access_policy``, with their explicit ``tenant_id``); ``azurerm_lighthouse_definition``
+    (its ``managing_tenant_id`` reaches every store of its ``scope``); a storage account with
+    ``cross_tenant_replication_enabled = true`` and a container whose ``container_access_type`` is
+    ``blob``/``container`` on an account with ``allow_nested_items_to_be_public = true`` are public.
+    Kubernetes ``RoleBinding`` and ``ClusterRoleBinding`` subjects whose role (linked across files, else
+    the built-in ``cluster-admin``, ``admin``, ``edit``; ``view`` excludes Secrets) reads Secrets or
+    creates pods, ``pods/exec`` or ``pods/attach``: the Secrets and volumes of the binding's namespace
+    (every namespace for a ClusterRoleBinding); ``system:unauthenticated``/``system:anonymous`` and
+    ``system:authenticated`` are public, ServiceAccounts stay in the cluster, users and groups are
+    placed by ``principals.kubernetes``; the EKS ``aws-auth`` ConfigMap's IAM principals get what their
+    groups' bindings open (``system:masters``: everything). Each principal is placed with
     the policy's ``principals:`` section: AWS account ids (bare, or in IAM/STS ARNs) and
     organisations (through a ``aws:PrincipalOrgID`` condition), GCP domains (``user:``,
     ``group:``, ``domain:`` members) and projects (service-account emails), Azure tenants and
@@ -279,6 +283,8 @@ class _Judge:
         value = g.principal
         if value is None:
             return []
+        if g.kind == "public":
+            return [Verdict("public", str(value))]  # anonymous blob access, cross-tenant replication
         text = _text(value)
         kind = "tenants" if g.kind == "tenant" else "objects"
         if text is None:
@@ -465,7 +471,7 @@ def opened_stores(facts: GrantFacts, ctx: RuleContext) -> list[tuple[str, Resour
     scope = facts.store
     if isinstance(scope, StoreScope):
         found = [] if facts.unreadable else scope.stores(ctx, _opened)
-        return found or [(scope.describe(), None)]
+        return found or ([(scope.describe(), None)] if scope.fallback or facts.unreadable else [])
     return _opened(facts, ctx)
 
 

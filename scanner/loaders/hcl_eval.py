@@ -1177,6 +1177,7 @@ _FUNCS: dict[str, Callable[..., Any]] = {
     "regexall": _regexall,
     "startswith": lambda s, p: to_string(s).startswith(to_string(p)),
     "endswith": lambda s, p: to_string(s).endswith(to_string(p)),
+    "strcontains": lambda s, p: to_string(p) in to_string(s),
     "jsonencode": lambda v: json.dumps(v, separators=(",", ":"), sort_keys=True),
     "jsondecode": _jsondecode,
     "range": _range,
