@@ -459,6 +459,12 @@ OUT_OF_VIEW: dict[tuple[str, str, str], str] = {
         "region from the Namespace's ACK annotation or the controller default: another object",
     ("fixtures/kubernetes/operators/missing-kinds.yaml", "BigtableTable/samples", "RES001"):
         "zone of its BigtableInstance (instanceRef), another object",
+    ("fixtures/kubernetes/operators/kcc-derived.yaml", "BigQueryTable/events-us", "RES001"):
+        "location of its BigQueryDataset (datasetRef), another object",
+    ("fixtures/kubernetes/operators/kcc-derived.yaml", "SQLDatabase/orders-us-db", "RES001"):
+        "region of its SQLInstance (instanceRef), another object",
+    ("fixtures/kubernetes/operators/kcc-derived.yaml", "SpannerDatabase/ledger-us-db", "RES001"):
+        "config of its SpannerInstance (instanceRef), another object",
 }
 # What only checkov mode fails: the provider block, where it judges the region the resources above inherit.
 CHECKOV_ONLY: dict[tuple[str, str, str], str] = {

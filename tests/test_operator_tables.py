@@ -16,7 +16,7 @@ DATA = Path(operator_tables.__file__).parent / "data"
 def _with_file(monkeypatch: pytest.MonkeyPatch, tmp_path: Path, name: str, text: str) -> None:
     """Point the table reader at a temporary data directory holding one edited file."""
     (tmp_path / "data").mkdir()
-    for other in ("upbound_kinds.json",):  # read by the same loader, unedited
+    for other in ("upbound_kinds.json", "kcc_kinds.json"):  # read by the same loader, unedited
         (tmp_path / "data" / other).write_text((DATA / other).read_text(encoding="utf-8"), encoding="utf-8")
     (tmp_path / "data" / name).write_text(text, encoding="utf-8")
 
@@ -46,13 +46,16 @@ def test_loaders_read_their_tables_from_the_data_files() -> None:
 def test_every_translated_type_is_catalogued_or_ignored() -> None:
     """A hand-listed entry whose type the catalog neither checks nor ignores would be a silent gap.
 
-    The upbound table is derived (every kind of the providers, data or not): its types are judged like
-    Terraform types, including the unknown-type note for data-holding types without an entry.
+    The upbound table and the Terraform-based Config Connector kinds are derived (every kind, data or not):
+    their types are judged like Terraform types, including the unknown-type note for data-holding types
+    without an entry.
     """
     stores = load_catalog()
     ops = load_operator_tables()
+    derived = {k: v.type for k, v in ops.kcc_derived.items()}
     translated = [(f"{family} {service}/{kind}", tf) for family, table in ops.families.items()
-                  for (service, kind), tf in table.items() if family != "upbound"]
+                  for (service, kind), tf in table.items()
+                  if family != "upbound" and not (family == "kcc" and derived.get((service, kind)) == tf)]
     translated += [(f"azapi {arm}", tf) for arm, tf in load_azapi_tables().arm_types.items()]
     missing = [(where, tf) for where, tf in translated if tf not in stores.types and tf not in stores.ignored]
     assert not missing, f"translated but neither in datastores.yaml types: nor ignored: {missing}"
@@ -188,3 +191,21 @@ def test_derived_upbound_types_are_provider_types() -> None:
     types = set(kubernetes.UPBOUND_TYPES.values())
     unlisted = sorted(types - listed_types())
     assert len(unlisted) < len(types) * 0.05, unlisted
+
+
+def test_derived_kcc_kinds_are_real_google_types() -> None:
+    """Each derived Config Connector kind names a type of the google provider list (or google-beta)."""
+    from checks.type_lists import listed_types
+
+    ops = load_operator_tables()
+    assert len(ops.kcc_derived) > 100
+    wrong = sorted(
+        (s, k, t) for (s, k), e in ops.kcc_derived.items() for t in (e.type, *e.alternatives) if t not in listed_types()
+    )
+    assert not wrong, wrong
+    table = ops.kcc_derived[("bigquery", "BigQueryTable")]
+    assert table.type == "google_bigquery_table" and table.name == "table_id"
+    key = ("encryption_configuration.kms_key_name", ("KMSCryptoKey",))
+    assert table.refs["encryptionConfiguration.kmsKeyRef"] == key
+    # hand-listed kinds win over the derived type (ComputeDisk picks zonal or regional in a hook)
+    assert ops.families["kcc"][("compute", "ComputeDisk")] == "google_compute_disk"

@@ -26,7 +26,7 @@ from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
 from scanner.limits import MIN_YAML_NODE_BUDGET, yaml_nesting_error
 from scanner.loaders.kubernetes_rbac import link_rbac
-from scanner.loaders.operator_tables import TableError, load_attribute_tables, load_operator_tables
+from scanner.loaders.operator_tables import KccKind, TableError, load_attribute_tables, load_operator_tables
 from scanner.model import (
     Category,
     LoadResult,
@@ -605,6 +605,7 @@ _TABLES = load_operator_tables()
 UPBOUND_TYPES: dict[tuple[str, str], str] = _TABLES.families["upbound"]
 ACK_TYPES: dict[tuple[str, str], str] = _TABLES.families["ack"]
 KCC_TYPES: dict[tuple[str, str], str] = _TABLES.families["kcc"]
+_KCC_DERIVED: dict[tuple[str, str], KccKind] = _TABLES.kcc_derived
 ASO_TYPES: dict[tuple[str, str], str] = _TABLES.families["aso"]
 # ASO child kinds -> the Terraform argument that names their parent (the ``spec.owner``).
 _ASO_PARENT_ARGS: dict[str, str] = _TABLES.aso_parent_args
@@ -671,16 +672,33 @@ class _Translation:
                 return Ref(f"{kinds[0] if kinds else field}[{selector}]", _ref_attribute(field, self.family))
         return Unknown(f"{field} of {self.obj.address} is not a reference the scanner can read")
 
-    def snake_tree(self, value: Any) -> Any:
-        """Crossplane forProvider -> Terraform arguments: snake_case keys, blocks as lists of dicts."""
+    def snake_tree(
+        self, value: Any, refs: dict[str, tuple[str, tuple[str, ...]]] | None = None, prefix: str = ""
+    ) -> Any:
+        """Crossplane forProvider -> Terraform arguments: snake_case keys, blocks as lists of dicts.
+
+        ``refs`` (a derived Config Connector kind): dotted spec path of a reference key -> the Terraform
+        argument it fills and the kinds it names, so ``encryptionConfiguration.kmsKeyRef`` becomes
+        ``encryption_configuration[0].kms_key_name`` rather than a guessed ``kms_key``.
+        """
         if isinstance(value, list):
-            return [self.snake_tree(v) for v in value]
+            return [self.snake_tree(v, refs, prefix) for v in value]
         if not isinstance(value, dict):
             return value
         out = LineDict()
         if isinstance(value, LineDict):
             out.line = value.line
         for key, item in value.items():
+            mapped = refs.get(prefix + key) if refs else None
+            if mapped is not None:
+                name = mapped[0].rsplit(".", 1)[-1]
+                if isinstance(item, list):
+                    out[name] = [self.ref(key, v, mapped[1]) if isinstance(v, dict) else v for v in item]
+                else:
+                    out[name] = self.ref(key, item, mapped[1]) if isinstance(item, dict) else item
+                if isinstance(value, LineDict):
+                    out.key_lines[name] = value.key_lines.get(key, value.line)
+                continue
             for suffix in ("Ref", "Selector", "Refs"):
                 if key.endswith(suffix) and len(key) > len(suffix):
                     base = snake(key[: -len(suffix)])
@@ -694,12 +712,13 @@ class _Translation:
                     break
             else:
                 name = snake(key)
+                inner = f"{prefix}{key}." if refs else ""
                 if name in _MAP_ARGS and isinstance(item, dict):
                     out[name] = dict(item)
                 elif isinstance(item, dict):
-                    out[name] = [self.snake_tree(item)]
+                    out[name] = [self.snake_tree(item, refs, inner)]
                 else:
-                    out[name] = self.snake_tree(item)
+                    out[name] = self.snake_tree(item, refs, inner)
                 if isinstance(value, LineDict):
                     out.key_lines[name] = value.key_lines.get(key, value.line)
         return out
@@ -843,7 +862,12 @@ def _kcc(obj: _Object, builder: _Builder) -> Resource | None:
     f = _Fields(obj, builder, tf_type)
     attrs = LineDict()
     attrs.line = line_of(spec, default=obj.line)
-    _map_fields(_ATTRIBUTES["kcc"].get(tf_type) or {}, spec, f, attrs)
+    derived = _KCC_DERIVED.get((service, obj.kind))
+    fields = _ATTRIBUTES["kcc"].get(tf_type)
+    if fields is None and derived is not None and derived.type == tf_type:
+        _kcc_derived(derived, spec, f, attrs)
+    else:
+        _map_fields(fields or {}, spec, f, attrs)
     project, project_source = _kcc_project(obj, builder)
     if project:
         attrs.setdefault("project", project)
@@ -857,6 +881,13 @@ def _kcc(obj: _Object, builder: _Builder) -> Resource | None:
     if f.hint is not None:
         resource.location_hint = f.hint
     return resource
+
+
+def _kcc_derived(kind: KccKind, spec: dict[str, Any], f: _Fields, attrs: LineDict) -> None:
+    """A Terraform-based kind: its spec is the Terraform schema in camelCase, references per the table."""
+    attrs.update(f.t.snake_tree({k: v for k, v in spec.items() if k != "resourceID"}, kind.refs))
+    if kind.name and kind.name not in attrs:
+        attrs[kind.name] = str(spec.get("resourceID") or f.obj.name)
 
 
 _KCC_PROJECT = "cnrm.cloud.google.com/project-id"

@@ -91,11 +91,31 @@ def _str_map(where: str, value: Any, key_pattern: re.Pattern[str], value_pattern
 
 
 @dataclass(frozen=True)
+class KccKind:
+    """A Terraform-based Config Connector kind (tools/kcc_kinds.py, from Config Connector's service mappings).
+
+    ``name``: the Terraform argument the object's name (``spec.resourceID``, else ``metadata.name``) fills;
+    ``refs``: dotted spec path of a reference key (``encryptionConfiguration.kmsKeyRef``) -> (the Terraform
+    argument it fills, ``encryption_configuration.kms_key_name``; the kinds it may name).
+    """
+
+    type: str
+    name: str | None
+    refs: dict[str, tuple[str, tuple[str, ...]]]
+    alternatives: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
 class OperatorTables:
-    """``families[family][(service, Kind)]`` -> Terraform type; ASO child type -> parent argument."""
+    """``families[family][(service, Kind)]`` -> Terraform type; ASO child type -> parent argument.
+
+    ``kcc_derived``: the derived Config Connector kinds (their spec is the Terraform schema in camelCase);
+    a hand-listed kcc kind in operators.yaml wins over the derived type.
+    """
 
     families: dict[str, dict[tuple[str, str], str]]
     aso_parent_args: dict[str, str]
+    kcc_derived: dict[tuple[str, str], KccKind]
 
 
 @dataclass(frozen=True)
@@ -130,6 +150,38 @@ def load_upbound_kinds(name: str = "upbound_kinds.json") -> dict[tuple[str, str]
     return table
 
 
+def load_kcc_kinds(name: str = "kcc_kinds.json") -> dict[tuple[str, str], KccKind]:
+    """The derived Config Connector table (tools/kcc_kinds.py): (service, Kind) -> KccKind, validated."""
+    text = importlib_resources.files("scanner.loaders").joinpath("data", name).read_text(encoding="utf-8")
+    data = json.loads(text)
+    services = data.get("services") if isinstance(data, dict) else None
+    if not isinstance(services, dict) or not services:
+        raise TableError(f"scanner/loaders/data/{name}: needs a non-empty services: mapping")
+    table: dict[tuple[str, str], KccKind] = {}
+    for service, kinds in services.items():
+        if not isinstance(service, str) or not _SERVICE.match(service) or not isinstance(kinds, dict):
+            raise TableError(f"{name}: service {service!r} does not match {_SERVICE.pattern}")
+        for kind, entry in kinds.items():
+            where = f"{name}: {service}.{kind}"
+            if not _KIND.match(kind) or not isinstance(entry, dict) or not _TF_TYPE.match(str(entry.get("type"))):
+                raise TableError(f"{where}: needs a Kind name and a Terraform type")
+            alternatives = entry.get("alternatives", [])
+            refs: dict[str, tuple[str, tuple[str, ...]]] = {}
+            for path, ref in (entry.get("refs") or {}).items():
+                if not isinstance(ref, dict) or not isinstance(ref.get("tf"), str) or not isinstance(
+                    ref.get("kinds"), list
+                ):
+                    raise TableError(f"{where}.refs.{path}: needs tf: ARGUMENT and kinds: [Kind]")
+                refs[path] = (ref["tf"], tuple(ref["kinds"]))
+            if not isinstance(alternatives, list) or not all(_TF_TYPE.match(str(a)) for a in alternatives):
+                raise TableError(f"{where}.alternatives: must be a list of Terraform types")
+            name_arg = entry.get("name")
+            if name_arg is not None and not _ARGUMENT.match(str(name_arg)):
+                raise TableError(f"{where}.name: {name_arg!r} does not match {_ARGUMENT.pattern}")
+            table[(service, kind)] = KccKind(entry["type"], name_arg, refs, tuple(alternatives))
+    return table
+
+
 def load_operator_tables(name: str = "operators.yaml") -> OperatorTables:
     """Read and validate the operator table file (see its header for the format); upbound is derived."""
     data = _read(name)
@@ -147,12 +199,14 @@ def load_operator_tables(name: str = "operators.yaml") -> OperatorTables:
             for kind, tf_type in _str_map(f"{name}: {family}.{service}", kinds, _KIND, _TF_TYPE).items():
                 table[(service, kind)] = tf_type
         families[family] = table
+    derived = load_kcc_kinds()
+    families["kcc"] = {**{k: v.type for k, v in derived.items()}, **families["kcc"]}  # hand-listed wins
     parents = _str_map(f"{name}: aso_parent_args", data["aso_parent_args"], _TF_TYPE, _ARGUMENT)
     aso_types = set(families["aso"].values())
     stray = sorted(set(parents) - aso_types)
     if stray:
         raise TableError(f"{name}: aso_parent_args: {stray} are not ASO-translated types")
-    return OperatorTables(families, parents)
+    return OperatorTables(families, parents, derived)
 
 
 def load_azapi_tables(name: str = "azapi.yaml") -> AzapiTables:
@@ -179,9 +233,11 @@ def load_azapi_tables(name: str = "azapi.yaml") -> AzapiTables:
 __all__ = [
     "OPERATOR_FAMILIES",
     "AzapiTables",
+    "KccKind",
     "OperatorTables",
     "TableError",
     "load_azapi_tables",
+    "load_kcc_kinds",
     "load_operator_tables",
     "load_upbound_kinds",
 ]
