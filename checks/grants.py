@@ -123,6 +123,133 @@ def _self(r: Resource) -> Any:
     return Ref(r.address)
 
 
+# ----------------------------------------------------------------------------- AWS trust and sharing
+def _trust(r: Resource) -> GrantFacts | None:
+    """``aws_iam_role.assume_role_policy``: who may assume the role (it opens whatever the role can read; the
+    finding is at the role)."""
+    grants, unreadable = _aws_document(r, "assume_role_policy")
+    if not grants and unreadable is None:
+        return None
+    return GrantFacts(r, "aws", _self(r), ("aws_iam_role",), grants, unreadable)
+
+
+def _account(value: Any) -> Any:
+    """An account id as text: checkov reads an unquoted-looking ``"012345678901"`` as the number 12345678901."""
+    return f"{value:012d}" if isinstance(value, int) and not isinstance(value, bool) else value
+
+
+def _aws_kind(value: Any) -> str:
+    """A principal given as a plain argument: a service principal (``rds.amazonaws.com``) or an AWS one."""
+    return "Service" if isinstance(value, str) and value.endswith(".amazonaws.com") else "AWS"
+
+
+def _kms_grant(r: Resource) -> GrantFacts | None:
+    """``aws_kms_grant``: ``grantee_principal`` may use the key for ``operations`` (RES006 follows the key to
+    every store it protects)."""
+    a = r.attributes
+    ops = a.get("operations")
+    actions = tuple(f"kms:{o}" if isinstance(o, str) else o for o in ops) if isinstance(ops, list) else ()
+    who = a.get("grantee_principal")
+    g = Grant("aws", _aws_kind(who), who, actions, "Allow", (), False, "grantee_principal",
+              _line(r, "grantee_principal"))
+    return GrantFacts(r, "aws", a.get("key_id"), ("aws_kms_key", "aws_kms_replica_key", "aws_kms_external_key"), [g])
+
+
+def _shared_accounts(action: str) -> _Reader:
+    """``aws_db_snapshot``/``aws_db_cluster_snapshot`` ``shared_accounts``: account ids that may restore the
+    snapshot, ``"all"`` for everyone (a public snapshot)."""
+
+    def read(r: Resource) -> GrantFacts | None:
+        accounts = r.attributes.get("shared_accounts")
+        if accounts is None or accounts == [] or _unset_in_plan(r, "shared_accounts"):
+            return None
+        if isinstance(accounts, (Unknown, Ref)):
+            return GrantFacts(r, "aws", _self(r), (r.type,), [],
+                              f"its shared_accounts are not known statically ({_reason(accounts)})")
+        if isinstance(accounts, str):
+            accounts = [accounts]
+        while isinstance(accounts, list) and len(accounts) == 1 and isinstance(accounts[0], list):
+            accounts = accounts[0]  # a set written as one list inside another (checkov's view of it)
+        grants = [Grant("aws", "AWS", "*" if acct == "all" else _account(acct), (action,), "Allow", (), False,
+                        "shared_accounts", _line(r, "shared_accounts")) for acct in accounts]
+        return GrantFacts(r, "aws", _self(r), (r.type,), grants)
+
+    return read
+
+
+def _permission(store_attr: str, action: str, types: tuple[str, ...]) -> _Reader:
+    """``aws_snapshot_create_volume_permission`` / ``aws_ami_launch_permission``: one account (or, for an AMI,
+    ``group = "all"``, an organisation or an organisational unit ARN) may use the snapshot or image."""
+
+    def read(r: Resource) -> GrantFacts | None:
+        a = r.attributes
+        grants = []
+        for key in ("account_id", "group", "organization_arn", "organizational_unit_arn"):
+            v = a.get(key)
+            if v is None or v == "":
+                continue
+            grants.append(Grant("aws", "AWS", "*" if (key == "group" and v == "all") else _account(v), (action,),
+                                "Allow", (), False, key, _line(r, key)))
+        return GrantFacts(r, "aws", a.get(store_attr), types, grants) if grants else None
+
+    return read
+
+
+def _ram_principal(r: Resource) -> GrantFacts | None:
+    """``aws_ram_principal_association``: ``principal`` (an account, organisation/OU ARN, IAM ARN or service
+    principal) gets the resources of ``resource_share_arn`` (RES006 follows the share's resource associations)."""
+    who = _account(r.attributes.get("principal"))
+    g = Grant("aws", _aws_kind(who), who, ("ram:share",), "Allow", (), False, "principal", _line(r, "principal"))
+    return GrantFacts(r, "aws", r.attributes.get("resource_share_arn"), (), [g])
+
+
+def _ram_resource(r: Resource) -> GrantFacts | None:
+    """``aws_ram_resource_association``: no principal; links a share to the resource it shares (a link fact the
+    principal association follows)."""
+    return GrantFacts(r, "aws", r.attributes.get("resource_arn"), (), [])
+
+
+_LF_STORES = (("table", ("aws_glue_catalog_table",)), ("table_with_columns", ("aws_glue_catalog_table",)),
+              ("database", ("aws_glue_catalog_database",)), ("data_location", ("aws_s3_bucket",)),
+              ("data_cells_filter", ("aws_glue_catalog_table",)))
+
+
+def _lakeformation(r: Resource) -> GrantFacts | None:
+    """``aws_lakeformation_permissions``: ``principal`` (an IAM ARN, an account id, an organisation/OU ARN, or
+    ``IAM_ALLOWED_PRINCIPALS``, every IAM principal of the catalog's account) gets ``permissions`` on a Glue
+    database/table or an S3 data location."""
+    a = r.attributes
+    perms = a.get("permissions")
+    actions = tuple(f"lakeformation:{p}" if isinstance(p, str) else p for p in perms) if isinstance(perms, list) else ()
+    store: Any = None
+    types: tuple[str, ...] = ()
+    for block, block_types in _LF_STORES:
+        b = a.get(block)
+        b = b[0] if isinstance(b, list) and b else b
+        if isinstance(b, Mapping):
+            store = b.get("arn") if block == "data_location" else (b.get("name") or b.get("table_name")
+                                                                    or b.get("database_name"))
+            types = block_types
+            break
+    if store is None:
+        return None  # catalog, LF-tag or data-location-admin permissions open no store by themselves
+    who = _account(a.get("principal"))
+    g = Grant("aws", "AWS", who, actions, "Allow", (), False, "principal", _line(r, "principal"))
+    return GrantFacts(r, "aws", store, types, [g])
+
+
+def _eks_access_entry(r: Resource) -> GrantFacts | None:
+    """``aws_eks_access_entry``: ``principal_arn`` authenticates to the cluster (with ``kubernetes_groups``; an
+    access policy association or RBAC binding decides what it may then read)."""
+    a = r.attributes
+    groups = a.get("kubernetes_groups")
+    actions = ("eks:access",) + (tuple(f"group:{x}" for x in groups if isinstance(x, str))
+                                 if isinstance(groups, list) else ())
+    g = Grant("aws", "AWS", a.get("principal_arn"), actions, "Allow", (), False, "principal_arn",
+              _line(r, "principal_arn"))
+    return GrantFacts(r, "aws", a.get("cluster_name"), ("aws_eks_cluster",), [g])
+
+
 # ----------------------------------------------------------------------------- GCP IAM
 def _gcp_member(store_attr: str, types: tuple[str, ...]) -> _Reader:
     """``*_iam_member`` (one ``member``) and ``*_iam_binding`` (``members``) of one role."""
@@ -292,6 +419,19 @@ _TERRAFORM: dict[str, _Reader] = {
     "aws_backup_vault_policy": _aws("policy", _arg("backup_vault_name"), ("aws_backup_vault",)),
     "aws_efs_file_system_policy": _aws("policy", _arg("file_system_id"), ("aws_efs_file_system",)),
     "aws_opensearch_domain_policy": _aws("access_policies", _arg("domain_name"), ("aws_opensearch_domain",)),
+    # AWS trust and sharing (access: trust policies, key grants, snapshot/AMI/RAM shares, Lake Formation, EKS)
+    "aws_iam_role": _trust,
+    "aws_kms_grant": _kms_grant,
+    "aws_db_snapshot": _shared_accounts("rds:RestoreDBInstanceFromDBSnapshot"),
+    "aws_db_cluster_snapshot": _shared_accounts("rds:RestoreDBClusterFromSnapshot"),
+    "aws_snapshot_create_volume_permission": _permission("snapshot_id", "ec2:CreateVolume",
+                                                         ("aws_ebs_snapshot", "aws_ebs_snapshot_copy")),
+    "aws_ami_launch_permission": _permission("image_id", "ec2:RunInstances",
+                                             ("aws_ami", "aws_ami_copy", "aws_ami_from_instance")),
+    "aws_ram_principal_association": _ram_principal,
+    "aws_ram_resource_association": _ram_resource,
+    "aws_lakeformation_permissions": _lakeformation,
+    "aws_eks_access_entry": _eks_access_entry,
     # GCP IAM on stores
     **_gcp_iam("google_storage_bucket", "bucket", _GCS),
     **_gcp_iam("google_bigquery_dataset", "dataset_id", _BQ),

@@ -330,6 +330,8 @@ def _with_access(entries: list[DataStoreEntry], report: Report, policy: Policy, 
         unit = unit_key(fact.resource)
         stores[unit][fact.resource.address] = fact
         by_role[unit][fact.role].append(fact)
+    for grant in report.grants:  # RAM principal associations follow their share's resource associations
+        by_role[unit_key(grant.resource)]["grant"].append(grant)
     found: dict[tuple[str, str], list[AccessEntry]] = defaultdict(list)
     for grant in report.grants:
         r = grant.resource

@@ -95,7 +95,9 @@ Schema, version 1
 
     * ``aws``: ``self`` (account id ``data.aws_caller_identity`` resolves to), ``accounts``,
       ``organizations`` (``o-...``, matched through ``aws:PrincipalOrgID``),
-      ``organizational_units`` (``ou-...``, matched through ``aws:PrincipalOrgPaths``);
+      ``organizational_units`` (``ou-...``, matched through ``aws:PrincipalOrgPaths``), ``federated``
+      (identity providers a role trusts: an OIDC provider host such as ``token.actions.githubusercontent.com``,
+      a SAML provider name);
     * ``gcp``: ``self`` (project id), ``projects`` (service-account emails name their project),
       ``domains`` (``user:``/``group:``/``domain:`` members);
     * ``azure``: ``self`` (tenant id), ``tenants``, ``subscriptions``, ``objects`` (principal ids);
@@ -1313,6 +1315,7 @@ unresolved: fail
 #     accounts: {"111122223333": country:IE, "444455556666": country:US}
 #     organizations: {o-abc123def4: in:eu-locations}
 #     organizational_units: {ou-ab12-cd34ef56: country:DE}
+#     federated: {token.actions.githubusercontent.com: country:US}   # identity providers roles trust
 #   gcp:
 #     self: eu-prod                 # project id
 #     projects: {eu-prod: country:BE, us-analytics: country:US}

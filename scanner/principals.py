@@ -82,6 +82,9 @@ PRINCIPAL_KINDS: Mapping[str, Mapping[str, tuple[str | None, str]]] = MappingPro
         "accounts": (_AWS_ACCOUNT, '"111122223333" (12 digits)'),
         "organizations": (r"o-[a-z0-9]{10,32}", "o-abc123def4"),
         "organizational_units": (r"ou-[a-z0-9]{4,32}-[a-z0-9]{8,32}", "ou-ab12-cd34ef56"),
+        # identity providers a role trusts (``Federated``): an OIDC provider's host and path as in its ARN
+        # (``token.actions.githubusercontent.com``), a SAML provider's name, or a web identity host
+        "federated": (r"[a-z0-9][a-z0-9.\-/_:]*", "token.actions.githubusercontent.com"),
     }),
     "gcp": MappingProxyType({
         "projects": (_GCP_PROJECT, "eu-prod (a project id)"),
@@ -101,7 +104,7 @@ PRINCIPAL_KINDS: Mapping[str, Mapping[str, tuple[str | None, str]]] = MappingPro
 _SELF_KIND = {"aws": "accounts", "gcp": "projects", "azure": "tenants"}
 # Ids compared case-insensitively (GUIDs, domains, project ids) are stored lower-case.
 _FOLD = {("azure", "tenants"), ("azure", "subscriptions"), ("azure", "objects"), ("gcp", "domains"),
-         ("gcp", "projects")}
+         ("gcp", "projects"), ("aws", "federated")}
 _HOST = re.compile(r"(?:\*\.)?(?:[a-z0-9_](?:[a-z0-9_-]{0,61}[a-z0-9_])?\.)*[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?")
 _NUMBER_TAGS = ("tag:yaml.org,2002:int", "tag:yaml.org,2002:float")
 

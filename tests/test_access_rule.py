@@ -193,8 +193,8 @@ def test_inventory_lists_who_can_reach_each_store() -> None:
     assert us["actions"] == ["s3:GetObject", "s3:ListBucket"]
     own = next(a for p, a in by_principal.items() if "self: 111122223333" in p)
     assert own["status"] == "allowed" and own["location"] == "country:IE"
-    # 9 from main.tf/more.tf, 4 from conditions.tf
-    assert doc["totals"]["disallowed_access"] == 13 and doc["totals"]["unresolved_access"] == 3
+    # 9 from main.tf/more.tf, 4 from conditions.tf, 6 from sharing.tf (stores in the scan)
+    assert doc["totals"]["disallowed_access"] == 19 and doc["totals"]["unresolved_access"] == 3
     mermaid = render_mermaid(inv)
     assert '["arn:aws:iam::444455556666:role/analytics<br/>country:US"]' in mermaid and "-->|\"access\"|" in mermaid
 
@@ -214,7 +214,10 @@ def test_checkov_runs_res006_like_the_native_scan(unit: str, tmp_path: Path) -> 
     got = {r["resource"] for r in records if r["check_id"] == "CKV_RES_6"}
     native = {f.origin[1] for f in _scan(ACCESS / unit) if f.blocking and f.origin}
     out_of_view = {"aws_s3_bucket_policy.reports"}  # policy = data.aws_iam_policy_document.reports.json
-    assert got == native - out_of_view
+    # checkov leaves a jsonencode() unrendered when a list in it holds a bare data source reference
+    # (aws:PrincipalAccount = [..., data.aws_caller_identity.current.account_id]): unreadable there, so it fails
+    checkov_only = {"aws_sqs_queue_policy.inbox"} if unit == "passing" else set()
+    assert got - checkov_only == native - out_of_view
 
 
 def _residency_only_policy(tmp_path: Path, extra: str = "") -> Path:

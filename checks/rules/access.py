@@ -5,7 +5,17 @@ What it checks
     as JSON, ``jsonencode`` or ``data "aws_iam_policy_document"`` (plans: the rendered string): S3
     bucket policies (``aws_s3_bucket_policy``, ``aws_s3_bucket.policy``), KMS key policies
     (``aws_kms_key``/replica/external ``policy``, ``aws_kms_key_policy``), SQS, SNS, Secrets
-    Manager, DynamoDB, ECR, Backup vault, EFS and OpenSearch domain policies. GCP IAM
+    Manager, DynamoDB, ECR, Backup vault, EFS and OpenSearch domain policies; IAM role trust
+    (``aws_iam_role.assume_role_policy``: the finding is at the role; a trusted account whose trust
+    requires ``sts:ExternalId`` is a vendor that needs a mapping; ``Federated`` OIDC/SAML providers are
+    placed by ``principals.aws.federated``, an EKS cluster's OIDC issuer by its region); ``aws_kms_grant``
+    (found at every store the key protects, RES004's key uses); ``shared_accounts`` of
+    ``aws_db_snapshot``/``aws_db_cluster_snapshot`` (``"all"`` is public),
+    ``aws_snapshot_create_volume_permission``, ``aws_ami_launch_permission`` (``group = "all"`` is public;
+    organisation and OU ARNs), RAM shares (``aws_ram_principal_association`` opens the resources of the
+    share's ``aws_ram_resource_association``; a shared resource declared here that is no store opens
+    nothing), ``aws_lakeformation_permissions`` (``IAM_ALLOWED_PRINCIPALS`` is the catalog's own
+    account) and ``aws_eks_access_entry``. GCP IAM
     (``_iam_member``, ``_iam_binding``, ``_iam_policy`` with ``data "google_iam_policy"``) on
     Cloud Storage buckets, BigQuery datasets and tables, Cloud KMS keys and key rings, Secret
     Manager secrets, Pub/Sub topics and Spanner databases, and ``google_bigquery_dataset.access``;
@@ -28,8 +38,10 @@ What it checks
     ``system:authenticated`` are public, ServiceAccounts stay in the cluster, users and groups are
     placed by ``principals.kubernetes``; the EKS ``aws-auth`` ConfigMap's IAM principals get what their
     groups' bindings open (``system:masters``: everything). Each principal is placed with
-    the policy's ``principals:`` section: AWS account ids (bare, or in IAM/STS ARNs) and
-    organisations (through a ``aws:PrincipalOrgID`` condition), GCP domains (``user:``,
+    the policy's ``principals:`` section: AWS account ids (bare, or in IAM/STS ARNs), organisations
+    (through a ``aws:PrincipalOrgID`` condition, or an organisation ARN), organisational units (an OU
+    ARN, or the deepest ``ou-`` of an ``aws:PrincipalOrgPaths`` path) and identity providers, GCP
+    domains (``user:``,
     ``group:``, ``domain:`` members) and projects (service-account emails), Azure tenants and
     object ids. The allowed set is ``access.allowed``, else the
     path's ``allowed_regions``; a principal mapped to a place outside it is a finding. A public
@@ -120,10 +132,15 @@ _SELF = re.compile(r"\$\{self:(aws|gcp|azure)(?::[a-z]+)?\}")
 _NARROWING = {"aws:principalorgid": "organizations", "aws:principalaccount": "accounts",
               "aws:sourceaccount": "accounts", "kms:calleraccount": "accounts", "aws:sourcearn": "arn",
               "aws:sourceowner": "accounts", "sns:endpoint": "endpoint",
-              "elasticfilesystem:accessedviamounttarget": "mount-target"}
+              "elasticfilesystem:accessedviamounttarget": "mount-target", "aws:principalorgpaths": "orgpaths"}
 _STRING_OPS = frozenset({"stringequals", "stringlike", "stringequalsignorecase"})
 _POSITIVE_OPS = {"arn": _STRING_OPS | {"arnequals", "arnlike"}, "mount-target": frozenset({"bool"})}
 _ARN_ACCOUNT = re.compile(r"arn:aws[a-z-]*:[a-z0-9-]*:[a-z0-9-]*:(\d{12}):")
+# organisation / OU ARNs (RAM principals, AMI launch permissions, Lake Formation principals)
+_ORG_ARN = re.compile(r"arn:aws[a-z-]*:organizations::\d{12}:(?:organization/(o-[a-z0-9]+)|ou/(?:o-[a-z0-9]+)/"
+                      r"(ou-[a-z0-9]+-[a-z0-9]+))")
+_FEDERATED_ARN = re.compile(r":(?:oidc-provider|saml-provider)/(.+)$")
+_EKS_ISSUER = re.compile(r"oidc\.eks\.([a-z]{2}(?:-[a-z]+)+-\d)\.amazonaws\.com(?:\.cn)?/id/[A-Za-z0-9]+")
 # a value spelt from a resource declared in this configuration (``${aws_sqs_queue.q.arn}``,
 # ``${module.sqs.aws_sqs_queue.this[0].arn}``): the deploying account's resource
 _OWN_RESOURCE = re.compile(r"^\$\{(?:module\.[^}]*\.)?aws_[a-z0-9_]+\.[^}]+\}")
@@ -193,6 +210,8 @@ class _Judge:
         if text is None:
             reason = value.reason if isinstance(value, Unknown) else "not a string"
             return [Verdict("unresolved", "a principal", reason=f"it is not known statically ({reason})")]
+        if g.kind == "Federated":
+            return [self.federated(text)]  # before self: a provider declared in this account admits outsiders
         if _SELF.search(text):
             who = text.replace("${self:aws:arn}", "<deploying identity>").replace("${self:aws}", "<self>")
             return [self.self_place("aws", who)]
@@ -200,6 +219,12 @@ class _Judge:
             return [self.self_place("aws", text)]
         if not isinstance(value, str):
             return [Verdict("unresolved", text, reason=f"it is not known statically ({_why(value)})")]
+        if text == "IAM_ALLOWED_PRINCIPALS":  # Lake Formation: every IAM principal of the catalog's account
+            return [self.self_place("aws", text)]
+        org = _ORG_ARN.fullmatch(text)
+        if org:
+            kind = "organizational_units" if org.group(2) else "organizations"
+            return [self.mapped(text, "aws", kind, org.group(2) or org.group(1))]
         p = aws_principal(g.kind, text)
         if p.kind == "public" or g.negated:
             narrowed = self.narrowing(g)
@@ -208,7 +233,11 @@ class _Judge:
             who = f"everyone except {text}" if g.negated else "everyone (Principal \"*\")"
             return [Verdict("public", who)]
         if p.kind == "account" and p.account:
-            return [self.mapped(text, "aws", "accounts", p.account)]
+            v = self.mapped(text, "aws", "accounts", p.account)
+            if v.status == "unresolved" and any(key.lower() == "sts:externalid" for _, key, _ in g.conditions):
+                v = replace(v, reason=f"{p.account} is a vendor (its trust requires sts:ExternalId) the policy does "
+                                      "not map in principals.aws.accounts")
+            return [v]
         if p.kind == "service":
             return [self.region(text, p.region)] if p.region else [Verdict("ok", text)]
         return [Verdict("unresolved", text, reason=f"a {g.kind} principal cannot be placed by the policy")]
@@ -218,6 +247,19 @@ class _Judge:
         if region is None:
             return Verdict("unresolved", who, reason=f"region {code} is not in the catalog")
         return Verdict("ok" if self.allowed.allows(region) else "outside", f"{who} (region {code})")
+
+    def federated(self, text: str) -> Verdict:
+        """A ``Federated`` principal: the identities of an OIDC/SAML provider or web identity host, placed by
+        ``principals.aws.federated``; an EKS cluster's OIDC issuer is the cluster's service accounts, in its region."""
+        m = _FEDERATED_ARN.search(text)
+        ident = m.group(1) if m else text
+        eks = _EKS_ISSUER.fullmatch(ident)
+        if eks:
+            return self.region(f"{text} (the cluster's service accounts)", eks.group(1))
+        if "${" in ident:
+            return Verdict("unresolved", text, reason="its identity provider is not known statically; map the "
+                           "provider's host under principals.aws.federated and write it literally")
+        return self.mapped(text, "aws", "federated", ident.lower())
 
     def narrowing(self, g: Grant) -> list[Verdict]:
         """The principals a positive condition narrows ``*`` to, judged; empty when nothing narrows it.
@@ -274,6 +316,14 @@ class _Judge:
                 return Verdict("public", who)
             what = "an ARN that names no account" if text.startswith("arn:") else "not an ARN"
             return Verdict("unresolved", who, reason=f"it is {what}, so its owner cannot be placed")
+        if how == "orgpaths":  # o-xxx/r-xxx/ou-xxx/.../ : the deepest OU named, else the organisation
+            parts = [x for x in text.split("/") if x]
+            ous = [x for x in parts if x.startswith("ou-") and "*" not in x and "?" not in x]
+            if not parts or "*" in parts[0] or "?" in parts[0]:
+                return Verdict("public", who)
+            if ous:
+                return self.mapped(who, "aws", "organizational_units", ous[-1])
+            return self.mapped(who, "aws", "organizations", parts[0])
         if "*" in text or "?" in text:
             return Verdict("public", who)
         return self.mapped(who, "aws", how, text)
@@ -442,6 +492,35 @@ def opens_store(facts: GrantFacts, ctx: RuleContext) -> tuple[str, Resource | No
     return store, subject
 
 
+def _address(value: Any) -> str:
+    return value.address if isinstance(value, Ref) else getattr(value, "address", "") if isinstance(value, Unknown) \
+        else ""
+
+
+def _linked_stores(facts: GrantFacts, ctx: RuleContext) -> list[tuple[str, Resource | None]]:
+    """The stores an AWS grant opens: :func:`opens_store`, except that a KMS key grant opens the stores the key
+    protects (RES004's key uses; the key itself when it protects none in the unit) and a RAM principal
+    association opens the resources its share's resource associations name (a declared resource that is no
+    store opens nothing; an ARN outside the unit is judged as written)."""
+    opened = opens_store(facts, ctx)
+    if opened is None:
+        return []
+    key = share = _address(facts.store)
+    if facts.resource.type == "aws_kms_grant" and key:
+        guarded = [(f.resource.address, f.resource) for f in ctx.unit_facts("data-store")
+                   if any(k.reference == key or k.reference.startswith(key + ".") for k in f.keys)]
+        return guarded or [opened]
+    if facts.resource.type == "aws_ram_principal_association" and share:
+        links = [f for f in ctx.unit_facts("grant") if f.resource.type == "aws_ram_resource_association"
+                 and _address(f.resource.attributes.get("resource_share_arn")) == share]
+        if not links:
+            return [(share, None)]  # what the share holds is not in the unit: judged at the share
+        shared = [_store(link, ctx) for link in links]
+        return [(name, res) for (name, res), link in zip(shared, links, strict=True)
+                if res is not None or not _address(link.store)]
+    return [opened]
+
+
 def reaches(facts: GrantFacts, ctx: RuleContext) -> list[Reach]:
     """Every principal the grant lets reach its store, one per (status, principal), judged under ``ctx``."""
     judge = _Judge(ctx, access_allowed(ctx))
@@ -476,8 +555,9 @@ def opened_stores(facts: GrantFacts, ctx: RuleContext) -> list[tuple[str, Resour
 
 
 def _opened(facts: GrantFacts, ctx: RuleContext) -> list[tuple[str, Resource | None]]:
-    opened = opens_store(facts, ctx) if not isinstance(facts.store, StoreScope) else None
-    return [] if opened is None else [opened]
+    if isinstance(facts.store, StoreScope):
+        return []
+    return _linked_stores(facts, ctx)  # a key grant: the stores its key protects; a RAM share: what it shares
 
 
 def check(facts: GrantFacts, ctx: RuleContext) -> Iterator[Violation]:
