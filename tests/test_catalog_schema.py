@@ -90,7 +90,7 @@ CASES = [
     pytest.param(
         "{handler: reverse_copy, via: replicate_source_db,",
         "{handler: reverse_copy, vai: replicate_source_db,",
-        r":15: types\.aws_db_instance\.copies\[0\]\.vai: unknown key 'vai'.*known: any_store, handler, kind",
+        r":15: types\.aws_db_instance\.copies\[0\]\.vai: unknown key 'vai'.*known: any_store, at, at_targets, handler",
         id="unknown-handler-parameter",
     ),
     pytest.param(

@@ -128,6 +128,11 @@ def _copy_reverse(r: Resource, f: DataStoreFacts, scan: Scan, p: Mapping[str, An
     type of the entry's cloud by that attribute, for arguments that take any of them (an Azure
     ``source_server_id``), else ``targets`` names the source types. ``via`` may be a dotted path
     through blocks (``replication_info_list.source_kafka_cluster_arn``).
+
+    ``at`` (with ``at_targets``) places the copy where the resource that argument names lives
+    instead of where ``r`` is: a copier that stores nothing itself (the MSK Replicator writes into
+    ``target_kafka_cluster_arn``). Its copy is then one RES002, on the source when the source is
+    scanned, else on ``r`` itself.
     """
     for arg, values in (p.get("when") or {}).items():
         setting = r.attributes.get(arg)
@@ -143,6 +148,14 @@ def _copy_reverse(r: Resource, f: DataStoreFacts, scan: Scan, p: Mapping[str, An
         targets = p["targets"]
     source = scan.find(value, targets)
     kind = p.get("kind", "replica")
+    if "at" in p:
+        loc = _copy_at(r, scan, p["at"], p["at_targets"], kind)
+        if source is not None and source.address in scan.facts:
+            _add_copy(scan.facts[source.address], Copy(kind, loc, f"{r.address}.{p['at']}", r.line, file=r.file))
+        else:
+            note = f"the replication source {p['via']} is not in the scanned configuration"
+            _add_copy(f, Copy(kind, loc, p["at"], note=note))
+        return
     if source is not None and source.address in scan.facts:
         owner = scan.facts[source.address]
         loc = _or_unknown(_wrap(scan.location_of(r.address), f"{kind} {r.address}"), Unknown(
@@ -164,6 +177,24 @@ def _copy_reverse(r: Resource, f: DataStoreFacts, scan: Scan, p: Mapping[str, An
         )
     else:
         f.notes.append(f"{p['via']} {value} is not in the scanned configuration")
+
+
+def _copy_at(r: Resource, scan: Scan, attr: str, targets: Mapping[str, str], kind: str) -> Location | Unknown:
+    """Where the resource ``attr`` names lives: scanned, else its ARN's region, else unknown."""
+    value = get_path(r.attributes, attr)
+    if value is None:
+        return Unknown(f"{r.address} names no {attr}")
+    target = scan.find(value, targets)
+    if target is not None:
+        return _or_unknown(_wrap(scan.location_of(target.address), f"{kind} {target.address}"), Unknown(
+            f"{target.address} has no location"
+        ))
+    region = _arn_region(value) if isinstance(value, str) else None
+    if region:
+        return Location("aws", region, f"argument {attr} {value} ({_at(r)})")
+    if isinstance(value, (str, Ref)):
+        return Unknown(f"{attr} {value} is not in the scanned configuration")
+    return _unknown_from(value, attr)
 
 
 def _global_id(value: Any) -> Any:

@@ -82,6 +82,8 @@ COPY_PARAMS: dict[str, dict[str, tuple[str, bool]]] = {
         "targets": ("names", False),  # the source types; or:
         "any_store": ("str", False),  # every data-store type of the entry's cloud, joined by this attribute
         "when": ("map", False),  # argument -> the values that make this resource a copy (create_mode)
+        "at": ("str", False),  # the copy lives where this argument's resource is, not where this resource is
+        "at_targets": ("names", False),  # the types ``at`` may name (type -> name attribute)
     },
     "global_cluster_members": {"global": ("str", True)},
     "elasticache_global_members": {},

@@ -4,7 +4,7 @@ What it checks
     Every destination a pipe is written to send data to, as :mod:`checks.flows` reads it: Kinesis
     Firehose HTTP endpoints, Splunk HEC endpoints and S3/OpenSearch/Redshift destinations, SNS
     subscriptions, EventBridge API destinations and targets, log subscription filters, DMS target
-    endpoints and tasks, DataSync tasks, MSK replicators, Pub/Sub push endpoints and BigQuery/Cloud
+    endpoints and tasks, DataSync tasks, Pub/Sub push endpoints and BigQuery/Cloud
     Storage subscriptions, Event Grid webhooks, Azure diagnostic settings, and in Kubernetes
     ``DD_SITE``, ``SENTRY_DSN``, ``OTEL_EXPORTER_OTLP_*_ENDPOINT``, ``NEW_RELIC_REGION``,
     OpenTelemetry Collector, Fluent Bit and Fluentd outputs, the DatadogAgent site, and a Datadog

@@ -8,7 +8,9 @@ What it checks
     keys, GCS dual-regions, Cloud SQL backups and replicas, Pub/Sub message storage, Secret
     Manager replication, log sinks, Azure geo-redundant storage (the fixed paired region), Cosmos
     DB ``geo_location`` and Geo backups, Azure SQL geo backups and geo-secondaries, failover
-    groups, Recovery Services vaults and ACR geo-replications. Defaults that copy silently count
+    groups, Recovery Services vaults and ACR geo-replications, MSK replications (the source
+    cluster's copy where the target cluster is; one finding per replication, RES007 does not
+    repeat it). Defaults that copy silently count
     (Azure SQL ``storage_account_type`` defaults to ``Geo``). One violation per copy.
 
 Why it matters
