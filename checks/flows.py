@@ -185,6 +185,24 @@ def _pubsub_subscription(r: Resource) -> Iterator[Flow]:
         yield f
 
 
+_PUBSUB_TOPIC = re.compile(r"^pubsub\.googleapis\.com/projects/[^/]+/topics/([^/]+)$")
+
+
+def _logging_sink(r: Resource) -> Iterator[Flow]:
+    """A log sink (project, folder, organization, billing account) routing to a Pub/Sub topic.
+
+    Only Pub/Sub: a sink to Cloud Storage, BigQuery or a log bucket is a copy the catalog already
+    gives the sink (RES002), and a destination not computed is an unknown copy there; a topic
+    stores nothing the catalog gives the sink, so here the pipe's destination is the topic.
+    """
+    dest = r.attributes.get("destination")
+    text = _name_of(dest)
+    m = _PUBSUB_TOPIC.match(text) if text is not None else None
+    if m:
+        yield Flow(m.group(1), "name", "destination", "logs (Pub/Sub topic)",
+                   targets=(("google_pubsub_topic", "name"),))
+
+
 _EVENTHUB_NAMESPACE = re.compile(r"/providers/Microsoft\.EventHub/namespaces/([^/]+)", re.IGNORECASE)
 
 
@@ -248,6 +266,10 @@ _TERRAFORM: dict[str, tuple[Callable[[Resource], Iterator[Flow]], Callable[[Reso
     ),
     "azurerm_monitor_diagnostic_setting": (_diagnostic_setting, lambda r: r.attributes.get("target_resource_id")),
     "google_pubsub_subscription": (_pubsub_subscription, lambda r: r.attributes.get("topic")),
+    "google_logging_project_sink": (_logging_sink, None),
+    "google_logging_folder_sink": (_logging_sink, None),
+    "google_logging_organization_sink": (_logging_sink, None),
+    "google_logging_billing_account_sink": (_logging_sink, None),
     "azurerm_eventgrid_event_subscription": (
         _single("webhook_endpoint.url", "url", "Event Grid webhook"),
         lambda r: r.attributes.get("scope"),

@@ -75,6 +75,13 @@ def _fact_location(address: str, target: Any) -> tuple[str | None, str]:
         return f"{location.cloud}:{location.code}", f"the location of {address} ({location.source})"
     if isinstance(location, Unknown):
         return None, f"{address} is a resource whose location cannot be told: {location.reason}"
+    copies = getattr(target, "copies", None) if location is None else None
+    if copies:  # a store with no location of its own (a Pub/Sub topic) keeps data where its copies are
+        for c in copies:
+            if isinstance(c.location, Unknown):
+                return None, f"{address} keeps data where {c.via} says, which cannot be told: {c.location.reason}"
+        codes = dict.fromkeys(f"{c.location.cloud}:{c.location.code}" for c in copies)
+        return ", ".join(codes), f"where {address} keeps its data ({', '.join(dict.fromkeys(c.via for c in copies))})"
     return None, f"{address} is not in this scan (no data store or located resource of that address)"
 
 
@@ -107,12 +114,18 @@ def place_of(cat: Catalog, location: str, source: str = "") -> Place | None:
     None when the catalog does not know it. ``country:XX`` keeps the country apart from its
     regions, as the policy reader does, so a country without cloud regions is judged by name.
     """
-    regions = location_regions(cat, location)
-    if regions is None:
-        return None
-    prefix, _, code = location.partition(":")
-    countries = frozenset({code.upper()}) if prefix == "country" else frozenset()
-    return Place(entries=(location,), regions=frozenset(regions), countries=countries, source=source)
+    entries = tuple(e.strip() for e in location.split(","))  # several: a store's copies (where it keeps data)
+    regions: set[Region] = set()
+    countries: set[str] = set()
+    for entry in entries:
+        members = location_regions(cat, entry)
+        if members is None:
+            return None
+        regions.update(members)
+        prefix, _, code = entry.partition(":")
+        if prefix == "country":
+            countries.add(code.upper())
+    return Place(entries=entries, regions=frozenset(regions), countries=frozenset(countries), source=source)
 
 
 def _locate(

@@ -24,6 +24,8 @@ OUT_OF_VIEW = {
     (f"{MOVEMENT_TF}/pubsub_bigquery_storage/failing/main.tf", "google_pubsub_subscription.to_storage"),
     (f"{MOVEMENT_TF}/diagnostic_eventhub/failing/main.tf", "azurerm_monitor_diagnostic_setting.kv_to_siem"),
     (f"{MOVEMENT_TF}/diagnostic_eventhub/failing/main.tf", "azurerm_monitor_diagnostic_setting.kv_to_siem_by_id"),
+    (f"{MOVEMENT_TF}/logging_sink_pubsub/failing/main.tf", "google_logging_project_sink.audit"),
+    (f"{MOVEMENT_TF}/logging_sink_pubsub/failing/main.tf", "google_logging_folder_sink.central"),
 }
 
 

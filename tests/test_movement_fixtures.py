@@ -38,7 +38,7 @@ def test_every_kind_has_both_fixtures():
     kinds = {p.parent.name for p in KINDS}
     assert {"firehose", "sns", "eventbridge", "log_subscription", "dms", "datasync", "pubsub_push", "eventgrid",
             "env", "otel_collector", "fluent_bit", "datadog_agent", "pubsub_cloud_run", "pubsub_bigquery_storage",
-            "diagnostic_eventhub", "kinesis_cross_account"} <= kinds
+            "diagnostic_eventhub", "kinesis_cross_account", "logging_sink_pubsub"} <= kinds
     for kind in kinds:
         assert sum(p.parent.name == kind for p in KINDS) == 2, kind
 
@@ -50,7 +50,7 @@ def test_movement_fixture(path: Path, capsys, monkeypatch, tmp_path):
         assert (code, findings) == (0, [])
         return
     assert code == 1
-    default = {"RES007": "movement", "RES001": "placement"}
+    default = {"RES007": "movement", "RES001": "placement", "RES002": "replication"}
     expected = {(f.name, line, rule, cat or default[rule]) for f in path.iterdir() if f.is_file()
                 for line, rule, cat in declared(f)}
     found = {(Path(f["file"]).name, f["line"], f["rule_id"], f["category"]) for f in findings}
@@ -62,7 +62,55 @@ def test_movement_fixture(path: Path, capsys, monkeypatch, tmp_path):
         if f["category"] == "movement":
             # names the destination's location and where that came from (table entry or ARN)
             assert "located in" in f["message"] and any(
-                origin in f["message"] for origin in ("bundled host table entry", "ARN", "the location of ")
+                origin in f["message"]
+                for origin in ("bundled host table entry", "ARN", "the location of ", "keeps its data")
             ), f["message"]
-        else:
-            assert "endpoints:" in f["remediation"]
+        else:  # a host declares its place in endpoints:; another resource is located by scanning it
+            assert "endpoints:" in f["remediation"] or "scan the configuration" in f["remediation"]
+
+
+COPIES_NOT_PIPES = """
+provider "google" {
+  project = "acme-eu"
+  region  = "europe-west1"
+}
+resource "google_storage_bucket" "us" {
+  name     = "acme-audit-us"
+  location = "US"
+}
+resource "google_logging_project_sink" "to_bucket" {
+  name        = "to-bucket"
+  destination = "storage.googleapis.com/${google_storage_bucket.us.name}"
+}
+resource "google_storage_transfer_job" "to_us" {
+  description = "nightly"
+  transfer_spec {
+    gcs_data_source { bucket_name = "acme-eu-source" }
+    gcs_data_sink { bucket_name = google_storage_bucket.us.name }
+  }
+}
+resource "google_bigquery_data_transfer_config" "ads" {
+  display_name           = "ads"
+  data_source_id         = "google_ads"
+  destination_dataset_id = "ads"
+  location               = "US"
+  params                 = { customer_id = "123" }
+}
+"""
+
+
+def test_sinks_and_transfers_the_catalog_covers_are_reported_once(capsys, monkeypatch, tmp_path):
+    """A log sink to Cloud Storage/BigQuery, a Storage Transfer job's sink bucket and a BigQuery Data
+    Transfer config's destination location are copies or placements the catalog already judges
+    (RES001/RES002): RES007 does not report the same copy a second time."""
+    (tmp_path / "p").mkdir()
+    (tmp_path / "p" / "main.tf").write_text(COPIES_NOT_PIPES, encoding="utf-8")
+    code, findings = _scan(tmp_path / "p", capsys, monkeypatch, tmp_path)
+    assert code == 1
+    by_resource = sorted((f["resource"], f["rule_id"]) for f in findings)
+    assert by_resource == [
+        ("google_bigquery_data_transfer_config.ads", "RES001"),
+        ("google_logging_project_sink.to_bucket", "RES002"),
+        ("google_storage_bucket.us", "RES001"),
+        ("google_storage_transfer_job.to_us", "RES002"),
+    ]

@@ -373,13 +373,13 @@ _SINK_PATTERNS = (
 
 def _copy_logging_sink(r: Resource, f: DataStoreFacts, scan: Scan, p: Mapping[str, Any]) -> None:
     dest = r.attributes.get("destination")
+    text = getattr(dest, "text", dest)  # a destination known in part (a Partial) keeps its service prefix
+    if isinstance(text, str) and text.startswith("pubsub.googleapis.com/"):
+        # a pipe to a topic, not a copy: RES007 judges it by the topic (checks/flows.py _logging_sink)
+        f.notes.append(f"destination {text}: messages persist where the topic's message_storage_policy allows")
+        return
     if not isinstance(dest, str):
         _add_copy(f, Copy("sink", _unknown_from(dest, "destination"), "destination"))
-        return
-    if dest.startswith("pubsub.googleapis.com/"):
-        f.notes.append(
-            f"destination {dest}: messages persist where the topic's message_storage_policy allows"
-        )
         return
     m = re.search(r"/locations/([^/]+)/buckets/", dest)
     for pattern, targets in _SINK_PATTERNS:

@@ -5,7 +5,11 @@ What it checks
     Firehose HTTP endpoints, Splunk HEC endpoints and S3/OpenSearch/Redshift destinations, SNS
     subscriptions, EventBridge API destinations and targets, log subscription filters, DMS target
     endpoints and tasks, DataSync tasks, Pub/Sub push endpoints and BigQuery/Cloud
-    Storage subscriptions, Event Grid webhooks, Azure diagnostic settings, and in Kubernetes
+    Storage subscriptions, log sinks (project, folder, organization, billing account) to Pub/Sub
+    topics, located where the topic's ``message_storage_policy`` keeps messages (a sink to Cloud
+    Storage, BigQuery or a log bucket, a Storage Transfer job's sink bucket and a BigQuery Data
+    Transfer config's location are RES002/RES001's copies and placements, not reported twice),
+    Event Grid webhooks, Azure diagnostic settings, and in Kubernetes
     ``DD_SITE``, ``SENTRY_DSN``, ``OTEL_EXPORTER_OTLP_*_ENDPOINT``, ``NEW_RELIC_REGION``,
     OpenTelemetry Collector, Fluent Bit and Fluentd outputs, the DatadogAgent site, and a Datadog
     Agent container with no ``DD_SITE`` (the Agent's default site, US1). A Kubernetes destination
@@ -60,7 +64,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from checks.flows import FlowFacts
+from checks.flows import Flow, FlowFacts
 from checks.movement import FlowVerdict, judge_flow
 from checks.rules.api import Rule, RuleContext
 from scanner.model import Category, Severity, Violation
@@ -82,6 +86,14 @@ def judge_flows(facts: FlowFacts, ctx: RuleContext) -> Iterator[tuple[FlowVerdic
                          principals=policy.principals, self_id=self_id), allowed
 
 
+def _locate_hint(flow: Flow) -> str:
+    if flow.kind in ("name", "id", "arn"):  # another resource: located from its own arguments when scanned
+        return ("Locate the destination: scan the configuration that declares it together with this one, or "
+                "write its name/ARN statically; if it is in an allowed region, waive the finding saying where.")
+    return ("Locate the destination: write it statically, or declare its host in the policy's endpoints: "
+            "(e.g. endpoints: [{host: \"...\", location: country:<CC>}]).")
+
+
 def check(facts: FlowFacts, ctx: RuleContext) -> Iterator[Violation]:
     """Yield one violation per destination outside the allowed set, and one per destination not located."""
     address = facts.resource.address
@@ -92,8 +104,7 @@ def check(facts: FlowFacts, ctx: RuleContext) -> Iterator[Violation]:
             yield Violation(
                 category=Category.UNRESOLVED,
                 message=f"The destination of {address} ({flow.via}) cannot be checked: {verdict.reason}.",
-                remediation="Locate the destination: write it statically, or declare its host in the policy's "
-                "endpoints: (e.g. endpoints: [{host: \"...\", location: country:<CC>}]).",
+                remediation=_locate_hint(flow),
                 provenance=verdict.origin,
                 line=flow.line,
             )
