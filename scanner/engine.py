@@ -286,11 +286,17 @@ class _Judge:
         resources = load.resources
         unknown = find_unknown_types(resources, policy.unknown_types)
         facts = classify(resources, policy)
-        problems = [*load.problems, *unknown.problems]
+        load_problems, module_notes = _registry_modules(load.problems, policy)
+        problems = [*load_problems, *unknown.problems]
         judged = judge(facts, policy, options, root, resources=resources,
                        raised=problem_violations(problems, rules), rules=rules, policy_waivers=False)
         eval_notes, directives = judged.notes, judged.directives
-        n_loader = len(load.problems)
+        n_loader = len(load_problems)
+        if policy.registry_modules == "warn":
+            # terraform.registry_modules: warn (pre-commit, no `terraform init`): the call is shown, not blocking;
+            # a store that reads an unknown value from it keeps its own blocking finding
+            judged.raised = [(i, dataclasses.replace(f, blocking=False)
+                              if i < n_loader and problems[i].module_source else f) for i, f in judged.raised]
         loader_out = [f for i, f in judged.raised if i < n_loader]
         unknown_out = [f for i, f in judged.raised if i >= n_loader]
         problem_keyed = [(("problem", problems[i].category.value, problems[i].file, problems[i].line,
@@ -308,7 +314,7 @@ class _Judge:
             kind=kind,
             findings=judged.findings + ([] if keyed else loader_out) + unknown_out,
             keyed=(problem_keyed if keyed else []) + [(("waiver", *k), f) for k, f in judged.waivers],
-            loader_notes=list(load.notes),
+            loader_notes=list(load.notes) + module_notes,
             unknown_notes=list(unknown.notes),
             eval_notes=eval_notes,
             files=load.files if file_names is None else 0,
@@ -837,6 +843,27 @@ def stamp(rule: Any, v: Violation, resource: Resource, policy: Policy, options: 
         provenance=v.provenance, blocking=blocking, controls=tuple(rule.controls),
         origin=(resource.file, resource.address),
     )
+
+
+def _registry_modules(problems: list[Problem], policy: Policy) -> tuple[list[Problem], list[Note]]:
+    """Module calls not on disk whose source the policy's ``terraform.no_data_modules`` names become notes.
+
+    The policy says the module holds no data store, so its absence is shown (a note naming the call, the entry
+    and the fix), not a finding. Nothing else changes: a store reading an unknown output of it stays unresolved.
+    """
+    if not policy.no_data_modules:
+        return problems, []
+    kept: list[Problem] = []
+    notes: list[Note] = []
+    for p in problems:
+        entry = policy.data_free_module(p.module_source) if p.module_source else None
+        if entry is None:
+            kept.append(p)
+            continue
+        notes.append(Note(p.file, f"line {p.line}: module {p.resource} (source {p.module_source}) is not on disk "
+                          f"and not checked: the policy's terraform.no_data_modules entry {entry!r} says it holds "
+                          "no data store (run `terraform init -backend=false` to check it anyway)", p.resource))
+    return kept, notes
 
 
 def problem_violations(problems: Iterable[Problem], rules: dict[str, Any]) -> list[Raised]:

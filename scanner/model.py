@@ -324,6 +324,9 @@ class Problem:
     remediation: str
     resource: str = ""  # address when it concerns one (a module call), else empty
     resource_type: str = ""
+    # a registry/git module call that is not on disk (no `terraform init`): its source as written, which the
+    # policy's terraform.no_data_modules / registry_modules judge
+    module_source: str = ""
 
 
 @dataclass(frozen=True)

@@ -75,6 +75,12 @@ Schema, version 1
     or a type newer than the lists), or a listed data-holding type the catalog does not judge yet, is named
     in a note with a "did you mean"; with ``fail`` each is also an ``unresolved`` finding. The ``terraform``
     block is the one place for such Terraform-wide settings: add new keys to ``_TERRAFORM_KEYS``.
+    ``registry_modules: fail | warn`` (default ``fail``): a registry or git module call that is not on disk (no
+    ``terraform init``) is one RES901 finding per call; ``warn`` shows it without blocking (pre-commit, where
+    nobody ran init). ``no_data_modules: [source, ...]``: registry sources (``terraform-aws-modules/vpc/aws``,
+    also covering its ``//modules/x``) the policy declares hold no data store: a missing call of one is a note,
+    not a finding. Either way a data store that reads an unknown value from the missing module (a key ARN, a
+    region) stays unresolved: only the module call itself is relaxed, never the stores around it.
 
 ``kubernetes`` (optional mapping)
     ``{clusters: [{paths: [...], region: <code>, cloud: aws|gcp|azure}], require_placement: bool}``:
@@ -422,6 +428,8 @@ class Policy:
     waivers: tuple[PolicyWaiver, ...] = ()
     terraform_roots: tuple[TerraformRoot, ...] = ()
     unknown_types: str = "note"
+    registry_modules: str = "fail"
+    no_data_modules: tuple[str, ...] = ()
     clusters: tuple[Cluster, ...] = ()
     require_placement: bool = False
     access: FlowPolicy = field(default_factory=FlowPolicy)
@@ -479,6 +487,22 @@ class Policy:
                 if value is not None and value in wanted[key]:
                     return f"{kind} {key}={value}"
         return None
+
+    def data_free_module(self, source: str) -> str | None:
+        """The ``terraform.no_data_modules`` entry that names this module source, if any.
+
+        Registry addresses compare case-insensitively without the ``registry.terraform.io/`` host, and an
+        entry covers the module's subdirectories (``terraform-aws-modules/vpc/aws//modules/vpc-endpoints``),
+        as Terraform reads one package for them; a git source compares as written, before any ``//`` or ``?``.
+        """
+        def base(s: str) -> str:
+            s = s.strip().lower().removeprefix("registry.terraform.io/")
+            scheme, sep, rest = s.rpartition("://")
+            rest = rest.split("?", 1)[0].split("//", 1)[0]
+            return (scheme + sep + rest).rstrip("/")
+
+        wanted = base(source)
+        return next((e for e in self.no_data_modules if base(e) == wanted), None)
 
     def is_excluded(self, rel_path: str) -> bool:
         """Whether a path is excluded from scanning (defaults included)."""
@@ -568,8 +592,9 @@ _RULE_KEYS = ("enabled", "severity", "options")
 _REGION_KEYS = ("cloud", "code", "country", "name")
 _EXEMPT_KEYS = ("tags", "labels")
 _WAIVER_KEYS = ("rule", "resource", "reason", "expires", "approver", "paths")
-_TERRAFORM_KEYS = ("roots", "unknown_types")
+_TERRAFORM_KEYS = ("roots", "unknown_types", "registry_modules", "no_data_modules")
 UNKNOWN_TYPE_MODES = ("note", "fail")
+REGISTRY_MODULE_MODES = ("fail", "warn")
 _ROOT_KEYS = ("paths", "region", "var_files", "self")
 _KUBERNETES_KEYS = ("clusters", "require_placement")
 _CLUSTER_KEYS = ("paths", "region", "cloud")
@@ -949,11 +974,18 @@ def _load_text(text: str, path: Path, label: str, known_rules: Collection[str] |
     waivers = _waivers(r, top["waivers"], known_rules) if "waivers" in top else ()
     roots: tuple[TerraformRoot, ...] = ()
     unknown_types = "note"
+    registry_modules = "fail"
+    no_data_modules: tuple[str, ...] = ()
     if "terraform" in top:
         tf = r.mapping(top["terraform"], "terraform", _TERRAFORM_KEYS) or {}
         roots = _roots(r, tf["roots"]) if "roots" in tf else ()
         if "unknown_types" in tf:
             unknown_types = r.choice(tf["unknown_types"], "terraform.unknown_types", UNKNOWN_TYPE_MODES) or "note"
+        if "registry_modules" in tf:
+            registry_modules = (r.choice(tf["registry_modules"], "terraform.registry_modules", REGISTRY_MODULE_MODES)
+                                or "fail")
+        if "no_data_modules" in tf:
+            no_data_modules = r.strings(tf["no_data_modules"], "terraform.no_data_modules")
     clusters: tuple[Cluster, ...] = ()
     require_placement = False
     if "kubernetes" in top:
@@ -991,6 +1023,8 @@ def _load_text(text: str, path: Path, label: str, known_rules: Collection[str] |
         waivers=waivers,
         terraform_roots=roots,
         unknown_types=unknown_types,
+        registry_modules=registry_modules,
+        no_data_modules=no_data_modules,
         clusters=clusters,
         require_placement=require_placement,
         access=access,

@@ -166,7 +166,9 @@ def inventory_rows(inventory: dict) -> dict[str, str]:
 def needs_init(finding: dict) -> bool:
     """A finding that only a registry module missing from disk causes (``terraform init`` would fix it)."""
     message = finding["message"]
-    return " is not local; run `terraform init`" in message or "could not be loaded" in message
+    return ((" is not on disk (" in message and "terraform init" in message)
+            or " is not local; run `terraform init`" in message  # scanners before session 4 (--as-initialised)
+            or "could not be loaded" in message)
 
 
 def judge(name: str, scan: dict, inventory: dict, expected: dict | None) -> Counts:
@@ -344,6 +346,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--save", type=Path, help="keep each root's scan and inventory JSON here")
     ap.add_argument("--reuse", action="store_true", help="judge the JSON kept by --save instead of scanning")
     ap.add_argument("--seed", type=Path, help="write an expectations skeleton from this run")
+    ap.add_argument("--no-data-modules", default="",
+                    help="comma-separated registry sources the policy declares data-free (terraform.no_data_modules)")
     ap.add_argument("-v", "--verbose", action="store_true", help="print every miss and false block")
     opts = ap.parse_args(argv)
 
@@ -352,7 +356,11 @@ def main(argv: list[str] | None = None) -> int:
     expected_all = expected_all or {}
     opts.work.mkdir(parents=True, exist_ok=True)
     policy = opts.work / "eu-only.yaml"
-    policy.write_text(POLICY)
+    extra = ""
+    if opts.no_data_modules:
+        # what a team writes once it knows its networking modules hold no data (terraform.no_data_modules)
+        extra = "terraform:\n  no_data_modules: [" + ", ".join(opts.no_data_modules.split(",")) + "]\n"
+    policy.write_text(POLICY + extra)
     seed: dict[str, dict] = {}
     table: list[tuple[str, str, Counts]] = []
     total = Counts()

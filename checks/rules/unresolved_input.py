@@ -13,8 +13,13 @@ Example
     ``module "db" { source = "terraform-aws-modules/rds/aws" }`` scanned before ``terraform init``.
 
 How to fix
-    Run ``terraform init`` before the scan (so modules.json exists), or scan the rendered plan
-    (``terraform show -json plan.bin``); keep module sources inside the repository.
+    Run ``terraform init -backend=false`` (or ``terraform get``) in the root before the scan, so
+    ``.terraform/modules/modules.json`` exists (one finding per module call says which root), or scan the
+    rendered plan (``terraform show -json plan.bin``); keep module sources inside the repository. A module
+    that holds no data store can be listed in the policy's ``terraform.no_data_modules`` (its missing call
+    becomes a note), and ``terraform.registry_modules: warn`` shows missing calls without blocking
+    (pre-commit, where nobody ran init). Neither relaxes a data store that reads an unknown output of the
+    missing module: its own finding still blocks.
 
 Controls
     NIST CSF 2.0 PR.PS-01; ISO/IEC 27001:2022 8.9; SOC 2 CC8.1.

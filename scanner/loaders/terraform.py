@@ -348,6 +348,8 @@ class _Run:
         self.active: list[tuple] = []
         self.active_labels: list[str] = []
         self.manifests: dict[Path, dict[str, str] | None] = {}
+        # (root dir, module call address) -> its registry/git source, for calls not on disk
+        self.missing_modules: dict[tuple[Path, str], str] = {}
         # count/for_each are capped per block; nested expansion (a module with count = 10000 holding a
         # resource with count = 10000) multiplies, so each root also has a budget of instances (per
         # root, not per run: a root's result must not depend on which other roots were evaluated).
@@ -375,9 +377,9 @@ class _Run:
         return rel_name(p, self.scan_root)
 
     def problem(self, category: Category, file: str, line: int, message: str, remediation: str,
-                resource: str = "", resource_type: str = "") -> None:
+                resource: str = "", resource_type: str = "", module_source: str = "") -> None:
         key = (category, file, line, message)
-        problem = Problem(category, file, line, message, remediation, resource, resource_type)
+        problem = Problem(category, file, line, message, remediation, resource, resource_type, module_source)
         if self.record is not None and key not in self.record.problem_keys:
             self.record.problem_keys.add(key)
             self.record.problems.append(problem)  # a root's own share, even if another root met it first
@@ -1192,11 +1194,22 @@ class _Instance:
             manifest = run.manifest(self.root.root)
             key = ".".join((*self.key_path, name))
             if manifest is None or key not in manifest:
+                run.missing_modules[(self.root.root, addr)] = src
+                version = block.attrs.get("version")
+                pinned = (f" (version {version.expr[1]})" if version is not None and version.expr[0] == "lit"
+                          and isinstance(version.expr[1], str) else "")
+                where = run.rel(self.root.root) or "."
+                why = ("no .terraform/modules/modules.json" if manifest is None
+                       else f"modules.json has no entry {key!r}")
                 run.problem(Category.UNRESOLVED, rel, block.line,
-                            f"module source {src} is not local; run `terraform init` (so "
-                            f".terraform/modules/modules.json exists) or scan the plan",
-                            "run `terraform init` before scanning, or scan `terraform show -json` output",
-                            addr, "module")
+                            f"module source {src}{pinned} is not on disk ({why}): what it declares and outputs is "
+                            f"unknown; run `terraform init -backend=false` in {where}, or scan the plan",
+                            f"run `terraform init -backend=false` (or `terraform get`: modules only) in {where} "
+                            "before scanning (no backend, no credentials), or scan `terraform show -json` output; "
+                            "a module holding no data store can be listed in the policy's "
+                            "terraform.no_data_modules, and terraform.registry_modules: warn shows such calls "
+                            "without blocking (pre-commit)",
+                            addr, "module", module_source=src)
                 return None
             target = (self.root.root / manifest[key]).resolve()
         if not target.is_relative_to(run.scan_root):
@@ -1550,7 +1563,12 @@ class _ModuleValue(Lazy):
     def _unresolved(self) -> Any:
         if self.empty:
             raise EvalError(f"module.{self.name} has no instances")
-        return Unknown(f"module {self.inst.prefix}module.{self.name} could not be loaded")
+        addr = f"{self.inst.prefix}module.{self.name}"
+        src = self.inst.run.missing_modules.get((self.inst.root.root, addr))
+        if src is not None:
+            return Unknown(f"module {addr} could not be loaded: its source {src} is not on disk "
+                           "(run `terraform init -backend=false`)")
+        return Unknown(f"module {addr} could not be loaded")
 
     def attr(self, name: str) -> Any:
         if not self.kids:
