@@ -12,7 +12,6 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from checks.catalog.types import load_catalog
 from scanner.model import ANY_REGION, Category, DataStoreFacts, Location, Unknown, Violation
 
 if TYPE_CHECKING:
@@ -26,6 +25,8 @@ def product_for(resource_type: str) -> str | None:
     GCP spells some codes alike across products (Cloud Storage EUR5 vs Spanner eur5): the type-name
     prefixes in ``datastores.yaml`` (``clouds.gcp.products``) tell the region catalog which meaning applies.
     """
+    from checks.catalog.types import load_catalog  # lazy: start-up (the rule ids are read to check a policy)
+
     return load_catalog().product_for(resource_type)
 
 

@@ -15,12 +15,6 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
-from checks.catalog import classify as classify_cloud
-from checks.catalog import load_catalog
-from checks.flows import FLOW_TYPES, link_flows, read_flows
-from checks.grant_sources import link_grants, read_grants
-from checks.kubernetes import classify_kubernetes
-from checks.rules import RULES, NoOptions, RuleContext
 from scanner import __version__, waivers
 from scanner.baseline import load_baseline
 from scanner.cache import (
@@ -53,7 +47,6 @@ from scanner.parse_pool import ParsePool, TerraformParser, YamlParser, _digest
 from scanner.policy import Policy
 from scanner.results import ResultCache, UnitResult, resource_ident, terraform_units
 from scanner.shard import plan_shard
-from scanner.unknown_types import find as find_unknown_types
 
 
 @dataclass
@@ -101,7 +94,7 @@ def scan(options: ScanOptions, policy: Policy) -> Report:
     if options.shard is not None:
         _keep_shard(found, root, options.shard)
 
-    judge_unit = _Judge(policy, RULES, options, root)
+    judge_unit = _Judge(policy, None, options, root)
     results = _result_cache(options, policy)
     units: list[UnitResult] = []
     pre = LoadResult()  # what discovery refused or noticed: judged every time (nothing to parse)
@@ -246,7 +239,7 @@ def _report(units: list[UnitResult], judge_unit: _Judge, options: ScanOptions, p
     findings.sort(key=lambda f: (f.file, f.line, f.rule_id, f.resource))
     return Report(
         findings=findings,
-        rules=describe(judge_unit.rules, findings),
+        rules=describe(judge_unit.rules, findings) if findings else {},
         notes=_policy_notes(policy, root) + loader_notes + unknown_notes + eval_notes,
         files=files + len(names),
         resources=resources,
@@ -272,16 +265,28 @@ class _Judge:
     as a whole-scan run met each once). That is what lets a unit's result be cached.
     """
 
-    def __init__(self, policy: Policy, rules: dict[str, Any], options: ScanOptions, root: Path) -> None:
+    def __init__(self, policy: Policy, rules: dict[str, Any] | None, options: ScanOptions, root: Path) -> None:
         self.policy = policy
-        self.rules = rules
+        self._rules = rules  # None: the registry, imported when a unit is first judged (never on a warm hit)
         self.options = options
         self.root = root
         self.policy_dates = tuple(sorted({pw.expires.isoformat() for pw in policy.waivers if pw.expires}))
 
+    @property
+    def rules(self) -> dict[str, Any]:
+        if self._rules is None:
+            self._rules = rule_registry()
+        return self._rules
+
     def __call__(self, load: LoadResult, kind: str = "other", root_dir: str | None = None,
                  file_names: tuple[str, ...] | None = None, keyed: bool = False) -> UnitResult:
         """``keyed``: the load is (part of) a Terraform run, whose problems a whole run reports once."""
+        if not load.resources and not load.problems:  # nothing to judge (a scan's discovery unit, mostly)
+            return UnitResult(kind=kind, loader_notes=list(load.notes), files=load.files if file_names is None else 0,
+                              file_names=file_names or (), root_dir=root_dir, made_on=self.options.today.isoformat(),
+                              dates=self.policy_dates)
+        from scanner.unknown_types import find as find_unknown_types  # lazy: start-up (checks/: judged units only)
+
         policy, rules, options, root = self.policy, self.rules, self.options, self.root
         resources = load.resources
         unknown = find_unknown_types(resources, policy.unknown_types)
@@ -332,7 +337,17 @@ class _Judge:
 
     def policy_waiver_findings(self) -> list[Finding]:
         """Expired policy waivers: one finding each per scan, whatever the units."""
+        if not any(pw.expires is not None and pw.expires < self.options.today for pw in self.policy.waivers):
+            return []  # the registry is not needed
         return _policy_waiver_findings(self.policy, self.rules, self.options)
+
+
+def rule_registry() -> dict[str, Any]:
+    """The rules (checks.rules.RULES), imported on first use: a scan answered from the result cache
+    judges nothing, and importing checks/ (rules, catalog, tables) is most of its start-up."""
+    from checks.rules import RULES  # lazy: start-up (checks/ and its tables: a warm hit judges nothing)
+
+    return RULES
 
 
 def _join_manifest_units(parts: list[tuple[list[int], UnitResult]], names: list[str]) -> UnitResult:
@@ -466,8 +481,7 @@ def _load_terraform(dirs: list[Path], root: Path, options: ScanOptions, policy: 
                     results: ResultCache | None, then: Any = None) -> tuple[LoadResult, list[UnitResult]]:
     """Each evaluation root of ``dirs`` judged on its own: from the result cache, or parsed (in workers
     when cold), evaluated and judged. Returns the plan step's load (terragrunt, notes) and the units."""
-    from scanner.loaders.hcl_parse import ParseError  # lazy: start-up (hcl2, lark)
-    from scanner.loaders.terraform import RootContext, TerraformOptions  # lazy: start-up (hcl2, lark)
+    from scanner.roots import RootContext  # lazy: start-up (Terraform roots only)
 
     def root_context(rel_dir: str) -> RootContext | None:
         match = policy.root_for(policy_rel(policy, root, rel_dir))
@@ -479,16 +493,24 @@ def _load_terraform(dirs: list[Path], root: Path, options: ScanOptions, policy: 
 
     parser = TerraformParser(root, _parse_cache(options), options.jobs or usable_cpus(), pool=pool)
     limit = options.limits.max_terraform_bytes
-    tf_options = TerraformOptions(
-        var_files=[(options.cwd / p) for p in options.var_files],
-        variables=dict(options.variables),
-        env=options.env,
-        root_context=root_context,
-        parse=size_guarded(parser, root, limit, allow=[options.cwd / p for p in options.var_files], error=ParseError),
-        discovery_parse=size_guarded(parser.discovery, root, limit, error=ParseError),
-        attribute_lines=FLOW_TYPES,
-    )
-    named = frozenset(p.resolve() for p in tf_options.var_files)
+    var_files = [(options.cwd / p) for p in options.var_files]
+
+    def tf_options() -> Any:  # only when something is loaded: a warm scan imports no loader
+        from checks.flows import FLOW_TYPES  # lazy: start-up (checks/: Terraform evaluated, not from cache)
+        from scanner.loaders.hcl_parse import ParseError  # lazy: start-up (hcl2, lark)
+        from scanner.loaders.terraform import TerraformOptions  # lazy: start-up (hcl2, lark)
+
+        return TerraformOptions(
+            var_files=var_files,
+            variables=dict(options.variables),
+            env=options.env,
+            root_context=root_context,
+            parse=size_guarded(parser, root, limit, allow=var_files, error=ParseError),
+            discovery_parse=size_guarded(parser.discovery, root, limit, error=ParseError),
+            attribute_lines=FLOW_TYPES,
+        )
+
+    named = frozenset(p.resolve() for p in var_files)
 
     def accept(f: Path) -> bool:
         return admissible(f, root, limit, named)
@@ -616,6 +638,12 @@ def classify(resources: list[Resource], policy: Policy) -> list[DataStoreFacts]:
     addresses are unique only within one unit (a Terraform root, a plan, a manifest file), so each
     unit is classified on its own.
     """
+    from checks.catalog import classify as classify_cloud  # lazy: start-up (checks/: judged units only)
+    from checks.catalog import load_catalog  # lazy: start-up (checks/: judged units only)
+    from checks.flows import link_flows, read_flows  # lazy: start-up (checks/: judged units only)
+    from checks.grant_sources import link_grants, read_grants  # lazy: start-up (checks/: judged units only)
+    from checks.kubernetes import classify_kubernetes  # lazy: start-up (checks/: judged units only)
+
     prefixes = load_catalog().terraform_prefixes()
     units: dict[str, list[Resource]] = {}
     for r in resources:
@@ -693,7 +721,7 @@ def judge(facts: list[DataStoreFacts], policy: Policy, options: ScanOptions, roo
     and waived the same way, dropped when their rule is switched off. Expired policy waivers are
     findings when ``policy_waivers`` (a scan of several units asks once).
     """
-    rules = RULES if rules is None else rules
+    rules = rule_registry() if rules is None else rules
     resources = list(resources)
     judgement = Judgement([], [])
     rule_findings, judgement.notes = evaluate(facts, policy, rules, options, root, judgement)
@@ -718,6 +746,7 @@ def evaluate(
     """Run every enabled rule over every fact, stamping what rules yield into findings.
 
     ``trace`` (from :func:`judge`) records which rules judged a fact and which exemptions stopped one."""
+    from checks.rules import NoOptions, RuleContext  # lazy: start-up (checks/: judged units only)
 
     # Addresses are unique only within one unit (a Terraform root, a plan, a manifest file): two roots
     # may both declare aws_s3_bucket.logs, so rules look up other data stores within their own unit.

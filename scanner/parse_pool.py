@@ -17,6 +17,7 @@ from typing import Any
 
 from scanner.cache import ParseCache
 from scanner.model import Problem
+from scanner.roots import rel_name
 
 
 @dataclass(frozen=True)
@@ -230,8 +231,6 @@ class TerraformParser:
 
     def _name(self, path: Path) -> str:
         # The loader's own naming: a cached ParsedFile carries this name, so the two must agree.
-        from scanner.loaders.terraform import rel_name  # lazy: start-up (hcl2, lark)
-
         return rel_name(path, self.scan_root)
 
     def warm(self, paths: Iterable[Path], callers_only: bool = False) -> None:
@@ -540,11 +539,12 @@ def _tree_state(scan_root: Path, accept: Callable[[Path], bool]) -> list[tuple[s
     import hashlib
 
     state: list[tuple[str, tuple]] = []
-    todo = [scan_root]
+    top = str(scan_root)
+    todo = [top]  # strings, not Paths: a warm scan walks every directory of the tree
     while todo:
         here = todo.pop()
         entries: list[tuple[str, str]] = []
-        subdirs: list[Path] = []
+        subdirs: list[str] = []
         try:
             with os.scandir(here) as it:
                 found = sorted(it, key=lambda e: e.name)
@@ -555,7 +555,7 @@ def _tree_state(scan_root: Path, accept: Callable[[Path], bool]) -> list[tuple[s
             try:
                 if e.is_dir(follow_symlinks=False):
                     if not name.startswith(".") and name != "node_modules":
-                        subdirs.append(Path(e.path))
+                        subdirs.append(e.path)
                     continue
                 if not (name.endswith(_TF_INPUTS) or name == "terragrunt.hcl"):
                     continue
@@ -566,10 +566,10 @@ def _tree_state(scan_root: Path, accept: Callable[[Path], bool]) -> list[tuple[s
                         entries.append((name, hashlib.blake2b(fh.read(), digest_size=16).hexdigest()))
             except OSError as exc:
                 entries.append((name, f"unreadable:{exc.errno}"))
-        manifest = here / ".terraform" / "modules" / "modules.json"
-        if entries and manifest.is_file():
-            entries.append((".terraform/modules/modules.json", _digest(manifest, accept)))
-        state.append((os.path.relpath(here, scan_root), tuple(entries)))
+        manifest = os.path.join(here, ".terraform", "modules", "modules.json")
+        if entries and os.path.isfile(manifest):
+            entries.append((".terraform/modules/modules.json", _digest(Path(manifest), accept)))
+        state.append((os.path.relpath(here, top), tuple(entries)))
         todo.extend(reversed(subdirs))
     return state
 

@@ -21,6 +21,7 @@ before a waiver expired is not reused after.
 from __future__ import annotations
 
 import hashlib
+import os
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import date
@@ -31,8 +32,9 @@ from typing import Any
 import checks
 import scanner
 from scanner.cache import ParseCache
-from scanner.model import Finding, LoadResult, Note
+from scanner.model import Finding, LoadResult, Note, Problem
 from scanner.parse_pool import _AUTO_VARS, _TF_CONFIG, _TF_INPUTS, _digest, _listing, _sorted_files, _tree_state
+from scanner.roots import rel_name
 
 _CODE_SUFFIXES = (".py", ".yaml", ".yml", ".json")
 
@@ -167,13 +169,14 @@ class TreeState:
         self.state = _tree_state(root, accept)
         self.digests: dict[str, str] = {}
         self.listings: dict[str, tuple[str, ...]] = {}
-        for rel_dir, entries in self.state:
-            here = root if rel_dir == "." else root / rel_dir
+        top = str(root)
+        for rel_dir, entries in self.state:  # strings, not Paths: a warm scan does this for every file
+            here = top if rel_dir == "." else os.path.join(top, rel_dir)
             names = []
             for name, digest in entries:
-                self.digests[str(here / name)] = digest
+                self.digests[os.path.join(here, name)] = digest
                 names.append(name)
-            self.listings[str(here)] = _tf_names(names)
+            self.listings[here] = _tf_names(names)
         self.digest_of_all = hashlib.blake2b(repr(self.state).encode(), digest_size=16).hexdigest()
 
     def digest(self, path: str) -> str:
@@ -231,6 +234,40 @@ def resource_ident(r: Any, prefix: str = "") -> str:
     return hashlib.blake2b(repr(ident).encode(), digest_size=16).hexdigest()
 
 
+def _unit_key(results: ResultCache, root: str, rel_root: str, keep: list[str] | None, also: list[str],
+              extra_key: Callable[[str], Any]) -> str:
+    """A root's key: its dir, the dirs it keeps, its policy context, the module dirs marked as roots too."""
+    return results.key("terraform", (root, rel_root, keep, extra_key(rel_root), [(d, extra_key(d)) for d in also]))
+
+
+def _plan_shape(entry: Any) -> bool:
+    """A cached plan of roots: (problems, notes, files, [(root, kept dirs or None, marked dirs)])."""
+    return (isinstance(entry, tuple) and len(entry) == 4
+            and isinstance(entry[0], list) and all(isinstance(p, Problem) for p in entry[0])
+            and _notes_ok(entry[1]) and isinstance(entry[2], int) and isinstance(entry[3], list)
+            and all(isinstance(u, tuple) and len(u) == 3 and isinstance(u[0], str)
+                    and (u[1] is None or (isinstance(u[1], list) and all(isinstance(k, str) for k in u[1])))
+                    and isinstance(u[2], list) and all(isinstance(a, str) for a in u[2]) for u in entry[3]))
+
+
+def _answered(results: ResultCache, plan_key: str, state: TreeState, root: str,
+              extra_key: Callable[[str], Any]) -> tuple[LoadResult, list[UnitResult]] | None:
+    """The plan step's load and every root's result, when the plan and all of them are cached and true."""
+    entry = results.cache.get(plan_key, _plan_shape)
+    if entry is None:
+        return None
+    problems, notes, files, shapes = entry
+    hits, misses = results.hits, results.misses
+    out = []
+    for rel_root, keep, also in shapes:
+        hit = results.get(_unit_key(results, root, rel_root, keep, also, extra_key), state.verify)
+        if hit is None:
+            results.hits, results.misses = hits, misses  # counted again by the load that follows
+            return None
+        out.append(hit)
+    return LoadResult(problems=problems, notes=notes, files=files), out
+
+
 def _closure(root: Path, graph: Any) -> list[Path]:
     """The root's dir and every local module dir it reaches through the graph."""
     seen = [root]
@@ -248,7 +285,7 @@ def _closure(root: Path, graph: Any) -> list[Path]:
 _WINDOW = 32
 
 
-def terraform_units(dirs: list[Path], scan_root: Path, tf_options: Any, parser: Any,
+def terraform_units(dirs: list[Path], scan_root: Path, tf_options: Callable[[], Any], parser: Any,
                     accept: Callable[[Path], bool], results: ResultCache | None,
                     judge: Callable[[LoadResult, str | None, tuple[str, ...]], UnitResult],
                     then: Callable[[], None] | None = None,
@@ -267,12 +304,25 @@ def terraform_units(dirs: list[Path], scan_root: Path, tf_options: Any, parser: 
     caller's copies of its resources; ``dedupe(resources, idents)`` (the engine's) drops those equal to
     the dir's own (``idents`` by root dir) before the caller is judged. So such dirs are evaluated
     first, and a caller's key holds which of its modules are roots here and their policy context.
-    """
-    from scanner.loaders.terraform import TerraformLoad, rel_name  # lazy: start-up (hcl2, lark)
 
+    The plan of roots itself (which roots, the dirs each keeps, the module dirs that are roots too) is
+    cached under the hash of every Terraform file too: when it and every root's result are cached,
+    nothing is loaded and the Terraform loader (``tf_options()`` builds its options) is not imported.
+    """
     root = scan_root.resolve()
-    load = TerraformLoad(root, tf_options)
     state = TreeState(root, accept) if results is not None else None
+    plan_key = None
+    if results is not None and state is not None and all(str(d) in state.listings for d in dirs):
+        plan_key = results.key("tfplan", (str(root), state.digest_of_all, [str(d) for d in dirs]))
+        answered = _answered(results, plan_key, state, str(root), extra_key)
+        if answered is not None:
+            if then is not None:
+                then()
+            return answered
+
+    from scanner.loaders.terraform import TerraformLoad  # lazy: start-up (hcl2, lark)
+
+    load = TerraformLoad(root, tf_options())
     warmed: set[Path] = set()
 
     def tf_files(d: Path) -> list[Path]:
@@ -328,14 +378,16 @@ def terraform_units(dirs: list[Path], scan_root: Path, tf_options: Any, parser: 
     todo: list[int] = []
     closures = [_closure(r, graph) if graph is not None else [r] for r, _keep in plan.units]
     also = [frozenset(d for d in closures[i][1:] if d in plan.full) for i in range(len(plan.units))]
+    shapes = [(rel_name(r, root), sorted(rel_name(k, root) for k in keep) if keep is not None else None,
+               sorted(rel_name(d, root) for d in also[i])) for i, (r, keep) in enumerate(plan.units)]
+    if plan_key is not None and results is not None and (not graph_key or graph_key[0] is None):
+        # stored from a run whose graph came from the cache: exactly what such a run plans
+        results.cache.put(plan_key, (list(planned.problems), list(planned.notes), planned.files, shapes))
     idents: dict[str, frozenset[str]] = {}
-    for i, (r, keep) in enumerate(plan.units):
+    for i, (r, _keep) in enumerate(plan.units):
         if results is not None and state is not None:
             rel_root = rel_name(r, root)
-            marked = sorted((rel_name(d, root), extra_key(rel_name(d, root))) for d in also[i])
-            key = keys[i] = results.key("terraform", (
-                str(root), rel_root, sorted(rel_name(k, root) for k in keep) if keep is not None else None,
-                extra_key(rel_root), marked))
+            key = keys[i] = _unit_key(results, str(root), rel_root, shapes[i][1], shapes[i][2], extra_key)
             out[i] = hit = results.get(key, state.verify)
             if hit is not None:
                 idents[rel_root] = hit.idents

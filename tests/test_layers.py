@@ -22,7 +22,7 @@ _LAZY = re.compile(r"# lazy: start-up \(\S")  # the marker, with its reason in b
 LAYERS: dict[str, int] = {
     "scanner.model": 0, "scanner.errors": 0, "scanner.output": 0,
     "scanner.regions": 1, "scanner.limits": 1, "scanner.controls": 1,
-    "scanner.escape": 1, "scanner.table": 1,
+    "scanner.escape": 1, "scanner.table": 1, "scanner.roots": 1,
     "scanner.policy": 2, "scanner.principals": 2, "scanner.discover": 2, "scanner.loaders": 2, "scanner.waivers": 2,
     "scanner.cache": 2, "scanner.parse_pool": 2,
     "checks": 3,

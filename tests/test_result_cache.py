@@ -8,6 +8,8 @@ copied or wrong-shaped entry is a miss, never a result.
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
 from collections import Counter
 from datetime import date
 from pathlib import Path
@@ -111,11 +113,37 @@ def test_warm_scan_judges_nothing_and_equals_cold_and_no_cache(repo: Path, judge
     assert cold["summary"]["data_stores"] == 3 and cold["summary"]["files"] == 6
 
 
+_IMPORTED = """
+import sys
+from scanner.cli import main
+code = main(sys.argv[1:])
+heavy = ("scanner.loaders.terraform", "scanner.loaders.hcl_parse", "lark", "checks.catalog", "checks.kubernetes")
+print(code, [m for m in heavy if m in sys.modules])
+"""
+
+
+def test_a_warm_scan_loads_no_terraform_loader_and_no_catalog(repo: Path) -> None:
+    """A scan answered from the cache judges nothing, so it imports neither the HCL parser nor the
+    catalog (most of a one-file pre-commit scan's start-up): the second warm run answers from the
+    stored plan of roots. Findings still come with their rule descriptions (the registry is light)."""
+    _write(repo / "stacks" / "a" / "terraform.tfvars", 'region = "us-east-1"\n')  # a finding to describe
+    args = [sys.executable, "-c", _IMPORTED, "scan", "stacks/a/main.tf", *EU, "--format", "sarif=out.sarif"]
+    outs = [subprocess.run(args, cwd=repo, capture_output=True, text=True, check=False) for _ in range(3)]
+    assert [o.stdout.split(" ", 1)[0] for o in outs] == ["1", "1", "1"], [o.stderr for o in outs]
+    assert "scanner.loaders.terraform" in outs[0].stdout  # cold: loaded and judged
+    assert outs[2].stdout.strip() == "1 []"
+    (sarif_run,) = json.loads((repo / "out.sarif").read_text())["runs"]
+    described = {r["id"]: r["fullDescription"]["text"] for r in sarif_run["tool"]["driver"]["rules"]}
+    assert sarif_run["results"] and set(described) == {r["ruleId"] for r in sarif_run["results"]}
+    assert all(described.values())
+
+
 def test_fixtures_warm_equals_cold_equals_no_cache(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("RESIDENCY_CACHE_DIR", str(tmp_path / "cache"))
     args = ["scan", "fixtures", "--policy", "fixtures/residency.yaml", "--format", "json"]
-    outs = [run(args, cwd=REPO)[1] for _ in range(2)] + [run([*args, "--no-cache"], cwd=REPO)[1]]
-    assert outs[0] == outs[1] == outs[2]
+    # cold; warm (the graph of modules from the cache, the plan of roots stored); warm from the stored plan
+    outs = [run(args, cwd=REPO)[1] for _ in range(3)] + [run([*args, "--no-cache"], cwd=REPO)[1]]
+    assert outs[0] == outs[1] == outs[2] == outs[3]
     assert json.loads(outs[0])["findings"]
 
 

@@ -83,7 +83,7 @@ def _cached(root: Path, cache_dir: Path, dirs: list[Path] | None = None):  # typ
     parser = TerraformParser(root, cache)
     options = TerraformOptions(parse=parser, discovery_parse=parser.discovery)
     results = ResultCache(cache, "test", date.today())
-    _, units = terraform_units(dirs or [root / "stack"], root, options, parser, lambda p: True, results, _judge)
+    _, units = terraform_units(dirs or [root / "stack"], root, lambda: options, parser, lambda p: True, results, _judge)
     return _Loaded(units), results
 
 

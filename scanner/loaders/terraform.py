@@ -35,8 +35,8 @@ from scanner.loaders.hcl_parse import (
 )
 from scanner.loaders.policy_docs import aws_policy_document, google_policy_data, self_value
 from scanner.model import Category, LoadResult, Note, Problem, ProviderContext, Ref, Resource, Unknown
+from scanner.roots import RootContext, rel_name
 
-POLICY_ROOT_SOURCE = "policy terraform.roots (residency.yaml)"
 _META_ARGS = frozenset({"count", "for_each", "provider", "depends_on", "lifecycle", "provisioner",
                         "connection"})
 _MODULE_META = frozenset({"source", "version", "providers", "count", "for_each", "depends_on"})
@@ -53,20 +53,6 @@ _TERRAGRUNT_FIX = "run `terragrunt plan -out=plan.bin && terragrunt show -json p
 
 def _reason(v: Any, what: str) -> str:
     return v.reason if isinstance(v, Unknown) else f"{what} depends on {v}, known only after apply"
-
-
-@dataclass
-class RootContext:
-    """What the policy says about one root module (``terraform.roots`` in residency.yaml).
-
-    ``region`` stands in for an AWS/Google provider that has no ``region`` argument (the region
-    comes from the pipeline's environment); ``var_files`` are loaded after the auto-loaded tfvars
-    (relative paths are taken from the scan root).
-    """
-
-    region: str | None = None
-    var_files: list[Path] = field(default_factory=list)
-    source: str = POLICY_ROOT_SOURCE
 
 
 @dataclass
@@ -193,15 +179,6 @@ class TerraformLoad:
 # --------------------------------------------------------------------------------------------
 # files and module configuration
 # --------------------------------------------------------------------------------------------
-
-def rel_name(path: Path, scan_root: Path) -> str:
-    """The name a file is known by: root-relative with '/', as in findings and in parse-cache keys."""
-    try:
-        r = os.path.relpath(path, scan_root)
-    except ValueError:
-        return path.as_posix()
-    return "." if r == "." else r.replace(os.sep, "/")
-
 
 def _default_parse(path: Path, name: str) -> ParsedFile:
     text = path.read_text(encoding="utf-8-sig", errors="replace")
