@@ -560,6 +560,36 @@ def _copy_ref_location(r: Resource, f: DataStoreFacts, scan: Scan, p: Mapping[st
     _add_copy(f, Copy(p.get("kind", "sink"), loc, p["attr"]))
 
 
+def _copy_ref_regions(r: Resource, f: DataStoreFacts, scan: Scan, p: Mapping[str, Any]) -> None:
+    """A copy per value of ``attr`` (a dotted path; one value or a list): a region name, an ARN, or
+    a resource of ``targets`` located where it is (Aurora DSQL witness regions and peer clusters, an S3
+    inventory's destination bucket). A scanned target wins over the ARN's region."""
+    value = get_path(r.attributes, p["attr"])
+    if value is None:
+        return
+    spec = scan.stores.spec(r.type)
+    cloud = spec.cloud if spec else "aws"
+    kind = p.get("kind", "replica")
+    values = value if isinstance(value, list) else [value]
+    for i, item in enumerate(values):
+        via = f"{p['attr']}[{i}]" if isinstance(value, list) else p["attr"]
+        target = scan.find(item, p.get("targets") or {}) if p.get("targets") else None
+        loc: Location | Unknown
+        if target is not None:
+            loc = _or_unknown(_wrap(scan.location_of(target.address), f"{via} {target.address}"), Unknown(
+                f"{target.address} has no location"
+            ))
+        elif isinstance(item, str) and _arn_region(item):
+            loc = Location(cloud, _arn_region(item) or "", f"argument {via} {item} ({_at(r)})")
+        elif isinstance(item, str) and ":" not in item:
+            loc = Location(cloud, item, f"argument {via} ({_at(r)})")
+        elif isinstance(item, (str, Ref)):
+            loc = Unknown(f"{via} {item} is not in the scanned configuration")
+        else:
+            loc = _unknown_from(item, f"argument {via} of {r.address}")
+        _add_copy(f, Copy(kind, loc, via))
+
+
 COPY_HANDLERS: dict[str, Handler] = {
     "s3_inline_replication": _copy_s3_inline,
     "block_regions": _copy_block_regions,
@@ -578,4 +608,5 @@ COPY_HANDLERS: dict[str, Handler] = {
     "cosmos_backup": _copy_cosmos_backup,
     "azure_block_location": _copy_azure_block_location,
     "ref_location": _copy_ref_location,
+    "ref_regions": _copy_ref_regions,
 }

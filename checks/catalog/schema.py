@@ -99,6 +99,7 @@ COPY_PARAMS: dict[str, dict[str, tuple[str, bool]]] = {
     "cosmos_backup": {},
     "azure_block_location": {"attr": ("str", True), "blocks": ("str", True), "kind": ("str", False)},
     "ref_location": {"attr": ("str", True), "targets": ("names", True), "kind": ("str", False)},
+    "ref_regions": {"attr": ("str", True), "targets": ("names", False), "kind": ("str", False)},
 }
 ATTACH = {
     "via": ("strs", True),
