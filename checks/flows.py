@@ -203,6 +203,14 @@ def _logging_sink(r: Resource) -> Iterator[Flow]:
                    targets=(("google_pubsub_topic", "name"),))
 
 
+def _cloudfront(r: Resource) -> Iterator[Flow]:
+    """Every distribution caches responses at edge locations its ``price_class`` picks (default
+    ``PriceClass_All``, provider docs); where those are is the movement judgement's."""
+    price_class = r.attributes.get("price_class", "PriceClass_All")
+    if f := _flow(price_class, "edge", "price_class", "cached responses"):
+        yield f
+
+
 _EVENTHUB_NAMESPACE = re.compile(r"/providers/Microsoft\.EventHub/namespaces/([^/]+)", re.IGNORECASE)
 
 
@@ -266,6 +274,7 @@ _TERRAFORM: dict[str, tuple[Callable[[Resource], Iterator[Flow]], Callable[[Reso
     ),
     "azurerm_monitor_diagnostic_setting": (_diagnostic_setting, lambda r: r.attributes.get("target_resource_id")),
     "google_pubsub_subscription": (_pubsub_subscription, lambda r: r.attributes.get("topic")),
+    "aws_cloudfront_distribution": (_cloudfront, None),
     "google_logging_project_sink": (_logging_sink, None),
     "google_logging_folder_sink": (_logging_sink, None),
     "google_logging_organization_sink": (_logging_sink, None),

@@ -156,6 +156,23 @@ def _locate(
     return shown, place, origin if place is not None else f"{location} is not a known location"
 
 
+#: Where CloudFront's edge caches are, per price class, as AWS's CloudFront pricing page groups edge
+#: locations (Price Class 100: North America, Europe, Israel; 200: also Africa, the Middle East and
+#: Asia; All: also South America and Oceania). Countries the region catalog has stand for each area
+#: (not every country with an edge location is listed): every class includes the United States.
+_EDGE_LOCATIONS = {
+    "PriceClass_100": "country:US, country:CA, country:MX, in:eu-locations, country:GB, country:IL",
+    "PriceClass_200": "country:US, country:CA, country:MX, in:eu-locations, country:GB, country:IL, country:ZA, "
+                      "country:AE, country:JP, country:HK, country:SG, country:KR, country:IN",
+    "PriceClass_All": "country:US, country:CA, country:MX, in:eu-locations, country:GB, country:IL, country:ZA, "
+                      "country:AE, country:JP, country:HK, country:SG, country:KR, country:IN, country:BR, "
+                      "country:AU",
+}
+_EDGE_NOTE = ("edge caches include locations outside the allowed regions at every price class; where that is "
+              "accepted, lower RES007's severity in the policy (rules: {RES007: {severity: low}}) or waive the "
+              "distribution by address (waivers: [{rule: RES007, resource: aws_cloudfront_distribution.*, ...}])")
+
+
 def _arn_owner(flow: Flow, principals: Principals | None, self_id: str | None) -> tuple[str, Place] | None:
     """The policy's place of the account owning an ARN destination, when that is another account.
 
@@ -195,6 +212,19 @@ def judge_flow(
     if flow.kind == "id" and not isinstance(dest, Ref):
         reason = f"the resource id {dest} names no location and is not in this scan"
         return FlowVerdict(flow, "unresolved", dest, reason=reason)
+    if flow.kind == "edge" and isinstance(dest, str):
+        edges = _EDGE_LOCATIONS.get(dest)
+        if edges is None:
+            return FlowVerdict(flow, "unresolved", dest, reason=f"price_class {dest!r} is not a known price class")
+        edge_place = place_of(cat, edges, f"CloudFront edge locations of {dest}")
+        if edge_place is not None and edge_place.inside(allowed):
+            return FlowVerdict(flow, "allowed", f"CloudFront edge locations ({dest})", edges, edge_place.source,
+                               place=edge_place)
+        outside = tuple(sorted({r for r in (edge_place.regions if edge_place else ()) if not allowed.allows(r)},
+                               key=lambda r: (r.cloud, r.code)))
+        return FlowVerdict(flow, "outside", f"CloudFront edge locations ({dest})", edges,
+                           f"CloudFront edge locations of {dest} (AWS price classes)", outside, _EDGE_NOTE,
+                           place=edge_place)
     shown, place, origin = _locate(flow, dest, cat, endpoints, facts or {})
     if place is None:
         return FlowVerdict(flow, "unresolved", shown, reason=origin)

@@ -38,7 +38,7 @@ def test_every_kind_has_both_fixtures():
     kinds = {p.parent.name for p in KINDS}
     assert {"firehose", "sns", "eventbridge", "log_subscription", "dms", "datasync", "pubsub_push", "eventgrid",
             "env", "otel_collector", "fluent_bit", "datadog_agent", "pubsub_cloud_run", "pubsub_bigquery_storage",
-            "diagnostic_eventhub", "kinesis_cross_account", "logging_sink_pubsub"} <= kinds
+            "diagnostic_eventhub", "kinesis_cross_account", "logging_sink_pubsub", "cloudfront"} <= kinds
     for kind in kinds:
         assert sum(p.parent.name == kind for p in KINDS) == 2, kind
 
@@ -63,7 +63,7 @@ def test_movement_fixture(path: Path, capsys, monkeypatch, tmp_path):
             # names the destination's location and where that came from (table entry or ARN)
             assert "located in" in f["message"] and any(
                 origin in f["message"]
-                for origin in ("bundled host table entry", "ARN", "the location of ", "keeps its data")
+                for origin in ("bundled host table entry", "ARN", "the location of ", "keeps its data", "price classes")
             ), f["message"]
         else:  # a host declares its place in endpoints:; another resource is located by scanning it
             assert "endpoints:" in f["remediation"] or "scan the configuration" in f["remediation"]
@@ -114,3 +114,22 @@ def test_sinks_and_transfers_the_catalog_covers_are_reported_once(capsys, monkey
         ("google_storage_bucket.us", "RES001"),
         ("google_storage_transfer_job.to_us", "RES002"),
     ]
+
+
+def test_cloudfront_names_price_class_and_the_policy_can_lower_or_waive_it(capsys, monkeypatch, tmp_path):
+    """Every distribution is a finding; the policy lowers RES007's severity or waives a distribution."""
+    failing = FIXTURES / "terraform" / "movement" / "cloudfront" / "failing"
+    code, findings = _scan(failing, capsys, monkeypatch, tmp_path)
+    assert code == 1 and {f["severity"] for f in findings} == {"high"}
+    assert all("price_class" in f["message"] and "PriceClass_" in f["message"] for f in findings)
+    assert all("price_class" in f["remediation"] for f in findings)
+    policy = tmp_path / "residency.yaml"
+    policy.write_text("version: 1\nallowed_regions: [in:eu-locations]\nrules: {RES007: {severity: low}}\n"
+                      "waivers:\n  - rule: RES007\n    resource: aws_cloudfront_distribution.site\n"
+                      "    reason: public marketing site, edge caching accepted by the DPO\n"
+                      "    expires: 2099-01-01\n", encoding="utf-8")
+    monkeypatch.setenv("RESIDENCY_CACHE_DIR", str(tmp_path / "cache2"))
+    code = main(["scan", "--format", "json", "--jobs", "1", "--policy", str(policy), str(failing)])
+    out = json.loads(capsys.readouterr().out)["findings"]
+    assert {(f["resource"], f["severity"], bool(f.get("waiver"))) for f in out} == {
+        ("aws_cloudfront_distribution.site", "low", True), ("aws_cloudfront_distribution.api", "low", False)}

@@ -9,7 +9,11 @@ What it checks
     topics, located where the topic's ``message_storage_policy`` keeps messages (a sink to Cloud
     Storage, BigQuery or a log bucket, a Storage Transfer job's sink bucket and a BigQuery Data
     Transfer config's location are RES002/RES001's copies and placements, not reported twice),
-    Event Grid webhooks, Azure diagnostic settings, and in Kubernetes
+    Event Grid webhooks, Azure diagnostic settings, CloudFront distributions (edge caches hold
+    copies of responses at the edge locations ``price_class`` picks, default ``PriceClass_All``; every
+    class includes the United States, so under an EU policy every distribution is a finding: allow
+    the places in ``movement.allowed``, lower the rule's severity with ``rules: {RES007: {severity:
+    low}}``, or waive the distribution by address), and in Kubernetes
     ``DD_SITE``, ``SENTRY_DSN``, ``OTEL_EXPORTER_OTLP_*_ENDPOINT``, ``NEW_RELIC_REGION``,
     OpenTelemetry Collector, Fluent Bit and Fluentd outputs, the DatadogAgent site, and a Datadog
     Agent container with no ``DD_SITE`` (the Agent's default site, US1). A Kubernetes destination
@@ -94,6 +98,15 @@ def _locate_hint(flow: Flow) -> str:
             "(e.g. endpoints: [{host: \"...\", location: country:<CC>}]).")
 
 
+def _outside_hint(flow: Flow, allowed: AllowedSet) -> str:
+    if flow.kind == "edge":
+        return ("Keep price_class as small as the audience allows (PriceClass_100: North America, Europe, Israel) "
+                "and, where edge caching there is accepted, allow those places in movement.allowed, lower RES007's "
+                "severity (rules: {RES007: {severity: low}}) or waive the distribution in the policy's waivers:.")
+    return (f"Send the data to a destination in {allowed.describe()} (e.g. the vendor's site there), or declare the "
+            "destination's real location in the policy's endpoints:.")
+
+
 def check(facts: FlowFacts, ctx: RuleContext) -> Iterator[Violation]:
     """Yield one violation per destination outside the allowed set, and one per destination not located."""
     address = facts.resource.address
@@ -117,8 +130,7 @@ def check(facts: FlowFacts, ctx: RuleContext) -> Iterator[Violation]:
                 category=Category.MOVEMENT,
                 message=f"{subject}, located in {verdict.location} ({verdict.origin}), outside the allowed "
                 f"regions ({allowed.describe()}): {where}{reason}.",
-                remediation=f"Send the data to a destination in {allowed.describe()} (e.g. the vendor's site "
-                "there), or declare the destination's real location in the policy's endpoints:.",
+                remediation=_outside_hint(flow, allowed),
                 region=verdict.outside[0].code if verdict.outside else None,
                 provenance=verdict.origin,
                 line=flow.line,
