@@ -43,6 +43,7 @@ class Grant:
     negated: bool = False
     via: str = ""
     line: int | None = None
+    except_actions: bool = False  # ``actions`` are a NotAction list: everything but them is granted
 
 
 @dataclass
@@ -100,7 +101,8 @@ def _aws_document(r: Resource, attr: str) -> tuple[list[Grant], str | None]:
             for kind, values in table.items():
                 for value in values:
                     grants.append(Grant("aws", kind, value, st.actions or st.not_actions, st.effect,
-                                        st.conditions, negated, via, _line(r, attr)))
+                                        st.conditions, negated, via, _line(r, attr),
+                                        except_actions=not st.actions and bool(st.not_actions)))
     return grants, None
 
 

@@ -845,7 +845,9 @@ def exemption_for(policy: Policy, fact: DataStoreFacts) -> str | None:
 def stamp(rule: Any, v: Violation, resource: Resource, policy: Policy, options: ScanOptions) -> Finding:
     """Turn a rule's violation into a finding: rule identity, severity, location and blocking."""
     setting = policy.rules.get(rule.id)
-    severity = setting.severity if setting is not None and setting.severity is not None else rule.severity
+    # the policy's rules: <id>: severity wins over a rule's own grading of one finding (v.severity)
+    given = setting.severity if setting is not None else None
+    severity = given or v.severity or rule.severity
     category = v.category
     blocking = severity.rank >= options.fail_on.rank
     if category is Category.UNRESOLVED:

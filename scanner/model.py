@@ -237,6 +237,9 @@ class Violation:
     # the resource the finding is about when it is not the fact's own: RES006 reports the store a grant
     # opens (file and line stay the grant's statement)
     subject: Resource | None = field(default=None, compare=False)
+    # a rule grading one finding off its default (RES006: a write-only log delivery grant is below a read);
+    # the policy's rules: <id>: severity still wins
+    severity: Severity | None = None
 
 
 @dataclass(frozen=True)

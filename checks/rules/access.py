@@ -65,7 +65,14 @@ What it checks
     it. AWS service principals and GCP service agents are the provider (a regional service
     principal such as ``logs.eu-west-1.amazonaws.com`` is checked as its region). Deny statements
     and negated condition operators never clear a grant. One finding per (store, principal); the
-    finding's resource is the store when it is in the scan, else the grant.
+    finding's resource is the store when it is in the scan, else the grant. Severity by action: a
+    principal that may only deliver into the store (``s3:PutObject`` with the ``s3:GetBucketAcl`` /
+    ``GetBucketLocation`` delivery services ask for, CloudWatch Logs, SQS, SNS, Firehose, Kinesis and
+    EventBridge sends, ``kms:Encrypt``/``GenerateDataKey``, GCP ``storage.objectCreator``,
+    ``pubsub.publisher``, ``logging.logWriter``/``bucketWriter``, ``cloudkms.cryptoKeyEncrypter``, Azure
+    data sender roles) is graded ``medium``; reading, decrypting, restoring, assuming, a wildcard, a
+    ``NotAction`` list or an action not known statically is ``high``, as is every public grant. The
+    policy's ``rules: {RES006: {severity: ...}}`` overrides both.
 
 Why it matters
     "EU data stays in the EU" includes who can read it: a bucket in Frankfurt whose policy lets an
@@ -476,6 +483,7 @@ class Reach:
     verdict: Verdict
     grant: Grant
     actions: tuple[str, ...]
+    broad: bool = False  # a NotAction list, or an action not known statically: anything may be granted
 
 
 def access_allowed(ctx: RuleContext) -> AllowedSet:
@@ -524,24 +532,60 @@ def _linked_stores(facts: GrantFacts, ctx: RuleContext) -> list[tuple[str, Resou
 def reaches(facts: GrantFacts, ctx: RuleContext) -> list[Reach]:
     """Every principal the grant lets reach its store, one per (status, principal), judged under ``ctx``."""
     judge = _Judge(ctx, access_allowed(ctx))
-    seen: dict[tuple[str, str], tuple[Verdict, Grant, list[str], list[str]]] = {}
+    seen: dict[tuple[str, str], tuple[Verdict, Grant, list[str], list[str], list[bool]]] = {}
     for g in facts.grants:
         if g.effect != "Allow":
             continue  # Deny never clears a grant, and grants nothing
         verdicts = {"aws": judge.aws, "gcp": judge.gcp, "azure": judge.azure,
                     "kubernetes": judge.kubernetes}[g.cloud](g)
+        known_actions = [str(a) for a in g.actions if isinstance(a, str)]
+        # a NotAction list grants everything else; an action not known statically may be any: both are broad
+        broad = g.except_actions or len(known_actions) < len(g.actions) or not g.actions
+        actions = [f"every action except {', '.join(known_actions)}"] if g.except_actions else known_actions
         for v in verdicts:
             key = (v.status, v.key or v.who)
-            actions = [str(a) for a in g.actions if isinstance(a, str)]
             if key in seen:
-                _, _, spellings, known = seen[key]
+                _, _, spellings, known, wide = seen[key]
                 known.extend(a for a in actions if a not in known)
+                wide[0] = wide[0] or broad
                 if v.who not in spellings:
                     spellings.append(v.who)
             else:
-                seen[key] = (v, g, [v.who], actions)
-    return [Reach(replace(v, who=", ".join(spellings)), g, tuple(actions))
-            for v, g, spellings, actions in seen.values()]
+                seen[key] = (v, g, [v.who], list(actions), [broad])
+    return [Reach(replace(v, who=", ".join(spellings)), g, tuple(actions), wide[0])
+            for v, g, spellings, actions, wide in seen.values()]
+
+
+# Actions that only deliver into a store (log, event and message delivery, envelope encryption of what is
+# written): a principal holding nothing else cannot read, decrypt, restore or assume anything, so its finding
+# is graded below a read (issue 18: read / decrypt / restore / assume above write-only log delivery). Exact
+# names only: a wildcard (``s3:Put*`` includes s3:PutBucketPolicy) is not write-only. s3:GetBucketAcl and
+# s3:GetBucketLocation read bucket configuration, not data: CloudTrail, AWS Config and vended-log delivery
+# ask for them with s3:PutObject (docs.aws.amazon.com/AmazonS3/latest/userguide/enable-server-access-logging.html,
+# docs.aws.amazon.com/awscloudtrail/latest/userguide/create-s3-bucket-policy-for-cloudtrail.html).
+_WRITE_ONLY_ACTIONS = frozenset({
+    "s3:putobject", "s3:getbucketacl", "s3:getbucketlocation",
+    "logs:createlogstream", "logs:putlogevents", "logs:createloggroup",
+    "sqs:sendmessage", "sns:publish", "firehose:putrecord", "firehose:putrecordbatch",
+    "kinesis:putrecord", "kinesis:putrecords", "events:putevents",
+    "kms:encrypt", "kms:generatedatakey", "kms:generatedatakey*", "kms:generatedatakeywithoutplaintext",
+    # GCP predefined roles that only create or publish (cloud.google.com/iam/docs/understanding-roles)
+    "roles/storage.objectcreator", "roles/pubsub.publisher", "roles/logging.logwriter",
+    "roles/logging.bucketwriter", "roles/cloudkms.cryptokeyencrypter", "roles/monitoring.metricwriter",
+    # Azure built-in roles that only send (learn.microsoft.com/azure/role-based-access-control/built-in-roles)
+    "storage queue data message sender", "azure event hubs data sender", "azure service bus data sender",
+    "monitoring metrics publisher",
+})
+
+
+def graded(reach: Reach) -> Severity | None:
+    """The severity of one reach when it is below the rule's: ``medium`` for write-only delivery, else None
+    (the rule's ``high``: read, decrypt, restore, assume, any wildcard or unknown action)."""
+    if reach.broad or not reach.actions:
+        return None
+    if all(a.lower() in _WRITE_ONLY_ACTIONS for a in reach.actions):
+        return Severity.MEDIUM
+    return None
 
 
 def opened_stores(facts: GrantFacts, ctx: RuleContext) -> list[tuple[str, Resource | None]]:
@@ -584,16 +628,18 @@ def _check_store(facts: GrantFacts, ctx: RuleContext, opened: tuple[str, Resourc
         v, g, actions = reach.verdict, reach.grant, list(reach.actions)
         if v.status == "ok":
             continue
+        severity = graded(reach) if v.status != "public" else None  # public stays high whatever it grants
+        write_only = " It can only deliver (write), so the finding is graded medium." if severity else ""
         what = ", ".join(actions[:5]) + (f" and {len(actions) - 5} more" if len(actions) > 5 else "")
         what = what or "unknown actions"
         where = f"{grant} {g.via}".strip()
         if v.status == "unresolved":
             yield Violation(
                 category=Category.UNRESOLVED,
-                message=f"{names}: {v.who} is granted {what} ({where}) but cannot be placed: {v.reason}.",
+                message=f"{names}: {v.who} is granted {what} ({where}) but cannot be placed: {v.reason}.{write_only}",
                 remediation="Map the principal in the policy's principals: section (ids quoted), e.g. "
                 + _MAP_HINT.get(g.cloud, "principals:") + ", or remove the grant.",
-                provenance=where, line=g.line, subject=subject,
+                provenance=where, line=g.line, subject=subject, severity=severity,
             )
         elif v.status == "public":
             yield Violation(
@@ -610,12 +656,12 @@ def _check_store(facts: GrantFacts, ctx: RuleContext, opened: tuple[str, Resourc
             yield Violation(
                 category=Category.ACCESS,
                 message=f"{names}: {v.who}, {located}, is granted {what} ({where}), outside the allowed "
-                f"locations ({allowed.describe()}).",
+                f"locations ({allowed.describe()}).{write_only}",
                 remediation=f"Remove the grant or grant a principal in {allowed.describe()}; if the principal "
                 "in fact sits there, correct its mapping in the policy's principals:.",
                 country=sorted(place.countries)[0] if place is not None and place.countries else None,
                 jurisdiction=sorted(place.jurisdictions)[0] if place is not None and place.jurisdictions else None,
-                provenance=where, line=g.line, subject=subject,
+                provenance=where, line=g.line, subject=subject, severity=severity,
             )
 
 
