@@ -402,7 +402,47 @@ def _otel_config(text: str, key: str) -> Iterator[Flow]:
                 yield f
 
 
+#: Fluent Bit outputs to an AWS service: the plugin name -> the service's endpoint label. Without
+#: ``endpoint`` the plugin calls ``<label>.<region>.amazonaws.com`` for its ``region``; the S3 output's
+#: region defaults to us-east-1 (Fluent Bit docs, Amazon S3 output), the others require one.
+_FLUENT_BIT_AWS = {
+    "cloudwatch_logs": "logs", "cloudwatch": "logs", "kinesis_firehose": "firehose", "firehose": "firehose",
+    "kinesis_streams": "kinesis", "kinesis": "kinesis", "s3": "s3",
+}
+#: The Fluent Bit datadog output's default ``Host`` (Fluent Bit docs, Datadog output): Datadog US1.
+_FLUENT_BIT_DATADOG_HOST = "http-intake.logs.datadoghq.com"
+
+
+def _aws_region_host(service: str, region: Any, via: str, what: str) -> Flow | None:
+    """An AWS output given by ``region``: the regional endpoint its SDK client calls, located by the host table."""
+    if isinstance(region, str) and region.strip() and "${" not in region:
+        return Flow(f"{service}.{region.strip().lower()}.amazonaws.com", "host", via, f"{what} (region {region})")
+    return _flow(region, "host", via, what)
+
+
+def _fluent_bit_output(props: Mapping[str, Any], label: str, via_prefix: str) -> Flow | None:
+    """One Fluent Bit output (classic ``[OUTPUT]`` section or YAML ``pipeline.outputs`` item) as a flow.
+
+    Keys are case-insensitive in Fluent Bit (``Host`` and ``host``), so ``props`` are lower-cased.
+    """
+    name = str(props.get("name", "")).strip().lower()
+    what = f"Fluent Bit {name or 'output'} output"
+    if name in _FLUENT_BIT_AWS:
+        if props.get("endpoint"):
+            return _flow(props["endpoint"], "url", f"{via_prefix} {label} endpoint", what)
+        region = props.get("region")
+        if region is None:
+            region = "us-east-1" if name == "s3" else Unknown(
+                f"the Fluent Bit {name} output names no region (it is required)")
+        return _aws_region_host(_FLUENT_BIT_AWS[name], region, f"{via_prefix} {label} region", what)
+    host = props.get("host")
+    if host is None and name == "datadog":
+        return Flow(_FLUENT_BIT_DATADOG_HOST, "host", f"{via_prefix} {label} Host (the output's default)", what)
+    return _flow(host, "host", f"{via_prefix} {label} Host", what)
+
+
 def _fluent_bit(text: str, key: str) -> Iterator[Flow]:
+    """Classic-mode ``[OUTPUT]`` sections."""
     sections: list[dict[str, str]] = []
     current: dict[str, str] | None = None
     for raw in text.splitlines():
@@ -415,9 +455,22 @@ def _fluent_bit(text: str, key: str) -> Iterator[Flow]:
             k, _, v = line.partition(" ")
             current[k.strip().lower()] = v.strip()
     for i, section in enumerate(sections):
-        if f := _flow(
-            section.get("host"), "host", f"data.{key}: [OUTPUT] {section.get('name', i)} Host", "Fluent Bit output"
-        ):
+        if f := _fluent_bit_output(section, str(section.get("name", i)), f"data.{key}: [OUTPUT]"):
+            yield f
+
+
+def _fluent_bit_yaml(config: Mapping[str, Any], key: str) -> Iterator[Flow]:
+    """YAML-mode Fluent Bit: ``pipeline.outputs`` is a list of outputs, each a mapping of its properties."""
+    pipeline = config.get("pipeline")
+    outputs = pipeline.get("outputs") if isinstance(pipeline, dict) else None  # a list even of one
+    if not isinstance(outputs, list):
+        return
+    for i, output in enumerate(outputs):
+        if not isinstance(output, dict):
+            continue
+        props = {str(k).lower(): v for k, v in output.items()}
+        label = str(props.get("name", i))
+        if f := _fluent_bit_output(props, label, f"data.{key}: pipeline.outputs[{i}]"):
             yield f
 
 
@@ -426,6 +479,15 @@ def _fluentd(text: str, key: str) -> Iterator[Flow]:
         for host in _FLUENTD_HOST.findall(block):
             if f := _flow(host, "host", f"data.{key}: <match> host", "Fluentd output"):
                 yield f
+
+
+def _yaml_mapping(text: str) -> Mapping[str, Any]:
+    """A config file's YAML as a mapping; an empty one when it is not YAML or not a mapping."""
+    try:
+        config = yaml.safe_load(text)
+    except yaml.YAMLError:
+        return {}
+    return config if isinstance(config, dict) else {}
 
 
 def _configmap_flows(manifest: Mapping[str, Any]) -> Iterator[Flow]:
@@ -438,6 +500,8 @@ def _configmap_flows(manifest: Mapping[str, Any]) -> Iterator[Flow]:
         found: list[Flow] = []
         if "exporters:" in text:
             found += _otel_config(text, key)
+        if "pipeline:" in text and "outputs:" in text:
+            found += _fluent_bit_yaml(_yaml_mapping(text), key)
         if "[OUTPUT]" in text.upper():
             found += _fluent_bit(text, key)
         if "<match" in text:

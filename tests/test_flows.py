@@ -348,3 +348,51 @@ resource "aws_dms_endpoint" "dst" {
     assert flows["aws_dms_endpoint.src"] is None
     (dst,) = flows["aws_dms_endpoint.dst"].flows
     assert isinstance(dst.destination, Unknown) and "secrets_manager_arn" in dst.destination.reason
+
+
+FLUENT_BIT_OUTPUTS = """
+apiVersion: v1
+kind: ConfigMap
+metadata: {name: fluent-bit}
+data:
+  fluent-bit.yaml: |
+    pipeline:
+      outputs:
+        - {name: cloudwatch_logs, match: '*', region: us-east-1, log_group_name: g}
+        - {Name: datadog, Match: '*'}
+        - {name: opensearch, host: search-acme.eu-west-3.es.amazonaws.com}
+        - {name: forward, host: fluentd.logging.svc}
+  outputs.conf: |
+    [OUTPUT]
+        Name    s3
+        bucket  archive
+    [OUTPUT]
+        Name    kinesis_firehose
+        region  ${AWS_REGION}
+    [OUTPUT]
+        Name    cloudwatch_logs
+        log_group_name g
+    [OUTPUT]
+        Name    cloudwatch_logs
+        region  eu-west-1
+        endpoint https://logs.eu-central-1.amazonaws.com
+"""
+
+
+def test_fluent_bit_yaml_and_aws_outputs_by_region():
+    (facts,) = [f for f in _k8s(FLUENT_BIT_OUTPUTS).values() if f is not None]
+    got = {f.via: f.destination for f in facts.flows}
+    table = endpoint_table()
+    yaml_key = "data.fluent-bit.yaml: pipeline.outputs"
+    assert table.locate(got[f"{yaml_key}[0] cloudwatch_logs region"]).location == "aws:us-east-1"
+    # no Host: the datadog output's default intake, Datadog US1
+    assert got[f"{yaml_key}[1] datadog Host (the output's default)"] == "http-intake.logs.datadoghq.com"
+    assert table.locate(got[f"{yaml_key}[2] opensearch Host"]).location == "aws:eu-west-3"
+    assert not any("forward" in via for via in got)  # a Service of the cluster is no destination
+    # the s3 output's region defaults to us-east-1; the endpoint, when written, is what is called
+    assert table.locate(got["data.outputs.conf: [OUTPUT] s3 region"]).location == "aws:us-east-1"
+    assert table.locate(got["data.outputs.conf: [OUTPUT] cloudwatch_logs endpoint"]).location == "aws:eu-central-1"
+    # a region from the environment, or none for an output that requires one, cannot be told
+    assert isinstance(got["data.outputs.conf: [OUTPUT] kinesis_firehose region"], Unknown)
+    unknown = [f for f in facts.flows if f.via == "data.outputs.conf: [OUTPUT] cloudwatch_logs region"]
+    assert len(unknown) == 1 and isinstance(unknown[0].destination, Unknown)
