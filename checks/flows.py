@@ -17,6 +17,7 @@ key lines; for a config embedded in a ConfigMap, the data key's line), else the 
 from __future__ import annotations
 
 import re
+import tomllib
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field, replace
 from typing import Any
@@ -381,6 +382,43 @@ def _kubernetes_destination(flow: Flow) -> Flow | None:
     return flow
 
 
+def _aws_region_host(service: str, region: Any, via: str, what: str) -> Flow | None:
+    """An AWS client given by ``region``: the regional endpoint it calls (``<service>.<region>.amazonaws.com``),
+    which the host table locates. A region set from the environment (``${AWS_REGION}``, ``$AWS_REGION``)
+    is left as written for :func:`_kubernetes_destination` to report, or is Unknown."""
+    if isinstance(region, str) and region.strip() and "$" not in region:
+        return Flow(f"{service}.{region.strip().lower()}.amazonaws.com", "host", via, f"{what} (region {region})")
+    if isinstance(region, str) and region.startswith("$") and "{" not in region:
+        region = Unknown(f"{via} is {region!r}, set from the environment at run time")
+    return _flow(region, "host", via, what)
+
+
+#: OpenTelemetry Collector contrib exporters to AWS services: the exporter type -> (the region's
+#: path in its config, the service's endpoint label, the default region or None). Without
+#: ``endpoint`` the exporter calls the regional endpoint; awss3's region defaults to us-east-1
+#: (exporter/awss3exporter README), the others take theirs from the environment when not written.
+_OTEL_AWS = {
+    "awss3": ("s3uploader.region", "s3uploader.endpoint", "s3", "us-east-1"),
+    "awscloudwatchlogs": ("region", "endpoint", "logs", None),
+    "awsemf": ("region", "endpoint", "logs", None),
+    "awsxray": ("region", "endpoint", "xray", None),
+    "awskinesis": ("aws.region", "aws.kinesis_endpoint", "kinesis", None),
+}
+
+
+def _otel_aws(kind: str, exporter: Mapping[str, Any], via: str) -> Flow | None:
+    region_path, endpoint_path, service, default = _OTEL_AWS[kind]
+    what = f"OTel Collector {kind} exporter"
+    endpoint = get_path(exporter, endpoint_path)
+    if endpoint:
+        return None if endpoint_path == "endpoint" else _flow(endpoint, "url", f"{via}.{endpoint_path}", what)
+    region = get_path(exporter, region_path)
+    if region is None:
+        region = default or Unknown(f"the {kind} exporter names no region: it takes the region from the "
+                                    "environment (AWS_REGION) or the instance metadata")
+    return _aws_region_host(service, region, f"{via}.{region_path}", what)
+
+
 def _otel_config(text: str, key: str) -> Iterator[Flow]:
     try:
         config = yaml.safe_load(text)
@@ -393,7 +431,10 @@ def _otel_config(text: str, key: str) -> Iterator[Flow]:
         if not isinstance(exporter, dict):
             continue
         via = f"data.{key}: exporters.{name}"
-        if str(name).split("/")[0] == "datadog":
+        kind = str(name).split("/")[0]
+        if kind in _OTEL_AWS and (f := _otel_aws(kind, exporter, via)):
+            yield f
+        if kind == "datadog":
             site = get_path(exporter, "api.site") or "datadoghq.com"  # the exporter's documented default
             if f := _flow(site, "host", f"{via}.api.site", "OTel Collector Datadog exporter"):
                 yield f
@@ -411,13 +452,6 @@ _FLUENT_BIT_AWS = {
 }
 #: The Fluent Bit datadog output's default ``Host`` (Fluent Bit docs, Datadog output): Datadog US1.
 _FLUENT_BIT_DATADOG_HOST = "http-intake.logs.datadoghq.com"
-
-
-def _aws_region_host(service: str, region: Any, via: str, what: str) -> Flow | None:
-    """An AWS output given by ``region``: the regional endpoint its SDK client calls, located by the host table."""
-    if isinstance(region, str) and region.strip() and "${" not in region:
-        return Flow(f"{service}.{region.strip().lower()}.amazonaws.com", "host", via, f"{what} (region {region})")
-    return _flow(region, "host", via, what)
 
 
 def _fluent_bit_output(props: Mapping[str, Any], label: str, via_prefix: str) -> Flow | None:
@@ -481,6 +515,78 @@ def _fluentd(text: str, key: str) -> Iterator[Flow]:
                 yield f
 
 
+#: Vector sinks to AWS services: the sink type -> the service's endpoint label (Vector docs, sinks
+#: reference: ``region`` or ``endpoint``; without either the region comes from the environment).
+_VECTOR_AWS = {
+    "aws_cloudwatch_logs": "logs", "aws_cloudwatch_metrics": "monitoring", "aws_kinesis_firehose": "firehose",
+    "aws_kinesis_streams": "kinesis", "aws_s3": "s3", "aws_sqs": "sqs", "aws_sns": "sns",
+}
+#: Sink options naming a destination URL, for the sinks not read by type; ``address`` only where it
+#: is where the sink sends (a prometheus_exporter's ``address`` is the one it listens on).
+_VECTOR_URL_KEYS = ("endpoint", "uri")
+_VECTOR_ADDRESS_SINKS = frozenset({"vector", "socket", "statsd"})
+
+
+def _vector_sink(name: str, sink: Mapping[str, Any], key: str) -> Iterator[Flow]:
+    kind = str(sink.get("type", ""))
+    via = f"data.{key}: sinks.{name}"
+    what = f"Vector {kind or 'sink'} sink"
+    if kind in _VECTOR_AWS:
+        if sink.get("endpoint"):
+            if f := _flow(sink["endpoint"], "url", f"{via}.endpoint", what):
+                yield f
+            return
+        region = sink.get("region")
+        if region is None:
+            region = Unknown(f"the Vector {kind} sink names no region: it takes the region from the environment")
+        if f := _aws_region_host(_VECTOR_AWS[kind], region, f"{via}.region", what):
+            yield f
+        return
+    if kind.startswith("datadog_"):
+        if sink.get("endpoint"):
+            found = _flow(sink["endpoint"], "url", f"{via}.endpoint", what)
+        else:  # the sink's documented default site is datadoghq.com (US1)
+            found = _flow(sink.get("site", "datadoghq.com"), "host", f"{via}.site", what)
+        if found:
+            yield found
+        return
+    if kind == "new_relic":
+        region = sink.get("region", "us")  # New Relic's default data center is US
+        if isinstance(region, str):
+            region = _NEW_RELIC_REGION_HOSTS.get(region.strip().lower()) or Unknown(
+                f"Vector new_relic region {region!r} is not a New Relic region")
+        if f := _flow(region, "host", f"{via}.region", what):
+            yield f
+        return
+    endpoints = sink.get("endpoints")
+    for i, url in enumerate(endpoints if isinstance(endpoints, list) else []):
+        if f := _flow(url, "url", f"{via}.endpoints[{i}]", what):
+            yield f
+    for option in _VECTOR_URL_KEYS + (("address",) if kind in _VECTOR_ADDRESS_SINKS else ()):
+        if f := _flow(sink.get(option), "url", f"{via}.{option}", what):
+            yield f
+    if f := _flow(get_path(sink, "protocol.uri"), "url", f"{via}.protocol.uri", what):  # opentelemetry sink
+        yield f
+
+
+def _vector(text: str, key: str) -> Iterator[Flow]:
+    """Vector's ``sinks`` in a YAML (``vector.yaml``) or TOML (``vector.toml``) config."""
+    config: Mapping[str, Any] = {}
+    if key.endswith(".toml") or "[sinks." in text:
+        try:
+            config = tomllib.loads(text)
+        except tomllib.TOMLDecodeError:
+            config = {}
+    if not config:
+        config = _yaml_mapping(text)
+    sinks = config.get("sinks")
+    if not isinstance(sinks, dict):
+        return
+    for name, sink in sinks.items():
+        if isinstance(sink, dict):
+            yield from _vector_sink(str(name), sink, key)
+
+
 def _yaml_mapping(text: str) -> Mapping[str, Any]:
     """A config file's YAML as a mapping; an empty one when it is not YAML or not a mapping."""
     try:
@@ -500,6 +606,8 @@ def _configmap_flows(manifest: Mapping[str, Any]) -> Iterator[Flow]:
         found: list[Flow] = []
         if "exporters:" in text:
             found += _otel_config(text, key)
+        if "sinks:" in text or "[sinks." in text:
+            found += _vector(text, key)
         if "pipeline:" in text and "outputs:" in text:
             found += _fluent_bit_yaml(_yaml_mapping(text), key)
         if "[OUTPUT]" in text.upper():

@@ -396,3 +396,68 @@ def test_fluent_bit_yaml_and_aws_outputs_by_region():
     assert isinstance(got["data.outputs.conf: [OUTPUT] kinesis_firehose region"], Unknown)
     unknown = [f for f in facts.flows if f.via == "data.outputs.conf: [OUTPUT] cloudwatch_logs region"]
     assert len(unknown) == 1 and isinstance(unknown[0].destination, Unknown)
+
+
+VECTOR_AND_OTEL_AWS = """
+apiVersion: v1
+kind: ConfigMap
+metadata: {name: vector}
+data:
+  vector.yaml: |
+    sinks:
+      prom: {type: prometheus_exporter, inputs: [m], address: 0.0.0.0:9090}
+      dd: {type: datadog_metrics, inputs: [m], default_api_key: k}
+      dd_proxy: {type: datadog_logs, inputs: [l], endpoint: "https://http-intake.logs.datadoghq.eu"}
+      cw: {type: aws_cloudwatch_logs, inputs: [l], group_name: g, region: $AWS_REGION}
+      fh: {type: aws_kinesis_firehose, inputs: [l], stream_name: s}
+      nr: {type: new_relic, inputs: [l], account_id: "1", license_key: k, api: logs, region: eu}
+      es: {type: elasticsearch, inputs: [l], endpoints: ["https://logs.eu-west-1.aws.found.io:9243"]}
+      agg: {type: vector, inputs: [l], address: "vector.aggregator.eu-central-1.amazonaws.com:6000"}
+  vector.toml: |
+    [sinks.loki]
+    type = "loki"
+    inputs = ["l"]
+    endpoint = "https://logs-prod-eu-west-0.grafana.net"
+---
+apiVersion: v1
+kind: ConfigMap
+metadata: {name: otel}
+data:
+  relay: |
+    exporters:
+      awss3: {s3uploader: {s3_bucket: b}}
+      awsxray/eu: {region: eu-west-1}
+      awscloudwatchlogs: {log_group_name: g}
+      awskinesis: {aws: {stream_name: s, region: ap-southeast-2}}
+      awsemf: {region: us-east-1, endpoint: "https://logs.eu-west-3.amazonaws.com"}
+"""
+
+
+def test_vector_sinks_and_otel_aws_exporters():
+    flows = {f.resource.attributes["metadata"]["name"]: f for f in _k8s(VECTOR_AND_OTEL_AWS).values() if f}
+    table = endpoint_table()
+
+    def where(name: str) -> dict:
+        return {f.via: (table.locate(f.destination).location if isinstance(f.destination, str) else f.destination)
+                for f in flows[name].flows}
+
+    vector = where("vector")
+    key = "data.vector.yaml: sinks"
+    assert not any("prom" in via for via in vector)  # a listening address is no destination
+    assert vector[f"{key}.dd.site"] == "country:US"  # the datadog sinks' default site
+    assert vector[f"{key}.dd_proxy.endpoint"] == "country:DE"
+    assert isinstance(vector[f"{key}.cw.region"], Unknown)  # $AWS_REGION: from the environment
+    assert isinstance(vector[f"{key}.fh.region"], Unknown)  # no region written
+    assert vector[f"{key}.nr.region"] == "country:DE"
+    assert vector[f"{key}.es.endpoints[0]"] == "aws:eu-west-1"
+    assert vector[f"{key}.agg.address"] == "aws:eu-central-1"
+    assert "data.vector.toml: sinks.loki.endpoint" in vector  # TOML read; the host itself is not in the table
+
+    otel = where("otel")
+    key = "data.relay: exporters"
+    assert otel[f"{key}.awss3.s3uploader.region"] == "aws:us-east-1"  # the exporter's default region
+    assert otel[f"{key}.awsxray/eu.region"] == "aws:eu-west-1"
+    assert isinstance(otel[f"{key}.awscloudwatchlogs.region"], Unknown)
+    assert otel[f"{key}.awskinesis.aws.region"] == "aws:ap-southeast-2"
+    # an endpoint written wins over the region: only the endpoint is a destination
+    assert otel[f"{key}.awsemf.endpoint"] == "aws:eu-west-3" and f"{key}.awsemf.region" not in otel
