@@ -27,6 +27,7 @@ def test_write_only_delivery_is_medium_and_reads_are_high() -> None:
         "aws_s3_bucket.data": "high",  # the same account also reads (one finding, the worst grade)
         "aws_s3_bucket.archive": "high",  # NotAction: everything but s3:DeleteObject
         "aws_sqs_queue.events": "high",  # sqs:Send* is a wildcard, not an exact write-only action
+        "aws_s3_bucket.alb_logs": "medium",  # ELB log delivery of us-east-1
     }
     (logs,) = [f for f in _scan(DELIVERY / "failing") if f.resource == "aws_s3_bucket.logs"]
     assert "graded medium" in logs.message and "444455556666" in logs.message and logs.blocking
@@ -78,3 +79,19 @@ def test_gcp_object_creator_is_medium_object_viewer_high(tmp_path: Path) -> None
     (tmp_path / "main.tf").write_text(GCS.replace("ROLE", "roles/storage.objectViewer"))
     (f,) = _scan(tmp_path)
     assert f.severity.value == "high"
+
+
+def test_elb_log_delivery_account_is_judged_as_its_region() -> None:
+    """156460612806 is ELB in eu-west-1 (allowed, no mapping needed); 127311923021 is ELB in us-east-1."""
+    (f,) = [f for f in _scan(DELIVERY / "failing") if f.resource == "aws_s3_bucket.alb_logs"]
+    assert "127311923021" in f.message and "Elastic Load Balancing" in f.message and "us-east-1" in f.message
+    assert f.severity.value == "medium" and f.category.value == "access"
+
+
+def test_elb_account_in_an_arn_only_as_root(tmp_path: Path) -> None:
+    from checks.iam_document import aws_principal
+
+    assert aws_principal("AWS", "arn:aws:iam::156460612806:root").region == "eu-west-1"
+    assert aws_principal("AWS", "156460612806").kind == "service"
+    # a role in that account is no log delivery: an account principal as any other
+    assert aws_principal("AWS", "arn:aws:iam::156460612806:role/x").kind == "account"

@@ -63,7 +63,9 @@ What it checks
     identity declared in the same configuration) is the
     store's own account: judged only when ``principals.<cloud>.self`` (or the root's ``self``) maps
     it. AWS service principals and GCP service agents are the provider (a regional service
-    principal such as ``logs.eu-west-1.amazonaws.com`` is checked as its region). Deny statements
+    principal such as ``logs.eu-west-1.amazonaws.com`` is checked as its region, and so is the Elastic
+    Load Balancing log-delivery account of a Region, e.g. ``156460612806`` for eu-west-1, AWS's per-Region
+    table for access logs). Deny statements
     and negated condition operators never clear a grant. One finding per (store, principal); the
     finding's resource is the store when it is in the scan, else the grant. Severity by action: a
     principal that may only deliver into the store (``s3:PutObject`` with the ``s3:GetBucketAcl`` /
@@ -246,6 +248,8 @@ class _Judge:
                                       "not map in principals.aws.accounts")
             return [v]
         if p.kind == "service":
+            if p.account and p.region:  # an ELB log-delivery account: AWS's service in that Region
+                return [self.region(f"{text} (Elastic Load Balancing log delivery)", p.region)]
             return [self.region(text, p.region)] if p.region else [Verdict("ok", text)]
         return [Verdict("unresolved", text, reason=f"a {g.kind} principal cannot be placed by the policy")]
 
@@ -652,10 +656,10 @@ def _check_store(facts: GrantFacts, ctx: RuleContext, opened: tuple[str, Resourc
             )
         else:
             place = v.place
-            located = f"mapped to {place.describe()} ({place.source})" if place is not None else "located"
+            located = f", mapped to {place.describe()} ({place.source})" if place is not None else ""
             yield Violation(
                 category=Category.ACCESS,
-                message=f"{names}: {v.who}, {located}, is granted {what} ({where}), outside the allowed "
+                message=f"{names}: {v.who}{located}, is granted {what} ({where}), outside the allowed "
                 f"locations ({allowed.describe()}).{write_only}",
                 remediation=f"Remove the grant or grant a principal in {allowed.describe()}; if the principal "
                 "in fact sits there, correct its mapping in the policy's principals:.",
