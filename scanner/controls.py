@@ -108,6 +108,9 @@ _ALL = (
     _c("SOC2:CC6.3", "Access to data and other protected information assets is authorized, modified or removed "
        "based on roles and responsibilities, with least privilege and segregation of duties", "C6",
        "Granting a foreign account or domain access to a store is an access authorization."),
+    _c("SOC2:CC6.6", "The entity implements logical access security measures to protect against threats from "
+       "sources outside its system boundaries", "C6",
+       "A principal in another jurisdiction, or the public, reaching a store is access from outside the boundary."),
     _c("SOC2:CC6.7", "Transmission, movement and removal of information is restricted to authorized users and "
        "processes and protected", "C2", "Replicating data to another region is movement of information."),
     _c("SOC2:CC8.1", "Changes to infrastructure, data, software and procedures are authorized, designed, "

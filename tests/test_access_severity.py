@@ -95,3 +95,24 @@ def test_elb_account_in_an_arn_only_as_root(tmp_path: Path) -> None:
     assert aws_principal("AWS", "156460612806").kind == "service"
     # a role in that account is no log delivery: an account principal as any other
     assert aws_principal("AWS", "arn:aws:iam::156460612806:role/x").kind == "account"
+
+
+def test_soc2_cc66_is_listed_by_residency_rules_and_sarif(tmp_path: Path) -> None:
+    """CC6.6 (logical access against threats from outside the system boundary) joins RES006's controls."""
+    import json
+    import subprocess
+    import sys
+
+    from tests.conftest import REPO
+
+    out = subprocess.run([sys.executable, "-m", "scanner", "rules", "--format", "json"], cwd=REPO,
+                         capture_output=True, text=True, check=True).stdout
+    (res006,) = [r for r in json.loads(out) if r["id"] == "RES006"]
+    assert "SOC2:CC6.6" in res006["controls"] and "SOC2:CC6.3" in res006["controls"]
+    sarif = tmp_path / "out.sarif"
+    subprocess.run([sys.executable, "-m", "scanner", "scan", str(DELIVERY / "failing"), "--policy", str(POLICY),
+                    "--format", "sarif", "--output", str(sarif), "--no-cache"], cwd=REPO, capture_output=True,
+                   text=True)
+    results = json.loads(sarif.read_text())["runs"][0]["results"]
+    assert results and all("SOC2:CC6.6" in r["properties"]["controls"] for r in results if r["ruleId"] == "RES006")
+    assert "SOC2:CC6.6" in (REPO / "docs" / "compliance.md").read_text()

@@ -102,7 +102,7 @@ How to fix
     in fact allowed, map it in the policy's ``principals:`` section (ids quoted).
 
 Controls
-    NIST CSF 2.0 PR.AA-05; ISO/IEC 27001:2022 5.15, 8.3; SOC 2 CC6.1, CC6.3.
+    NIST CSF 2.0 PR.AA-05; ISO/IEC 27001:2022 5.15, 8.3; SOC 2 CC6.1, CC6.3, CC6.6.
 """
 
 from __future__ import annotations
@@ -684,6 +684,7 @@ RULE = Rule(
         "ISO27001:8.3",
         "SOC2:CC6.1",
         "SOC2:CC6.3",
+        "SOC2:CC6.6",
     ),
     doc=__doc__ or "",
     checkov_id="CKV_RES_6",
