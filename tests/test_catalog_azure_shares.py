@@ -45,3 +45,29 @@ def test_connected_registry_and_shared_data_sets_copy_their_source_somewhere_unk
         assert len(copies) == 1 and isinstance(copies[0].location, Unknown), (source, facts[source].copies)
     for shared in ("azurerm_data_share.share", "azurerm_data_share_dataset_blob_storage.blob"):
         assert facts[shared].location is None, shared
+
+
+def test_openai_deployments_process_by_sku_global_everywhere_datazone_within_the_zone() -> None:
+    from scanner.model import ANY_REGION, Location
+
+    facts = _facts()
+    assert facts["azurerm_cognitive_deployment.standard_us"].copies == []
+    [everywhere] = facts["azurerm_cognitive_deployment.global"].copies
+    assert isinstance(everywhere.location, Location) and everywhere.location.code == ANY_REGION
+    zone = {c.location.code for c in facts["azurerm_cognitive_deployment.datazone_eu"].copies
+            if isinstance(c.location, Location)}
+    assert "westeurope" in zone and "swedencentral" not in zone and not {"eastus", "uksouth"} & zone
+
+
+def test_a_datazone_deployment_outside_every_zone_is_unresolved() -> None:
+    from scanner.model import Ref
+    from tests.test_catalog import res, run
+
+    account = res("azurerm_cognitive_account", "uk", {"name": "uk", "location": "uksouth"})
+    deployment = res(
+        "azurerm_cognitive_deployment",
+        "dz",
+        {"cognitive_account_id": Ref("azurerm_cognitive_account.uk", "id"), "sku": [{"name": "DataZoneStandard"}]},
+    )
+    [copy] = run(account, deployment)["azurerm_cognitive_deployment.dz"].copies
+    assert isinstance(copy.location, Unknown) and "uksouth is in none of the data zones" in copy.location.reason

@@ -590,6 +590,41 @@ def _copy_ref_regions(r: Resource, f: DataStoreFacts, scan: Scan, p: Mapping[str
         _add_copy(f, Copy(kind, loc, via))
 
 
+def _copy_processing_zone(r: Resource, f: DataStoreFacts, scan: Scan, p: Mapping[str, Any]) -> None:
+    """Where a model deployment may process prompts, read from its SKU name at ``attr``.
+
+    Why a handler: the place depends on the deployment's own region, not on an argument naming one. A
+    name starting with one of ``worldwide`` is processed in any region; one starting with one of
+    ``zoned`` anywhere in the data zone (a group of ``zones``) holding the deployment's region, a copy
+    per other member; a region in no listed zone is unresolved, never a pass. Other names stay put.
+    """
+    value = get_path(r.attributes, p["attr"])
+    kind = p.get("kind", "processing")
+    if value is None:
+        return
+    if not isinstance(value, str):
+        _add_copy(f, Copy(kind, _unknown_from(value, p["attr"]), p["attr"]))
+        return
+    via = f"{p['attr']} = {value}"
+    if value.startswith(tuple(p["worldwide"])):
+        _add_copy(f, Copy(kind, Location(f.cloud, ANY_REGION, f"{via}, every region ({_at(r)})"), p["attr"]))
+        return
+    if not value.startswith(tuple(p["zoned"])):
+        return
+    loc = f.location
+    region = scan.regions.region(f.cloud, loc.code) if isinstance(loc, Location) and scan.regions else None
+    for group in p["zones"]:
+        members = [m for m in scan.regions.group_members(group) if m.cloud == f.cloud] if region else []
+        if region is not None and region in members:
+            for m in members:
+                if m != region:
+                    where = f"{via}, data zone {group} of {region.code} ({_at(r)})"
+                    _add_copy(f, Copy(kind, Location(f.cloud, m.code, where), p["attr"]))
+            return
+    what = loc.code if isinstance(loc, Location) else "an unresolved location"
+    _add_copy(f, Copy(kind, Unknown(f"{via}: {what} is in none of the data zones {', '.join(p['zones'])}"), p["attr"]))
+
+
 COPY_HANDLERS: dict[str, Handler] = {
     "s3_inline_replication": _copy_s3_inline,
     "block_regions": _copy_block_regions,
@@ -609,4 +644,5 @@ COPY_HANDLERS: dict[str, Handler] = {
     "azure_block_location": _copy_azure_block_location,
     "ref_location": _copy_ref_location,
     "ref_regions": _copy_ref_regions,
+    "processing_zone": _copy_processing_zone,
 }

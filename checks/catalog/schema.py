@@ -100,6 +100,13 @@ COPY_PARAMS: dict[str, dict[str, tuple[str, bool]]] = {
     "azure_block_location": {"attr": ("str", True), "blocks": ("str", True), "kind": ("str", False)},
     "ref_location": {"attr": ("str", True), "targets": ("names", True), "kind": ("str", False)},
     "ref_regions": {"attr": ("str", True), "targets": ("names", False), "kind": ("str", False)},
+    "processing_zone": {
+        "attr": ("str", True),
+        "worldwide": ("strs", True),  # name prefixes processed in any region (Azure OpenAI Global*)
+        "zoned": ("strs", True),  # name prefixes processed within the data zone (DataZone*)
+        "zones": ("strs", True),  # the data zones, as region groups
+        "kind": ("str", False),
+    },
 }
 ATTACH = {
     "via": ("strs", True),
