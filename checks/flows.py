@@ -246,6 +246,54 @@ def _single(attr: str, kind: str, what: str) -> Callable[[Resource], Iterator[Fl
     return read
 
 
+#: Variables that mean a function reports to Datadog; without DD_SITE the Datadog Lambda library and
+#: extension send to datadoghq.com (US1; DataDog/datadog-lambda-python README: "The default is datadoghq.com").
+_DATADOG_KEY_VARS = ("DD_API_KEY", "DD_API_KEY_SECRET_ARN", "DD_API_KEY_SSM_NAME", "DD_KMS_API_KEY")
+
+
+def _lambda_env(r: Resource) -> Iterator[Flow]:
+    """A Lambda function's telemetry destinations from ``environment.variables`` (DD_SITE, SENTRY_DSN, ...).
+
+    The Datadog Forwarder and the Datadog Lambda extension read ``DD_SITE``; a function given a
+    Datadog API key but no site sends to the default site.
+    """
+    variables = get_path(r.attributes, "environment.variables")
+    if not isinstance(variables, dict):
+        return
+    line = _argument_line(r.extra.get("attribute_lines") or {}, "environment.variables")  # keys have none
+    for name, value in variables.items():
+        if f := _env_flow(str(name), value, f"environment.variables.{name}", line):
+            yield f
+    if "DD_SITE" not in variables and "DD_DD_URL" not in variables and any(k in variables for k in _DATADOG_KEY_VARS):
+        yield Flow("datadoghq.com", "host", "environment.variables",
+                   "Datadog Lambda telemetry (no DD_SITE: the default site)", line)
+
+
+#: New Relic's cloud integrations pull the cloud account's telemetry into the New Relic account,
+#: whose data center is the provider configuration's ``region`` (US, EU; the provider's default US,
+#: which the NEW_RELIC_REGION environment variable may change). Linking an account moves no data.
+NEW_RELIC_INTEGRATIONS = frozenset({
+    "newrelic_cloud_aws_integrations", "newrelic_cloud_aws_govcloud_integrations",
+    "newrelic_cloud_gcp_integrations", "newrelic_cloud_azure_integrations",
+})
+
+
+def _newrelic_integration(r: Resource) -> Iterator[Flow]:
+    provider = r.provider
+    region: Any = provider.region if provider is not None else None
+    source = provider.source if provider is not None and provider.source else "no provider block"
+    what = "New Relic cloud integration data"
+    if region is None:
+        region, via = "US", f"provider newrelic region (not set: the provider's default US, {source})"
+    else:
+        via = f"provider {provider.address if provider else 'newrelic'} region ({source})"
+    if isinstance(region, str):
+        host = _NEW_RELIC_REGION_HOSTS.get(region.strip().lower())
+        region = host or Unknown(f"New Relic region {region!r} ({source}) has no host in the bundled table")
+    if f := _flow(region, "host", via, what, r.line):
+        yield f
+
+
 # A store-to-store copy the catalog reads as a copy (RES002) is not repeated here: aws_msk_replicator
 # (one replication, one finding; see its entry in checks/datastores.yaml).
 _TERRAFORM: dict[str, tuple[Callable[[Resource], Iterator[Flow]], Callable[[Resource], Any] | None]] = {
@@ -284,6 +332,8 @@ _TERRAFORM: dict[str, tuple[Callable[[Resource], Iterator[Flow]], Callable[[Reso
         _single("webhook_endpoint.url", "url", "Event Grid webhook"),
         lambda r: r.attributes.get("scope"),
     ),
+    "aws_lambda_function": (_lambda_env, lambda r: r.address),
+    **{t: (_newrelic_integration, None) for t in NEW_RELIC_INTEGRATIONS},
 }
 
 
@@ -312,6 +362,27 @@ def _datadog_agent_image(image: Any) -> bool:
     return name in ("agent", "cluster-agent") and "datadog" in prefix.lower()
 
 
+def _env_flow(name: str, value: Any, via: str, line: int | None = None) -> Flow | None:
+    """The destination one environment variable of a telemetry agent or library names, else None.
+
+    Shared by containers and Lambda functions: the same SDKs read the same variables.
+    """
+    if name == "DD_SITE":
+        return _flow(value, "host", via, "Datadog agent/library site", line)
+    if name == "DD_DD_URL":
+        return _flow(value, "url", via, "Datadog agent intake URL", line)
+    if name == "SENTRY_DSN":
+        return _flow(value, "url", via, "Sentry DSN", line)
+    if _OTEL_ENV.match(name):
+        return _flow(value, "url", via, "OTLP exporter", line)
+    if name == "NEW_RELIC_REGION":
+        if isinstance(value, str):
+            host = _NEW_RELIC_REGION_HOSTS.get(value.strip().lower())
+            value = host or Unknown(f"NEW_RELIC_REGION {value!r} is not a New Relic region the scanner knows")
+        return _flow(value, "host", via, "New Relic region", line)
+    return None
+
+
 def _env_flows(manifest: Mapping[str, Any]) -> Iterator[Flow]:
     for pod in _pod_specs(manifest):
         site_set = False
@@ -330,23 +401,7 @@ def _env_flows(manifest: Mapping[str, Any]) -> Iterator[Flow]:
                     if value is None and "valueFrom" in env:
                         value = Unknown(f"{name} comes from valueFrom (a Secret or ConfigMap key)")
                     via = f"{group}[{container.get('name')}].env.{name}"
-                    line = _line(env, "value")
-                    if name == "DD_SITE":
-                        flow = _flow(value, "host", via, "Datadog agent/library site", line)
-                    elif name == "DD_DD_URL":
-                        flow = _flow(value, "url", via, "Datadog agent intake URL", line)
-                    elif name == "SENTRY_DSN":
-                        flow = _flow(value, "url", via, "Sentry DSN", line)
-                    elif _OTEL_ENV.match(name):
-                        flow = _flow(value, "url", via, "OTLP exporter", line)
-                    elif name == "NEW_RELIC_REGION":
-                        if isinstance(value, str):
-                            host = _NEW_RELIC_REGION_HOSTS.get(value.strip().lower())
-                            value = host or Unknown(f"NEW_RELIC_REGION {value!r} is not a New Relic region")
-                        flow = _flow(value, "host", via, "New Relic region", line)
-                    else:
-                        continue
-                    if flow:
+                    if flow := _env_flow(name, value, via, _line(env, "value")):
                         yield flow
         if agent is not None and not site_set:
             # The Agent sends to datadoghq.com (US1) unless DD_SITE/DD_DD_URL say otherwise; the

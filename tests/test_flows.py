@@ -461,3 +461,70 @@ def test_vector_sinks_and_otel_aws_exporters():
     assert otel[f"{key}.awskinesis.aws.region"] == "aws:ap-southeast-2"
     # an endpoint written wins over the region: only the endpoint is a destination
     assert otel[f"{key}.awsemf.endpoint"] == "aws:eu-west-3" and f"{key}.awsemf.region" not in otel
+
+
+NEW_RELIC_AND_LAMBDA = """
+provider "aws" { region = "eu-west-1" }
+provider "newrelic" {
+  account_id = 1
+  region     = "EU"
+}
+provider "newrelic" {
+  alias      = "jp"
+  account_id = 2
+  region     = "JP"
+}
+resource "newrelic_cloud_aws_link_account" "l" {
+  arn  = "arn:aws:iam::123456789012:role/nr"
+  name = "l"
+}
+resource "newrelic_cloud_aws_integrations" "eu" {
+  linked_account_id = newrelic_cloud_aws_link_account.l.id
+  s3 {}
+}
+resource "newrelic_cloud_gcp_integrations" "jp" {
+  provider          = newrelic.jp
+  linked_account_id = 3
+}
+resource "aws_lambda_function" "f" {
+  function_name = "f"
+  role          = "arn:aws:iam::123456789012:role/f"
+  environment {
+    variables = {
+      DD_SITE                     = "us5.datadoghq.com"
+      DD_API_KEY                  = "k"
+      OTEL_EXPORTER_OTLP_ENDPOINT = "https://otlp.eu01.nr-data.net"
+    }
+  }
+}
+resource "aws_lambda_function" "quiet" {
+  function_name = "quiet"
+  role          = "arn:aws:iam::123456789012:role/f"
+  environment {
+    variables = { LOG_LEVEL = "debug" }
+  }
+}
+"""
+
+
+def test_new_relic_integrations_by_provider_region_and_lambda_env(tmp_path):
+    flows = _tf(tmp_path, NEW_RELIC_AND_LAMBDA)
+    table = endpoint_table()
+    assert flows["newrelic_cloud_aws_link_account.l"] is None  # linking an account moves no data
+    (eu,) = flows["newrelic_cloud_aws_integrations.eu"].flows
+    assert table.locate(eu.destination).location == "country:DE" and "provider newrelic region" in eu.via
+    (jp,) = flows["newrelic_cloud_gcp_integrations.jp"].flows  # a region with no bundled host: unresolved
+    assert isinstance(jp.destination, Unknown) and "'JP'" in jp.destination.reason
+    fn = {f.via: table.locate(f.destination).location for f in flows["aws_lambda_function.f"].flows}
+    # DD_SITE is written, so no default-site flow is added for the API key
+    assert fn == {"environment.variables.DD_SITE": "country:US",
+                  "environment.variables.OTEL_EXPORTER_OTLP_ENDPOINT": "country:DE"}
+    assert flows["aws_lambda_function.quiet"] is None
+
+
+def test_new_relic_integration_without_region_is_the_default_us(tmp_path):
+    flows = _tf(tmp_path, 'provider "newrelic" { account_id = 1 }\n'
+                          'resource "newrelic_cloud_azure_integrations" "a" { linked_account_id = 1 }\n')
+    (flow,) = flows["newrelic_cloud_azure_integrations.a"].flows
+    assert endpoint_table().locate(flow.destination).location == "country:US"
+    assert "default US" in flow.via
