@@ -118,3 +118,42 @@ def test_secret_manager_automatic_true_is_automatic_replication() -> None:
     facts = run(res("google_secret_manager_secret", "old", {"secret_id": "s", "replication": [{"automatic": True}]}))
     copies = facts["google_secret_manager_secret.old"].copies
     assert [(c.kind, getattr(c.location, "code", None)) for c in copies] == [("replica", ANY_REGION)]
+
+
+def test_datastream_and_netapp_replication_copy_to_their_destinations() -> None:
+    """A Datastream stream's BigQuery dataset template location and a NetApp replication's destination
+    pool are copies; the stream's own key grades it (issue 15, batch 5)."""
+    facts = run(
+        res("google_netapp_storage_pool", "dest", {"name": "dest", "location": "us-west2"}),
+        res(
+            "google_netapp_volume_replication",
+            "r",
+            {
+                "location": "europe-west1",
+                "destination_volume_parameters": [{"storage_pool": Ref("google_netapp_storage_pool.dest", "id")}],
+            },
+        ),
+        res(
+            "google_datastream_stream",
+            "s",
+            {
+                "location": "europe-west1",
+                "customer_managed_encryption_key": "projects/p/locations/europe-west1/keyRings/r/cryptoKeys/k",
+                "destination_config": [
+                    {
+                        "bigquery_destination_config": [
+                            {"source_hierarchy_datasets": [{"dataset_template": [{"location": "US"}]}]}
+                        ]
+                    }
+                ],
+            },
+        ),
+        res("google_datastream_stream", "plain", {"location": "europe-west1"}),
+    )
+    replication = facts["google_netapp_volume_replication.r"]
+    assert [(c.kind, getattr(c.location, "code", None)) for c in replication.copies] == [("replica", "us-west2")]
+    stream = facts["google_datastream_stream.s"]
+    assert [(c.kind, getattr(c.location, "code", None)) for c in stream.copies] == [("sink", "US")]
+    assert stream.encryption is Encryption.CUSTOMER
+    assert facts["google_datastream_stream.plain"].encryption is Encryption.PROVIDER
+    assert facts["google_datastream_stream.plain"].copies == []
