@@ -157,3 +157,24 @@ def test_datastream_and_netapp_replication_copy_to_their_destinations() -> None:
     assert stream.encryption is Encryption.CUSTOMER
     assert facts["google_datastream_stream.plain"].encryption is Encryption.PROVIDER
     assert facts["google_datastream_stream.plain"].copies == []
+
+
+def test_bigquery_job_defaults_to_us_and_is_graded_by_its_destination_key() -> None:
+    """`location` defaults to US (provider docs); a destination_encryption_configuration key is customer-managed."""
+    from tests.test_catalog import code
+
+    facts = run(
+        res("google_bigquery_job", "plain", {"job_id": "a", "query": [{"query": "SELECT 1"}]}),
+        res(
+            "google_bigquery_job",
+            "cmek",
+            {
+                "job_id": "b",
+                "location": "EU",
+                "load": [{"destination_encryption_configuration": [{"kms_key_name": "projects/p/locations/eu/k"}]}],
+            },
+        ),
+    )
+    plain = facts["google_bigquery_job.plain"]
+    assert code(plain.location) == "US" and plain.encryption is Encryption.PROVIDER
+    assert facts["google_bigquery_job.cmek"].encryption is Encryption.CUSTOMER
