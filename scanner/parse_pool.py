@@ -86,6 +86,11 @@ class ParsePool:
                                                  initargs=(os.getpid(),))
         return self._executor.submit(fn, *args)
 
+    @property
+    def started(self) -> bool:
+        """Whether the workers are forked already (then a small batch no longer pays the fork)."""
+        return self._executor is not None
+
     def close(self) -> None:
         if self._executor is not None:
             self._executor.shutdown(wait=True, cancel_futures=True)
@@ -262,7 +267,10 @@ class TerraformParser:
         if not cold:
             return
         self.cache.misses += len(cold)
-        if self.jobs > 1 and len(cold) >= _MIN_POOL_FILES and cold_bytes >= _MIN_POOL_BYTES:
+        # A shared pool already forked (finding roots used it) takes a window of small files too: this
+        # process evaluates the roots before them meanwhile, instead of parsing while the workers idle.
+        forked = self.pool is not None and self.pool.started
+        if self.jobs > 1 and len(cold) >= _MIN_POOL_FILES and (cold_bytes >= _MIN_POOL_BYTES or forked):
             # Files that can hold a module call first: finding roots and callers needs them all
             # before anything is evaluated; the rest in the loader's order.
             cold.sort(key=lambda c: c[0] not in calls)

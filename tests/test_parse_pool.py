@@ -148,3 +148,27 @@ def test_discovery_does_not_wait_for_files_without_module_calls(tmp_path: Path) 
         callers = [f for i, f in enumerate(files[:-1]) if i % 3 == 0]
         assert [parser.discovery(f).blocks[0].type for f in callers] == ["module"] * len(callers)
         assert parser(plain[0]).blocks[0].labels == ("aws_s3_bucket", "b1")
+
+
+def test_small_batch_goes_to_a_pool_already_forked_and_stays_local_otherwise(tmp_path: Path) -> None:
+    # A window of small files (well under the bytes a fresh pool needs to pay off): once the shared
+    # pool is forked it takes them, so this process evaluates meanwhile; a pool not yet forked is not
+    # started for them. Same trees either way.
+    files = []
+    for i in range(10):
+        f = tmp_path / f"s{i:02d}.tf"
+        f.write_text(TF.replace('"b"', f'"b{i}"'))
+        files.append(f)
+    serial = TerraformParser(tmp_path, ParseCache(None))
+    expected = [_outcome(serial, f) for f in files]
+    with ParsePool(2) as pool:
+        idle = TerraformParser(tmp_path, ParseCache(None), pool=pool)
+        idle.warm(files)
+        assert not pool.started
+        assert not any(isinstance(r, parse_pool._Pending) for r in idle.results.values())
+        assert [_outcome(idle, f) for f in files] == expected
+        pool.submit(int).result()  # forked, as finding roots leaves it
+        parser = TerraformParser(tmp_path, ParseCache(tmp_path / "cache"), pool=pool)
+        parser.warm(files)
+        assert all(isinstance(parser.results[f], parse_pool._Pending) for f in files)
+        assert [_outcome(parser, f) for f in files] == expected
