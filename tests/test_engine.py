@@ -201,3 +201,34 @@ def test_scopes_pick_the_allowed_regions_by_path_relative_to_the_policy(tmp_path
     # under the EU default the US bucket fails; under the us/** scope the EU one does
     assert res001 == {("infra/eu/main.tf", "aws_s3_bucket.dst", "us-east-1"),
                       ("infra/us/main.tf", "aws_s3_bucket.src", "eu-west-1")}
+
+
+def test_terraform_file_admission_with_directories_resolved_once_agrees_with_admissible(tmp_path: Path) -> None:
+    # The load's accept() resolves each directory once instead of each file; every kind of entry a
+    # walk meets (plain file, link inside, link out, file under a linked dir, oversize, a named
+    # --var-file outside, a ".." path, a missing file) must get admissible()'s own answer.
+    from scanner.engine import _Admissible
+    from scanner.limits import admissible
+
+    root = tmp_path / "repo"
+    outside = tmp_path / "outside"
+    (root / "stack").mkdir(parents=True)
+    outside.mkdir()
+    (root / "stack" / "main.tf").write_text('resource "aws_s3_bucket" "b" {}\n')
+    (root / "stack" / "big.tf").write_text("#" * 5000)
+    (outside / "secret.tf").write_text("x = 1\n")
+    (outside / "named.tfvars").write_text("x = 1\n")
+    (root / "stack" / "inside.tf").symlink_to(root / "stack" / "main.tf")
+    (root / "stack" / "out.tf").symlink_to(outside / "secret.tf")
+    (root / "linked").symlink_to(outside)
+    (root / "alias").symlink_to(root / "stack")
+    named = frozenset({(outside / "named.tfvars").resolve()})
+    accept = _Admissible(root, 1000, named)
+    cases = [root / "stack" / "main.tf", root / "stack" / "big.tf", root / "stack" / "inside.tf",
+             root / "stack" / "out.tf", root / "linked" / "secret.tf", root / "alias" / "main.tf",
+             root / "linked" / "named.tfvars", root / "stack" / ".." / "stack" / "main.tf",
+             root / "stack" / "missing.tf", outside / "secret.tf"]
+    expected = [admissible(f, root, 1000, named) for f in cases]
+    assert [accept(f) for f in cases] == expected
+    assert [accept(f) for f in cases] == expected  # memoised directories answer the same the second time
+    assert expected == [True, False, True, False, False, True, True, True, True, False]
