@@ -226,6 +226,47 @@ def _diagnostic_setting(r: Resource) -> Iterator[Flow]:
         yield f
 
 
+#: An Azure resource id's segment naming the resource that holds what is delivered to it, and the
+#: scanned (type, attribute) that name matches: an Event Hub or queue lives in its namespace.
+_AZURE_ID_HOLDERS = (
+    (re.compile(r"/providers/Microsoft\.EventHub/namespaces/([^/]+)", re.IGNORECASE),
+     (("azurerm_eventhub_namespace", "name"),)),
+    (re.compile(r"/providers/Microsoft\.ServiceBus/namespaces/([^/]+)", re.IGNORECASE),
+     (("azurerm_servicebus_namespace", "name"),)),
+    (re.compile(r"/providers/Microsoft\.Storage/storageAccounts/([^/]+)", re.IGNORECASE),
+     (("azurerm_storage_account", "name"),)),
+)
+
+
+def _azure_id(value: Any, via: str, what: str) -> Flow | None:
+    """A destination given by Azure resource id: a reference is located by its resource; a literal
+    id by the namespace or storage account it names, when scanned; any other id is unresolved."""
+    text = _name_of(value)
+    if text is not None and not isinstance(value, Ref):
+        for pattern, targets in _AZURE_ID_HOLDERS:
+            m = pattern.search(text)
+            if m and "${" not in m.group(1):
+                return Flow(m.group(1), "name", via, what, targets=targets)
+    return _flow(value, "id", via, what)
+
+
+def _eventgrid_subscription(r: Resource) -> Iterator[Flow]:
+    """An Event Grid subscription's endpoint: a webhook URL, an Event Hub, a Service Bus queue or
+    topic, or a storage queue (by its account)."""
+    a = r.attributes
+    if f := _flow(get_path(a, "webhook_endpoint.url"), "url", "webhook_endpoint.url", "Event Grid webhook"):
+        yield f
+    for attr, what in (
+        ("eventhub_endpoint_id", "Event Grid to Event Hub"),
+        ("service_bus_queue_endpoint_id", "Event Grid to Service Bus queue"),
+        ("service_bus_topic_endpoint_id", "Event Grid to Service Bus topic"),
+        ("storage_queue_endpoint.storage_account_id", "Event Grid to storage queue"),
+    ):
+        value = get_path(a, attr)
+        if value is not None and (f := _azure_id(value, attr, what)):
+            yield f
+
+
 def _dms_endpoint(r: Resource) -> Iterator[Flow]:
     """A DMS target endpoint's server; a source endpoint is where data comes from, not a destination."""
     a = r.attributes
@@ -328,10 +369,7 @@ _TERRAFORM: dict[str, tuple[Callable[[Resource], Iterator[Flow]], Callable[[Reso
     "google_logging_folder_sink": (_logging_sink, None),
     "google_logging_organization_sink": (_logging_sink, None),
     "google_logging_billing_account_sink": (_logging_sink, None),
-    "azurerm_eventgrid_event_subscription": (
-        _single("webhook_endpoint.url", "url", "Event Grid webhook"),
-        lambda r: r.attributes.get("scope"),
-    ),
+    "azurerm_eventgrid_event_subscription": (_eventgrid_subscription, lambda r: r.attributes.get("scope")),
     "aws_lambda_function": (_lambda_env, lambda r: r.address),
     **{t: (_newrelic_integration, None) for t in NEW_RELIC_INTEGRATIONS},
 }

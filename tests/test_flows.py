@@ -528,3 +528,36 @@ def test_new_relic_integration_without_region_is_the_default_us(tmp_path):
     (flow,) = flows["newrelic_cloud_azure_integrations.a"].flows
     assert endpoint_table().locate(flow.destination).location == "country:US"
     assert "default US" in flow.via
+
+
+def test_eventgrid_subscription_endpoints_by_resource_id(tmp_path):
+    flows = _tf(tmp_path, """
+resource "azurerm_eventhub" "h" {
+  name         = "h"
+  namespace_id = "/subscriptions/0/providers/Microsoft.EventHub/namespaces/ns"
+}
+resource "azurerm_eventgrid_event_subscription" "s" {
+  name                          = "s"
+  scope                         = "/subscriptions/0/resourceGroups/rg"
+  service_bus_queue_endpoint_id = "/subscriptions/0/providers/Microsoft.ServiceBus/namespaces/sb-us/queues/q"
+  eventhub_endpoint_id          = azurerm_eventhub.h.id
+  storage_queue_endpoint {
+    storage_account_id = "/subscriptions/0/resourceGroups/rg/providers/Microsoft.Storage/storageAccounts/acct"
+    queue_name         = "q"
+  }
+}
+resource "azurerm_eventgrid_event_subscription" "relay" {
+  name                          = "relay"
+  scope                         = "/subscriptions/0/resourceGroups/rg"
+  hybrid_connection_endpoint_id = "/subscriptions/0/providers/Microsoft.Relay/namespaces/r/hybridConnections/h"
+  service_bus_topic_endpoint_id = "/subscriptions/0/resourceGroups/rg/providers/Microsoft.Web/sites/x"
+}
+""")
+    got = {f.via: f for f in flows["azurerm_eventgrid_event_subscription.s"].flows}
+    sb = got["service_bus_queue_endpoint_id"]
+    assert (sb.destination, sb.kind, sb.targets) == ("sb-us", "name", (("azurerm_servicebus_namespace", "name"),))
+    assert isinstance(got["eventhub_endpoint_id"].destination, Ref)  # located by the referenced store
+    queue = got["storage_queue_endpoint.storage_account_id"]
+    assert (queue.destination, queue.targets) == ("acct", (("azurerm_storage_account", "name"),))
+    (other,) = flows["azurerm_eventgrid_event_subscription.relay"].flows  # hybrid connections are not read
+    assert other.kind == "id"  # an id naming no namespace or account: unresolved when judged
