@@ -116,3 +116,10 @@ def test_soc2_cc66_is_listed_by_residency_rules_and_sarif(tmp_path: Path) -> Non
     results = json.loads(sarif.read_text())["runs"][0]["results"]
     assert results and all("SOC2:CC6.6" in r["properties"]["controls"] for r in results if r["ruleId"] == "RES006")
     assert "SOC2:CC6.6" in (REPO / "docs" / "compliance.md").read_text()
+
+
+def test_message_names_every_granting_statement_and_its_file_line() -> None:
+    """One finding per (store, principal) names each statement that grants it (index and Sid) and FILE:LINE."""
+    (f,) = [f for f in _scan(DELIVERY / "failing") if f.resource == "aws_s3_bucket.data"]
+    assert "policy Statement[0] (Sid UsDelivery); policy Statement[1] (Sid UsRead)" in f.message
+    assert f"fixtures/terraform/access/log_delivery/failing/main.tf:{f.line}" in f.message

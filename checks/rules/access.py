@@ -67,7 +67,8 @@ What it checks
     Load Balancing log-delivery account of a Region, e.g. ``156460612806`` for eu-west-1, AWS's per-Region
     table for access logs). Deny statements
     and negated condition operators never clear a grant. One finding per (store, principal); the
-    finding's resource is the store when it is in the scan, else the grant. Severity by action: a
+    finding's resource is the store when it is in the scan, else the grant; its message names every
+    statement that grants it (index and Sid) and the grant's FILE:LINE. Severity by action: a
     principal that may only deliver into the store (``s3:PutObject`` with the ``s3:GetBucketAcl`` /
     ``GetBucketLocation`` delivery services ask for, CloudWatch Logs, SQS, SNS, Firehose, Kinesis and
     EventBridge sends, ``kms:Encrypt``/``GenerateDataKey``, GCP ``storage.objectCreator``,
@@ -488,6 +489,7 @@ class Reach:
     grant: Grant
     actions: tuple[str, ...]
     broad: bool = False  # a NotAction list, or an action not known statically: anything may be granted
+    statements: tuple[str, ...] = ()  # every statement (``policy Statement[1] (Sid Read)``) that grants it
 
 
 def access_allowed(ctx: RuleContext) -> AllowedSet:
@@ -536,7 +538,7 @@ def _linked_stores(facts: GrantFacts, ctx: RuleContext) -> list[tuple[str, Resou
 def reaches(facts: GrantFacts, ctx: RuleContext) -> list[Reach]:
     """Every principal the grant lets reach its store, one per (status, principal), judged under ``ctx``."""
     judge = _Judge(ctx, access_allowed(ctx))
-    seen: dict[tuple[str, str], tuple[Verdict, Grant, list[str], list[str], list[bool]]] = {}
+    seen: dict[tuple[str, str], tuple[Verdict, Grant, list[str], list[str], list[bool], list[str]]] = {}
     for g in facts.grants:
         if g.effect != "Allow":
             continue  # Deny never clears a grant, and grants nothing
@@ -549,15 +551,17 @@ def reaches(facts: GrantFacts, ctx: RuleContext) -> list[Reach]:
         for v in verdicts:
             key = (v.status, v.key or v.who)
             if key in seen:
-                _, _, spellings, known, wide = seen[key]
+                _, _, spellings, known, wide, vias = seen[key]
                 known.extend(a for a in actions if a not in known)
                 wide[0] = wide[0] or broad
                 if v.who not in spellings:
                     spellings.append(v.who)
+                if g.via and g.via not in vias:
+                    vias.append(g.via)  # every statement that grants it is named, not only the first
             else:
-                seen[key] = (v, g, [v.who], list(actions), [broad])
-    return [Reach(replace(v, who=", ".join(spellings)), g, tuple(actions), wide[0])
-            for v, g, spellings, actions, wide in seen.values()]
+                seen[key] = (v, g, [v.who], list(actions), [broad], [g.via] if g.via else [])
+    return [Reach(replace(v, who=", ".join(spellings)), g, tuple(actions), wide[0], tuple(vias))
+            for v, g, spellings, actions, wide, vias in seen.values()]
 
 
 # Actions that only deliver into a store (log, event and message delivery, envelope encryption of what is
@@ -614,6 +618,15 @@ def check(facts: GrantFacts, ctx: RuleContext) -> Iterator[Violation]:
         yield from _check_store(facts, ctx, opened)
 
 
+def _statement_at(r: Resource, g: Grant) -> str:
+    """``FILE:LINE`` of the argument that holds the granting statement (``policy``, ``member``), else the grant's
+    block: what a reviewer opens. A statement inside a document is named by its index and Sid beside it."""
+    lines = r.extra.get("attribute_lines") if isinstance(r.extra, dict) else None
+    arg = g.via.split(" ", 1)[0].split("[", 1)[0] if g.via else ""
+    line = (lines.get(arg) if isinstance(lines, dict) else None) or g.line or r.line
+    return f"{r.file}:{line}"
+
+
 def _check_store(facts: GrantFacts, ctx: RuleContext, opened: tuple[str, Resource | None]) -> Iterator[Violation]:
     allowed = access_allowed(ctx)
     store, subject = opened
@@ -636,7 +649,7 @@ def _check_store(facts: GrantFacts, ctx: RuleContext, opened: tuple[str, Resourc
         write_only = " It can only deliver (write), so the finding is graded medium." if severity else ""
         what = ", ".join(actions[:5]) + (f" and {len(actions) - 5} more" if len(actions) > 5 else "")
         what = what or "unknown actions"
-        where = f"{grant} {g.via}".strip()
+        where = f"{grant} {'; '.join(reach.statements)}".strip() + f", {_statement_at(facts.resource, g)}"
         if v.status == "unresolved":
             yield Violation(
                 category=Category.UNRESOLVED,
