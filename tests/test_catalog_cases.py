@@ -178,3 +178,48 @@ def test_bigquery_job_defaults_to_us_and_is_graded_by_its_destination_key() -> N
     plain = facts["google_bigquery_job.plain"]
     assert code(plain.location) == "US" and plain.encryption is Encryption.PROVIDER
     assert facts["google_bigquery_job.cmek"].encryption is Encryption.CUSTOMER
+
+
+def test_cluster_snapshot_copy_without_a_key_keeps_its_source_encryption() -> None:
+    """CopyDBClusterSnapshot: no KmsKeyId means the source's key; with one the copy is re-encrypted (h-aws15)."""
+    facts = run(
+        res("aws_rds_cluster_snapshot_copy", "same", {"source_db_cluster_snapshot_identifier": "s"}),
+        res(
+            "aws_rds_cluster_snapshot_copy",
+            "cmk",
+            {"source_db_cluster_snapshot_identifier": "s", "kms_key_id": "arn:aws:kms:eu-west-1:1:key/k"},
+        ),
+    )
+    same = facts["aws_rds_cluster_snapshot_copy.same"]
+    assert same.encryption is None and "source snapshot" in same.encryption_source
+    assert facts["aws_rds_cluster_snapshot_copy.cmk"].encryption is Encryption.CUSTOMER
+
+
+def test_qldb_aws_owned_key_literal_is_provider_managed() -> None:
+    facts = run(
+        res("aws_qldb_ledger", "owned", {"name": "a", "kms_key": "AWS_OWNED_KMS_KEY"}),
+        res("aws_qldb_ledger", "default", {"name": "b"}),
+        res("aws_qldb_ledger", "cmk", {"name": "c", "kms_key": "arn:aws:kms:eu-west-1:1:key/k"}),
+    )
+    assert facts["aws_qldb_ledger.owned"].encryption is Encryption.PROVIDER
+    assert facts["aws_qldb_ledger.default"].encryption is Encryption.PROVIDER
+    assert facts["aws_qldb_ledger.cmk"].encryption is Encryption.CUSTOMER
+
+
+def test_keyspace_region_list_is_one_replica_per_region_and_export_lives_in_its_bucket() -> None:
+    from tests.test_catalog import code
+
+    facts = run(
+        res(
+            "aws_keyspaces_keyspace",
+            "multi",
+            {"name": "k", "replication_specification": [{"region_list": ["eu-west-1", "us-east-1"]}]},
+        ),
+        res("aws_s3_bucket", "target", {"bucket": "b"}, provider=None),
+        res("aws_dynamodb_table_export", "x", {"s3_bucket": Ref("aws_s3_bucket.target", "bucket")}),
+        res("aws_dynamodb_table_export", "elsewhere", {"s3_bucket": "not-scanned"}),
+    )
+    copies = facts["aws_keyspaces_keyspace.multi"].copies
+    assert sorted((c.kind, code(c.location)) for c in copies) == [("replica", "eu-west-1"), ("replica", "us-east-1")]
+    assert code(facts["aws_dynamodb_table_export.x"].location) == "eu-west-1"
+    assert isinstance(facts["aws_dynamodb_table_export.elsewhere"].location, Unknown)
