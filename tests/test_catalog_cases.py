@@ -223,3 +223,36 @@ def test_keyspace_region_list_is_one_replica_per_region_and_export_lives_in_its_
     assert sorted((c.kind, code(c.location)) for c in copies) == [("replica", "eu-west-1"), ("replica", "us-east-1")]
     assert code(facts["aws_dynamodb_table_export.x"].location) == "eu-west-1"
     assert isinstance(facts["aws_dynamodb_table_export.elsewhere"].location, Unknown)
+
+
+def test_workspace_is_encrypted_only_when_both_volumes_are() -> None:
+    """WorkSpaces: root and user volumes are each off unless set; the desktop grades as its weaker one (h-aws15)."""
+    facts = run(
+        res("aws_workspaces_workspace", "both", {"root_volume_encryption_enabled": True,
+                                                 "user_volume_encryption_enabled": True}),
+        res("aws_workspaces_workspace", "user", {"user_volume_encryption_enabled": True}),
+        res("aws_workspaces_workspace", "root", {"root_volume_encryption_enabled": True}),
+        res("aws_workspaces_workspace", "unknown", {"user_volume_encryption_enabled": Unknown("var.enc"),
+                                                    "root_volume_encryption_enabled": True}),
+    )
+    assert facts["aws_workspaces_workspace.both"].encryption is Encryption.PROVIDER
+    assert facts["aws_workspaces_workspace.user"].encryption is Encryption.NONE
+    assert facts["aws_workspaces_workspace.root"].encryption is Encryption.NONE
+    assert isinstance(facts["aws_workspaces_workspace.unknown"].encryption, Unknown)
+
+
+def test_spot_requests_and_launch_configurations_grade_every_block_device() -> None:
+    facts = run(
+        res("aws_spot_instance_request", "root_only", {"root_block_device": [{"encrypted": True}],
+                                                       "ebs_block_device": [{"device_name": "/dev/sdb"}]}),
+        res("aws_launch_configuration", "all", {"root_block_device": [{"encrypted": True}],
+                                                "ebs_block_device": [{"device_name": "/dev/sdb", "encrypted": True}]}),
+    )
+    spot = facts["aws_spot_instance_request.root_only"]
+    assert spot.encryption is Encryption.NONE and "ebs_block_device[0]" in spot.encryption_source
+    assert facts["aws_launch_configuration.all"].encryption is Encryption.PROVIDER
+    with_default = run(
+        res("aws_ebs_encryption_by_default", "on", {"enabled": True}),
+        res("aws_launch_configuration", "implicit", {}),
+    )
+    assert with_default["aws_launch_configuration.implicit"].encryption is Encryption.PROVIDER

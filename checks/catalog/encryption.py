@@ -186,11 +186,16 @@ def _ebs_defaults(r: Resource, region: str | None, scan: Scan) -> tuple[bool, An
     return enabled, key
 
 
+# Types whose volumes are root_block_device / ebs_block_device blocks (same provider schema as aws_instance);
+# any other type handled here is one volume whose own ``encrypted``/``kms_key_id`` decide.
+INSTANCE_DISK_TYPES = frozenset({"aws_instance", "aws_spot_instance_request", "aws_launch_configuration"})
+
+
 def _enc_ebs(r: Resource, f: DataStoreFacts, scan: Scan, p: Mapping[str, Any]) -> None:
     """Volumes and instance disks: ``encrypted``, else the region's account default (if in the scan)."""
     region = f.location.code if isinstance(f.location, Location) else None
     by_default, default_key = _ebs_defaults(r, region, scan)
-    if r.type == "aws_instance":
+    if r.type in INSTANCE_DISK_TYPES:
         devices = [("root_block_device.", b) for b in blocks(r.attributes, "root_block_device")] or [
             ("root_block_device.", {})
         ]
