@@ -26,6 +26,7 @@ from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
 from scanner.limits import MIN_YAML_NODE_BUDGET, yaml_nesting_error
 from scanner.loaders.kubernetes_rbac import link_rbac
+from scanner.loaders.kustomize import is_kustomization, render_kustomizations
 from scanner.loaders.operator_tables import KccKind, TableError, load_attribute_tables, load_operator_tables
 from scanner.model import (
     Category,
@@ -380,6 +381,7 @@ def load_kubernetes(
     """
     result = LoadResult()
     objects: list[_Object] = []
+    parsed: dict[str, list[tuple[Any, int]]] = {}
     chart_files = list(chart_files)
     file_list = list(files)
     chart_files += [p for p, _ in file_list if PurePosixPath(p).name == "Chart.yaml"]
@@ -409,8 +411,19 @@ def load_kubernetes(
         if templated and seen_templating:
             result.notes.append(Note(rel_path, HELM_NOTE))
             continue
+        parsed[rel_path] = documents
         for doc, line in documents:
             objects.extend(_objects(doc, rel_path, line))
+    if any(is_kustomization(p) for p in parsed):
+        # Overlays: what a kustomization's patches change is judged as patched, at the patch; a patch file
+        # is not an object of its own (scanner/loaders/kustomize.py).
+        rendered = render_kustomizations(parsed)
+        patch_only = set(rendered.patch_files) - {p for p in parsed if is_kustomization(p)}
+        objects = [o for o in objects if o.file not in patch_only]
+        for manifest, file, line in rendered.objects:
+            objects.extend(_objects(manifest, file, line))
+        result.notes.extend(rendered.notes)
+        result.problems.extend(rendered.problems)
     result.resources = _Builder(objects, cluster_region).build()
     return result
 
@@ -521,9 +534,19 @@ class _Builder:
         )
 
     def find(
-        self, name: str, namespace: str | None, family: str, kinds: tuple[str, ...] = ()
+        self,
+        name: str,
+        namespace: str | None,
+        family: str,
+        kinds: tuple[str, ...] = (),
+        near: _Object | None = None,
     ) -> _Object | None:
-        """The object a ``...Ref: {name}`` points at: same operator family, preferably a hinted kind."""
+        """The object a ``...Ref: {name}`` points at: same operator family, preferably a hinted kind.
+
+        A name reused elsewhere in the scan (every upbound example names its key ``sample-key``) must not
+        break a reference that resolves alone, so duplicates are narrowed as :func:`_nearest` says and
+        only a name still ambiguous after that resolves to nothing.
+        """
         candidates = [
             o
             for o in self.by_name.get(name, ())
@@ -531,13 +554,19 @@ class _Builder:
             and (o.namespace in (namespace, None) or is_cluster_scoped(o.kind, o.group))
         ]
         preferred = [o for o in candidates if o.kind in kinds]
-        pick = preferred or candidates
+        pick = _nearest(preferred or candidates, namespace, near)
         return pick[0] if len(pick) == 1 else None
 
     def select(
-        self, labels: dict[str, Any], namespace: str | None, family: str, kinds: tuple[str, ...] = ()
+        self,
+        labels: dict[str, Any],
+        namespace: str | None,
+        family: str,
+        kinds: tuple[str, ...] = (),
+        near: _Object | None = None,
     ) -> list[_Object]:
-        """The objects a ``...Selector: {matchLabels}`` matches: same family and namespace, a hinted kind."""
+        """The objects a ``...Selector: {matchLabels}`` matches: same family and namespace, a hinted kind,
+        narrowed to the nearest (:func:`_nearest`) when the labels recur in other files of the scan."""
         wanted = {str(k): str(v) for k, v in labels.items()}
         candidates = []
         for o in self.objects:
@@ -549,7 +578,32 @@ class _Builder:
             if isinstance(have, dict) and all(k in have and str(have[k]) == v for k, v in wanted.items()):
                 candidates.append(o)
         preferred = [o for o in candidates if o.kind in kinds]
-        return preferred or candidates
+        return _nearest(preferred or candidates, namespace, near)
+
+
+def _nearest(candidates: list[_Object], namespace: str | None, near: _Object | None) -> list[_Object]:
+    """Of several objects a reference could name, the ones it means.
+
+    One cluster cannot hold two objects of one kind, name and namespace, so duplicates in a scan are
+    objects of different deployments (another example, another overlay). The reference means, in
+    order: the object in its own namespace (over one that names none), the one in its own file, the
+    ones in its own directory; the same order links PersistentVolumes to StorageClasses. What is left
+    with more than one object stays ambiguous for the caller to report.
+    """
+    if len(candidates) < 2:
+        return candidates
+    if namespace is not None:
+        exact = [o for o in candidates if o.namespace == namespace]
+        if exact:
+            candidates = exact
+    if near is None or len(candidates) < 2:
+        return candidates
+    same_file = [o for o in candidates if o.file == near.file]
+    if same_file:
+        return same_file
+    folder = PurePosixPath(near.file).parent
+    same_dir = [o for o in candidates if PurePosixPath(o.file).parent == folder]
+    return same_dir or candidates
 
 
 def _link_storage_classes(resources: list[Resource]) -> None:
@@ -650,7 +704,7 @@ class _Translation:
                 return Ref(str(value["external"]))
             namespace = str(value["namespace"]) if value.get("namespace") else self.obj.namespace
             if value.get("name"):
-                target = self.builder.find(str(value["name"]), namespace, self.family, kinds)
+                target = self.builder.find(str(value["name"]), namespace, self.family, kinds, self.obj)
                 address = (
                     target.address
                     if target is not None
@@ -660,7 +714,7 @@ class _Translation:
             labels = value.get("matchLabels")
             if isinstance(labels, dict):
                 selector = ",".join(f"{k}={v}" for k, v in sorted(labels.items()))
-                matches = self.builder.select(labels, namespace, self.family, kinds)
+                matches = self.builder.select(labels, namespace, self.family, kinds, self.obj)
                 if len(matches) == 1:
                     return Ref(matches[0].address, _ref_attribute(field, self.family))
                 if len(matches) > 1:
@@ -948,6 +1002,7 @@ def _aso_owner(obj: _Object, builder: _Builder, name: str) -> _Object | None:
         for c in builder.by_name.get(name, ())
         if c.group.endswith(".azure.com") and c.namespace == obj.namespace and c is not obj
     ]
+    found = _nearest(found, obj.namespace, obj)  # every ASO sample names its group aso-sample-rg
     return found[0] if len(found) == 1 else None
 
 

@@ -4,7 +4,8 @@ Manifests are judged across files only through a few kinds of object: the Kubern
 PersistentVolume to the StorageClass it names, takes an ACK resource's region from its Namespace,
 resolves operator references, selectors and owners by name among operator objects (ACK, Config
 Connector, ASO, Crossplane), links RBAC bindings to their roles and the EKS aws-auth ConfigMap to the
-bindings (scanner/loaders/kubernetes_rbac.py), and skips the templates of a Helm chart whose Chart.yaml is among the
+bindings (scanner/loaders/kubernetes_rbac.py), renders kustomizations with the files they list
+(scanner/loaders/kustomize.py), and skips the templates of a Helm chart whose Chart.yaml is among the
 files. A file whose every object is a core Kubernetes object of another kind (Deployment, Service,
 ConfigMap, StatefulSet, PersistentVolumeClaim...) takes part in none of these, so its result depends on
 its own bytes only: it can be a unit of its own (a result-cache entry, a shard). Everything else stays
@@ -76,9 +77,41 @@ def stands_alone(rel_path: str, data: bytes) -> bool:
             and not any(k.decode() in _SHARED_KINDS for k in kinds))
 
 
+def kustomized(files: list[tuple[str, bytes]]) -> set[str]:
+    """Files a kustomization of the scan lists (resources, patches; every file under a listed directory).
+
+    The loader renders each kustomization from the scan's files (scanner/loaders/kustomize.py), so the
+    base objects and patches it reads are judged with it, in the shared unit, whatever their kind. Only
+    kustomization files are parsed here (few and small); one that does not parse lists nothing (the loader
+    reports it).
+    """
+    import yaml  # lazy: only a scan with a kustomization pays for it
+
+    from scanner.loaders.kustomize import is_kustomization, listed_paths  # lazy, as above
+
+    listed: set[str] = set()
+    for name, data in files:
+        if not is_kustomization(name):
+            continue
+        try:
+            doc = yaml.safe_load(data)
+        except (yaml.YAMLError, ValueError, RecursionError):
+            continue
+        listed.update(listed_paths(name, doc))
+    if not listed:
+        return set()
+    out = set()
+    for name, _ in files:
+        path = PurePosixPath(name)
+        if name in listed or any(str(parent) in listed for parent in path.parents):
+            out.add(name)
+    return out
+
+
 def manifest_units(files: list[tuple[str, bytes]]) -> list[list[int]]:
     """Indexes of ``files`` grouped into units: every shared file in one unit (first), then one per file
     that stands alone; each unit in the files' order."""
-    alone = [stands_alone(name, data) for name, data in files]
+    listed = kustomized(files)
+    alone = [name not in listed and stands_alone(name, data) for name, data in files]
     shared = [i for i, a in enumerate(alone) if not a]
     return ([shared] if shared else []) + [[i] for i, a in enumerate(alone) if a]

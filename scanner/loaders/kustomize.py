@@ -1,0 +1,483 @@
+"""Kustomize overlays read, never run: the objects a ``kustomization.yaml`` patches, as patched.
+
+Why: an overlay's patch is where a region or an encryption flag is often changed (``encrypted: "false"``
+on a StorageClass, a ``nodeSelector`` region on a Deployment). Judging the base alone misses that, and
+loading the patch file as if it were a whole object judges a partial object. So each kustomization in
+the scan is rendered here, from files of the scan only:
+
+* ``resources:`` (and the legacy ``bases:``, ``components:``): local files and directories holding a
+  kustomization, rendered recursively. A remote base (a URL, ``github.com/...``, ``?ref=``) is never
+  fetched and a local one outside the scan is not read: a remote one is always a Problem, a missing
+  local one when the kustomization patches (fail closed: what the patches change cannot be judged).
+* ``patches:`` (file or inline, with or without ``target``), ``patchesStrategicMerge:`` and
+  ``patchesJson6902:``: strategic-merge patches (maps merged, ``null`` deletes a key, lists merged by the
+  Kubernetes merge key of the few built-in fields that have one, others replaced, ``$patch: delete``)
+  and JSON 6902 operations (add, remove, replace, copy, move, test).
+* ``namespace:``, ``commonLabels:`` and ``labels:`` are applied, since a namespace places ACK
+  resources and labels exempt objects; name prefixes, images and replicas change nothing judged here.
+
+Only what a kustomization's own patches changed is returned, at the patch's file and line, so an
+object is judged once as its base file says and once per overlay that patches it. A patch that names
+no object of its kustomization is a Problem: what it would change cannot be judged.
+"""
+
+from __future__ import annotations
+
+import copy
+import posixpath
+import re
+from dataclasses import dataclass, field
+from typing import Any
+
+from scanner.model import Category, Note, Problem
+
+KUSTOMIZATION_NAMES = ("kustomization.yaml", "kustomization.yml", "Kustomization")
+# Built-in fields whose lists strategic merge merges by a key (k8s.io/api patchMergeKey); others replace.
+_MERGE_KEYS = {
+    "containers": "name",
+    "initContainers": "name",
+    "ephemeralContainers": "name",
+    "volumes": "name",
+    "env": "name",
+    "volumeMounts": "mountPath",
+    "ports": "containerPort",
+    "imagePullSecrets": "name",
+    "hostAliases": "ip",
+}
+_REMOTE = re.compile(r"^(?:[a-z][a-z0-9+.-]*://|git@|github\.com/|gitlab\.com/|bitbucket\.org/)|\?ref=|//")
+_FIX_REMOTE = ("vendor the remote base into the repository (or render it: kustomize build ... | residency scan -) "
+               "so its objects and the patches on them can be checked")
+_FIX_MISSING = "scan the directory that holds both the kustomization and the files it lists"
+PATCH_NOTE = "kustomize patch: judged as the objects it patches (kustomization {})"
+
+
+@dataclass
+class _Item:
+    """One object of a rendered kustomization: its manifest, where it came from, who last patched it."""
+
+    manifest: dict[str, Any]
+    file: str
+    line: int
+    patched_in: str | None = None  # the kustomization whose patch last changed it
+    patch_file: str = ""
+    patch_line: int = 0
+
+
+@dataclass
+class Rendered:
+    """What the loader needs: patched objects (manifest, file, line), patch files not to load raw, problems."""
+
+    objects: list[tuple[dict[str, Any], str, int]] = field(default_factory=list)
+    patch_files: dict[str, str] = field(default_factory=dict)  # patch file -> its kustomization
+    problems: list[Problem] = field(default_factory=list)
+    notes: list[Note] = field(default_factory=list)
+
+
+def is_kustomization(rel_path: str) -> bool:
+    return posixpath.basename(rel_path) in KUSTOMIZATION_NAMES
+
+
+def listed_paths(rel_path: str, doc: Any) -> list[str]:
+    """Local paths a kustomization names (resources, bases, components, patch files), normalised."""
+    if not isinstance(doc, dict):
+        return []
+    folder = posixpath.dirname(rel_path)
+    out = []
+    for key in ("resources", "bases", "components", "patchesStrategicMerge"):
+        for entry in doc.get(key) or [] if isinstance(doc.get(key), list) else []:
+            if isinstance(entry, str) and "\n" not in entry and not _REMOTE.search(entry):
+                out.append(posixpath.normpath(posixpath.join(folder, entry)))
+    for key in ("patches", "patchesJson6902"):
+        for entry in doc.get(key) or [] if isinstance(doc.get(key), list) else []:
+            if isinstance(entry, dict) and isinstance(entry.get("path"), str):
+                out.append(posixpath.normpath(posixpath.join(folder, entry["path"])))
+    return out
+
+
+def _line(value: Any, default: int) -> int:
+    return getattr(value, "line", 0) or default
+
+
+def _group(api_version: Any) -> tuple[str, str]:
+    group, _, version = str(api_version or "").rpartition("/")
+    return group, version
+
+
+class _Renderer:
+    def __init__(self, files: dict[str, list[tuple[Any, int]]]) -> None:
+        self.files = files
+        self.memo: dict[str, list[_Item]] = {}
+        self.out = Rendered()
+        self.incomplete: set[str] = set()  # kustomizations with a resource not read (already a Problem)
+        self.generated: set[tuple[str, str]] = set()  # (kind, name) of generated ConfigMaps and Secrets
+        for path, docs in files.items():
+            doc = docs[0][0] if is_kustomization(path) and docs else None
+            for key, kind in (("configMapGenerator", "ConfigMap"), ("secretGenerator", "Secret")):
+                entries = doc.get(key) if isinstance(doc, dict) else None
+                for entry in entries if isinstance(entries, list) else []:
+                    if isinstance(entry, dict) and entry.get("name"):
+                        self.generated.add((kind, str(entry["name"])))
+
+    def kustomization_in(self, folder: str) -> str | None:
+        for name in KUSTOMIZATION_NAMES:
+            path = posixpath.normpath(posixpath.join(folder, name))
+            if path in self.files:
+                return path
+        return None
+
+    def has_patches(self, path: str) -> bool:
+        docs = self.files.get(path) or []
+        doc = docs[0][0] if docs else None
+        return isinstance(doc, dict) and any(
+            doc.get(k) for k in ("patches", "patchesStrategicMerge", "patchesJson6902"))
+
+    def problem(self, category: Category, file: str, line: int, message: str, fix: str) -> None:
+        self.out.problems.append(Problem(category, file, line, message, fix))
+
+    # ------------------------------------------------------------------ resources
+    def render(self, path: str, stack: tuple[str, ...] = ()) -> list[_Item]:
+        if path in self.memo:
+            return [copy.deepcopy(i) for i in self.memo[path]]
+        if path in stack:
+            self.problem(Category.PARSE, path, 1, "kustomization includes itself through its resources",
+                         "remove the cycle from resources:")
+            return []
+        docs = self.files.get(path) or []
+        doc, doc_line = docs[0] if docs else (None, 1)
+        items: list[_Item] = []
+        if not isinstance(doc, dict):
+            self.memo[path] = items
+            return items
+        folder = posixpath.dirname(path)
+        for key in ("resources", "bases", "components"):
+            entries = doc.get(key)
+            for entry in entries if isinstance(entries, list) else []:
+                line = getattr(doc, "key_lines", {}).get(key) or _line(doc, doc_line)
+                items.extend(self.resource(path, folder, entry, line, (*stack, path)))
+                if isinstance(entry, str) and (self.kustomization_in(posixpath.join(folder, entry))
+                                               in self.incomplete):
+                    self.incomplete.add(path)
+        for patch in self.patches(path, folder, doc, doc_line):
+            self.apply(path, patch, items)
+        self.transform(doc, items)
+        self.memo[path] = items
+        return [copy.deepcopy(i) for i in items]
+
+    def resource(self, kpath: str, folder: str, entry: Any, line: int, stack: tuple[str, ...]) -> list[_Item]:
+        if not isinstance(entry, str):
+            return []
+        if _REMOTE.search(entry):
+            self.incomplete.add(kpath)
+            self.problem(Category.UNRESOLVED, kpath, line,
+                         f"remote kustomize resource {entry} is not fetched: its objects and the patches on "
+                         "them are not checked", _FIX_REMOTE)
+            return []
+        target = posixpath.normpath(posixpath.join(folder, entry))
+        if target in self.files and not is_kustomization(target):
+            return [_Item(copy.deepcopy(m), target, ln) for m, ln in _objects(self.files[target])]
+        inner = self.kustomization_in(target)
+        if inner is not None:
+            return self.render(inner, stack)
+        if not self.has_patches(kpath):
+            return []  # nothing here changes what that file holds: it is judged (or not) as itself
+        self.incomplete.add(kpath)
+        self.problem(Category.UNRESOLVED, kpath, line,
+                     f"kustomize resource {entry} ({target}) is not among the scanned files: the objects it "
+                     "holds and the patches on them are not checked", _FIX_MISSING)
+        return []
+
+    # ------------------------------------------------------------------ patches
+    def patches(self, kpath: str, folder: str, doc: dict[str, Any], doc_line: int) -> list[_Patch]:
+        out: list[_Patch] = []
+
+        def body(where: str, path: Any, inline: Any, target: Any) -> None:
+            if isinstance(path, str) and _REMOTE.search(path):
+                self.problem(Category.UNRESOLVED, kpath, doc_line,
+                             f"remote kustomize patch {path} is not fetched: what it changes is not checked",
+                             _FIX_REMOTE)
+                return
+            if isinstance(path, str):
+                file = posixpath.normpath(posixpath.join(folder, path))
+                if file not in self.files:
+                    self.problem(Category.UNRESOLVED, kpath, doc_line,
+                                 f"kustomize patch {path} ({file}) is not among the scanned files: what it "
+                                 "changes is not checked", _FIX_MISSING)
+                    return
+                self.out.patch_files[file] = kpath
+                docs = self.files[file]
+            elif isinstance(inline, str):
+                from scanner.loaders.kubernetes import parse_documents  # the one YAML reader, with its limits
+
+                try:
+                    docs, _ = parse_documents(inline)
+                except Exception as exc:  # any unreadable inline patch fails closed
+                    self.problem(Category.PARSE, kpath, doc_line, f"inline kustomize patch does not parse: {exc}",
+                                 "fix the patch's YAML")
+                    return
+                file = kpath
+            else:
+                return
+            for patch_doc, line in docs:
+                out.append(_Patch(patch_doc, file, _line(patch_doc, line), target if isinstance(target, dict)
+                                  else None, where))
+
+        smp = doc.get("patchesStrategicMerge")
+        for entry in smp if isinstance(smp, list) else []:
+            if isinstance(entry, str):
+                inline = "\n" in entry
+                body("patchesStrategicMerge", None if inline else entry, entry if inline else None, None)
+        for key in ("patches", "patchesJson6902"):
+            entries = doc.get(key)
+            for entry in entries if isinstance(entries, list) else []:
+                if isinstance(entry, dict):
+                    body(key, entry.get("path"), entry.get("patch"), entry.get("target"))
+        return out
+
+    def apply(self, kpath: str, patch: _Patch, items: list[_Item]) -> None:
+        matched = [i for i in items if patch.matches(i.manifest)]
+        if not matched and (kpath in self.incomplete or patch.generated(self.generated)):
+            return  # its target is in a resource already reported as not read, or a generated ConfigMap/Secret
+        if not matched:
+            self.problem(Category.UNRESOLVED, patch.file, patch.line,
+                         f"kustomize patch ({patch.where} of {kpath}) names no object of that kustomization's "
+                         "resources: what it changes is not checked", _FIX_MISSING)
+            return
+        for item in matched:
+            try:
+                if isinstance(patch.doc, list):
+                    item.manifest = _json6902(item.manifest, patch.doc)
+                else:
+                    merged = _merge(item.manifest, patch.doc)
+                    if not isinstance(merged, dict):
+                        continue
+                    item.manifest = merged
+            except _PatchError as exc:
+                self.problem(Category.UNRESOLVED, patch.file, patch.line,
+                             f"kustomize patch ({patch.where} of {kpath}) cannot be applied: {exc}",
+                             "fix the patch so kustomize build would accept it")
+                continue
+            item.patched_in, item.patch_file, item.patch_line = kpath, patch.file, patch.line
+
+    def transform(self, doc: dict[str, Any], items: list[_Item]) -> None:
+        from scanner.loaders.kubernetes import is_cluster_scoped  # the loader's one table of cluster kinds
+
+        namespace = doc.get("namespace")
+        labels: dict[str, Any] = {}
+        if isinstance(doc.get("commonLabels"), dict):
+            labels.update(doc["commonLabels"])
+        for entry in doc.get("labels") or [] if isinstance(doc.get("labels"), list) else []:
+            if isinstance(entry, dict) and isinstance(entry.get("pairs"), dict):
+                labels.update(entry["pairs"])
+        for item in items:
+            meta = item.manifest.setdefault("metadata", {})
+            if not isinstance(meta, dict):
+                continue
+            group = _group(item.manifest.get("apiVersion"))[0]
+            if isinstance(namespace, str) and namespace and not is_cluster_scoped(str(item.manifest.get("kind")),
+                                                                                  group):
+                meta["namespace"] = namespace
+            if labels:
+                have = _sub(meta, "labels")
+                meta["labels"] = {**have, **{str(k): str(v) for k, v in labels.items()}}
+
+
+class _PatchError(ValueError):
+    """A patch kustomize itself would refuse (a JSON pointer to nothing, a failed test)."""
+
+
+@dataclass
+class _Patch:
+    doc: Any
+    file: str
+    line: int
+    target: dict[str, Any] | None
+    where: str
+
+    def generated(self, names: set[tuple[str, str]]) -> bool:
+        """Whether the patch names a ConfigMap/Secret a generator makes (not an object of the files)."""
+        doc = self.target if self.target is not None else self.doc
+        if not isinstance(doc, dict):
+            return False
+        meta = _meta(doc) if "metadata" in doc else doc
+        return (str(doc.get("kind")), str(meta.get("name"))) in names
+
+    def matches(self, manifest: dict[str, Any]) -> bool:
+        meta = _meta(manifest)
+        group, version = _group(manifest.get("apiVersion"))
+        if self.target is not None:
+            t = self.target
+            checks = (("group", group), ("version", version), ("kind", manifest.get("kind")),
+                      ("name", meta.get("name")), ("namespace", meta.get("namespace")))
+            for key, have in checks:
+                want = t.get(key)
+                if want not in (None, "") and not re.fullmatch(str(want), str(have or "")):
+                    return False
+            selector = t.get("labelSelector")
+            if isinstance(selector, str) and selector:
+                labels = _sub(meta, "labels")
+                for term in selector.split(","):
+                    key, _, value = term.partition("=")
+                    if str(labels.get(key.strip())) != value.strip():
+                        return False
+            return True
+        if not isinstance(self.doc, dict):
+            return False  # a JSON 6902 patch needs a target
+        pmeta = _meta(self.doc)
+        if (self.doc.get("kind"), pmeta.get("name")) != (manifest.get("kind"), meta.get("name")):
+            return False
+        if _group(self.doc.get("apiVersion"))[0] != group:
+            return False
+        return pmeta.get("namespace") in (None, meta.get("namespace"))
+
+
+def _sub(obj: Any, key: str) -> dict[str, Any]:
+    value = obj.get(key) if isinstance(obj, dict) else None
+    return value if isinstance(value, dict) else {}
+
+
+def _meta(obj: Any) -> dict[str, Any]:
+    return _sub(obj, "metadata")
+
+
+def _objects(docs: list[tuple[Any, int]]) -> list[tuple[dict[str, Any], int]]:
+    out: list[tuple[dict[str, Any], int]] = []
+    for doc, line in docs:
+        if not isinstance(doc, dict) or not doc.get("apiVersion") or not doc.get("kind"):
+            continue
+        items = doc.get("items")
+        if str(doc["kind"]).endswith("List") and isinstance(items, list):
+            out.extend((i, _line(i, line)) for i in items if isinstance(i, dict))
+        else:
+            out.append((doc, _line(doc, line)))
+    return out
+
+
+def _merge(base: Any, patch: Any, key: str = "") -> Any:
+    """Strategic merge of ``patch`` into ``base`` (both left untouched); see the module doc."""
+    if isinstance(patch, dict) and patch.get("$patch") == "delete":
+        return None
+    if isinstance(patch, dict) and isinstance(base, dict):
+        if patch.get("$patch") == "replace":
+            return {k: v for k, v in patch.items() if k != "$patch"}
+        out = copy.copy(base)  # a LineDict stays one, with the base's lines
+        if hasattr(base, "key_lines"):
+            out.key_lines = dict(base.key_lines)  # type: ignore[attr-defined]
+        for k, v in patch.items():
+            if k.startswith("$"):
+                continue
+            if v is None:
+                out.pop(k, None)
+                continue
+            merged = _merge(base.get(k), v, k)
+            if merged is None and isinstance(v, dict) and v.get("$patch") == "delete":
+                out.pop(k, None)
+                continue
+            out[k] = merged
+            lines = getattr(patch, "key_lines", None)
+            if lines and k in lines and hasattr(out, "key_lines"):
+                out.key_lines[k] = lines[k]
+        return out
+    merge_key = _MERGE_KEYS.get(key)
+    if isinstance(patch, list) and isinstance(base, list) and merge_key:
+        out_list = list(base)
+        for element in patch:
+            if not isinstance(element, dict) or merge_key not in element:
+                out_list.append(element)
+                continue
+            index = next((n for n, b in enumerate(out_list)
+                          if isinstance(b, dict) and b.get(merge_key) == element[merge_key]), None)
+            if index is None:
+                if element.get("$patch") != "delete":
+                    out_list.append({k: v for k, v in element.items() if not k.startswith("$")})
+            elif element.get("$patch") == "delete":
+                out_list.pop(index)
+            else:
+                out_list[index] = _merge(out_list[index], element)
+        return out_list
+    return copy.deepcopy(patch)
+
+
+def _pointer(path: Any) -> list[str]:
+    if not isinstance(path, str) or (path and not path.startswith("/")):
+        raise _PatchError(f"{path!r} is not a JSON pointer")
+    return [p.replace("~1", "/").replace("~0", "~") for p in path.split("/")[1:]]
+
+
+def _walk(doc: Any, parts: list[str]) -> Any:
+    for part in parts:
+        if isinstance(doc, dict) and part in doc:
+            doc = doc[part]
+        elif isinstance(doc, list) and part.isdigit() and int(part) < len(doc):
+            doc = doc[int(part)]
+        else:
+            raise _PatchError(f"/{'/'.join(parts)} does not exist in the target")
+    return doc
+
+
+def _json6902(manifest: dict[str, Any], ops: list[Any]) -> dict[str, Any]:
+    doc = copy.deepcopy(manifest)
+    for op in ops:
+        if not isinstance(op, dict):
+            raise _PatchError("an operation is not a mapping")
+        kind, parts = op.get("op"), _pointer(op.get("path"))
+        if not parts:
+            raise _PatchError("an operation on the whole object")
+        if kind in ("copy", "move"):
+            source = _pointer(op.get("from"))
+            value = copy.deepcopy(_walk(doc, source))
+            if kind == "move":
+                _remove(doc, source)
+            _add(doc, parts, value)
+        elif kind == "add":
+            _add(doc, parts, copy.deepcopy(op.get("value")), _line(op, 0))
+        elif kind == "remove":
+            _remove(doc, parts)
+        elif kind == "replace":
+            _walk(doc, parts)
+            _remove(doc, parts)
+            _add(doc, parts, copy.deepcopy(op.get("value")), _line(op, 0))
+        elif kind == "test":
+            if _walk(doc, parts) != op.get("value"):
+                raise _PatchError(f"test of {op.get('path')} failed")
+        else:
+            raise _PatchError(f"unknown operation {kind!r}")
+    return doc
+
+
+def _add(doc: Any, parts: list[str], value: Any, line: int = 0) -> None:
+    parent, last = _walk(doc, parts[:-1]), parts[-1]
+    if isinstance(parent, dict):
+        parent[last] = value
+        if line and hasattr(parent, "key_lines"):
+            parent.key_lines[last] = line  # provenance names the operation that set it
+    elif isinstance(parent, list) and last == "-":
+        parent.append(value)
+    elif isinstance(parent, list) and last.isdigit() and int(last) <= len(parent):
+        parent.insert(int(last), value)
+    else:
+        raise _PatchError(f"cannot add at /{'/'.join(parts)}")
+
+
+def _remove(doc: Any, parts: list[str]) -> None:
+    parent, last = _walk(doc, parts[:-1]), parts[-1]
+    if isinstance(parent, dict) and last in parent:
+        del parent[last]
+    elif isinstance(parent, list) and last.isdigit() and int(last) < len(parent):
+        parent.pop(int(last))
+    else:
+        raise _PatchError(f"/{'/'.join(parts)} does not exist in the target")
+
+
+def render_kustomizations(files: dict[str, list[tuple[Any, int]]]) -> Rendered:
+    """Render every kustomization among ``files`` (rel path -> parsed documents); see the module doc."""
+    renderer = _Renderer(files)
+    for path in sorted(p for p in files if is_kustomization(p)):
+        for item in renderer.render(path):
+            if item.patched_in == path:
+                if hasattr(item.manifest, "line"):
+                    item.manifest.line = item.patch_line  # findings point at the patch, not the base
+                renderer.out.objects.append((item.manifest, item.patch_file, item.patch_line))
+    for patch_file, kpath in sorted(renderer.out.patch_files.items()):
+        if patch_file != kpath:
+            renderer.out.notes.append(Note(patch_file, PATCH_NOTE.format(kpath)))
+    return renderer.out
