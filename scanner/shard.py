@@ -14,6 +14,7 @@ once, with similar file counts.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 from dataclasses import dataclass
@@ -98,17 +99,19 @@ def plan_shard(terraform_dirs: list[Path], files: list[Path], root: Path, shard:
 
     for f in files:
         units[file_unit(f)] = units.get(file_unit(f), 0) + 1
-    from scanner.loaders.manifest_groups import stands_alone  # lazy: start-up (the checkov adapter: no loaders)
+    from scanner.loaders.manifest_groups import alone_flags  # lazy: start-up (the checkov adapter: no loaders)
 
     manifest_set = {m.resolve() for m in manifests or []}
-    alone: set[Path] = set()
+    readable: list[tuple[Path, bytes]] = []
     for m in sorted(manifest_set):
-        try:
-            if stands_alone(name(m), m.read_bytes()):
-                alone.add(m)
-                units["k8s:" + name(m)] = 1
-        except OSError:
-            pass  # unreadable: the engine reports it; it stays with the shared manifests
+        with contextlib.suppress(OSError):  # unreadable: the engine reports it; it stays with the shared manifests
+            readable.append((m, m.read_bytes()))
+    alone: set[Path] = set()
+    # The engine's grouping, over all manifests: a kustomization's files share its unit whatever their kind.
+    for (m, _), is_alone in zip(readable, alone_flags([(name(m), data) for m, data in readable]), strict=True):
+        if is_alone:
+            alone.add(m)
+            units["k8s:" + name(m)] = 1
     if manifest_set - alone:
         units["kubernetes"] = len(manifest_set - alone)
     assigned = partition(units, shard[1])

@@ -11,7 +11,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from scanner.engine import ScanOptions, scan
-from scanner.loaders.kubernetes import load_kubernetes
+from scanner.loaders.kubernetes import is_cluster_scoped, load_kubernetes
 from scanner.loaders.kustomize import PATCH_NOTE, render_kustomizations
 from scanner.loaders.manifest_groups import manifest_units
 from scanner.model import Category, Ref, Unknown
@@ -145,7 +145,7 @@ def test_strategic_merge_rules() -> None:
              "      - {name: side, $patch: delete}\n      tolerations: [{key: t2}]\n")
     files = {"k/kustomization.yaml": _docs("resources: [d.yaml]\npatches: [{path: p.yaml}]\n"),
              "k/d.yaml": _docs(base), "k/p.yaml": _docs(patch)}
-    (obj,) = render_kustomizations(files).objects
+    (obj,) = render_kustomizations(files, lambda t: _docs(t), is_cluster_scoped).objects
     spec = obj[0]["spec"]["template"]["spec"]
     assert spec["nodeSelector"] == {"b": "2", "c": "3"}
     assert spec["containers"] == [{"name": "app", "image": "z"}]  # merged by name, one deleted
@@ -159,7 +159,7 @@ def test_a_patch_that_cannot_apply_fails_closed() -> None:
         "k/sc.yaml": _docs(base),
         "k/p.yaml": _docs("- {op: replace, path: /parameters/encrypted, value: 'false'}\n"),
         "k/q.yaml": _docs("apiVersion: storage.k8s.io/v1\nkind: StorageClass\nmetadata: {name: other}\n")}
-    rendered = render_kustomizations(files)
+    rendered = render_kustomizations(files, lambda t: _docs(t), is_cluster_scoped)
     assert rendered.objects == []
     assert sorted((p.file, p.category) for p in rendered.problems) == [
         ("k/p.yaml", Category.UNRESOLVED), ("k/q.yaml", Category.UNRESOLVED)]

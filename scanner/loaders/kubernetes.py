@@ -417,7 +417,7 @@ def load_kubernetes(
     if any(is_kustomization(p) for p in parsed):
         # Overlays: what a kustomization's patches change is judged as patched, at the patch; a patch file
         # is not an object of its own (scanner/loaders/kustomize.py).
-        rendered = render_kustomizations(parsed)
+        rendered = render_kustomizations(parsed, lambda text: parse_documents(text)[0], is_cluster_scoped)
         patch_only = set(rendered.patch_files) - {p for p in parsed if is_kustomization(p)}
         objects = [o for o in objects if o.file not in patch_only]
         for manifest, file, line in rendered.objects:

@@ -26,6 +26,7 @@ from __future__ import annotations
 import copy
 import posixpath
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -104,8 +105,11 @@ def _group(api_version: Any) -> tuple[str, str]:
 
 
 class _Renderer:
-    def __init__(self, files: dict[str, list[tuple[Any, int]]]) -> None:
+    def __init__(self, files: dict[str, list[tuple[Any, int]]], parse: Callable[[str], list[tuple[Any, int]]],
+                 cluster_scoped: Callable[[str, str], bool]) -> None:
         self.files = files
+        self.parse = parse
+        self.cluster_scoped = cluster_scoped
         self.memo: dict[str, list[_Item]] = {}
         self.out = Rendered()
         self.incomplete: set[str] = set()  # kustomizations with a resource not read (already a Problem)
@@ -206,10 +210,8 @@ class _Renderer:
                 self.out.patch_files[file] = kpath
                 docs = self.files[file]
             elif isinstance(inline, str):
-                from scanner.loaders.kubernetes import parse_documents  # the one YAML reader, with its limits
-
                 try:
-                    docs, _ = parse_documents(inline)
+                    docs = self.parse(inline)
                 except Exception as exc:  # any unreadable inline patch fails closed
                     self.problem(Category.PARSE, kpath, doc_line, f"inline kustomize patch does not parse: {exc}",
                                  "fix the patch's YAML")
@@ -259,8 +261,6 @@ class _Renderer:
             item.patched_in, item.patch_file, item.patch_line = kpath, patch.file, patch.line
 
     def transform(self, doc: dict[str, Any], items: list[_Item]) -> None:
-        from scanner.loaders.kubernetes import is_cluster_scoped  # the loader's one table of cluster kinds
-
         namespace = doc.get("namespace")
         labels: dict[str, Any] = {}
         if isinstance(doc.get("commonLabels"), dict):
@@ -273,7 +273,7 @@ class _Renderer:
             if not isinstance(meta, dict):
                 continue
             group = _group(item.manifest.get("apiVersion"))[0]
-            if isinstance(namespace, str) and namespace and not is_cluster_scoped(str(item.manifest.get("kind")),
+            if isinstance(namespace, str) and namespace and not self.cluster_scoped(str(item.manifest.get("kind")),
                                                                                   group):
                 meta["namespace"] = namespace
             if labels:
@@ -468,9 +468,18 @@ def _remove(doc: Any, parts: list[str]) -> None:
         raise _PatchError(f"/{'/'.join(parts)} does not exist in the target")
 
 
-def render_kustomizations(files: dict[str, list[tuple[Any, int]]]) -> Rendered:
-    """Render every kustomization among ``files`` (rel path -> parsed documents); see the module doc."""
-    renderer = _Renderer(files)
+def render_kustomizations(
+    files: dict[str, list[tuple[Any, int]]],
+    parse: Callable[[str], list[tuple[Any, int]]],
+    cluster_scoped: Callable[[str, str], bool],
+) -> Rendered:
+    """Render every kustomization among ``files`` (rel path -> parsed documents); see the module doc.
+
+    ``parse`` reads an inline patch (the Kubernetes loader's YAML reader, with its limits) and
+    ``cluster_scoped(kind, group)`` says which objects ``namespace:`` leaves alone: passed in by the loader,
+    so this module does not import it back.
+    """
+    renderer = _Renderer(files, parse, cluster_scoped)
     for path in sorted(p for p in files if is_kustomization(p)):
         for item in renderer.render(path):
             if item.patched_in == path:

@@ -30,6 +30,8 @@ _CORE_API = frozenset({
 # RBAC objects: a binding is judged with the role it names, aws-auth with every binding (RES006).
 _SHARED_KINDS = frozenset({"Namespace", "PersistentVolume", "List", "Role", "ClusterRole", "RoleBinding",
                            "ClusterRoleBinding"})
+# scanner/loaders/kustomize.py KUSTOMIZATION_NAMES (not imported: a scan without one loads neither module)
+_KUSTOMIZATION_NAMES = ("kustomization.yaml", "kustomization.yml", "Kustomization")
 _NAME = re.compile(rb"^[A-Za-z][A-Za-z0-9]*$")
 _API = re.compile(rb"^[a-z0-9./-]+$")
 # A top-level line the test cannot vouch for: flow style, quoted/complex keys, anchors, aliases, tags,
@@ -85,14 +87,15 @@ def kustomized(files: list[tuple[str, bytes]]) -> set[str]:
     kustomization files are parsed here (few and small); one that does not parse lists nothing (the loader
     reports it).
     """
-    import yaml  # lazy: only a scan with a kustomization pays for it
+    kustomizations = [(n, d) for n, d in files if PurePosixPath(n).name in _KUSTOMIZATION_NAMES]
+    if not kustomizations:
+        return set()
+    import yaml  # lazy: start-up (only a scan with a kustomization file pays for it)
 
-    from scanner.loaders.kustomize import is_kustomization, listed_paths  # lazy, as above
+    from scanner.loaders.kustomize import listed_paths  # lazy: start-up (as above)
 
     listed: set[str] = set()
-    for name, data in files:
-        if not is_kustomization(name):
-            continue
+    for name, data in kustomizations:
         try:
             doc = yaml.safe_load(data)
         except (yaml.YAMLError, ValueError, RecursionError):
@@ -108,10 +111,15 @@ def kustomized(files: list[tuple[str, bytes]]) -> set[str]:
     return out
 
 
+def alone_flags(files: list[tuple[str, bytes]]) -> list[bool]:
+    """Per file, whether it is a unit of its own (:func:`stands_alone` and listed by no kustomization)."""
+    listed = kustomized(files)
+    return [name not in listed and stands_alone(name, data) for name, data in files]
+
+
 def manifest_units(files: list[tuple[str, bytes]]) -> list[list[int]]:
     """Indexes of ``files`` grouped into units: every shared file in one unit (first), then one per file
     that stands alone; each unit in the files' order."""
-    listed = kustomized(files)
-    alone = [name not in listed and stands_alone(name, data) for name, data in files]
+    alone = alone_flags(files)
     shared = [i for i, a in enumerate(alone) if not a]
     return ([shared] if shared else []) + [[i] for i, a in enumerate(alone) if a]
