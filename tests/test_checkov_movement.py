@@ -26,6 +26,11 @@ OUT_OF_VIEW = {
     (f"{MOVEMENT_TF}/diagnostic_eventhub/failing/main.tf", "azurerm_monitor_diagnostic_setting.kv_to_siem_by_id"),
     (f"{MOVEMENT_TF}/logging_sink_pubsub/failing/main.tf", "google_logging_project_sink.audit"),
     (f"{MOVEMENT_TF}/logging_sink_pubsub/failing/main.tf", "google_logging_folder_sink.central"),
+    # Event Grid endpoints given as references: the location is the referenced Event Hub's / storage account's.
+    (f"{MOVEMENT_TF}/eventgrid_queues/failing/main.tf", "azurerm_eventgrid_event_subscription.to_eventhub"),
+    (f"{MOVEMENT_TF}/eventgrid_queues/failing/main.tf", "azurerm_eventgrid_event_subscription.to_queue"),
+    # The destination is the provider "newrelic" block's region, which checkov resource checks are not shown.
+    (f"{MOVEMENT_TF}/newrelic_integration/failing/main.tf", "newrelic_cloud_aws_integrations.acme"),
 }
 
 
@@ -57,7 +62,8 @@ def _native(policy: Path, path: Path) -> set[tuple[str, str, str]]:
     out = set()
     for f in report.findings:
         if f.rule_id == "RES007" and f.blocking:
-            name = f.resource if f.resource_type.startswith(("aws_", "google_", "azurerm_")) else _k8s_name(f.resource)
+            # Kubernetes names are Kind[.group]/namespace/name; Terraform addresses (any provider) have no "/".
+            name = f.resource if "/" not in f.resource else _k8s_name(f.resource)
             out.add(((root / f.file).resolve().relative_to(REPO).as_posix(), name, f.rule_id))
     return out
 

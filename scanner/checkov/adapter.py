@@ -58,6 +58,11 @@ OUT_OF_VIEW_MARKS = (PROVIDER_MARK, *JOIN_MARKS)
 
 #: Provider local names whose ``region`` places the resources that set none of their own.
 REGION_PROVIDERS = {"aws": "aws", "google": "gcp", "google-beta": "gcp"}
+#: Provider local names whose ``region`` decides where a resource sends data (RES007) and which no checkov
+#: provider check judges: their resources get no result in checkov rather than the provider's default region,
+#: which would fail a configuration that sets ``region = "EU"`` in the provider block checkov does not show.
+FLOW_REGION_PROVIDERS = {"newrelic": Unknown(f"{PROVIDER_MARK}; its region (where the data goes) is judged "
+                                             "only by the native scan")}
 
 RESULT_PASSED, RESULT_FAILED, RESULT_UNKNOWN = "PASSED", "FAILED", "UNKNOWN"
 
@@ -205,7 +210,7 @@ def terraform_resource(conf: Mapping[str, Any], resource_type: str, file: str) -
     provider_address = str(conf.get("__provider_address__") or "")
     name, _, alias = provider_address.partition(".")
     name = name or resource_type.split("_", 1)[0]
-    region = PROVIDER_REGION if name in REGION_PROVIDERS else None
+    region = PROVIDER_REGION if name in REGION_PROVIDERS else FLOW_REGION_PROVIDERS.get(name)
     provider = ProviderContext(
         name=name,
         alias=None if alias in ("", "default") else alias,
