@@ -18,6 +18,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from scanner.regions.elb import elb_log_regions
+
 __all__ = ["AwsPrincipal", "Statement", "aws_principal", "statements"]
 
 
@@ -124,20 +126,10 @@ _REGIONAL_SERVICE = re.compile(r"[a-z0-9-]+\.([a-z]{2}(?:-[a-z]+)+-\d)\.amazonaw
 # Elastic Load Balancing's log-delivery accounts, one per Region that opened before August 2022: a bucket policy
 # names the Region's account (``arn:aws:iam::156460612806:root``) to let load balancers of that Region write
 # access logs, so the principal is AWS's service in that Region, not a customer account. Regions opened later use
-# the service principal logdelivery.elasticloadbalancing.amazonaws.com. Table of the AWS docs ("Attach a policy
-# to your S3 bucket", docs.aws.amazon.com/elasticloadbalancing/latest/application/enable-access-logging.html),
-# as hashicorp/terraform-provider-aws internal/service/elb/service_account_data_source.go at 01f4311 carries it.
-ELB_LOG_ACCOUNTS = {
-    "127311923021": "us-east-1", "033677994240": "us-east-2", "027434742980": "us-west-1",
-    "797873946194": "us-west-2", "098369216593": "af-south-1", "754344448648": "ap-east-1",
-    "589379963580": "ap-southeast-3", "718504428378": "ap-south-1", "383597477331": "ap-northeast-3",
-    "600734575887": "ap-northeast-2", "114774131450": "ap-southeast-1", "783225319266": "ap-southeast-2",
-    "582318560864": "ap-northeast-1", "985666609251": "ca-central-1", "054676820928": "eu-central-1",
-    "156460612806": "eu-west-1", "652711504416": "eu-west-2", "635631232127": "eu-south-1",
-    "009996457667": "eu-west-3", "897822967062": "eu-north-1", "076674570225": "me-south-1",
-    "507241528517": "sa-east-1", "048591011584": "us-gov-west-1", "190560391635": "us-gov-east-1",
-    "638102146993": "cn-north-1", "037604701340": "cn-northwest-1",
-}
+# the service principal logdelivery.elasticloadbalancing.amazonaws.com. The table (AWS docs, as the Terraform AWS
+# provider carries it) is region data in scanner/regions/data/elb_log_accounts.json, which the Terraform loader
+# also reads to evaluate ``data "aws_elb_service_account"``.
+ELB_LOG_ACCOUNTS = elb_log_regions()
 
 
 def aws_principal(kind: str, value: str) -> AwsPrincipal:

@@ -65,7 +65,8 @@ What it checks
     it. AWS service principals and GCP service agents are the provider (a regional service
     principal such as ``logs.eu-west-1.amazonaws.com`` is checked as its region, and so is the Elastic
     Load Balancing log-delivery account of a Region, e.g. ``156460612806`` for eu-west-1, AWS's per-Region
-    table for access logs). Deny statements
+    table for access logs, written literally or as ``data.aws_elb_service_account``, whose ``region``
+    argument or provider region picks the account; a Region without one is unresolved). Deny statements
     and negated condition operators never clear a grant. One finding per (store, principal); the
     finding's resource is the store when it is in the scan, else the grant; its message names every
     statement that grants it (index and Sid) and the grant's FILE:LINE. Severity by action: a

@@ -35,6 +35,7 @@ from scanner.loaders.hcl_parse import (
 )
 from scanner.loaders.policy_docs import aws_policy_document, google_policy_data, self_value
 from scanner.model import Category, LoadResult, Note, Problem, ProviderContext, Ref, Resource, Unknown
+from scanner.regions.elb import elb_log_account
 from scanner.roots import RootContext, rel_name
 
 _META_ARGS = frozenset({"count", "for_each", "provider", "depends_on", "lifecycle", "provisioner",
@@ -1461,6 +1462,15 @@ _POLICY_DOCUMENTS: dict[str, tuple[tuple[str, ...], Callable[[dict[str, Any]], A
 }
 
 
+def _aws_partition(region: str) -> str:
+    """The AWS partition a Region belongs to (``data.aws_partition``, ARNs the provider builds)."""
+    if region.startswith("cn-"):
+        return "aws-cn"
+    if region.startswith("us-gov-"):
+        return "aws-us-gov"
+    return "aws"
+
+
 class _DataValue(Lazy):
     """A data source: the few that only echo provider configuration resolve, the rest are Unknown."""
 
@@ -1488,11 +1498,9 @@ class _DataValue(Lazy):
                 return region if isinstance(region, Unknown) else self._unknown()
             if name == "dns_suffix":  # the partition's service domain (``dnssec-route53.${dns_suffix}``)
                 return "amazonaws.com.cn" if region.startswith("cn-") else "amazonaws.com"
-            if region.startswith("cn-"):
-                return "aws-cn"
-            if region.startswith("us-gov-"):
-                return "aws-us-gov"
-            return "aws"
+            return _aws_partition(region)
+        if self.dtype == "aws_elb_service_account" and name in ("arn", "id"):
+            return self._elb_service_account(name)
         if self.dtype == "aws_kms_alias" and name in ("arn", "id", "name"):
             alias = self._own("name")
             if isinstance(alias, str) and alias.startswith("alias/aws/"):
@@ -1518,6 +1526,31 @@ class _DataValue(Lazy):
         if own_self is not None:
             return own_self
         return self._unknown()
+
+    def _elb_service_account(self, name: str) -> Any:
+        """``arn``/``id`` of ``data "aws_elb_service_account"``, as the provider computes them, offline.
+
+        The provider looks its own table up (the ``region`` argument, else the provider's region) and builds
+        ``arn:<provider partition>:iam::<account>:root``; a Region without an account is an error there
+        ("unsupported AWS Region"), so here it stays Unknown with that reason: RES006 fails closed on it.
+        """
+        region = self._own("region") if "region" in self.block.attrs else None
+        if region is None:
+            region = self._provider().region
+        if isinstance(region, Unknown):
+            return Unknown(f"data source {self.address}: region unknown ({region.reason})")
+        if not isinstance(region, str):
+            return Unknown(f"data source {self.address}: no region (neither its region argument nor its provider's)")
+        account = elb_log_account(region)
+        if account is None:
+            return Unknown(f"data source {self.address}: no Elastic Load Balancing log-delivery account for region "
+                           f"{region!r} (Regions opened since August 2022 use the service principal "
+                           "logdelivery.elasticloadbalancing.amazonaws.com)")
+        if name == "id":
+            return account
+        provider_region = self._provider().region
+        partition = _aws_partition(provider_region if isinstance(provider_region, str) else region)
+        return f"arn:{partition}:iam::{account}:root"
 
     def index(self, key: Any) -> Any:
         return _DataValue(self.inst, self.block, self.address + _instance_key(key), self.dtype)
