@@ -335,6 +335,29 @@ def _newrelic_integration(r: Resource) -> Iterator[Flow]:
         yield f
 
 
+#: Datadog's cloud integrations collect the cloud account's metrics (and logs, resources) into the Datadog
+#: organisation at the site the datadog provider configuration's ``api_url`` names (``https://api.<site>/``;
+#: not set: US1 ``https://api.datadoghq.com/``, which the DD_HOST environment variable may change, per the
+#: Datadog Terraform provider docs). The site host is located through the bundled endpoint table.
+DATADOG_INTEGRATIONS = frozenset({
+    "datadog_integration_aws", "datadog_integration_aws_account",
+    "datadog_integration_gcp", "datadog_integration_gcp_sts", "datadog_integration_azure",
+})
+
+
+def _datadog_integration(r: Resource) -> Iterator[Flow]:
+    provider = r.provider
+    url: Any = provider.settings.get("api_url") if provider is not None else None
+    source = provider.source if provider is not None and provider.source else "no provider block"
+    what = "Datadog cloud integration data"
+    if url is None:
+        url, via = "https://api.datadoghq.com/", f"provider datadog api_url (not set: the default US1, {source})"
+    else:
+        via = f"provider {provider.address if provider else 'datadog'} api_url ({source})"
+    if f := _flow(url, "url", via, what, r.line):
+        yield f
+
+
 # A store-to-store copy the catalog reads as a copy (RES002) is not repeated here: aws_msk_replicator
 # (one replication, one finding; see its entry in checks/datastores.yaml).
 _TERRAFORM: dict[str, tuple[Callable[[Resource], Iterator[Flow]], Callable[[Resource], Any] | None]] = {
@@ -372,6 +395,7 @@ _TERRAFORM: dict[str, tuple[Callable[[Resource], Iterator[Flow]], Callable[[Reso
     "azurerm_eventgrid_event_subscription": (_eventgrid_subscription, lambda r: r.attributes.get("scope")),
     "aws_lambda_function": (_lambda_env, lambda r: r.address),
     **{t: (_newrelic_integration, None) for t in NEW_RELIC_INTEGRATIONS},
+    **{t: (_datadog_integration, None) for t in DATADOG_INTEGRATIONS},
 }
 
 

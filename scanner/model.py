@@ -129,7 +129,9 @@ class ProviderContext:
 
     ``region``/``zone`` are a str, an :class:`Unknown` (region from the environment), or None
     (the provider has no such argument, e.g. azurerm). ``source`` is the provenance, e.g.
-    ``provider aws.virginia (main.tf:6)``.
+    ``provider aws.virginia (main.tf:6)``. ``settings`` are the block's other top-level arguments as
+    evaluated (``api_url`` of ``provider "datadog"``): some providers' settings, not a region, decide
+    where their resources send data, and only a rule knows which argument means what.
     """
 
     name: str  # provider local name: aws, google, azurerm
@@ -138,6 +140,7 @@ class ProviderContext:
     zone: str | Unknown | None = None
     source: str = ""
     default_tags: dict[str, Any] | Unknown | None = None  # AWS provider default_tags.tags
+    settings: dict[str, Any] = field(default_factory=dict)  # other top-level arguments, evaluated
 
     @property
     def address(self) -> str:

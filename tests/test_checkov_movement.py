@@ -31,6 +31,8 @@ OUT_OF_VIEW = {
     (f"{MOVEMENT_TF}/eventgrid_queues/failing/main.tf", "azurerm_eventgrid_event_subscription.to_queue"),
     # The destination is the provider "newrelic" block's region, which checkov resource checks are not shown.
     (f"{MOVEMENT_TF}/newrelic_integration/failing/main.tf", "newrelic_cloud_aws_integrations.acme"),
+    # Likewise the provider "datadog" block's api_url (the Datadog site).
+    (f"{MOVEMENT_TF}/datadog_provider/failing/main.tf", "datadog_integration_aws_account.acme"),
 }
 
 

@@ -561,3 +561,84 @@ resource "azurerm_eventgrid_event_subscription" "relay" {
     assert (queue.destination, queue.targets) == ("acct", (("azurerm_storage_account", "name"),))
     (other,) = flows["azurerm_eventgrid_event_subscription.relay"].flows  # hybrid connections are not read
     assert other.kind == "id"  # an id naming no namespace or account: unresolved when judged
+
+
+DATADOG_INTEGRATIONS = """
+provider "datadog" {
+  api_url = "https://api.datadoghq.eu/"
+}
+provider "datadog" {
+  alias   = "us5"
+  api_url = "https://api.us5.datadoghq.com/"
+}
+provider "datadog" {
+  alias   = "env"
+  api_url = var.datadog_api_url
+}
+variable "datadog_api_url" { type = string }
+resource "datadog_integration_gcp_sts" "eu" {
+  client_email = "dd@p.iam.gserviceaccount.com"
+}
+resource "datadog_integration_azure" "us5" {
+  provider  = datadog.us5
+  tenant_name = "t"
+  client_id = "c"
+}
+resource "datadog_integration_aws_account" "env" {
+  provider       = datadog.env
+  aws_account_id = "123456789012"
+}
+resource "datadog_monitor" "m" {
+  name = "m"
+}
+"""
+
+
+def test_datadog_integrations_by_provider_api_url(tmp_path):
+    flows = _tf(tmp_path, DATADOG_INTEGRATIONS)
+    table = endpoint_table()
+    (eu,) = flows["datadog_integration_gcp_sts.eu"].flows
+    assert table.locate(eu.destination).location == "country:DE" and "provider datadog api_url" in eu.via
+    (us5,) = flows["datadog_integration_azure.us5"].flows
+    assert table.locate(us5.destination).location == "country:US" and "datadog.us5" in us5.via
+    (env,) = flows["datadog_integration_aws_account.env"].flows  # a variable with no value: unresolved
+    assert isinstance(env.destination, Unknown)
+    assert flows["datadog_monitor.m"] is None  # configuring Datadog itself moves no cloud data
+
+
+def test_datadog_integration_without_api_url_is_us1(tmp_path):
+    flows = _tf(tmp_path, 'provider "datadog" { api_key = "k" }\n'
+                          'resource "datadog_integration_aws" "a" { account_id = "123456789012" }\n')
+    (flow,) = flows["datadog_integration_aws.a"].flows
+    assert endpoint_table().locate(flow.destination).location == "country:US"
+    assert "default US1" in flow.via
+
+
+def test_datadog_integration_api_url_from_a_plan(tmp_path):
+    import json
+
+    from scanner.loaders.tfplan import load_plan_bytes
+
+    dd = "registry.terraform.io/datadog/datadog"
+    res = {"address": "datadog_integration_gcp_sts.g", "mode": "managed", "type": "datadog_integration_gcp_sts",
+           "name": "g", "provider_name": dd, "values": {"client_email": "dd@p.iam.gserviceaccount.com"}}
+    plan = {
+        "format_version": "1.2", "terraform_version": "1.9.5", "variables": {"site": {"value": "datadoghq.eu"}},
+        "planned_values": {"root_module": {"resources": [res]}},
+        "resource_changes": [{**{k: res[k] for k in ("address", "mode", "type", "name", "provider_name")},
+                              "change": {"actions": ["create"], "before": None, "after": res["values"],
+                                         "after_unknown": {}}}],
+        "configuration": {
+            "provider_config": {"datadog": {"name": "datadog", "full_name": dd, "expressions": {
+                "api_url": {"constant_value": "https://api.datadoghq.eu/"}}}},
+            "root_module": {"resources": [{"address": "datadog_integration_gcp_sts.g", "mode": "managed",
+                                           "type": "datadog_integration_gcp_sts", "name": "g",
+                                           "provider_config_key": "datadog", "expressions": {},
+                                           "schema_version": 0}]},
+        },
+        "errored": False,
+    }
+    (r,) = load_plan_bytes(json.dumps(plan).encode(), "plan.json", tmp_path).resources
+    assert r.provider is not None and r.provider.settings == {"api_url": "https://api.datadoghq.eu/"}
+    (flow,) = read_flows(r).flows
+    assert endpoint_table().locate(flow.destination).location == "country:DE"

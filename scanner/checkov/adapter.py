@@ -63,6 +63,10 @@ REGION_PROVIDERS = {"aws": "aws", "google": "gcp", "google-beta": "gcp"}
 #: which would fail a configuration that sets ``region = "EU"`` in the provider block checkov does not show.
 FLOW_REGION_PROVIDERS = {"newrelic": Unknown(f"{PROVIDER_MARK}; its region (where the data goes) is judged "
                                              "only by the native scan")}
+#: Provider local names whose other settings decide where a resource sends data (RES007), likewise not shown to
+#: checkov resource checks: ``provider "datadog"`` ``api_url`` (the site; not set: US1).
+FLOW_SETTING_PROVIDERS = {"datadog": {"api_url": Unknown(f"{PROVIDER_MARK}; its api_url (the Datadog site the data "
+                                                         "goes to) is judged only by the native scan")}}
 
 RESULT_PASSED, RESULT_FAILED, RESULT_UNKNOWN = "PASSED", "FAILED", "UNKNOWN"
 
@@ -217,6 +221,7 @@ def terraform_resource(conf: Mapping[str, Any], resource_type: str, file: str) -
         region=region,
         zone=region,
         source=f"provider {provider_address or name}",
+        settings=dict(FLOW_SETTING_PROVIDERS.get(name, {})),
     )
     rel = clean_path(file)
     return Resource(

@@ -978,8 +978,9 @@ class _Instance:
                     tags = materialise(evaluate(nb.attrs["tags"].expr, self.scope))
                 except EvalError as exc:
                     tags = Unknown(f"provider {key} default_tags: {exc}")
+        settings = {attr: ev(attr) for attr in block.attrs if attr not in ("alias", "region", "zone")}
         return ProviderContext(name=name, alias=alias, region=region, zone=zone, source=source,
-                               default_tags=tags)
+                               default_tags=tags, settings=settings)
 
     def _own_providers(self, passed: dict[str, ProviderContext]) -> dict[str, ProviderContext]:
         provs = dict(passed)

@@ -708,10 +708,13 @@ class _Config:
         region = setting("region") if name in _REGION_PROVIDERS else None
         zone = setting("zone") if name in _ZONE_PROVIDERS else None
         tags = self._default_tags(expressions, names, display) if name == "aws" else None
+        settings = {arg: self.evaluate(expr, names, f"provider {display} {arg}")[0]
+                    for arg, expr in expressions.items()
+                    if isinstance(expr, dict) and arg not in ("alias", "region", "zone")}  # a block is a list
         if vias:
             how += ", " + ", ".join(vias)
         return ProviderContext(name=name, alias=alias, region=region, zone=zone,
-                               source=f"provider {display} ({how})", default_tags=tags)
+                               source=f"provider {display} ({how})", default_tags=tags, settings=settings)
 
     def _default_tags(self, expressions: dict[str, Any], names: tuple[str, ...],
                       display: str) -> dict[str, Any] | Unknown | None:
