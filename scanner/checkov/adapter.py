@@ -214,6 +214,11 @@ def terraform_resource(conf: Mapping[str, Any], resource_type: str, file: str) -
     provider_address = str(conf.get("__provider_address__") or "")
     name, _, alias = provider_address.partition(".")
     name = name or resource_type.split("_", 1)[0]
+    own = resource_type.split("_", 1)[0]
+    if name != own and (own in FLOW_SETTING_PROVIDERS or own in FLOW_REGION_PROVIDERS):
+        # checkov gives a resource without a ``provider`` argument another provider's address (a datadog
+        # resource next to provider "aws" shows ``aws.default``); these providers' resources are theirs alone.
+        name, alias = own, ""
     region = PROVIDER_REGION if name in REGION_PROVIDERS else FLOW_REGION_PROVIDERS.get(name)
     provider = ProviderContext(
         name=name,
