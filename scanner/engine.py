@@ -28,7 +28,7 @@ from scanner.cache import (
 )
 from scanner.discover import WALKED_STATE_NOTE, discover, find_scan_root, json_kind, nothing_to_scan, rel
 from scanner.errors import ResidencyError
-from scanner.limits import Limits, admissible, is_within, oversize, size_guarded, too_big_message
+from scanner.limits import Admission, Limits, oversize, size_guarded, too_big_message
 from scanner.model import (
     Category,
     DataStoreFacts,
@@ -511,7 +511,7 @@ def _load_terraform(dirs: list[Path], root: Path, options: ScanOptions, policy: 
         )
 
     named = frozenset(p.resolve() for p in var_files)
-    accept = _Admissible(root, limit, named)
+    accept = Admission(root, limit, named)  # one per load: each directory resolved once
 
     def extra_key(rel_root: str) -> Any:
         # The policy's context of a root and its var files by content (a var file that does not exist yet
@@ -527,47 +527,6 @@ def _load_terraform(dirs: list[Path], root: Path, options: ScanOptions, policy: 
 
     return terraform_units(dirs, root, tf_options, parser, accept, results, judge_root, then=then,
                            extra_key=extra_key, dedupe=dedupe)
-
-
-class _Admissible:
-    """``admissible(f, root, limit, allow)`` for the many files of one Terraform load, each directory resolved once.
-
-    ``Path.resolve`` walks every component of every file with lstat; a cold scan asked it for each
-    Terraform file twice (finding roots, then loading them). A file that is not itself a symbolic link
-    resolves to its directory's real path plus its name, so only directories are resolved, once each;
-    a link, a name that is not a plain entry, or a file lstat cannot see takes ``admissible`` itself.
-    """
-
-    def __init__(self, root: Path, limit: int, allow: frozenset[Path]) -> None:
-        self.root, self.limit, self.allow = root, limit, allow
-        self.real_root = root.resolve()
-        self._dirs: dict[Path, Path | None] = {}
-
-    def __call__(self, f: Path) -> bool:
-        import stat
-
-        name = f.name
-        if not f.is_absolute() or name in ("", ".", ".."):
-            return admissible(f, self.root, self.limit, self.allow)
-        try:
-            st = os.lstat(f)
-        except OSError:
-            return admissible(f, self.root, self.limit, self.allow)
-        if stat.S_ISLNK(st.st_mode):
-            return admissible(f, self.root, self.limit, self.allow)
-        if st.st_size > self.limit:  # oversize(): stat and lstat agree on a file that is not a link
-            return False
-        parent = f.parent
-        if parent not in self._dirs:
-            try:
-                self._dirs[parent] = parent.resolve()
-            except (OSError, RuntimeError):
-                self._dirs[parent] = None
-        real_dir = self._dirs[parent]
-        if real_dir is None:
-            return admissible(f, self.root, self.limit, self.allow)
-        real = real_dir / name
-        return is_within(real, self.real_root) or (bool(self.allow) and real in self.allow)
 
 
 def _once_per_root(resources: list[Resource], idents: dict[str, frozenset[str]], policy: Policy,

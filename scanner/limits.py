@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import os
 import re
+import stat
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from itertools import accumulate
@@ -131,12 +132,55 @@ def confined(path: Path, root: Path) -> bool:
     return real is not None and is_within(real, root)
 
 
+class RealPaths:
+    """:func:`_real` for the many files of one load, each directory resolved once.
+
+    ``Path.resolve`` walks every component of every file with lstat, and a cold scan asks for each Terraform
+    file more than once (admission while finding roots and loading, confinement before each parse). A file
+    that is not itself a symbolic link resolves to its directory's real path plus its name, so only
+    directories are resolved, once each; a link, a name that is not a plain entry (``..``), or a file lstat
+    cannot see takes :func:`_real` itself.
+    """
+
+    def __init__(self) -> None:
+        self._dirs: dict[Path, Path | None] = {}
+
+    def __call__(self, path: Path) -> Path | None:
+        name = path.name
+        if path.is_absolute() and name not in ("", ".", ".."):
+            try:
+                is_link = stat.S_ISLNK(os.lstat(path).st_mode)
+            except OSError:
+                is_link = True  # not seen: let resolve() answer as it does for any path
+            if not is_link:
+                parent = path.parent
+                if parent not in self._dirs:
+                    self._dirs[parent] = _real(parent)
+                real_dir = self._dirs[parent]
+                if real_dir is not None:
+                    return real_dir / name
+        return _real(path)
+
+
+class Admission:
+    """Which files the scanner may read: confined to the scan root (or, resolved, one of ``allow``: the
+    ``--var-file`` arguments, which may live anywhere) and not over ``limit`` bytes. One instance serves one
+    load, so its :class:`RealPaths` resolves each directory once."""
+
+    def __init__(self, root: Path, limit: int, allow: frozenset[Path] = frozenset()) -> None:
+        self.real_root, self.limit, self.allow = root.resolve(), limit, allow
+        self._real = RealPaths()
+
+    def __call__(self, path: Path) -> bool:
+        if oversize(path, self.limit) is not None:
+            return False
+        real = self._real(path)
+        return (real is not None and is_within(real, self.real_root)) or (bool(self.allow) and real in self.allow)
+
+
 def admissible(path: Path, root: Path, limit: int, allow: frozenset[Path] = frozenset()) -> bool:
-    """A file the scanner may read: confined to the scan root (or, resolved, one of ``allow``: the
-    ``--var-file`` arguments, which may live anywhere) and not over ``limit`` bytes."""
-    if oversize(path, limit) is not None:
-        return False
-    return confined(path, root.resolve()) or (bool(allow) and _real(path) in allow)
+    """One file's :class:`Admission` (a load of many files keeps one instance instead)."""
+    return Admission(root, limit, allow)(path)
 
 
 def size_guarded(parse: Callable[[Path], Any], root: Path, limit: int,
@@ -152,13 +196,14 @@ def size_guarded(parse: Callable[[Path], Any], root: Path, limit: int,
     """
     real_root = root.resolve()
     allowed = {p.resolve() for p in allow}
+    real_paths = RealPaths()
 
     def guarded(path: Path) -> Any:
         try:
             name = path.relative_to(root).as_posix()
         except ValueError:
             name = path.as_posix()
-        real = _real(path)  # resolved once: it decides both the --var-file exception and confinement
+        real = real_paths(path)  # resolved once: it decides both the --var-file exception and confinement
         if real is None or (real not in allowed and not is_within(real, real_root)):
             raise error(name, 1, f"links outside the scan root ({root}); not followed")
         size = oversize(path, limit)

@@ -207,8 +207,7 @@ def test_terraform_file_admission_with_directories_resolved_once_agrees_with_adm
     # The load's accept() resolves each directory once instead of each file; every kind of entry a
     # walk meets (plain file, link inside, link out, file under a linked dir, oversize, a named
     # --var-file outside, a ".." path, a missing file) must get admissible()'s own answer.
-    from scanner.engine import _Admissible
-    from scanner.limits import admissible
+    from scanner.limits import Admission, admissible
 
     root = tmp_path / "repo"
     outside = tmp_path / "outside"
@@ -223,7 +222,7 @@ def test_terraform_file_admission_with_directories_resolved_once_agrees_with_adm
     (root / "linked").symlink_to(outside)
     (root / "alias").symlink_to(root / "stack")
     named = frozenset({(outside / "named.tfvars").resolve()})
-    accept = _Admissible(root, 1000, named)
+    accept = Admission(root, 1000, named)
     cases = [root / "stack" / "main.tf", root / "stack" / "big.tf", root / "stack" / "inside.tf",
              root / "stack" / "out.tf", root / "linked" / "secret.tf", root / "alias" / "main.tf",
              root / "linked" / "named.tfvars", root / "stack" / ".." / "stack" / "main.tf",
