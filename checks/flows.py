@@ -319,25 +319,37 @@ NEW_RELIC_INTEGRATIONS = frozenset({
 })
 
 
-def _newrelic_integration(r: Resource) -> Iterator[Flow]:
+def _provider_setting(r: Resource, name: str, arg: str, value: Any, default: str,
+                      default_label: str) -> tuple[Any, str]:
+    """A provider argument that decides where the resource's data goes, with its provenance for the
+    finding; not set, the provider's documented default (``default_label`` says which)."""
     provider = r.provider
-    region: Any = provider.region if provider is not None else None
     source = provider.source if provider is not None and provider.source else "no provider block"
-    what = "New Relic cloud integration data"
-    if region is None:
-        region, via = "US", f"provider newrelic region (not set: the provider's default US, {source})"
-    else:
-        via = f"provider {provider.address if provider else 'newrelic'} region ({source})"
-    if isinstance(region, str):
-        host = _NEW_RELIC_REGION_HOSTS.get(region.strip().lower())
-        region = host or Unknown(f"New Relic region {region!r} ({source}) has no host in the bundled table")
-    if f := _flow(region, "host", via, what, r.line):
+    if value is None:
+        return default, f"provider {name} {arg} (not set: {default_label}, {source})"
+    return value, f"provider {provider.address if provider else name} {arg} ({source})"
+
+
+def _new_relic_host(region: Any, label: str) -> Any:
+    """A New Relic region (``US``, ``EU``; any case) as its collector host, which the host table locates;
+    a name the bundled table lacks (``JP``) is Unknown, anything not a string is passed on."""
+    if not isinstance(region, str):
+        return region
+    return _NEW_RELIC_REGION_HOSTS.get(region.strip().lower()) or Unknown(
+        f"{label} {region!r} is not a New Relic region the scanner knows")
+
+
+def _newrelic_integration(r: Resource) -> Iterator[Flow]:
+    region, via = _provider_setting(r, "newrelic", "region", r.provider.region if r.provider else None,
+                                    "US", "the provider's default US")
+    if f := _flow(_new_relic_host(region, "New Relic region"), "host", via, "New Relic cloud integration data",
+                  r.line):
         yield f
 
 
 #: Datadog's cloud integrations collect the cloud account's metrics (and logs, resources) into the Datadog
 #: organisation at the site the datadog provider configuration's ``api_url`` names (``https://api.<site>/``;
-#: not set: US1 ``https://api.datadoghq.com/``, which the DD_HOST environment variable may change, per the
+#: not set: US1 ``https://api.datadoghq.com/``, which the DATADOG_HOST environment variable may change, per the
 #: Datadog Terraform provider docs). The site host is located through the bundled endpoint table.
 DATADOG_INTEGRATIONS = frozenset({
     "datadog_integration_aws", "datadog_integration_aws_account",
@@ -346,15 +358,9 @@ DATADOG_INTEGRATIONS = frozenset({
 
 
 def _datadog_integration(r: Resource) -> Iterator[Flow]:
-    provider = r.provider
-    url: Any = provider.settings.get("api_url") if provider is not None else None
-    source = provider.source if provider is not None and provider.source else "no provider block"
-    what = "Datadog cloud integration data"
-    if url is None:
-        url, via = "https://api.datadoghq.com/", f"provider datadog api_url (not set: the default US1, {source})"
-    else:
-        via = f"provider {provider.address if provider else 'datadog'} api_url ({source})"
-    if f := _flow(url, "url", via, what, r.line):
+    url, via = _provider_setting(r, "datadog", "api_url", r.provider.settings.get("api_url") if r.provider else None,
+                                 "https://api.datadoghq.com/", "the default US1")
+    if f := _flow(url, "url", via, "Datadog cloud integration data", r.line):
         yield f
 
 
@@ -438,10 +444,7 @@ def _env_flow(name: str, value: Any, via: str, line: int | None = None) -> Flow 
     if _OTEL_ENV.match(name):
         return _flow(value, "url", via, "OTLP exporter", line)
     if name == "NEW_RELIC_REGION":
-        if isinstance(value, str):
-            host = _NEW_RELIC_REGION_HOSTS.get(value.strip().lower())
-            value = host or Unknown(f"NEW_RELIC_REGION {value!r} is not a New Relic region the scanner knows")
-        return _flow(value, "host", via, "New Relic region", line)
+        return _flow(_new_relic_host(value, "NEW_RELIC_REGION"), "host", via, "New Relic region", line)
     return None
 
 
@@ -536,12 +539,8 @@ def _otel_aws(kind: str, exporter: Mapping[str, Any], via: str) -> Flow | None:
     return _aws_region_host(service, region, f"{via}.{region_path}", what)
 
 
-def _otel_config(text: str, key: str) -> Iterator[Flow]:
-    try:
-        config = yaml.safe_load(text)
-    except yaml.YAMLError:
-        return
-    exporters = config.get("exporters") if isinstance(config, dict) else None
+def _otel_config(config: Mapping[str, Any], key: str) -> Iterator[Flow]:
+    exporters = config.get("exporters")
     if not isinstance(exporters, dict):
         return
     for name, exporter in exporters.items():
@@ -668,10 +667,7 @@ def _vector_sink(name: str, sink: Mapping[str, Any], key: str) -> Iterator[Flow]
             yield found
         return
     if kind == "new_relic":
-        region = sink.get("region", "us")  # New Relic's default data center is US
-        if isinstance(region, str):
-            region = _NEW_RELIC_REGION_HOSTS.get(region.strip().lower()) or Unknown(
-                f"Vector new_relic region {region!r} is not a New Relic region")
+        region = _new_relic_host(sink.get("region", "us"), "Vector new_relic region")  # New Relic's default: US
         if f := _flow(region, "host", f"{via}.region", what):
             yield f
         return
@@ -686,8 +682,8 @@ def _vector_sink(name: str, sink: Mapping[str, Any], key: str) -> Iterator[Flow]
         yield f
 
 
-def _vector(text: str, key: str) -> Iterator[Flow]:
-    """Vector's ``sinks`` in a YAML (``vector.yaml``) or TOML (``vector.toml``) config."""
+def _vector(text: str, yaml_config: Mapping[str, Any], key: str) -> Iterator[Flow]:
+    """Vector's ``sinks`` in a TOML (``vector.toml``) or YAML (``vector.yaml``, given parsed) config."""
     config: Mapping[str, Any] = {}
     if key.endswith(".toml") or "[sinks." in text:
         try:
@@ -695,7 +691,7 @@ def _vector(text: str, key: str) -> Iterator[Flow]:
         except tomllib.TOMLDecodeError:
             config = {}
     if not config:
-        config = _yaml_mapping(text)
+        config = yaml_config
     sinks = config.get("sinks")
     if not isinstance(sinks, dict):
         return
@@ -721,12 +717,16 @@ def _configmap_flows(manifest: Mapping[str, Any]) -> Iterator[Flow]:
         if not isinstance(text, str):
             continue
         found: list[Flow] = []
-        if "exporters:" in text:
-            found += _otel_config(text, key)
-        if "sinks:" in text or "[sinks." in text:
-            found += _vector(text, key)
-        if "pipeline:" in text and "outputs:" in text:
-            found += _fluent_bit_yaml(_yaml_mapping(text), key)
+        otel, vector = "exporters:" in text, "sinks:" in text or "[sinks." in text
+        fluent_bit_yaml = "pipeline:" in text and "outputs:" in text
+        # parsed once for the three YAML readers (a config is seldom more than one of them)
+        config = _yaml_mapping(text) if otel or vector or fluent_bit_yaml else {}
+        if otel:
+            found += _otel_config(config, key)
+        if vector:
+            found += _vector(text, config, key)
+        if fluent_bit_yaml:
+            found += _fluent_bit_yaml(config, key)
         if "[OUTPUT]" in text.upper():
             found += _fluent_bit(text, key)
         if "<match" in text:
