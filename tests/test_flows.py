@@ -642,3 +642,26 @@ def test_datadog_integration_api_url_from_a_plan(tmp_path):
     assert r.provider is not None and r.provider.settings == {"api_url": "https://api.datadoghq.eu/"}
     (flow,) = read_flows(r).flows
     assert endpoint_table().locate(flow.destination).location == "country:DE"
+
+
+def test_plan_reads_the_newrelic_region_and_datadog_api_url():
+    """A plan's provider "newrelic" { region = "EU" } is the EU data center, not the default US (parity with HCL)."""
+    from scanner.loaders.tfplan import load_plan_bytes
+
+    root = Path(__file__).resolve().parents[1]
+    path = root / "fixtures" / "plan" / "movement-saas-providers" / "plan.json"
+    res = load_plan_bytes(path.read_bytes(), "plan.json", root).resources
+    table = endpoint_table()
+    got = {}
+    for r in res:
+        facts = read_flows(r)
+        if facts is not None:
+            (flow,) = facts.flows
+            got[r.address] = (table.locate(flow.destination).location, flow.via)
+    assert got["newrelic_cloud_aws_integrations.eu"][0] == "country:DE"
+    assert "provider newrelic region" in got["newrelic_cloud_aws_integrations.eu"][1]
+    assert got["newrelic_cloud_gcp_integrations.us"][0] == "country:US"
+    assert "not set" not in got["newrelic_cloud_gcp_integrations.us"][1]
+    assert got["datadog_integration_aws_account.eu"][0] == "country:DE"  # api_url = var.datadog_api_url
+    assert got["datadog_integration_gcp_sts.us1"][0] == "country:US"
+    assert "newrelic_cloud_aws_link_account.acme" not in got
