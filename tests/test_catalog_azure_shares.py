@@ -71,3 +71,12 @@ def test_a_datazone_deployment_outside_every_zone_is_unresolved() -> None:
     )
     [copy] = run(account, deployment)["azurerm_cognitive_deployment.dz"].copies
     assert isinstance(copy.location, Unknown) and "uksouth is in none of the data zones" in copy.location.reason
+
+
+def test_data_share_account_is_placed_by_its_location_with_microsoft_managed_metadata() -> None:
+    facts = _facts()
+    for address, code in (("azurerm_data_share_account.share", "westeurope"),
+                          ("azurerm_data_share_account.share_us", "eastus")):
+        account = facts[address]
+        assert account.location is not None and getattr(account.location, "code", None) == code, account.location
+        assert account.encryption is Encryption.PROVIDER and account.copies == []
