@@ -477,10 +477,11 @@ UNITS = {
     "terraform-brazil": (FIXTURES / "terraform/azure/brazil/residency.yaml", FIXTURES / "terraform/azure/brazil",
                          ["."], []),
     "terraform-cmek": (FIXTURES / "terraform/gcp/cmek/residency.yaml", FIXTURES / "terraform/gcp/cmek", ["."], []),
-    # crossfile and kustomize hold what only a whole-scan view sees (references into other files, overlays'
-    # patches applied to their bases); checkov judges each file alone, and the bundled policy excludes both.
+    # crossfile, kustomize and namespaces hold what only a whole-scan view sees (references into other files,
+    # overlays' patches applied to their bases, a Namespace's region in another file); checkov judges each
+    # file alone, and the bundled policy excludes all three.
     "kubernetes": (FIXTURES / "kubernetes/residency.yaml", FIXTURES / "kubernetes", ["."],
-                   ["strict", "realistic", "crossfile", "kustomize"]),
+                   ["strict", "realistic", "crossfile", "kustomize", "namespaces"]),
     "kubernetes-strict": (FIXTURES / "kubernetes/strict/residency.yaml", FIXTURES / "kubernetes/strict", ["."], []),
 }
 

@@ -165,3 +165,20 @@ def test_a_patch_that_cannot_apply_fails_closed() -> None:
         ("k/p.yaml", Category.UNRESOLVED), ("k/q.yaml", Category.UNRESOLVED)]
     assert "does not exist" in next(p.message for p in rendered.problems if p.file == "k/p.yaml")
     assert "names no object" in next(p.message for p in rendered.problems if p.file == "k/q.yaml")
+
+
+NAMESPACES = FIXTURES / "namespaces"
+
+
+def test_ack_region_comes_from_the_nearest_namespace_of_that_name() -> None:
+    """Two apps each create a Namespace "shop" (EU and US regions): each app's Bucket takes its own app's
+    region; a Bucket with no Namespace of that name in or above its directory is unresolved, not the last read."""
+    report = scan(ScanOptions(paths=[NAMESPACES], cwd=NAMESPACES, use_cache=False),
+                  load_policy(NAMESPACES / "residency.yaml"))
+    found = sorted((Path(f.file).parent.name, f.rule_id, f.category.value) for f in report.findings)
+    assert found == [("app-twice", "RES001", "unresolved"), ("app-us", "RES001", "placement")]
+    loaded = load_kubernetes(_files(NAMESPACES))
+    regions = {r.file: r.provider.region for r in loaded.resources if r.type == "aws_s3_bucket"}
+    assert regions["app-eu/storage/bucket.yaml"] == "eu-west-1"
+    assert regions["app-us/bucket.yaml"] == "us-east-1"
+    assert "2 Namespaces named shop" in str(regions["app-twice/bucket.yaml"])

@@ -483,11 +483,11 @@ class _Builder:
         self.objects = objects
         self.cluster_region = cluster_region
         self.by_name: dict[str, list[_Object]] = {}
-        self.namespaces: dict[str, _Object] = {}
+        self.namespaces: dict[str, list[_Object]] = {}
         for obj in objects:
             self.by_name.setdefault(obj.name, []).append(obj)
             if obj.kind == "Namespace" and obj.group == "":
-                self.namespaces[obj.name] = obj
+                self.namespaces.setdefault(obj.name, []).append(obj)
         self._hints: dict[str, Location | None] = {}
 
     def build(self) -> list[Resource]:
@@ -532,6 +532,20 @@ class _Builder:
             location_hint=self.hint(obj.file),
             extra=self.extra(obj),
         )
+
+    def namespace_of(self, obj: _Object) -> _Object | Unknown | None:
+        """The Namespace object ``obj`` lives in (unset: ``default``), or None when the scan has none.
+
+        Two apps in one scan may each create a Namespace of one name with different annotations (ACK
+        region, KCC project); the one meant is the nearest (:func:`_nearest`), and one still ambiguous
+        is Unknown rather than whichever file was read last.
+        """
+        name = obj.namespace or "default"
+        found = _nearest(self.namespaces.get(name, []), None, obj)
+        if len(found) > 1:
+            files = ", ".join(sorted(o.file for o in found))
+            return Unknown(f"{len(found)} Namespaces named {name} in this scan ({files}), none nearer to {obj.file}")
+        return found[0] if found else None
 
     def find(
         self,
@@ -587,8 +601,9 @@ def _nearest(candidates: list[_Object], namespace: str | None, near: _Object | N
     One cluster cannot hold two objects of one kind, name and namespace, so duplicates in a scan are
     objects of different deployments (another example, another overlay). The reference means, in
     order: the object in its own namespace (over one that names none), the one in its own file, the
-    ones in its own directory; the same order links PersistentVolumes to StorageClasses. What is left
-    with more than one object stays ambiguous for the caller to report.
+    ones in its own directory (the order that links PersistentVolumes to StorageClasses), the ones in
+    the nearest directory above it (an app's Namespace in ``app/``, its objects in ``app/db/``). What is
+    left with more than one object stays ambiguous for the caller to report.
     """
     if len(candidates) < 2:
         return candidates
@@ -603,7 +618,14 @@ def _nearest(candidates: list[_Object], namespace: str | None, near: _Object | N
         return same_file
     folder = PurePosixPath(near.file).parent
     same_dir = [o for o in candidates if PurePosixPath(o.file).parent == folder]
-    return same_dir or candidates
+    if same_dir:
+        return same_dir
+    # Else the nearest directory above it (an app's Namespace in app/, its objects in app/db/).
+    above = [o for o in candidates if PurePosixPath(o.file).parent in folder.parents]
+    if not above:
+        return candidates
+    deepest = max(len(PurePosixPath(o.file).parent.parts) for o in above)
+    return [o for o in above if len(PurePosixPath(o.file).parent.parts) == deepest]
 
 
 def _link_storage_classes(resources: list[Resource]) -> None:
@@ -863,7 +885,9 @@ def _ack_region(obj: _Object, builder: _Builder) -> tuple[str | Unknown, str]:
     if isinstance(annotations, dict) and annotations.get("services.k8s.aws/region"):
         where = f"{obj.file}:{line_of(annotations, 'services.k8s.aws/region', obj.line)}"
         return str(annotations["services.k8s.aws/region"]), f"annotation services.k8s.aws/region ({where})"
-    ns = builder.namespaces.get(obj.namespace or "default")  # unset: the default namespace
+    ns = builder.namespace_of(obj)
+    if isinstance(ns, Unknown):
+        return ns, f"Namespace of {obj.address}"
     if ns is not None:
         ns_annotations = ns.metadata.get("annotations")
         if isinstance(ns_annotations, dict):
@@ -953,7 +977,9 @@ def _kcc_project(obj: _Object, builder: _Builder) -> tuple[str | None, str]:
     if isinstance(annotations, dict) and annotations.get(_KCC_PROJECT):
         where = f"{obj.file}:{line_of(annotations, _KCC_PROJECT, obj.line)}"
         return str(annotations[_KCC_PROJECT]), f"annotation {_KCC_PROJECT} ({where})"
-    ns = builder.namespaces.get(obj.namespace or "default")  # unset: the default namespace
+    ns = builder.namespace_of(obj)
+    if isinstance(ns, Unknown):
+        return None, ""
     ns_annotations = ns.metadata.get("annotations") if ns is not None else None
     if ns is not None and isinstance(ns_annotations, dict) and ns_annotations.get(_KCC_PROJECT):
         where = f"{ns.file}:{line_of(ns_annotations, _KCC_PROJECT, ns.line)}"
