@@ -12,7 +12,7 @@ from pathlib import Path
 
 from scanner.engine import ScanOptions, scan
 from scanner.loaders.kubernetes import is_cluster_scoped, load_kubernetes
-from scanner.loaders.kustomize import PATCH_NOTE, render_kustomizations
+from scanner.loaders.kustomize import GENERATOR_NOTE, PATCH_NOTE, render_kustomizations
 from scanner.loaders.manifest_groups import manifest_units
 from scanner.model import Category, Ref, Unknown
 from scanner.policy import load_policy
@@ -86,11 +86,11 @@ def test_labels_still_ambiguous_in_one_directory_are_reported() -> None:
 def test_overlay_patches_are_judged_as_patched_objects() -> None:
     loaded = load_kubernetes(_files(KUST))
     by_file = {(r.file, r.address): r for r in loaded.resources}
-    us_sc = by_file[("overlays/us/storageclass.yaml", "StorageClass/ebs-sc")]
+    us_sc = by_file[("overlays/us/storageclass.yaml", "StorageClass/us-ebs-sc")]  # namePrefix: us-
     assert us_sc.attributes["parameters"]["encrypted"] == "false"
     assert us_sc.attributes["provisioner"] == "ebs.csi.aws.com"  # the base's, merged
     assert us_sc.line == 2
-    us_app = by_file[("overlays/us/region.yaml", "Deployment/ldap")]
+    us_app = by_file[("overlays/us/region.yaml", "Deployment/us-ldap")]
     assert us_app.attributes["spec"]["template"]["spec"]["nodeSelector"] == {
         "topology.kubernetes.io/region": "us-east-1"}
     eu_app = by_file[("overlays/eu/kustomization.yaml", "Deployment/ldap-eu/ldap")]  # inline patch + namespace
@@ -100,12 +100,15 @@ def test_overlay_patches_are_judged_as_patched_objects() -> None:
     assert eu_sc.attributes["parameters"]["encrypted"] == "true"  # base kept, key added
     assert eu_sc.attributes["allowedTopologies"][0]["matchLabelExpressions"][0]["values"] == ["eu-central-1a"]
     # A patch file is no object of its own; the base files are still judged as they are.
-    assert not any(r.file == "overlays/us/configmap.yaml" for r in loaded.resources)
+    # (the US ConfigMap patch changes the base's generated ConfigMap: that object, at the patch)
+    assert [r.address for r in loaded.resources if r.file == "overlays/us/configmap.yaml"] == [
+        "ConfigMap/us-ldap-configmap"]
     assert ("base/storageclass.yaml", "StorageClass/ebs-sc") in by_file
     assert {n.file for n in loaded.notes if n.message == PATCH_NOTE.format("overlays/us/kustomization.yaml")} == {
         "overlays/us/storageclass.yaml", "overlays/us/region.yaml", "overlays/us/configmap.yaml"}
     # The remote base is never fetched: a finding, and its patch is not judged as a partial object.
     assert [(p.category, p.file, p.line) for p in loaded.problems] == [
+        (Category.UNRESOLVED, "overlays/helm/kustomization.yaml", 7),
         (Category.UNRESOLVED, "overlays/remote/kustomization.yaml", 2)]
     assert not any(r.file == "overlays/remote/storageclass.yaml" for r in loaded.resources)
 
@@ -115,7 +118,9 @@ def test_kustomize_scan_findings_point_at_the_patches() -> None:
     found = sorted((Path(f.file).name, Path(f.file).parent.name, f.line, f.rule_id, f.category.value)
                    for f in report.findings)
     assert found == [
+        ("kustomization.yaml", "helm", 7, "RES901", "unresolved"),  # helmCharts: never rendered
         ("kustomization.yaml", "remote", 2, "RES901", "unresolved"),
+        ("kustomization.yaml", "telemetry", 8, "RES007", "movement"),  # generated ConfigMap's collector config
         ("region.yaml", "us", 2, "RES005", "placement"),
         ("storageclass.yaml", "us", 2, "RES003", "encryption"),
     ]
@@ -182,3 +187,61 @@ def test_ack_region_comes_from_the_nearest_namespace_of_that_name() -> None:
     assert regions["app-eu/storage/bucket.yaml"] == "eu-west-1"
     assert regions["app-us/bucket.yaml"] == "us-east-1"
     assert "2 Namespaces named shop" in str(regions["app-twice/bucket.yaml"])
+
+
+def test_generators_make_their_configmaps_from_the_scans_files() -> None:
+    loaded = load_kubernetes(_files(KUST))  # the YAML files, as the engine gives them
+    by_addr = {(r.file, r.address): r for r in loaded.resources}
+    agent = by_addr[("overlays/telemetry/kustomization.yaml", "ConfigMap/otel-agent")]
+    data = agent.attributes["data"]
+    assert "otlp.nr-data.net" in data["relay"] and data["MODE"] == "agent"
+    assert agent.line == 8
+    # Not YAML, so the loader was not given them: a note each, nothing silently dropped.
+    assert {n.message for n in loaded.notes if n.file == "overlays/telemetry/kustomization.yaml"} == {
+        GENERATOR_NOTE.format(kind="ConfigMap", name="otel-agent", file="overlays/telemetry/agent.env"),
+        GENERATOR_NOTE.format(kind="ConfigMap", name="app-properties",
+                              file="overlays/telemetry/application.properties")}
+    # The base's generated ConfigMap, patched by the US overlay (patch before namePrefix, as kustomize).
+    us_cm = by_addr[("overlays/us/configmap.yaml", "ConfigMap/us-ldap-configmap")]
+    assert us_cm.attributes["data"] == {"LDAP_ORGANISATION": "example-us"}
+    (helm,) = [p for p in loaded.problems if p.file == "overlays/helm/kustomization.yaml"]
+    assert "chart minecraft" in helm.message and helm.category is Category.UNRESOLVED
+
+
+def test_generator_files_read_through_the_callers_reader_or_reported() -> None:
+    files = {"k/kustomization.yaml": _docs(
+        "configMapGenerator:\n- name: fb\n  files: [fluent-bit.conf]\n"
+        "- name: away\n  files: [../../../outside.conf]\n- name: gone\n  files: [missing.yaml]\n"
+        "secretGenerator:\n- name: s\n  literals: [password=pw]\n")}
+    conf = "[OUTPUT]\n    Name  es\n    Host  search.us-east-1.es.amazonaws.com\n"
+    rendered = render_kustomizations(files, lambda t: _docs(t), is_cluster_scoped,
+                                     lambda path: conf if path == "k/fluent-bit.conf" else None)
+    objs = {(m["kind"], m["metadata"]["name"]): m for m, _, _ in rendered.objects}
+    assert objs[("ConfigMap", "fb")]["data"] == {"fluent-bit.conf": conf}
+    assert objs[("Secret", "s")]["data"] == {"password": "cHc="}  # base64, as kustomize writes it
+    assert sorted(p.message.split(":")[0] for p in rendered.problems) == [
+        "kustomize ConfigMap generator away", "kustomize ConfigMap generator gone"]
+    assert all(p.category is Category.UNRESOLVED for p in rendered.problems)
+
+
+def test_name_prefix_follows_kustomizes_name_references() -> None:
+    base = ("apiVersion: storage.k8s.io/v1\nkind: StorageClass\nmetadata: {name: ebs-sc}\n"
+            "provisioner: ebs.csi.aws.com\n---\napiVersion: v1\nkind: PersistentVolume\nmetadata: {name: pv}\n"
+            "spec: {storageClassName: ebs-sc}\n---\napiVersion: v1\nkind: PersistentVolume\n"
+            "metadata: {name: other}\nspec: {storageClassName: gp3}\n---\napiVersion: v1\nkind: Namespace\n"
+            "metadata: {name: team}\n")
+    files = {"b/kustomization.yaml": _docs("resources: [r.yaml]\n"), "b/r.yaml": _docs(base),
+             "o/kustomization.yaml": _docs(
+                 "resources: [../b]\nnamePrefix: prod-\nnameSuffix: -v1\npatches:\n- path: p.yaml\n"),
+             "o/p.yaml": _docs("apiVersion: v1\nkind: PersistentVolume\nmetadata: {name: pv}\n"
+                               "spec: {capacity: {storage: 5Gi}}\n---\napiVersion: v1\nkind: PersistentVolume\n"
+                               "metadata: {name: other}\nspec: {capacity: {storage: 5Gi}}\n")}
+    rendered = render_kustomizations(files, lambda t: _docs(t), is_cluster_scoped)
+    objs = {(m["kind"], m["metadata"]["name"]): (m, f) for m, f, _ in rendered.objects}
+    pv, _ = objs[("PersistentVolume", "prod-pv-v1")]
+    assert pv["spec"]["storageClassName"] == "prod-ebs-sc-v1"  # the class this kustomization renamed
+    other, _ = objs[("PersistentVolume", "prod-other-v1")]
+    assert other["spec"]["storageClassName"] == "gp3"  # not one of its objects: the cluster's class
+    # The unchanged class is returned too (at its base line), so the patched volume still finds it.
+    assert objs[("StorageClass", "prod-ebs-sc-v1")][1] == "b/r.yaml"
+    assert ("Namespace", "team") not in objs and ("Namespace", "prod-team-v1") not in objs

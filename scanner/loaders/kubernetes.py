@@ -417,7 +417,14 @@ def load_kubernetes(
     if any(is_kustomization(p) for p in parsed):
         # Overlays: what a kustomization's patches change is judged as patched, at the patch; a patch file
         # is not an object of its own (scanner/loaders/kustomize.py).
-        rendered = render_kustomizations(parsed, lambda text: parse_documents(text)[0], is_cluster_scoped)
+        raw = {rel_path: data for rel_path, data in file_list if rel_path in parsed}
+
+        def read_file(rel_path: str) -> str | None:
+            """A generator's files/envs entry that is a file of the scan (a config a ConfigMap is made from)."""
+            return _decode(raw[rel_path]) if rel_path in raw else None
+
+        rendered = render_kustomizations(parsed, lambda text: parse_documents(text)[0], is_cluster_scoped,
+                                         read_file=read_file)
         patch_only = set(rendered.patch_files) - {p for p in parsed if is_kustomization(p)}
         objects = [o for o in objects if o.file not in patch_only]
         for manifest, file, line in rendered.objects:

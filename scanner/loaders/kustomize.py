@@ -14,7 +14,19 @@ the scan is rendered here, from files of the scan only:
   Kubernetes merge key of the few built-in fields that have one, others replaced, ``$patch: delete``)
   and JSON 6902 operations (add, remove, replace, copy, move, test).
 * ``namespace:``, ``commonLabels:`` and ``labels:`` are applied, since a namespace places ACK
-  resources and labels exempt objects; name prefixes, images and replicas change nothing judged here.
+  resources and labels exempt objects; ``namePrefix:``/``nameSuffix:`` too (not on Namespaces, CRDs and
+  APIServices, as kustomize), with kustomize's nameReference rule for the references judged here: a
+  PersistentVolume's, PersistentVolumeClaim's or StatefulSet claim template's ``storageClassName`` and a
+  claim's ``volumeName`` follow the renamed object of the same kustomization (a class the kustomization
+  does not hold, such as the cluster's ``gp3``, keeps its name). Images and replicas change nothing judged.
+* ``configMapGenerator:`` and ``secretGenerator:`` make their ConfigMap/Secret from ``literals``,
+  ``files`` and ``envs`` (a telemetry pipeline's config is often one: RES007 reads ConfigMap data), from
+  the scan's own files (``read_file``: the loader gives the scan's YAML files). A file that is remote or
+  outside the scanned tree, or a YAML file not in the scan, is a Problem (its data is not checked); one
+  the loader was not given because it is not YAML (``app.properties``, ``fluent-bit.conf``) is a Note.
+  The name hash kustomize appends is not computed.
+* ``helmCharts:`` is never rendered (that would run Helm): each chart is a Problem naming it, like a
+  remote base. ``replacements:`` and ``vars:`` are not applied: a Note says so.
 
 Only what a kustomization's own patches changed is returned, at the patch's file and line, so an
 object is judged once as its base file says and once per overlay that patches it. A patch that names
@@ -23,6 +35,7 @@ no object of its kustomization is a Problem: what it would change cannot be judg
 
 from __future__ import annotations
 
+import base64
 import copy
 import posixpath
 import re
@@ -49,6 +62,14 @@ _REMOTE = re.compile(r"^(?:[a-z][a-z0-9+.-]*://|git@|github\.com/|gitlab\.com/|b
 _FIX_REMOTE = ("vendor the remote base into the repository (or render it: kustomize build ... | residency scan -) "
                "so its objects and the patches on them can be checked")
 _FIX_MISSING = "scan the directory that holds both the kustomization and the files it lists"
+_FIX_HELM = ("render the chart (kustomize build --enable-helm <dir> | residency scan -) or vendor its rendered "
+             "manifests, so the objects it makes are checked")
+# kustomize's prefix/suffix transformer skips these (api/filters/prefixsuffix, prefixSuffixFieldSpecsToSkip):
+# any group's Namespace and CustomResourceDefinition, apiregistration.k8s.io's APIService.
+_UNPREFIXED_KINDS = ("Namespace", "CustomResourceDefinition")
+GENERATOR_NOTE = ("kustomize {kind} generator {name}: {file} is not read (only the scan's YAML files reach the "
+                  "Kubernetes loader), so that data is not checked")
+REPLACEMENTS_NOTE = "kustomize {key}: not applied; the objects are judged with the values their files give"
 PATCH_NOTE = "kustomize patch: judged as the objects it patches (kustomization {})"
 
 
@@ -92,7 +113,19 @@ def listed_paths(rel_path: str, doc: Any) -> list[str]:
         for entry in doc.get(key) or [] if isinstance(doc.get(key), list) else []:
             if isinstance(entry, dict) and isinstance(entry.get("path"), str):
                 out.append(posixpath.normpath(posixpath.join(folder, entry["path"])))
+    for key in ("configMapGenerator", "secretGenerator"):  # their files are read with the kustomization
+        for entry in doc.get(key) or [] if isinstance(doc.get(key), list) else []:
+            if not isinstance(entry, dict):
+                continue
+            paths = [str(f).partition("=")[2] or str(f) for f in _list(entry.get("files"))]
+            paths += [str(f) for f in _list(entry.get("envs"))] + ([entry["env"]] if isinstance(entry.get("env"), str)
+                                                                  else [])
+            out.extend(posixpath.normpath(posixpath.join(folder, f)) for f in paths if not _REMOTE.search(f))
     return out
+
+
+def _list(value: Any) -> list[Any]:
+    return value if isinstance(value, list) else []
 
 
 def _line(value: Any, default: int) -> int:
@@ -106,8 +139,10 @@ def _group(api_version: Any) -> tuple[str, str]:
 
 class _Renderer:
     def __init__(self, files: dict[str, list[tuple[Any, int]]], parse: Callable[[str], list[tuple[Any, int]]],
-                 cluster_scoped: Callable[[str, str], bool]) -> None:
+                 cluster_scoped: Callable[[str, str], bool],
+                 read_file: Callable[[str], str | None] | None = None) -> None:
         self.files = files
+        self.read_file = read_file
         self.parse = parse
         self.cluster_scoped = cluster_scoped
         self.memo: dict[str, list[_Item]] = {}
@@ -161,6 +196,11 @@ class _Renderer:
                 if isinstance(entry, str) and (self.kustomization_in(posixpath.join(folder, entry))
                                                in self.incomplete):
                     self.incomplete.add(path)
+        self.helm_charts(path, doc, doc_line)
+        items.extend(self.generate(path, folder, doc, doc_line, items))
+        for key in ("replacements", "vars"):
+            if doc.get(key):
+                self.out.notes.append(Note(path, REPLACEMENTS_NOTE.format(key=f"{key}:")))
         for patch in self.patches(path, folder, doc, doc_line):
             self.apply(path, patch, items)
         self.transform(doc, items)
@@ -189,6 +229,103 @@ class _Renderer:
                      f"kustomize resource {entry} ({target}) is not among the scanned files: the objects it "
                      "holds and the patches on them are not checked", _FIX_MISSING)
         return []
+
+    def helm_charts(self, kpath: str, doc: dict[str, Any], doc_line: int) -> None:
+        charts = doc.get("helmCharts")
+        line = getattr(doc, "key_lines", {}).get("helmCharts") or doc_line
+        for chart in charts if isinstance(charts, list) else []:
+            if not isinstance(chart, dict):
+                continue
+            self.incomplete.add(kpath)  # a patch on the chart's objects names nothing read: not reported again
+            what = ", ".join(f"{k} {chart[k]}" for k in ("repo", "version", "releaseName") if chart.get(k))
+            self.problem(Category.UNRESOLVED, kpath, _line(chart, line),
+                         f"kustomize helmCharts chart {chart.get('name')}{f' ({what})' if what else ''} is not "
+                         "rendered: the objects it makes are not checked", _FIX_HELM)
+
+    # ------------------------------------------------------------------ generators
+    def generate(self, kpath: str, folder: str, doc: dict[str, Any], doc_line: int,
+                 items: list[_Item]) -> list[_Item]:
+        """The ConfigMaps and Secrets of ``configMapGenerator:``/``secretGenerator:`` (``behavior: merge`` or
+        ``replace`` changes the resource's object of that name in place)."""
+        out: list[_Item] = []
+        for key, kind in (("configMapGenerator", "ConfigMap"), ("secretGenerator", "Secret")):
+            entries = doc.get(key)
+            key_line = getattr(doc, "key_lines", {}).get(key) or doc_line
+            for entry in entries if isinstance(entries, list) else []:
+                if not isinstance(entry, dict) or not entry.get("name"):
+                    continue
+                name, line = str(entry["name"]), _line(entry, key_line)
+                data = self.generated_data(kpath, folder, entry, kind, name)
+                behavior = entry.get("behavior") or "create"
+                same = [i for i in items if i.manifest.get("kind") == kind and _meta(i.manifest).get("name") == name]
+                if behavior in ("merge", "replace") and same:
+                    for item in same:
+                        old = item.manifest.get("data") if behavior == "merge" else None
+                        item.manifest["data"] = {**(old if isinstance(old, dict) else {}), **data}
+                        item.patched_in, item.patch_file, item.patch_line = kpath, kpath, line
+                    continue
+                meta: dict[str, Any] = {"name": name}
+                if isinstance(entry.get("namespace"), str):
+                    meta["namespace"] = entry["namespace"]
+                options = _sub(entry, "options")
+                for field_name in ("labels", "annotations"):
+                    if isinstance(options.get(field_name), dict):
+                        meta[field_name] = {str(k): str(v) for k, v in options[field_name].items()}
+                manifest: dict[str, Any] = {"apiVersion": "v1", "kind": kind, "metadata": meta}
+                if kind == "Secret":
+                    manifest["type"] = str(entry.get("type") or "Opaque")
+                    manifest["data"] = {k: base64.b64encode(v.encode()).decode() for k, v in data.items()}
+                else:
+                    manifest["data"] = data
+                out.append(_Item(manifest, kpath, line, kpath, kpath, line))
+        return out
+
+    def generated_data(self, kpath: str, folder: str, entry: dict[str, Any], kind: str, name: str) -> dict[str, str]:
+        data: dict[str, str] = {}
+        literals = entry.get("literals")
+        for literal in literals if isinstance(literals, list) else []:
+            k, sep, v = str(literal).partition("=")
+            if sep:
+                data[k.strip()] = v
+        files = entry.get("files")
+        for spec in files if isinstance(files, list) else []:
+            k, sep, path = str(spec).partition("=")
+            if not sep:
+                k, path = posixpath.basename(k), k
+            text = self.generator_file(kpath, folder, path, entry, kind, name)
+            if text is not None:
+                data[k.strip()] = text
+        envs = entry.get("envs")
+        env_files = [*(envs if isinstance(envs, list) else []), *([entry["env"]] if isinstance(entry.get("env"), str)
+                                                                 else [])]
+        for path in env_files:
+            text = self.generator_file(kpath, folder, str(path), entry, kind, name)
+            for raw in (text or "").splitlines():
+                line = raw.strip()
+                k, sep, v = line.partition("=")
+                if line and not line.startswith("#") and sep:  # a bare name takes the builder's environment
+                    data[k.strip()] = v
+        return data
+
+    def generator_file(self, kpath: str, folder: str, path: str, entry: dict[str, Any], kind: str,
+                       name: str) -> str | None:
+        target = posixpath.normpath(posixpath.join(folder, path))
+        line = _line(entry, 1)
+        if _REMOTE.search(path) or path.startswith("/") or target == ".." or target.startswith("../"):
+            self.problem(Category.UNRESOLVED, kpath, line,
+                         f"kustomize {kind} generator {name}: {path} is remote or outside the scanned tree, so the "
+                         f"generated {kind}'s data is not checked", _FIX_MISSING)
+            return None
+        text = self.read_file(target) if self.read_file is not None else None
+        if text is not None:
+            return text
+        if target.endswith((".yaml", ".yml")):  # a YAML file the scan would have read: not in it
+            self.problem(Category.UNRESOLVED, kpath, line,
+                         f"kustomize {kind} generator {name}: {path} ({target}) is not among the scanned files, so "
+                         f"the generated {kind}'s data is not checked", _FIX_MISSING)
+        else:
+            self.out.notes.append(Note(kpath, GENERATOR_NOTE.format(kind=kind, name=name, file=target)))
+        return None
 
     # ------------------------------------------------------------------ patches
     def patches(self, kpath: str, folder: str, doc: dict[str, Any], doc_line: int) -> list[_Patch]:
@@ -261,6 +398,7 @@ class _Renderer:
             item.patched_in, item.patch_file, item.patch_line = kpath, patch.file, patch.line
 
     def transform(self, doc: dict[str, Any], items: list[_Item]) -> None:
+        self.rename(doc, items)
         namespace = doc.get("namespace")
         labels: dict[str, Any] = {}
         if isinstance(doc.get("commonLabels"), dict):
@@ -279,6 +417,55 @@ class _Renderer:
             if labels:
                 have = _sub(meta, "labels")
                 meta["labels"] = {**have, **{str(k): str(v) for k, v in labels.items()}}
+
+
+    def rename(self, doc: dict[str, Any], items: list[_Item]) -> None:
+        """``namePrefix:``/``nameSuffix:`` on every object but the kinds kustomize skips, and the
+        storageClassName/volumeName references to an object renamed here (kustomize's nameReference)."""
+        prefix, suffix = doc.get("namePrefix"), doc.get("nameSuffix")
+        prefix = prefix if isinstance(prefix, str) else ""
+        suffix = suffix if isinstance(suffix, str) else ""
+        if not prefix and not suffix:
+            return
+        renamed: dict[tuple[str, str], str] = {}  # (kind, old name) -> new name
+        for item in items:
+            meta = _meta(item.manifest)
+            kind = str(item.manifest.get("kind"))
+            if kind in _UNPREFIXED_KINDS or not meta.get("name") or (
+                    (_group(item.manifest.get("apiVersion"))[0], kind) == ("apiregistration.k8s.io", "APIService")):
+                continue
+            new = f"{prefix}{meta['name']}{suffix}"
+            renamed[(kind, str(meta["name"]))] = new
+            meta["name"] = new
+        for item in items:
+            for holder, key, kind in _name_references(item.manifest):
+                if (kind, str(holder.get(key))) in renamed:
+                    holder[key] = renamed[(kind, str(holder[key]))]
+
+
+def _name_references(manifest: dict[str, Any]) -> list[tuple[dict[str, Any], str, str]]:
+    """(mapping, key, referenced kind) of the references kustomize's nameReference renames that matter here:
+    StorageClass from PV, PVC and StatefulSet claim templates; PersistentVolume from a PVC."""
+    kind, spec = manifest.get("kind"), _sub(manifest, "spec")
+    out: list[tuple[dict[str, Any], str, str]] = []
+    if kind in ("PersistentVolume", "PersistentVolumeClaim") and isinstance(spec.get("storageClassName"), str):
+        out.append((spec, "storageClassName", "StorageClass"))
+    if kind == "PersistentVolumeClaim" and isinstance(spec.get("volumeName"), str):
+        out.append((spec, "volumeName", "PersistentVolume"))
+    templates = spec.get("volumeClaimTemplates") if kind == "StatefulSet" else None
+    for template in templates if isinstance(templates, list) else []:
+        tspec = _sub(template, "spec")
+        if isinstance(tspec.get("storageClassName"), str):
+            out.append((tspec, "storageClassName", "StorageClass"))
+    return out
+
+
+def _original_name(files: dict[str, list[tuple[Any, int]]], item: _Item) -> str | None:
+    """The name ``item`` has in its own file (before any kustomization renamed it)."""
+    for manifest, line in _objects(files.get(item.file) or []):
+        if line == item.line:
+            return str(_meta(manifest).get("name"))
+    return None
 
 
 class _PatchError(ValueError):
@@ -472,20 +659,33 @@ def render_kustomizations(
     files: dict[str, list[tuple[Any, int]]],
     parse: Callable[[str], list[tuple[Any, int]]],
     cluster_scoped: Callable[[str, str], bool],
+    read_file: Callable[[str], str | None] | None = None,
 ) -> Rendered:
     """Render every kustomization among ``files`` (rel path -> parsed documents); see the module doc.
 
     ``parse`` reads an inline patch (the Kubernetes loader's YAML reader, with its limits) and
     ``cluster_scoped(kind, group)`` says which objects ``namespace:`` leaves alone: passed in by the loader,
-    so this module does not import it back.
+    so this module does not import it back. ``read_file`` (optional) gives a file of the scanned tree as
+    text, or None when the caller has not got it, for generators' ``files``/``envs``.
+
+    An object the overlay did not change is judged at its base; one it changed is returned, and with it
+    an unchanged StorageClass or PersistentVolume it refers to under a name this overlay gave it, so the
+    link still resolves.
     """
-    renderer = _Renderer(files, parse, cluster_scoped)
+    renderer = _Renderer(files, parse, cluster_scoped, read_file)
     for path in sorted(p for p in files if is_kustomization(p)):
-        for item in renderer.render(path):
-            if item.patched_in == path:
-                if hasattr(item.manifest, "line"):
-                    item.manifest.line = item.patch_line  # findings point at the patch, not the base
-                renderer.out.objects.append((item.manifest, item.patch_file, item.patch_line))
+        items = renderer.render(path)
+        changed = [i for i in items if i.patched_in == path]
+        wanted = {(kind, str(holder.get(key))) for i in changed for holder, key, kind in _name_references(i.manifest)}
+        base_names = {(str(i.manifest.get("kind")), str(_meta(i.manifest).get("name"))): i for i in items}
+        referred = [i for k, i in base_names.items() if k in wanted and i.patched_in != path
+                    and k[1] != _original_name(files, i)]  # renamed: the base's object has another name
+        for item in changed:
+            if hasattr(item.manifest, "line"):
+                item.manifest.line = item.patch_line  # findings point at the patch, not the base
+            renderer.out.objects.append((item.manifest, item.patch_file, item.patch_line))
+        for item in referred:
+            renderer.out.objects.append((item.manifest, item.file, item.line))
     for patch_file, kpath in sorted(renderer.out.patch_files.items()):
         if patch_file != kpath:
             renderer.out.notes.append(Note(patch_file, PATCH_NOTE.format(kpath)))
