@@ -98,16 +98,22 @@ def _copy_s3_inline(r: Resource, f: DataStoreFacts, scan: Scan, p: Mapping[str, 
 def _copy_block_regions(r: Resource, f: DataStoreFacts, scan: Scan, p: Mapping[str, Any]) -> None:
     spec = scan.stores.spec(r.type)
     cloud = spec.cloud if spec else "aws"
-    for i, block in enumerate(_blocks_path(r.attributes, p["blocks"])):
+    found = _blocks_path(r.attributes, p["blocks"])
+    for i, block in enumerate(found):
+        if i == 0 and p.get("skip_first"):
+            continue  # the first block is the store's own location (``from: arg`` reads it)
         value = block.get(p["attr"])
         via = f"{p['blocks']}[{i}].{p['attr']}"
         if value is None:
             continue
-        if isinstance(value, str):
-            loc: Location | Unknown = Location(cloud, value, f"argument {via} ({_at(r)})")
-        else:
-            loc = _unknown_from(value, f"argument {via} of {r.address}")
-        _add_copy(f, Copy(p.get("kind", "replica"), loc, via))
+        # an attribute may hold one region or a list of them (Security Lake replication regions)
+        for j, one in enumerate(value if isinstance(value, list) else [value]):
+            where = f"{via}[{j}]" if isinstance(value, list) else via
+            if isinstance(one, str):
+                loc: Location | Unknown = Location(cloud, one, f"argument {where} ({_at(r)})")
+            else:
+                loc = _unknown_from(one, f"argument {where} of {r.address}")
+            _add_copy(f, Copy(p.get("kind", "replica"), loc, where))
         if p.get("key") and block.get(p["key"]) is not None:
             _, use = _interpret_key(
                 r,

@@ -9,6 +9,7 @@ from typing import Any
 
 from checks.catalog.index import Handler, Scan, _arn_region, _partial_text, _unknown_from, _values, _wrap
 from checks.catalog.locations import _GCP_LOCATION, _aws_region
+from checks.catalog.schema import UNRESOLVED
 from checks.catalog.types import LEVELS
 from checks.values import as_bool, blocks, first_block, get_path
 from scanner.model import (
@@ -115,6 +116,11 @@ def _apply_keys(
 
 
 def _generic_encryption(r: Resource, f: DataStoreFacts, scan: Scan, spec: Mapping[str, Any]) -> None:
+    if spec.get("default") == UNRESOLVED:
+        # no documented default (or one that no argument of the type decides): unresolved, never a pass
+        reason = spec.get("reason") or "no documented default"
+        f.encryption, f.encryption_source = Unknown(reason), reason
+        return
     keys = spec.get("keys") or ()
     if "flag" in spec:
         flag = spec["flag"]
@@ -191,9 +197,108 @@ def _ebs_defaults(r: Resource, region: str | None, scan: Scan) -> tuple[bool, An
 INSTANCE_DISK_TYPES = frozenset({"aws_instance", "aws_spot_instance_request", "aws_launch_configuration"})
 
 
+# Types whose volumes are ``block_device_mappings[].ebs`` (``encrypted`` a string "true"/"false"): a mapping
+# overrides one of the AMI's, and a device the template does not map (or an unset ``encrypted``) keeps the
+# AMI snapshot's encryption, which the configuration does not show.
+TEMPLATE_DISK_TYPES = frozenset({"aws_launch_template"})
+
+
+def _ebs_level(
+    r: Resource, f: DataStoreFacts, scan: Scan, key: Any, key_via: str, source: str
+) -> tuple[Encryption | Unknown, str]:
+    """An encrypted volume's level: provider-managed, raised by its key (own, else the region default key)."""
+    if key is None:
+        return Encryption.PROVIDER, source
+    got, use = _interpret_key(r, key, key_via, scan, f.location)
+    if use is not None:
+        f.keys.append(use)
+    return (got, f"{key_via} = {key}") if got is not None else (Encryption.PROVIDER, source)
+
+
+def _enc_launch_template(r: Resource, f: DataStoreFacts, scan: Scan, region: str | None) -> None:
+    """``block_device_mappings[].ebs.encrypted``; unmapped devices and unset flags are the AMI's: unresolved.
+
+    Why not a pass: a launch template with no mappings starts instances with the AMI's block device
+    mappings, whose snapshots may be unencrypted, and a mapping without ``encrypted`` keeps its snapshot's
+    encryption; only ``aws_ebs_encryption_by_default`` in the region (EC2 docs, "Encryption by default":
+    every new volume, also one from an unencrypted snapshot) settles those.
+    """
+    by_default, default_key = _ebs_defaults(r, region, scan)
+    devices = [
+        (f"block_device_mappings[{i}].ebs.", ebs)
+        for i, m in enumerate(blocks(r.attributes, "block_device_mappings"))
+        if (ebs := first_block(m, "ebs"))
+    ]
+    results: list[tuple[Encryption | Unknown, str]] = []
+    if not devices:
+        if by_default:
+            source = f"no EBS mapping; aws_ebs_encryption_by_default is enabled in {region}"
+            results.append(_ebs_level(r, f, scan, default_key, "aws_ebs_default_kms_key.key_arn", source))
+        else:
+            reason = f"{r.address} maps no EBS volume: its instances get the AMI's volumes and their encryption"
+            results.append((Unknown(reason), "no block_device_mappings ebs (the AMI's)"))
+    for prefix, dev in devices:
+        on = as_bool(dev.get("encrypted"))
+        if isinstance(on, Unknown):
+            results.append((Unknown(f"{prefix}encrypted: {on.reason}"), f"{prefix}encrypted is unknown"))
+        elif on or by_default:
+            own_key = dev.get("kms_key_id")
+            key, via = (own_key, f"{prefix}kms_key_id") if own_key is not None else (
+                default_key, "aws_ebs_default_kms_key.key_arn")
+            source = f'{prefix}encrypted = "true"' if on else f"aws_ebs_encryption_by_default is enabled in {region}"
+            results.append(_ebs_level(r, f, scan, key, via, source))
+        elif on is False:
+            results.append((Encryption.NONE, f'{prefix}encrypted = "false" and no enabled '
+                            f"aws_ebs_encryption_by_default for {region or 'its region'} in the scanned configuration"))
+        else:
+            reason = f"{prefix}encrypted is not set on {r.address}: the AMI's or snapshot's encryption decides"
+            results.append((Unknown(reason), f"{prefix}encrypted not set (the AMI's or snapshot's)"))
+    # a volume known unencrypted is reported even when another device is unknown
+    none = [x for x in results if x[0] is Encryption.NONE]
+    unknown = [x for x in results if isinstance(x[0], Unknown)]
+    f.encryption, f.encryption_source = (none or unknown or [min(results, key=lambda x: x[0].rank)])[0]  # type: ignore[union-attr]  # no Unknown here
+
+
+def _enc_eks_node_group(r: Resource, f: DataStoreFacts, scan: Scan, region: str | None) -> None:
+    """A managed node group's disks: its ``launch_template``'s, else the one EKS generates (undocumented)."""
+    lt = first_block(r.attributes, "launch_template")
+    for attr in ("id", "name"):
+        value = lt.get(attr) if lt else None
+        if value is None:
+            continue
+        target = scan.find(value, {"aws_launch_template": attr})
+        if target is not None and target.address in scan.facts:
+            src = scan.facts[target.address]
+            _ensure_encryption(target, src, scan)
+            f.encryption = src.encryption
+            f.encryption_source = f"launch_template {target.address}: {src.encryption_source}"
+            f.keys.extend(src.keys)
+        else:
+            f.encryption = Unknown(f"launch_template.{attr} of {r.address} names no scanned aws_launch_template")
+            f.encryption_source = f"launch_template.{attr} is not in the scan"
+        return
+    by_default, default_key = _ebs_defaults(r, region, scan)
+    if by_default:
+        source = f"no launch_template; aws_ebs_encryption_by_default is enabled in {region}"
+        f.encryption, f.encryption_source = _ebs_level(
+            r, f, scan, default_key, "aws_ebs_default_kms_key.key_arn", source
+        )
+        return
+    f.encryption = Unknown(
+        f"{r.address} sets no launch_template: the volume encryption of the template EKS generates is not documented"
+    )
+    f.encryption_source = "no launch_template (the EKS-generated one)"
+
+
 def _enc_ebs(r: Resource, f: DataStoreFacts, scan: Scan, p: Mapping[str, Any]) -> None:
     """Volumes and instance disks: ``encrypted``, else the region's account default (if in the scan)."""
     region = f.location.code if isinstance(f.location, Location) else None
+    if r.type in TEMPLATE_DISK_TYPES:
+        _enc_launch_template(r, f, scan, region)
+        return
+    if r.type == "aws_eks_node_group":
+        _enc_eks_node_group(r, f, scan, region)
+        return
     by_default, default_key = _ebs_defaults(r, region, scan)
     if r.type in INSTANCE_DISK_TYPES:
         devices = [("root_block_device.", b) for b in blocks(r.attributes, "root_block_device")] or [
@@ -506,7 +611,35 @@ def _enc_emr_cluster(r: Resource, f: DataStoreFacts, scan: Scan, p: Mapping[str,
     f.encryption_source = f"{target.address}: {via}"
 
 
+def _enc_securitylake(r: Resource, f: DataStoreFacts, scan: Scan, p: Mapping[str, Any]) -> None:
+    """Each ``configuration`` block's ``encryption_configuration.kms_key_id``; the lowest level wins.
+
+    Why a handler: the key argument takes the literal ``S3_MANAGED_KEY`` (provider docs example) for
+    SSE-S3, which generic key grading would read as a customer key id; unset, the lake's S3 bucket
+    keeps S3 default encryption (SSE-S3 on every bucket since 2023-01-05, S3 docs). A key is looked
+    up in its own block's region.
+    """
+    results: list[tuple[Encryption | Unknown, str]] = []
+    for i, block in enumerate(blocks(r.attributes, "configuration")):
+        via = f"configuration[{i}].encryption_configuration.kms_key_id"
+        key = get_path(block, "encryption_configuration.kms_key_id")
+        if key is None or key == "S3_MANAGED_KEY":
+            results.append((Encryption.PROVIDER, f"{via} = S3_MANAGED_KEY" if key else f"{via} not set (SSE-S3)"))
+            continue
+        region = block.get("region")
+        own = Location("aws", region, f"argument configuration[{i}].region") if isinstance(region, str) else None
+        got, use = _interpret_key(r, key, via, scan, own)
+        if use is not None:
+            f.keys.append(use)
+        results.append((got or Encryption.PROVIDER, f"{via} = {key}"))
+    if not results:
+        results.append((Encryption.PROVIDER, "no configuration block (SSE-S3)"))
+    unknown = [x for x in results if isinstance(x[0], Unknown)]
+    f.encryption, f.encryption_source = unknown[0] if unknown else min(results, key=lambda x: x[0].rank)  # type: ignore[union-attr]  # no Unknown here
+
+
 ENCRYPTION_HANDLERS: dict[str, Handler] = {
+    "securitylake": _enc_securitylake,
     "emr_cluster": _enc_emr_cluster,
     "s3_bucket": _enc_s3_bucket,
     "ebs": _enc_ebs,

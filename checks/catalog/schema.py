@@ -22,6 +22,8 @@ from scanner.model import Encryption
 ROLES = ("data-store", "key", "attachment")
 CLOUDS = ("aws", "gcp", "azure")
 LEVELS = {e.value: e for e in Encryption}
+#: ``default: unresolved`` (with ``reason:``): no documented default, so the scan says unresolved, never a pass
+UNRESOLVED = "unresolved"
 
 #: What a value must be, by name: (test, how the error words it).
 _KINDS: dict[str, tuple[Callable[[Any], bool], str]] = {
@@ -69,13 +71,20 @@ ENCRYPTION = {
     "fix": ("map", False),
     "block": ("str", False),  # the block an encryption handler reads (gce_disk: boot_disk, attached_disk)
     "cases": ("maps", False),  # [{when: CONDITION, <an encryption spec>}]: the first that holds applies
+    "reason": ("str", False),  # with default: unresolved, why (shown in the finding)
 }
 #: A ``cases:`` condition: exactly one of these (``equals`` holds one PATH: VALUE).
 CASE_WHEN = {"set": ("str", False), "equals": ("map", False)}
 #: Every copy handler (checks/catalog/copies.py) and the parameters it reads: a key it does not read is a typo.
 COPY_PARAMS: dict[str, dict[str, tuple[str, bool]]] = {
     "s3_inline_replication": {},
-    "block_regions": {"attr": ("str", True), "blocks": ("str", True), "key": ("str", False), "kind": ("str", False)},
+    "block_regions": {
+        "attr": ("str", True),
+        "blocks": ("str", True),
+        "key": ("str", False),
+        "kind": ("str", False),
+        "skip_first": ("bool", False),  # the first block is the store's own location, not a copy
+    },
     "reverse_copy": {
         "via": ("str", True),
         "kind": ("str", False),
@@ -193,7 +202,12 @@ def _encryption(c: _Checker, enc: Any, path: Path, nested: bool = False) -> None
     c.keys(enc, path, {k: v for k, v in ENCRYPTION.items() if not (nested and k == "cases")})
     if not {"default", "flag", "handler", "keys"} & set(enc):
         raise c.fail(path, "needs one of default, flag, handler, keys (or not-applicable:)")
-    if "default" in enc:
+    if enc.get("default") == UNRESOLVED:
+        if not enc.get("reason") or {"flag", "keys", "handler"} & set(enc):
+            raise c.fail(path, "default: unresolved needs reason: and takes no flag, keys or handler")
+    elif "reason" in enc:
+        raise c.fail((*path, "reason"), "reason: goes with default: unresolved only")
+    elif "default" in enc:
         c.one_of(enc["default"], (*path, "default"), LEVELS)
     for level in enc.get("fix") or {}:
         c.one_of(level, (*path, "fix", level), LEVELS)
