@@ -212,6 +212,9 @@ def _ebs_level(
     got, use = _interpret_key(r, key, key_via, scan, f.location)
     if use is not None:
         f.keys.append(use)
+    if isinstance(got, Unknown):
+        # the volume is encrypted; an unknown key only picks which key (RES004 still judges where it is)
+        return AtLeast(got.reason, Encryption.PROVIDER), f"{key_via} is unknown (at least provider-managed)"
     return (got, f"{key_via} = {key}") if got is not None else (Encryption.PROVIDER, source)
 
 
@@ -255,7 +258,8 @@ def _enc_launch_template(r: Resource, f: DataStoreFacts, scan: Scan, region: str
             results.append((Unknown(reason), f"{prefix}encrypted not set (the AMI's or snapshot's)"))
     # a volume known unencrypted is reported even when another device is unknown
     none = [x for x in results if x[0] is Encryption.NONE]
-    unknown = [x for x in results if isinstance(x[0], Unknown)]
+    # a device that may be unencrypted outweighs one known encrypted with an unknown key (AtLeast)
+    unknown = sorted((x for x in results if isinstance(x[0], Unknown)), key=lambda x: isinstance(x[0], AtLeast))
     f.encryption, f.encryption_source = (none or unknown or [min(results, key=lambda x: x[0].rank)])[0]  # type: ignore[union-attr]  # no Unknown here
 
 
