@@ -268,8 +268,14 @@ def test_products_and_terraform_prefixes_come_from_the_file() -> None:
         ("google_firestore_", "firestore"),
         ("google_datastore_", "datastore"),
         ("google_spanner_", "spanner"),
+        # clouds.azure.products: the types placed by an Azure geography (issue 15)
+        ("azurerm_aadb2c_", "aadb2c"),
+        ("azurerm_communication_service", "communication"),
+        ("azurerm_email_communication_service", "communication"),
     )
     assert product_for("google_spanner_instance") == "spanner"
+    assert product_for("azurerm_communication_service") == "communication"
+    assert product_for("azurerm_storage_account") is None
     assert product_for("google_sql_database_instance") is None
     # scanner/engine.py's _TF_PREFIXES, now clouds.<cloud>.prefixes
     assert stores.terraform_prefixes() == ("aws_", "google_", "azurerm_")

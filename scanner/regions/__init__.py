@@ -205,9 +205,18 @@ class Catalog:
         # One code can name different places in different products (Cloud Storage EUR5 vs Spanner
         # eur5): keep each product's entry, and the union for lookups that do not say the product.
         self._by_product: dict[str, list[tuple[frozenset[str], ResolvedLocation]]] = {}
+        # Azure geographies ("Europe", "United States") are the value of a few products' own argument
+        # (Communication Services data_location, B2C data_residency_location), never a resource
+        # location: kept apart, found only when the product is named, so `location = "Europe"` on a
+        # storage account stays an unknown code.
+        self._azure_geographies: dict[str, list[tuple[frozenset[str], ResolvedLocation]]] = {}
         for rec in data["locations"]["locations"]:
             loc = self._build_location(rec)
-            self._by_product.setdefault(loc.code.lower(), []).append((frozenset(rec.get("products", ())), loc))
+            entry = (frozenset(rec.get("products", ())), loc)
+            if loc.cloud == "azure":
+                self._azure_geographies.setdefault(_azure_normalize(loc.code), []).append(entry)
+            else:
+                self._by_product.setdefault(loc.code.lower(), []).append(entry)
         self._locations = {key: _union([loc for _, loc in entries]) for key, entries in self._by_product.items()}
         self._azure_aliases: dict[str, str] = dict(data["locations"].get("azure_aliases", {}))
 
@@ -300,6 +309,11 @@ class Catalog:
         picks the right meaning of a GCP code that products spell alike (Cloud Storage ``EUR5`` is a
         dual-region, Spanner ``eur5`` spans three regions). Without it, or when no entry is declared
         for that product, such a code resolves to the union of its meanings: never fewer regions.
+
+        For Azure, ``product`` (``communication``, ``aadb2c``) also admits that product's geographies
+        (``Europe``, ``United States``, ``UK``): a ``multi-region`` of every region the geography may
+        use. A geography is never a location without its product, and a value outside the table is
+        None (unresolved), never a pass.
         """
         c = normalize_cloud(cloud)
         if c is None or not isinstance(code, str):
@@ -323,6 +337,10 @@ class Catalog:
         elif c == "aws":
             zone = _AWS_ZONE.match(key)
         else:
+            if product is not None:
+                chosen = [loc for products, loc in self._azure_geographies.get(key, ()) if product in products]
+                if len(chosen) == 1:
+                    return chosen[0]
             zone = _AZURE_ZONE.match(key)
         if zone is not None:
             base = zone.group(1)
