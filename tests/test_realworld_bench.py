@@ -53,3 +53,13 @@ def test_counts_false_blocks_misses_and_registry_noise_apart():
 def test_a_root_without_expectations_is_counted_unchecked():
     c = bench.judge("r", {"findings": []}, {"data_stores": [_store("a", "eu-west-1")]}, None)
     assert (c.checked, c.rows, c.false_blocks, c.misses) == (0, 1, 0, 0)
+
+
+def test_emulated_init_reads_the_source_from_both_message_wordings():
+    # since c603efd the message carries "(version ...)" and says "is not on disk": --init matched neither and
+    # left every registry module missing (the bench's --init counts equalled the fresh-clone ones)
+    now = ("module source terraform-google-modules/sql-db/google//modules/mysql (version ~> 28.0) is not on disk "
+           "(no .terraform/modules/modules.json): ...")
+    before = "module source terraform-aws-modules/vpc/aws is not local; run `terraform init` (so ..."
+    assert bench.NOT_LOCAL.match(now).group(1) == "terraform-google-modules/sql-db/google//modules/mysql"
+    assert bench.NOT_LOCAL.match(before).group(1) == "terraform-aws-modules/vpc/aws"

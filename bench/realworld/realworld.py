@@ -235,7 +235,8 @@ def roots_of(tree: Path, patterns: list[str]) -> list[str]:
     return found
 
 
-NOT_LOCAL = re.compile(r"^module source (\S+) is not local")
+# "is not on disk" since c603efd (session 4); "is not local" before (--as-initialised with an older scanner).
+NOT_LOCAL = re.compile(r"^module source (\S+) (?:\(version [^)]*\) )?is not (?:local|on disk)")
 
 
 def registry_repo(source: str) -> tuple[str, str] | None:
