@@ -227,6 +227,28 @@ def test_function_details():
     assert call_function("flatten", [["a"], [["b"]]]) == ["a", "b"]
 
 
+def test_set_functions_and_sensitivity_wrappers(tmp_path):
+    # Azure/terraform-azurerm-avm-utl-regions@9064b20 locals.filters.tf filters regions by set theory; Terraform
+    # orders a set of strings lexically. fixtures/terraform/realistic/azure_avm_regions scans it end to end.
+    assert call_function("setintersection", ["b", "a", "c"], ["c", "a"], ["a", "c", "d"]) == ["a", "c"]
+    assert call_function("setunion", ["b"], ["a", "b"]) == ["a", "b"]
+    assert call_function("setsubtract", ["a", "b", "c"], ["b"]) == ["a", "c"]
+    assert call_function("setintersection", [{"k": 1}, {"k": 2}], [{"k": 2}]) == [{"k": 2}]
+    assert (call_function("alltrue", []), call_function("alltrue", [True, False])) == (True, False)
+    assert (call_function("anytrue", []), call_function("anytrue", [False, True])) == (False, True)
+    assert call_function("basename", "modules/s3/main.tf") == "main.tf"
+    (tmp_path / "main.tf").write_text('''
+resource "aws_kms_key" "k" {}
+resource "null_resource" "p" {
+  sens   = sensitive(aws_kms_key.k.arn)
+  nonsen = nonsensitive("eu-west-1")
+}
+''')
+    p = by_address(load_terraform([tmp_path], tmp_path, TerraformOptions()))["null_resource.p"].attributes
+    assert p["sens"] == Ref("aws_kms_key.k", "arn")  # a sensitive key ARN still names its key
+    assert p["nonsen"] == "eu-west-1"
+
+
 # ---- file sets -----------------------------------------------------------------------------
 
 def test_tf_json_resources_and_aliases():

@@ -562,6 +562,9 @@ def _e_call(e: tuple, scope: Scope) -> Any:
         return _call_plain(name, args3)
     if name in _LAZY_FUNCS:
         return _LAZY_FUNCS[name](arg_exprs, scope)
+    if name in ("sensitive", "nonsensitive") and len(arg_exprs) == 1 and not expand:
+        # the value itself, unknowns and references included (sensitive(aws_kms_key.k.arn) still names the key)
+        return evaluate(arg_exprs[0], scope)
     fn = _FUNCS.get(name)
     if fn is None:
         if name in _NONDETERMINISTIC:
@@ -920,6 +923,54 @@ def _tobool(v: Any) -> Any:
     return None if v is None else _bool(v)
 
 
+def _set_args(name: str, sets: tuple[Any, ...]) -> list[list[Any]]:
+    """The sets of a set function as de-duplicated lists (a tuple or list converts to a set, as in Terraform)."""
+    if not sets:
+        raise EvalError(f"{name}() needs at least one set")
+    out: list[list[Any]] = []
+    for v in sets:
+        if not isinstance(v, list):
+            raise EvalError(f"{name}() needs sets")
+        out.append(_toset(v) or [])
+    return out
+
+
+def _as_set(items: list[Any]) -> list[Any]:
+    return sorted(items) if all(isinstance(x, str) for x in items) else items
+
+
+def _setintersection(*sets: Any) -> list[Any]:
+    """The set filters of Azure/avm-utl-regions (locals.filters.tf) combine through setintersection, so a region
+    picked by name from it is known statically (not "setintersection() is not evaluated")."""
+    first, *rest = _set_args("setintersection", sets)
+    return _as_set([x for x in first if all(x in other for other in rest)])
+
+
+def _setunion(*sets: Any) -> list[Any]:
+    out: list[Any] = []
+    for one in _set_args("setunion", sets):
+        out.extend(x for x in one if x not in out)
+    return _as_set(out)
+
+
+def _setsubtract(a: Any, b: Any) -> list[Any]:
+    left, right = _set_args("setsubtract", (a, b))
+    return _as_set([x for x in left if x not in right])
+
+
+def _all_any(pick: Callable[[Any], bool], name: str) -> Callable[[Any], bool]:
+    def fn(lst: Any) -> bool:
+        if not isinstance(lst, list):
+            raise EvalError(f"{name}() needs a list")
+        return pick(x is True or x == "true" for x in lst)
+    return fn
+
+
+def _basename(path: Any) -> str:
+    text = to_string(path).rstrip("/")
+    return text.rsplit("/", 1)[-1] if text else "."
+
+
 def _concat(*lists: Any) -> list[Any]:
     out: list[Any] = []
     for lst in lists:
@@ -1191,6 +1242,15 @@ _FUNCS: dict[str, Callable[..., Any]] = {
     "reverse": lambda lst: list(reversed(lst)) if isinstance(lst, list) else _fail("reverse() needs a list"),
     "sort": _sort,
     "sum": lambda lst: _norm_num(sum(_num(x) for x in lst)),
+    "setintersection": _setintersection,
+    "setunion": _setunion,
+    "setsubtract": _setsubtract,
+    "alltrue": _all_any(all, "alltrue"),
+    "anytrue": _all_any(any, "anytrue"),
+    "basename": _basename,
+    # sensitivity changes how Terraform shows a value, never the value (modules wrap ids and names in them)
+    "sensitive": lambda v: v,
+    "nonsensitive": lambda v: v,
 }
 
 # Functions whose arguments may hold Unknown elements without making the result unknown:
