@@ -63,3 +63,27 @@ def test_emulated_init_reads_the_source_from_both_message_wordings():
     before = "module source terraform-aws-modules/vpc/aws is not local; run `terraform init` (so ..."
     assert bench.NOT_LOCAL.match(now).group(1) == "terraform-google-modules/sql-db/google//modules/mysql"
     assert bench.NOT_LOCAL.match(before).group(1) == "terraform-aws-modules/vpc/aws"
+
+
+def test_counts_after_init_match_the_fresh_clone_expectations():
+    # cloudposse's count = module.this.enabled ? 1 : 0 is decided once the label module is on disk: the store
+    # is then default[0], expected (from a fresh clone) as default; a right block inside a module not on disk
+    # is loud (its RES901 blocks), not a silent miss
+    scan = {"findings": [
+        _finding("RES001", "module.s3.aws_s3_bucket.default[0]", "placement"),
+        _finding("RES901", "module.sns", "unresolved",
+                 "module source terraform-aws-modules/sns/aws (version ~> 3.0) is not on disk (no .terraform/"
+                 "modules/modules.json): ...; run `terraform init -backend=false` in ., or scan the plan"),
+    ]}
+    inventory = {"data_stores": [_store("module.s3.aws_s3_bucket.default[0]", "us-east-2")]}
+    expected = {"stores": {"module.s3.aws_s3_bucket.default": "aws:us-east-2"},
+                "blocks": ["RES001 module.s3.aws_s3_bucket.default", "RES003 module.sns.aws_sns_topic.this[0]"]}
+    c = bench.judge("r", scan, inventory, expected)
+    assert (c.found, c.right, c.false_blocks, c.misses, c.init) == (1, 1, 0, 0, 2)
+
+
+def test_emulated_init_takes_the_release_the_version_constraint_names():
+    assert bench.satisfies((5, 28, 3), "~> 5.28.0") and not bench.satisfies((5, 29, 0), "~> 5.28.0")
+    assert bench.satisfies((6, 4, 0), "~> 6.0") and not bench.satisfies((7, 0, 0), "~> 6.0")
+    assert bench.satisfies((0, 5, 1), "0.5.1") and not bench.satisfies((0, 5, 2), "0.5.1")
+    assert bench.satisfies((3, 16, 0), ">= 3.15, < 4.0") and not bench.satisfies((4, 0, 0), ">= 3.15, < 4.0")
