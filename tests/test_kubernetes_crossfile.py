@@ -245,3 +245,36 @@ def test_name_prefix_follows_kustomizes_name_references() -> None:
     # The unchanged class is returned too (at its base line), so the patched volume still finds it.
     assert objs[("StorageClass", "prod-ebs-sc-v1")][1] == "b/r.yaml"
     assert ("Namespace", "team") not in objs and ("Namespace", "prod-team-v1") not in objs
+
+
+def test_simple_replacements_are_applied_and_others_noted() -> None:
+    base = ("apiVersion: v1\nkind: ConfigMap\nmetadata: {name: placement}\n"
+            "data: {region: us-east-1, zone: us-east-1a}\n"
+            "---\napiVersion: apps/v1\nkind: Deployment\nmetadata: {name: w}\nspec:\n  template:\n    spec:\n"
+            "      nodeSelector: {app: w}\n      containers:\n      - {name: app, image: 'x:eu-west-1'}\n")
+    kustomization = r"""resources: [r.yaml]
+replacements:
+- source: {kind: ConfigMap, name: placement, fieldPath: data.region}
+  targets:
+  - select: {kind: Deployment, name: w}
+    fieldPaths: [spec.template.spec.nodeSelector.topology\.kubernetes\.io/region]
+    options: {create: true}
+  - select: {kind: Deployment}
+    fieldPaths: ['spec.template.spec.containers.[name=app].image']
+    options: {delimiter: ':', index: 1}
+- source: {kind: ConfigMap, fieldPath: data.zone}
+  targets:
+  - select: {labelSelector: app=w}
+    fieldPaths: [metadata.annotations.zone]
+"""
+    files = {"k/kustomization.yaml": _docs(kustomization), "k/r.yaml": _docs(base)}
+    rendered = render_kustomizations(files, lambda t: _docs(t), is_cluster_scoped)
+    (deployment,) = [m for m, f, line in rendered.objects if m["kind"] == "Deployment"]
+    spec = deployment["spec"]["template"]["spec"]
+    assert spec["nodeSelector"] == {"app": "w", "topology.kubernetes.io/region": "us-east-1"}
+    assert spec["containers"][0]["image"] == "x:us-east-1"
+    assert [(f, line) for m, f, line in rendered.objects if m["kind"] == "Deployment"] == [
+        ("k/kustomization.yaml", 3)]
+    assert [n.message for n in rendered.notes] == [
+        "kustomize replacement not applied (a target selector this scanner does not read); the objects are "
+        "judged with the values their files give"]

@@ -26,7 +26,9 @@ the scan is rendered here, from files of the scan only:
   the loader was not given because it is not YAML (``app.properties``, ``fluent-bit.conf``) is a Note.
   The name hash kustomize appends is not computed.
 * ``helmCharts:`` is never rendered (that would run Helm): each chart is a Problem naming it, like a
-  remote base. ``replacements:`` and ``vars:`` are not applied: a Note says so.
+  remote base. ``replacements:`` are applied in their simple form (a source object's field or a
+  ``sourceValue`` into the targets' ``fieldPaths``, with ``delimiter``/``index``/``create``); a selector
+  by labels or annotations, a wildcard path or an ambiguous source is a Note, as ``vars:`` always is.
 
 Only what a kustomization's own patches changed is returned, at the patch's file and line, so an
 object is judged once as its base file says and once per overlay that patches it. A patch that names
@@ -69,7 +71,8 @@ _FIX_HELM = ("render the chart (kustomize build --enable-helm <dir> | residency 
 _UNPREFIXED_KINDS = ("Namespace", "CustomResourceDefinition")
 GENERATOR_NOTE = ("kustomize {kind} generator {name}: {file} is not read (only the scan's YAML files reach the "
                   "Kubernetes loader), so that data is not checked")
-REPLACEMENTS_NOTE = "kustomize {key}: not applied; the objects are judged with the values their files give"
+REPLACEMENTS_NOTE = "kustomize {key} not applied; the objects are judged with the values their files give"
+REPLACEMENT_NOTE = "kustomize replacement not applied ({why}); the objects are judged with the values their files give"
 PATCH_NOTE = "kustomize patch: judged as the objects it patches (kustomization {})"
 
 
@@ -198,12 +201,12 @@ class _Renderer:
                     self.incomplete.add(path)
         self.helm_charts(path, doc, doc_line)
         items.extend(self.generate(path, folder, doc, doc_line, items))
-        for key in ("replacements", "vars"):
-            if doc.get(key):
-                self.out.notes.append(Note(path, REPLACEMENTS_NOTE.format(key=f"{key}:")))
+        if doc.get("vars"):
+            self.out.notes.append(Note(path, REPLACEMENTS_NOTE.format(key="vars:")))
         for patch in self.patches(path, folder, doc, doc_line):
             self.apply(path, patch, items)
         self.transform(doc, items)
+        self.replacements(path, folder, doc, doc_line, items)
         self.memo[path] = items
         return [copy.deepcopy(i) for i in items]
 
@@ -419,6 +422,66 @@ class _Renderer:
                 meta["labels"] = {**have, **{str(k): str(v) for k, v in labels.items()}}
 
 
+    # ------------------------------------------------------------------ replacements
+    def replacements(self, kpath: str, folder: str, doc: dict[str, Any], doc_line: int, items: list[_Item]) -> None:
+        """``replacements:`` (inline or ``path:``) in the simple form: one source object's field (or a
+        ``sourceValue``) copied into the targets' ``fieldPaths``; what this does not read is a Note."""
+        key_line = getattr(doc, "key_lines", {}).get("replacements") or doc_line
+        for entry in _list(doc.get("replacements")):
+            if isinstance(entry, dict) and isinstance(entry.get("path"), str):
+                file = posixpath.normpath(posixpath.join(folder, entry["path"]))
+                if file not in self.files:
+                    self.out.notes.append(Note(kpath, REPLACEMENT_NOTE.format(
+                        why=f"{entry['path']} is not among the scanned files")))
+                    continue
+                specs = [(d, ln) for doc_, ln in self.files[file]
+                         for d in (doc_ if isinstance(doc_, list) else [doc_])]
+            else:
+                specs = [(entry, _line(entry, key_line))]
+            for spec, line in specs:
+                why = self.replace(kpath, spec, _line(spec, line), items)
+                if why:
+                    self.out.notes.append(Note(kpath, REPLACEMENT_NOTE.format(why=why)))
+
+    def replace(self, kpath: str, spec: Any, line: int, items: list[_Item]) -> str:
+        """Apply one replacement; the reason it was not applied, or "" when it was."""
+        if not isinstance(spec, dict) or not isinstance(spec.get("targets"), list):
+            return "no targets"
+        if "sourceValue" in spec:
+            value: Any = spec["sourceValue"]
+        else:
+            source = spec.get("source")
+            if not isinstance(source, dict):
+                return "no source"
+            found = [i for i in items if _selects(source, i.manifest)]
+            if len(found) != 1:
+                return f"its source matches {len(found)} objects"
+            value = _field(found[0].manifest, str(source.get("fieldPath") or "metadata.name"))
+            if value is _MISSING:
+                return f"source field {source.get('fieldPath')} is not set"
+            options = _sub(source, "options")
+            if options.get("delimiter") is not None:
+                parts = str(value).split(str(options["delimiter"]))
+                index = options.get("index", 0)
+                if not isinstance(index, int) or not 0 <= index < len(parts):
+                    return "its source index is outside the value"
+                value = parts[index]
+        for target in spec["targets"]:
+            select = _sub(target, "select")
+            if not select or any(k in select for k in ("labelSelector", "annotationSelector")):
+                return "a target selector this scanner does not read"
+            options = _sub(target, "options")
+            for item in items:
+                if not _selects(select, item.manifest) or any(
+                        isinstance(r, dict) and _selects(r, item.manifest) for r in _list(target.get("reject"))):
+                    continue
+                for field_path in _list(target.get("fieldPaths")):
+                    why = _set_field(item.manifest, str(field_path), value, options)
+                    if why:
+                        return why
+                    item.patched_in, item.patch_file, item.patch_line = kpath, kpath, line
+        return ""
+
     def rename(self, doc: dict[str, Any], items: list[_Item]) -> None:
         """``namePrefix:``/``nameSuffix:`` on every object but the kinds kustomize skips, and the
         storageClassName/volumeName references to an object renamed here (kustomize's nameReference)."""
@@ -441,6 +504,85 @@ class _Renderer:
             for holder, key, kind in _name_references(item.manifest):
                 if (kind, str(holder.get(key))) in renamed:
                     holder[key] = renamed[(kind, str(holder[key]))]
+
+
+_MISSING = object()
+
+
+def _selects(select: dict[str, Any], manifest: dict[str, Any]) -> bool:
+    """Whether a replacement's source/select/reject (group, version, kind, name, namespace) names ``manifest``."""
+    group, version = _group(manifest.get("apiVersion"))
+    meta = _meta(manifest)
+    have = {"group": group, "version": version, "kind": manifest.get("kind"), "name": meta.get("name"),
+            "namespace": meta.get("namespace")}
+    return all(select.get(k) in (None, "") or str(select[k]) == str(have[k] or "") for k in have)
+
+
+def _path(field_path: str) -> list[str]:
+    """``a.b\\.c.[name=x].0`` -> ["a", "b.c", "[name=x]", "0"] (kustomize: ``\\.`` is a dot in a key)."""
+    parts, current, escaped = [], "", False
+    for ch in field_path:
+        if escaped:
+            current += ch
+            escaped = False
+        elif ch == "\\":
+            escaped = True
+        elif ch == ".":
+            parts.append(current)
+            current = ""
+        else:
+            current += ch
+    parts.append(current)
+    return parts
+
+
+def _step(node: Any, part: str) -> Any:
+    if isinstance(node, list) and part.startswith("[") and part.endswith("]") and "=" in part:
+        k, _, v = part[1:-1].partition("=")
+        return next((e for e in node if isinstance(e, dict) and str(e.get(k)) == v), _MISSING)
+    if isinstance(node, list) and part.isdigit():
+        return node[int(part)] if int(part) < len(node) else _MISSING
+    if isinstance(node, dict):
+        return node.get(part, _MISSING)
+    return _MISSING
+
+
+def _field(manifest: Any, field_path: str) -> Any:
+    node = manifest
+    for part in _path(field_path):
+        node = _step(node, part)
+        if node is _MISSING:
+            return _MISSING
+    return node
+
+
+def _set_field(manifest: Any, field_path: str, value: Any, options: dict[str, Any]) -> str:
+    """Set one target field as kustomize would; the reason it was not set, or ""."""
+    parts = _path(field_path)
+    if any("*" in p for p in parts):
+        return f"wildcard field path {field_path}"
+    node = manifest
+    for part in parts[:-1]:
+        nxt = _step(node, part)
+        if nxt is _MISSING:
+            if not options.get("create") or not isinstance(node, dict) or part.startswith("["):
+                return ""  # kustomize skips a target without that field unless create is set
+            nxt = node[part] = {}
+        node = nxt
+    last = parts[-1]
+    if not isinstance(node, dict) or last.startswith("["):
+        return f"field path {field_path} does not end at a mapping key"
+    if last not in node and not options.get("create"):
+        return ""
+    if options.get("delimiter") is not None:
+        pieces = str(node.get(last, "")).split(str(options["delimiter"]))
+        index = options.get("index", 0)
+        if not isinstance(index, int) or not 0 <= index < len(pieces):
+            return "its target index is outside the value"
+        pieces[index] = str(value)
+        value = str(options["delimiter"]).join(pieces)
+    node[last] = copy.deepcopy(value)
+    return ""
 
 
 def _name_references(manifest: dict[str, Any]) -> list[tuple[dict[str, Any], str, str]]:
