@@ -44,6 +44,7 @@ class Grant:
     via: str = ""
     line: int | None = None
     except_actions: bool = False  # ``actions`` are a NotAction list: everything but them is granted
+    file: str | None = None  # where the statement is written when not in the grant's file (a data source's)
 
 
 @dataclass
@@ -82,6 +83,24 @@ def _line(r: Resource, key: str) -> int | None:
     return None
 
 
+def _statement_places(r: Resource, attr: str, value: Any, count: int) -> list[tuple[str | None, int | None]]:
+    """(file, line) of each of a document's ``count`` statements: the ``statement`` block of a
+    ``data "aws_iam_policy_document"`` (or ``binding`` of ``data "google_iam_policy"``), a heredoc's statement,
+    else the argument's line, else None (the grant's own line). ``file`` is None for the grant's own file."""
+    # scanner.loaders.policy_docs.PolicyText / PolicyEncoded carry it (read by name: a warm scan imports no loader)
+    carried = getattr(value, "statement_lines", None)
+    if isinstance(carried, tuple) and len(carried) == count:
+        return [(w[0] if w[0] != r.file else None, w[1]) if w else (None, _line(r, attr)) for w in carried]
+    documents = r.extra.get("document_lines") if isinstance(r.extra, dict) else None
+    here = documents.get(attr) if isinstance(documents, Mapping) else None
+    if here is not None:
+        line, lines = here
+        if lines is not None and len(lines) == count:
+            return [(None, n) for n in lines]
+        return [(None, line)] * count
+    return [(None, _line(r, attr))] * count
+
+
 # ----------------------------------------------------------------------------- AWS documents
 def _aws_document(r: Resource, attr: str) -> tuple[list[Grant], str | None]:
     value = r.attributes.get(attr)
@@ -95,14 +114,16 @@ def _aws_document(r: Resource, attr: str) -> tuple[list[Grant], str | None]:
     if sts is None:
         return [], f"its {attr} is not an IAM policy document"
     grants: list[Grant] = []
+    places = _statement_places(r, attr, value, len(sts))
     for i, st in enumerate(sts):
         via = f"{attr} Statement[{i}]" + (f" (Sid {st.sid})" if st.sid else "")
+        file, line = places[i]
         for negated, table in ((False, st.principals), (True, st.not_principals)):
-            for kind, values in table.items():
-                for value in values:
-                    grants.append(Grant("aws", kind, value, st.actions or st.not_actions, st.effect,
-                                        st.conditions, negated, via, _line(r, attr),
-                                        except_actions=not st.actions and bool(st.not_actions)))
+            for kind, principal in table.items():
+                for who in principal:
+                    grants.append(Grant("aws", kind, who, st.actions or st.not_actions, st.effect,
+                                        st.conditions, negated, via, line,
+                                        except_actions=not st.actions and bool(st.not_actions), file=file))
     return grants, None
 
 
@@ -285,7 +306,8 @@ def _gcp_policy(store_attr: str, types: tuple[str, ...]) -> _Reader:
     def read(r: Resource) -> GrantFacts | None:
         import json
 
-        doc = structure_of(r.attributes.get("policy_data"))
+        raw = r.attributes.get("policy_data")
+        doc = structure_of(raw)
         store = r.attributes.get(store_attr)
         if isinstance(doc, str):
             try:
@@ -296,15 +318,18 @@ def _gcp_policy(store_attr: str, types: tuple[str, ...]) -> _Reader:
             return GrantFacts(r, "gcp", store, types, [],
                               f"its policy_data is not known statically ({_reason(doc)})")
         grants: list[Grant] = []
-        for i, b in enumerate(doc.get("bindings") or ()):
+        bindings = doc.get("bindings") or ()
+        places = _statement_places(r, "policy_data", raw, len(bindings) if isinstance(bindings, list) else 0)
+        for i, b in enumerate(bindings):
             if not isinstance(b, Mapping):
                 return GrantFacts(r, "gcp", store, types, [], "a binding of its policy_data cannot be read")
             members = b.get("members")
             if isinstance(members, (Unknown, Ref)):
                 return GrantFacts(r, "gcp", store, types, [],
                                   f"bindings[{i}].members is not known statically ({_reason(members)})")
+            file, line = places[i] if i < len(places) else (None, _line(r, "policy_data"))
             grants.extend(Grant("gcp", "member", m, (b.get("role"),), "Allow", _gcp_condition(b), False,
-                                f"policy_data bindings[{i}]", _line(r, "policy_data"))
+                                f"policy_data bindings[{i}]", line, file=file)
                           for m in members or ())
         return GrantFacts(r, "gcp", store, types, grants)
 

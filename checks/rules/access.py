@@ -622,9 +622,11 @@ def check(facts: GrantFacts, ctx: RuleContext) -> Iterator[Violation]:
 def _statement_at(r: Resource, g: Grant) -> str:
     """``FILE:LINE`` of the argument that holds the granting statement (``policy``, ``member``), else the grant's
     block: what a reviewer opens. A statement inside a document is named by its index and Sid beside it."""
+    if g.line is not None:  # the statement's own line (a data source's statement block may be in another file)
+        return f"{g.file or r.file}:{g.line}"
     lines = r.extra.get("attribute_lines") if isinstance(r.extra, dict) else None
     arg = g.via.split(" ", 1)[0].split("[", 1)[0] if g.via else ""
-    line = (lines.get(arg) if isinstance(lines, dict) else None) or g.line or r.line
+    line = (lines.get(arg) if isinstance(lines, dict) else None) or r.line
     return f"{r.file}:{line}"
 
 
@@ -657,7 +659,7 @@ def _check_store(facts: GrantFacts, ctx: RuleContext, opened: tuple[str, Resourc
                 message=f"{names}: {v.who} is granted {what} ({where}) but cannot be placed: {v.reason}.{write_only}",
                 remediation="Map the principal in the policy's principals: section (ids quoted), e.g. "
                 + _MAP_HINT.get(g.cloud, "principals:") + ", or remove the grant.",
-                provenance=where, line=g.line, subject=subject, severity=severity,
+                provenance=where, line=g.line, file=g.file, subject=subject, severity=severity,
             )
         elif v.status == "public":
             yield Violation(
@@ -666,7 +668,7 @@ def _check_store(facts: GrantFacts, ctx: RuleContext, opened: tuple[str, Resourc
                 f"locations ({allowed.describe()}).",
                 remediation="Remove the public grant, or narrow it with a condition (aws:PrincipalOrgID, "
                 "aws:SourceAccount) to principals the policy maps inside the allowed locations.",
-                provenance=where, line=g.line, subject=subject,
+                provenance=where, line=g.line, file=g.file, subject=subject,
             )
         else:
             place = v.place
@@ -679,7 +681,7 @@ def _check_store(facts: GrantFacts, ctx: RuleContext, opened: tuple[str, Resourc
                 "in fact sits there, correct its mapping in the policy's principals:.",
                 country=sorted(place.countries)[0] if place is not None and place.countries else None,
                 jurisdiction=sorted(place.jurisdictions)[0] if place is not None and place.jurisdictions else None,
-                provenance=where, line=g.line, subject=subject, severity=severity,
+                provenance=where, line=g.line, file=g.file, subject=subject, severity=severity,
             )
 
 

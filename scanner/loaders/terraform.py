@@ -33,7 +33,7 @@ from scanner.loaders.hcl_parse import (
     parse_file,
     static_ref,
 )
-from scanner.loaders.policy_docs import aws_policy_document, google_policy_data, self_value
+from scanner.loaders.policy_docs import aws_policy_document, document_lines, google_policy_data, self_value
 from scanner.model import Category, LoadResult, Note, Problem, ProviderContext, Ref, Resource, Unknown
 from scanner.regions.elb import elb_log_account
 from scanner.roots import RootContext, rel_name
@@ -1330,6 +1330,9 @@ class _Instance:
                 if isinstance(attrs, Unknown):
                     attrs = {"__unknown__": attrs}
                 extra: dict[str, Any] = {"comments": comments}
+                documents = document_lines(block, attrs)  # where a policy argument's statements are written
+                if documents:
+                    extra["document_lines"] = documents
                 if lines is not None:
                     extra["attribute_lines"] = lines  # shared by every instance of the block
                 if marker is not None:
@@ -1457,7 +1460,7 @@ class _ResourceInstance(Lazy):
 
 
 #: data sources the provider computes from their own blocks: type -> (attributes, builder)
-_POLICY_DOCUMENTS: dict[str, tuple[tuple[str, ...], Callable[[dict[str, Any]], Any]]] = {
+_POLICY_DOCUMENTS: dict[str, tuple[tuple[str, ...], Callable[[dict[str, Any], Block, str], Any]]] = {
     "aws_iam_policy_document": (("json", "minified_json"), aws_policy_document),
     "google_iam_policy": (("policy_data",), google_policy_data),
 }
@@ -1477,6 +1480,7 @@ class _DataValue(Lazy):
 
     def __init__(self, inst: _Instance, block: Block, address: str, dtype: str) -> None:
         self.inst, self.block, self.address, self.dtype = inst, block, address, dtype
+        self._key = (dtype, block.labels[1])  # cfg.data key: the file the block is written in
 
     def _unknown(self) -> Unknown:
         return Unknown(f"data source {self.address} is not evaluated statically")
@@ -1518,7 +1522,8 @@ class _DataValue(Lazy):
         if self.dtype in _POLICY_DOCUMENTS and name in _POLICY_DOCUMENTS[self.dtype][0]:
             return self.inst.run.guarded((id(self.inst), "data", self.address), self.address, self.inst.cache,
                                          lambda: _POLICY_DOCUMENTS[self.dtype][1](
-                                             self.inst._eval_body(self.block, self.inst.scope, top=True)))
+                                             self.inst._eval_body(self.block, self.inst.scope, top=True),
+                                             self.block, self.inst.cfg.data[self._key][1]))
         if self.dtype == "google_project" and "project_id" in self.block.attrs:
             if name in ("project_id", "name"):
                 return self._own("project_id")
