@@ -68,6 +68,14 @@ FLOW_REGION_PROVIDERS = {"newrelic": Unknown(f"{PROVIDER_MARK}; its region (wher
 FLOW_SETTING_PROVIDERS = {"datadog": {"api_url": Unknown(f"{PROVIDER_MARK}; its api_url (the Datadog site the data "
                                                          "goes to) is judged only by the native scan")}}
 
+#: Data sources the native Terraform loader computes without the cloud (scanner/loaders/terraform.py
+#: ``_DataValue``) whose values name principals: a policy built by data "aws_iam_policy_document" /
+#: "google_iam_policy", and data "aws_elb_service_account" (the Region's Elastic Load Balancing log-delivery
+#: account, from the data source's own ``region`` or the provider's, neither shown to a resource check).
+#: checkov leaves each as a bare reference, so a RES006 finding that only says so is out of view (no result),
+#: never a failure of a grant the native scan places.
+OFFLINE_DATA_SOURCES = ("aws_iam_policy_document", "google_iam_policy", "aws_elb_service_account")
+
 RESULT_PASSED, RESULT_FAILED, RESULT_UNKNOWN = "PASSED", "FAILED", "UNKNOWN"
 
 
@@ -320,9 +328,9 @@ def out_of_view(finding: Finding, resource: Resource | None = None) -> bool:
         return False
     if any(m in finding.message for m in OUT_OF_VIEW_MARKS):
         return True
-    # checkov shows a policy built by data "aws_iam_policy_document" / "google_iam_policy" only as a reference
-    if finding.rule_id == "RES006" and "has no value checkov could resolve" in finding.message and (
-            "data.aws_iam_policy_document." in finding.message or "data.google_iam_policy." in finding.message):
+    # checkov shows a data source the native loader evaluates offline only as a reference
+    if finding.rule_id == "RES006" and "has no value checkov could resolve" in finding.message and any(
+            f"data.{dtype}." in finding.message for dtype in OFFLINE_DATA_SOURCES):
         return True
     # A PersistentVolume that names a StorageClass is encrypted as that class says; checkov shows the
     # class to another check, so the volume's encryption is out of view here.
