@@ -246,6 +246,9 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--changed-since", action="store_true",
                     help="also time `scan . --changed-since HEAD` with one changed file (commits the corpus)")
     ap.add_argument("--json", metavar="FILE", help="also write every run as JSON")
+    ap.add_argument("--policy", metavar="FILE",
+                    help="residency scan --policy FILE (default: the corpus's residency.yaml); e.g. the corpus "
+                    "policy with `rules: {RES006: {enabled: false}}` to time a rule off against on")
     opts = ap.parse_args(args)
 
     work = Path(tempfile.mkdtemp(prefix="residency-bench-"))
@@ -286,7 +289,8 @@ def _bench(opts: argparse.Namespace, work: Path) -> int:
     cold_cache = work / "cache-cold"
     warm_cache = work / "cache-warm"
     jobs = ["--jobs", str(opts.jobs)] if opts.jobs else []
-    scan = [*RESIDENCY, "scan", ".", *jobs]
+    policy = ["--policy", str(Path(opts.policy).resolve())] if opts.policy else []
+    scan = [*RESIDENCY, "scan", ".", *jobs, *policy]
     n = opts.runs
 
     print(f"{label}: {len(tf)} Terraform + {len(yml)} YAML files, {lines:,} lines, "
@@ -305,7 +309,7 @@ def _bench(opts: argparse.Namespace, work: Path) -> int:
     if precommit is not None:
         rel = precommit.relative_to(root).as_posix()
         rows.append(_run_row(Row("pre-commit: 1 file, warm cache", 1, note=rel), n,
-                             [*RESIDENCY, "scan", rel, *jobs], root, warm_env, check=_scan_ok))
+                             [*RESIDENCY, "scan", rel, *jobs, *policy], root, warm_env, check=_scan_ok))
     if opts.changed_since and precommit is not None:
         rows.append(_changed_since_row(root, precommit, n, jobs, warm_env))
     rows.append(_run_row(Row("residency --version", 0), n, [*RESIDENCY, "--version"], root, env))
