@@ -33,7 +33,9 @@ __all__ = ["FLOW_TYPES", "Flow", "FlowFacts", "link_flows", "read_flows"]
 
 #: Vendor settings that name a site rather than a host, mapped to the host that site ingests at
 #: (New Relic's documented default collector hosts per data center).
-_NEW_RELIC_REGION_HOSTS = {"us": "collector.newrelic.com", "eu": "collector.eu01.nr-data.net"}
+#: JP: New Relic's Japan region (choose-your-data-center), by its documented Log API host.
+_NEW_RELIC_REGION_HOSTS = {"us": "collector.newrelic.com", "eu": "collector.eu01.nr-data.net",
+                           "jp": "log-api.jp.nr-data.net"}
 _OTEL_ENV = re.compile(r"^OTEL_EXPORTER_OTLP(?:_(?:TRACES|METRICS|LOGS))?_ENDPOINT$")
 _FLUENTD_HOST = re.compile(r"^\s*host\s+(\S+)\s*$", re.MULTILINE)
 _FLUENTD_MATCH = re.compile(r"<match\b[^>]*>(.*?)</match>", re.DOTALL)
@@ -212,6 +214,46 @@ def _cloudfront(r: Resource) -> Iterator[Flow]:
         yield f
 
 
+def _edge(network: str, via: str) -> Callable[[Resource], Iterator[Flow]]:
+    """A CDN that caches responses at every one of its edge locations (the network's key is judged by
+    :mod:`checks.movement`): an Azure CDN endpoint, a Media CDN edge cache service."""
+    def read(r: Resource) -> Iterator[Flow]:
+        yield Flow(network, "edge", via, "cached responses")
+
+    return read
+
+
+def _frontdoor_route(r: Resource) -> Iterator[Flow]:
+    """A Front Door (standard/premium) route caches only with a ``cache`` block: "To disable caching, do
+    not provide a cacheConfiguration object" (Azure CDN API, FrontDoorRouteData.CacheConfiguration)."""
+    if blocks(r.attributes, "cache"):
+        line = (r.extra.get("attribute_lines") or {}).get("cache[0]")  # the block's line, not the resource's
+        yield Flow("azure-front-door", "edge", "cache", "cached responses", line)
+
+
+def _frontdoor_classic(r: Resource) -> Iterator[Flow]:
+    """A Front Door (classic) routing rule caches when its forwarding configuration sets
+    ``cache_enabled`` (default false, azurerm docs)."""
+    for i, rule in enumerate(blocks(r.attributes, "routing_rule")):
+        for forwarding in blocks(rule, "forwarding_configuration"):
+            enabled = forwarding.get("cache_enabled")
+            via = f"routing_rule[{i}].forwarding_configuration[0].cache_enabled"
+            if enabled is True:
+                yield Flow("azure-front-door", "edge", via, "cached responses")
+            elif isinstance(enabled, (Unknown, Ref)):
+                yield Flow(enabled, "unknown", via, "cached responses")
+
+
+def _cloud_cdn(r: Resource) -> Iterator[Flow]:
+    """A backend bucket or backend service caches at Google's edge when ``enable_cdn`` is true
+    (default false); a value not known statically is unresolved, never a pass."""
+    enabled = r.attributes.get("enable_cdn")
+    if enabled is True:
+        yield Flow("google-cloud-cdn", "edge", "enable_cdn", "cached responses")
+    elif isinstance(enabled, (Unknown, Ref)):
+        yield Flow(enabled, "unknown", "enable_cdn", "cached responses (Cloud CDN)")
+
+
 _EVENTHUB_NAMESPACE = re.compile(r"/providers/Microsoft\.EventHub/namespaces/([^/]+)", re.IGNORECASE)
 
 
@@ -331,8 +373,8 @@ def _provider_setting(r: Resource, name: str, arg: str, value: Any, default: str
 
 
 def _new_relic_host(region: Any, label: str) -> Any:
-    """A New Relic region (``US``, ``EU``; any case) as its collector host, which the host table locates;
-    a name the bundled table lacks (``JP``) is Unknown, anything not a string is passed on."""
+    """A New Relic region (``US``, ``EU``, ``JP``; any case) as one of its hosts, which the host table locates;
+    a name the scanner does not know is Unknown, anything not a string is passed on."""
     if not isinstance(region, str):
         return region
     return _NEW_RELIC_REGION_HOSTS.get(region.strip().lower()) or Unknown(
@@ -351,9 +393,15 @@ def _newrelic_integration(r: Resource) -> Iterator[Flow]:
 #: organisation at the site the datadog provider configuration's ``api_url`` names (``https://api.<site>/``;
 #: not set: US1 ``https://api.datadoghq.com/``, which the DATADOG_HOST environment variable may change, per the
 #: Datadog Terraform provider docs). The site host is located through the bundled endpoint table.
+#: Log collection for an AWS account (``_aws_log_collection``: the services whose logs Datadog collects;
+#: ``_aws_lambda_arn``: the log-forwarding Lambda) and the Confluent Cloud account integration (its metrics)
+#: ship data to the same site (Datadog API docs: "Enable an AWS Logs integration", "Add Confluent account",
+#: one endpoint per site).
 DATADOG_INTEGRATIONS = frozenset({
     "datadog_integration_aws", "datadog_integration_aws_account",
+    "datadog_integration_aws_log_collection", "datadog_integration_aws_lambda_arn",
     "datadog_integration_gcp", "datadog_integration_gcp_sts", "datadog_integration_azure",
+    "datadog_integration_confluent_account",
 })
 
 
@@ -394,6 +442,14 @@ _TERRAFORM: dict[str, tuple[Callable[[Resource], Iterator[Flow]], Callable[[Reso
     "azurerm_monitor_diagnostic_setting": (_diagnostic_setting, lambda r: r.attributes.get("target_resource_id")),
     "google_pubsub_subscription": (_pubsub_subscription, lambda r: r.attributes.get("topic")),
     "aws_cloudfront_distribution": (_cloudfront, None),
+    # Edge caches like CloudFront's, but with no price class: Azure CDN / Front Door and Google's CDNs cache
+    # worldwide (checks/movement.py _EDGE_NETWORKS). A Front Door profile or endpoint holds nothing; the route caches.
+    "azurerm_cdn_endpoint": (_edge("azure-cdn", "origin"), None),
+    "azurerm_cdn_frontdoor_route": (_frontdoor_route, None),
+    "azurerm_frontdoor": (_frontdoor_classic, None),
+    "google_compute_backend_bucket": (_cloud_cdn, lambda r: r.attributes.get("bucket_name")),
+    "google_compute_backend_service": (_cloud_cdn, None),
+    "google_network_services_edge_cache_service": (_edge("google-media-cdn", "routing"), None),
     "google_logging_project_sink": (_logging_sink, None),
     "google_logging_folder_sink": (_logging_sink, None),
     "google_logging_organization_sink": (_logging_sink, None),

@@ -160,17 +160,31 @@ def _locate(
 #: locations (Price Class 100: North America, Europe, Israel; 200: also Africa, the Middle East and
 #: Asia; All: also South America and Oceania). Countries the region catalog has stand for each area
 #: (not every country with an edge location is listed): every class includes the United States.
-_EDGE_LOCATIONS = {
-    "PriceClass_100": "country:US, country:CA, country:MX, in:eu-locations, country:GB, country:IL",
-    "PriceClass_200": "country:US, country:CA, country:MX, in:eu-locations, country:GB, country:IL, country:ZA, "
-                      "country:AE, country:JP, country:HK, country:SG, country:KR, country:IN",
-    "PriceClass_All": "country:US, country:CA, country:MX, in:eu-locations, country:GB, country:IL, country:ZA, "
-                      "country:AE, country:JP, country:HK, country:SG, country:KR, country:IN, country:BR, "
-                      "country:AU",
+_PRICE_CLASS_100 = "country:US, country:CA, country:MX, in:eu-locations, country:GB, country:IL"
+_PRICE_CLASS_200 = (_PRICE_CLASS_100
+                    + ", country:ZA, country:AE, country:JP, country:HK, country:SG, country:KR, country:IN")
+_WORLDWIDE = _PRICE_CLASS_200 + ", country:BR, country:AU"
+#: Edge networks by the key a flow of kind ``edge`` names: (what the finding calls them, where they cache, source).
+#: CloudFront's keys are its price classes. Azure CDN / Front Door and Google Cloud CDN / Media CDN offer no
+#: setting that keeps the cache in a region (their geo-filtering limits who is served, not where responses are
+#: cached, as CloudFront's geo_restriction does), so they cache worldwide: every price class's stand-in countries.
+_EDGE_NETWORKS: dict[str, tuple[str, str, str]] = {
+    **{pc: (f"CloudFront edge locations ({pc})", where, f"CloudFront edge locations of {pc} (AWS price classes)")
+       for pc, where in (("PriceClass_100", _PRICE_CLASS_100), ("PriceClass_200", _PRICE_CLASS_200),
+                         ("PriceClass_All", _WORLDWIDE))},
+    "azure-cdn": ("Azure CDN edge locations (worldwide)", _WORLDWIDE,
+                  "Azure CDN points of presence, worldwide (learn.microsoft.com/azure/cdn/cdn-pop-locations)"),
+    "azure-front-door": ("Azure Front Door edge locations (worldwide)", _WORLDWIDE,
+                         "Azure Front Door points of presence, worldwide "
+                         "(learn.microsoft.com/azure/frontdoor/edge-locations-by-abbreviation)"),
+    "google-cloud-cdn": ("Cloud CDN edge caches (worldwide)", _WORLDWIDE,
+                         "Google's globally distributed edge points of presence (cloud.google.com/cdn/docs/overview)"),
+    "google-media-cdn": ("Media CDN edge caches (worldwide)", _WORLDWIDE,
+                         "Google's global edge-caching infrastructure (cloud.google.com/media-cdn/docs/overview)"),
 }
-_EDGE_NOTE = ("edge caches include locations outside the allowed regions at every price class; where that is "
-              "accepted, lower RES007's severity in the policy (rules: {RES007: {severity: low}}) or waive the "
-              "distribution by address (waivers: [{rule: RES007, resource: aws_cloudfront_distribution.*, ...}])")
+_EDGE_NOTE = ("edge caches include locations outside the allowed regions at every price class or tier; where that "
+              "is accepted, lower RES007's severity in the policy (rules: {RES007: {severity: low}}) or waive the "
+              "resource by address (waivers: [{rule: RES007, resource: aws_cloudfront_distribution.*, ...}])")
 
 
 def _arn_owner(flow: Flow, principals: Principals | None, self_id: str | None) -> tuple[str, Place] | None:
@@ -213,18 +227,16 @@ def judge_flow(
         reason = f"the resource id {dest} names no location and is not in this scan"
         return FlowVerdict(flow, "unresolved", dest, reason=reason)
     if flow.kind == "edge" and isinstance(dest, str):
-        edges = _EDGE_LOCATIONS.get(dest)
-        if edges is None:
+        network = _EDGE_NETWORKS.get(dest)
+        if network is None:
             return FlowVerdict(flow, "unresolved", dest, reason=f"price_class {dest!r} is not a known price class")
-        edge_place = place_of(cat, edges, f"CloudFront edge locations of {dest}")
+        label, edges, source = network
+        edge_place = place_of(cat, edges, source)
         if edge_place is not None and edge_place.inside(allowed):
-            return FlowVerdict(flow, "allowed", f"CloudFront edge locations ({dest})", edges, edge_place.source,
-                               place=edge_place)
+            return FlowVerdict(flow, "allowed", label, edges, edge_place.source, place=edge_place)
         outside = tuple(sorted({r for r in (edge_place.regions if edge_place else ()) if not allowed.allows(r)},
                                key=lambda r: (r.cloud, r.code)))
-        return FlowVerdict(flow, "outside", f"CloudFront edge locations ({dest})", edges,
-                           f"CloudFront edge locations of {dest} (AWS price classes)", outside, _EDGE_NOTE,
-                           place=edge_place)
+        return FlowVerdict(flow, "outside", label, edges, source, outside, _EDGE_NOTE, place=edge_place)
     shown, place, origin = _locate(flow, dest, cat, endpoints, facts or {})
     if place is None:
         return FlowVerdict(flow, "unresolved", shown, reason=origin)

@@ -33,6 +33,9 @@ OUT_OF_VIEW = {
     (f"{MOVEMENT_TF}/newrelic_integration/failing/main.tf", "newrelic_cloud_aws_integrations.acme"),
     # Likewise the provider "datadog" block's api_url (the Datadog site).
     (f"{MOVEMENT_TF}/datadog_provider/failing/main.tf", "datadog_integration_aws_account.acme"),
+    (f"{MOVEMENT_TF}/datadog_logs/failing/main.tf", "datadog_integration_aws_lambda_arn.main_collector"),
+    (f"{MOVEMENT_TF}/datadog_logs/failing/main.tf", "datadog_integration_aws_log_collection.main"),
+    (f"{MOVEMENT_TF}/datadog_logs/failing/main.tf", "datadog_integration_confluent_account.kafka"),
 }
 
 

@@ -57,6 +57,8 @@ def test_table_is_versioned_and_compiles():
         ("https://otlp.eu01.nr-data.net:4318", "country:DE", "newrelic-eu"),
         ("https://log-api.eu.newrelic.com/log/v1", "country:DE", "newrelic-eu"),
         ("https://otlp.nr-data.net", "country:US", "newrelic-us"),
+        ("https://log-api.jp.nr-data.net/log/v1", "country:JP", "newrelic-jp"),  # not the US *.nr-data.net
+        ("api.jp.newrelic.com", "country:JP", "newrelic-jp"),
         ("https://ingest.eu0.signalfx.com/v2/trace", "aws:eu-west-1", "splunk-observability-realm"),
         ("ingest.us1.observability.splunkcloud.com", "aws:us-west-2", "splunk-observability-realm"),
         ("https://my-dep.es.eu-west-1.aws.found.io:9243", "aws:eu-west-1", "elastic-cloud-aws"),

@@ -513,8 +513,8 @@ def test_new_relic_integrations_by_provider_region_and_lambda_env(tmp_path):
     assert flows["newrelic_cloud_aws_link_account.l"] is None  # linking an account moves no data
     (eu,) = flows["newrelic_cloud_aws_integrations.eu"].flows
     assert table.locate(eu.destination).location == "country:DE" and "provider newrelic region" in eu.via
-    (jp,) = flows["newrelic_cloud_gcp_integrations.jp"].flows  # a region with no bundled host: unresolved
-    assert isinstance(jp.destination, Unknown) and "'JP'" in jp.destination.reason
+    (jp,) = flows["newrelic_cloud_gcp_integrations.jp"].flows  # New Relic's Japan region
+    assert table.locate(jp.destination).location == "country:JP"
     fn = {f.via: table.locate(f.destination).location for f in flows["aws_lambda_function.f"].flows}
     # DD_SITE is written, so no default-site flow is added for the API key
     assert fn == {"environment.variables.DD_SITE": "country:US",
@@ -665,3 +665,53 @@ def test_plan_reads_the_newrelic_region_and_datadog_api_url():
     assert got["datadog_integration_aws_account.eu"][0] == "country:DE"  # api_url = var.datadog_api_url
     assert got["datadog_integration_gcp_sts.us1"][0] == "country:US"
     assert "newrelic_cloud_aws_link_account.acme" not in got
+
+
+def test_new_relic_region_the_scanner_does_not_know_is_unresolved(tmp_path):
+    flows = _tf(tmp_path, 'provider "newrelic" { region = "AP" }\n'
+                          'resource "newrelic_cloud_aws_integrations" "a" { linked_account_id = 1 }\n')
+    (flow,) = flows["newrelic_cloud_aws_integrations.a"].flows
+    assert isinstance(flow.destination, Unknown) and "'AP'" in flow.destination.reason
+
+
+CDN = """
+resource "azurerm_cdn_endpoint" "e" {
+  name = "e"
+  origin {
+    name      = "o"
+    host_name = "o.example"
+  }
+}
+resource "azurerm_cdn_frontdoor_route" "cached" {
+  name = "c"
+  cache {
+    query_string_caching_behavior = "IgnoreQueryString"
+  }
+}
+resource "azurerm_cdn_frontdoor_route" "uncached" { name = "u" }
+resource "google_compute_backend_bucket" "on" {
+  name        = "on"
+  bucket_name = "b"
+  enable_cdn  = true
+}
+resource "google_compute_backend_bucket" "var" {
+  name        = "var"
+  bucket_name = "b"
+  enable_cdn  = var.cdn
+}
+variable "cdn" { type = bool }
+resource "google_compute_backend_service" "off" { name = "off" }
+resource "google_network_services_edge_cache_service" "media" { name = "m" }
+"""
+
+
+def test_cdn_edge_caches_by_network(tmp_path):
+    flows = _tf(tmp_path, CDN)
+    got = {a: [(f.destination, f.kind, f.via) for f in facts.flows] for a, facts in flows.items() if facts}
+    assert got.pop("azurerm_cdn_endpoint.e") == [("azure-cdn", "edge", "origin")]
+    assert got.pop("azurerm_cdn_frontdoor_route.cached") == [("azure-front-door", "edge", "cache")]
+    assert got.pop("google_compute_backend_bucket.on") == [("google-cloud-cdn", "edge", "enable_cdn")]
+    assert got.pop("google_network_services_edge_cache_service.media") == [("google-media-cdn", "edge", "routing")]
+    ((unknown, kind, _),) = got.pop("google_compute_backend_bucket.var")  # not known statically: never a pass
+    assert kind == "unknown" and isinstance(unknown, Unknown)
+    assert got == {}  # no cache block, enable_cdn unset (default false): nothing cached at the edge

@@ -40,7 +40,7 @@ def test_every_kind_has_both_fixtures():
             "env", "otel_collector", "fluent_bit", "datadog_agent", "pubsub_cloud_run", "pubsub_bigquery_storage",
             "diagnostic_eventhub", "kinesis_cross_account", "logging_sink_pubsub", "cloudfront", "fluent_bit_yaml",
             "fluent_bit_aws", "vector", "otel_collector_aws", "newrelic_integration", "lambda_telemetry",
-            "eventgrid_queues", "datadog_provider"} <= kinds
+            "eventgrid_queues", "datadog_provider", "cdn_azure", "cdn_google", "datadog_logs"} <= kinds
     for kind in kinds:
         assert sum(p.parent.name == kind for p in KINDS) == 2, kind
 
@@ -65,7 +65,8 @@ def test_movement_fixture(path: Path, capsys, monkeypatch, tmp_path):
             # names the destination's location and where that came from (table entry or ARN)
             assert "located in" in f["message"] and any(
                 origin in f["message"]
-                for origin in ("bundled host table entry", "ARN", "the location of ", "keeps its data", "price classes")
+                for origin in ("bundled host table entry", "ARN", "the location of ", "keeps its data", "price classes",
+                               "points of presence", "edge-caching infrastructure")
             ), f["message"]
         else:  # a host declares its place in endpoints:; another resource is located by scanning it
             assert "endpoints:" in f["remediation"] or "scan the configuration" in f["remediation"]

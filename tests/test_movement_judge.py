@@ -180,3 +180,22 @@ def test_s3_bucket_arn_joins_the_bucket_of_the_scan():
     verdict = judge_flow(flow, EU, catalog(), facts={"aws_s3_bucket.logs": _Bucket()})
     assert (verdict.status, verdict.location) == ("outside", "aws:us-east-1")
     assert judge_flow(flow, EU, catalog()).status == "unresolved"
+
+
+@pytest.mark.parametrize(("body", "label"), [
+    ('resource "azurerm_cdn_endpoint" "x" {\n  name = "x"\n}\n', "Azure CDN"),
+    ('resource "google_compute_backend_bucket" "x" {\n  name = "x"\n  enable_cdn = true\n}\n', "Cloud CDN"),
+])
+def test_cdn_without_price_class_caches_worldwide(tmp_path: Path, body, label):
+    """No price class to pick: an EU policy fails it (the United States is among its edge places); a policy
+    that allows every place the network caches in passes it."""
+    (tmp_path / "main.tf").write_text(body)
+    (r,) = load_terraform([tmp_path], tmp_path, TerraformOptions()).resources
+    (flow,) = read_flows(r).flows
+    verdict = judge_flow(flow, EU, catalog())
+    assert verdict.status == "outside" and label in verdict.destination
+    assert any(x.code == "us-east-1" for x in verdict.outside)
+    world = _allowed("in:eu-locations", "country:US", "country:CA", "country:MX", "country:GB", "country:IL",
+                     "country:ZA", "country:AE", "country:JP", "country:HK", "country:SG", "country:KR",
+                     "country:IN", "country:BR", "country:AU")
+    assert judge_flow(flow, world, catalog()).status == "allowed"

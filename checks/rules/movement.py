@@ -13,7 +13,13 @@ What it checks
     copies of responses at the edge locations ``price_class`` picks, default ``PriceClass_All``; every
     class includes the United States, so under an EU policy every distribution is a finding: allow
     the places in ``movement.allowed``, lower the rule's severity with ``rules: {RES007: {severity:
-    low}}``, or waive the distribution by address), and in Kubernetes
+    low}}``, or waive the distribution by address), the same for other CDNs, which cache worldwide with no
+    price class: an Azure CDN endpoint, a Front Door route with a ``cache`` block (a classic Front Door
+    routing rule with ``cache_enabled``), a Google backend bucket or backend service with
+    ``enable_cdn = true`` and a Media CDN edge cache service; New Relic cloud integrations at the
+    ``provider "newrelic"`` region (US, EU, JP; not set: US) and Datadog cloud integrations, AWS log
+    collection and the Confluent account integration at the ``provider "datadog"`` ``api_url`` site
+    (not set: US1); and in Kubernetes
     ``DD_SITE``, ``SENTRY_DSN``, ``OTEL_EXPORTER_OTLP_*_ENDPOINT``, ``NEW_RELIC_REGION``,
     OpenTelemetry Collector, Fluent Bit and Fluentd outputs, the DatadogAgent site, and a Datadog
     Agent container with no ``DD_SITE`` (the Agent's default site, US1). A Kubernetes destination
@@ -99,6 +105,11 @@ def _locate_hint(flow: Flow) -> str:
 
 
 def _outside_hint(flow: Flow, allowed: AllowedSet) -> str:
+    if flow.kind == "edge" and not str(flow.destination).startswith("PriceClass"):
+        return ("This CDN caches at edge locations worldwide with no setting to keep the cache in a region; turn "
+                "caching off where the data must stay (a Front Door route without a cache block, enable_cdn = false), "
+                "or, where edge caching is accepted, allow those places in movement.allowed, lower RES007's severity "
+                "(rules: {RES007: {severity: low}}) or waive the resource in the policy's waivers:.")
     if flow.kind == "edge":
         return ("Keep price_class as small as the audience allows (PriceClass_100: North America, Europe, Israel) "
                 "and, where edge caching there is accepted, allow those places in movement.allowed, lower RES007's "
