@@ -498,3 +498,23 @@ resource "azurerm_cosmosdb_sql_database" "d" {
     assert isinstance(d.attributes["account_name"], Named)
     assert d.attributes["account_name"].address == "azurerm_cosmosdb_account.a"
     assert type(d.attributes["tags"]["up"]) is Unknown and type(d.attributes["tags"]["t"]) is Unknown
+
+
+# ---- providers configured from module outputs ---------------------------------------------------
+
+def test_provider_reading_a_module_output_does_not_break_module_instantiation():
+    """provider "kubernetes" { host = module.cluster.endpoint } beside module "cluster" (terraform-aws-eks's tests):
+    instantiating the module inherits that provider; once a KeyError (exit 3). The module's stores are loaded."""
+    res = by_address(load("provider_module_refs/settings"))
+    assert res["module.cluster.aws_s3_bucket.state"].provider.region == "eu-west-1"
+    assert res["aws_s3_bucket.us"].provider.region == "us-east-1"
+    # arguments of providers whose settings do not locate data are not evaluated (they made the reads above)
+    assert res["aws_s3_bucket.us"].provider.settings == {}
+
+
+def test_provider_region_from_a_module_declared_later_is_computed():
+    """region = module.config.region, module "config" declared after module "store": Terraform computes it, so
+    both the root's and module.store's buckets are placed in eu-central-1 (not unresolved, not a crash)."""
+    res = by_address(load("provider_module_refs/region"))
+    assert res["aws_s3_bucket.root"].provider.region == "eu-central-1"
+    assert res["module.store.aws_s3_bucket.state"].provider.region == "eu-central-1"

@@ -42,6 +42,11 @@ _META_ARGS = frozenset({"count", "for_each", "provider", "depends_on", "lifecycl
                         "connection"})
 _MODULE_META = frozenset({"source", "version", "providers", "count", "for_each", "depends_on"})
 _COMPLEX_TYPES = ("list", "set", "map", "object", "tuple")
+#: Providers whose other arguments (not region/zone) say where data goes: datadog's api_url names its site.
+#: Only these are evaluated: evaluating every provider's arguments (kubernetes host/exec, helm, aws
+#: assume_role) costs time and makes reads of module outputs that Terraform would order per resource.
+_SETTINGS_PROVIDERS = frozenset({"datadog", "newrelic"})
+
 _REGION_FROM_ENV = {
     "aws": "it would come from AWS_REGION or the profile",
     "google": "it would come from GOOGLE_REGION or the gcloud configuration",
@@ -978,7 +983,8 @@ class _Instance:
                     tags = materialise(evaluate(nb.attrs["tags"].expr, self.scope))
                 except EvalError as exc:
                     tags = Unknown(f"provider {key} default_tags: {exc}")
-        settings = {attr: ev(attr) for attr in block.attrs if attr not in ("alias", "region", "zone")}
+        settings = ({attr: ev(attr) for attr in block.attrs if attr not in ("alias", "region", "zone")}
+                    if name in _SETTINGS_PROVIDERS else {})
         return ProviderContext(name=name, alias=alias, region=region, zone=zone, source=source,
                                default_tags=tags, settings=settings)
 
@@ -1024,6 +1030,11 @@ class _Instance:
             return ProviderContext(name, None, None, None, "")
 
         ctx = self.run.guarded((id(self), "provider", key), f"provider {key}", self.cache, compute)
+        if isinstance(ctx, Unknown):
+            # A cycle: the configuration reads a module that inherits it (region = module.x.region, passed
+            # to module x itself). That module's view of the provider is unknown; the outer read goes on.
+            name, _, alias = key.partition(".")
+            return ProviderContext(name, alias or None, ctx, None, "")
         self.providers[key] = ctx
         return ctx
 
@@ -1150,11 +1161,24 @@ class _Instance:
 
     # ---- modules -----------------------------------------------------------------------
     def children(self) -> dict[str, list[tuple[Any, _Instance]] | _Expansion]:
+        """Every module call's instances, in declaration order."""
+        return {name: self.child(name) for name in self.cfg.modules}
+
+    def child(self, name: str) -> list[tuple[Any, _Instance]] | _Expansion:
+        """One module call's instances, made on first use.
+
+        Per call, not all at once: instantiating a call evaluates its count/for_each and the providers it
+        inherits, which may read another call's outputs (``provider "kubernetes" { host =
+        module.eks.cluster_endpoint }``, ``region = module.config.region``); a call made on demand answers
+        that read instead of a half-built table (a KeyError, exit 3, on terraform-aws-eks's tests).
+        """
         if self._children is None:
             self._children = {}
-            for name, (block, rel) in self.cfg.modules.items():
-                self._children[name] = self._instantiate(name, block, rel)
-        return self._children
+        got = self._children.get(name)
+        if got is None:
+            block, rel = self.cfg.modules[name]
+            got = self._children[name] = self._instantiate(name, block, rel)
+        return got
 
     def _resolve_source(self, name: str, block: Block, rel: str) -> Path | None:
         run = self.run
@@ -1266,7 +1290,7 @@ class _Instance:
     def module_value(self, name: str) -> Any:
         if name not in self.cfg.modules:
             raise EvalError(f"reference to undeclared module module.{name}")
-        kids = self.children()[name]
+        kids = self.child(name)
         block = self.cfg.modules[name][0]
         mode = "count" if "count" in block.attrs else "for_each" if "for_each" in block.attrs else "single"
         value = _ModuleValue(self, name, kids, mode)
