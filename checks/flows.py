@@ -504,6 +504,36 @@ def _env_flow(name: str, value: Any, via: str, line: int | None = None) -> Flow 
     return None
 
 
+_K8S_ENV_REF = re.compile(r"\$\$|\$\(([A-Za-z_][A-Za-z0-9_.-]*)\)")
+
+
+def _expand_env(name: str, value: str, defined: Mapping[str, Any]) -> Any:
+    """Kubernetes' own expansion of an env ``value``: "Variable references $(VAR_NAME) are expanded using the
+    previously defined environment variables in the container ... If a variable cannot be resolved, the
+    reference in the input string will be unchanged. Double $$ are reduced to a single $" (core/v1 EnvVar).
+
+    A reference to an earlier literal is substituted (the OpenTelemetry demo's
+    ``http://$(OTEL_COLLECTOR_NAME):4318``); to a ``valueFrom`` variable, or to one not defined before it (envFrom,
+    a Service variable, set at run time), the value is Unknown: never guessed, never a pass.
+    """
+    unknown: list[str] = []
+
+    def sub(m: re.Match[str]) -> str:
+        if m.group(0) == "$$":
+            return "$"
+        ref = defined.get(m.group(1))
+        if isinstance(ref, str):
+            return ref
+        unknown.append(m.group(1))
+        return m.group(0)
+
+    expanded = _K8S_ENV_REF.sub(sub, value)
+    if unknown:
+        return Unknown(f"{name} is {value!r}: $({unknown[0]}) is not a literal defined before it in the container's "
+                       "env (valueFrom, envFrom or a Service variable: set at run time)")
+    return expanded
+
+
 def _env_flows(manifest: Mapping[str, Any]) -> Iterator[Flow]:
     for pod in _pod_specs(manifest):
         site_set = False
@@ -514,6 +544,7 @@ def _env_flows(manifest: Mapping[str, Any]) -> Iterator[Flow]:
                     continue
                 if group == "containers" and agent is None and _datadog_agent_image(container.get("image")):
                     agent = container
+                defined: dict[str, Any] = {}  # this container's earlier env entries, for $(VAR) expansion
                 for env in container.get("env") or []:
                     if not isinstance(env, dict) or not isinstance(env.get("name"), str):
                         continue
@@ -521,6 +552,9 @@ def _env_flows(manifest: Mapping[str, Any]) -> Iterator[Flow]:
                     site_set = site_set or name in ("DD_SITE", "DD_DD_URL")
                     if value is None and "valueFrom" in env:
                         value = Unknown(f"{name} comes from valueFrom (a Secret or ConfigMap key)")
+                    elif isinstance(value, str) and "$" in value:
+                        value = _expand_env(name, value, defined)
+                    defined[name] = value
                     via = f"{group}[{container.get('name')}].env.{name}"
                     if flow := _env_flow(name, value, via, _line(env, "value")):
                         yield flow
@@ -595,14 +629,15 @@ def _otel_aws(kind: str, exporter: Mapping[str, Any], via: str) -> Flow | None:
     return _aws_region_host(service, region, f"{via}.{region_path}", what)
 
 
-def _otel_config(config: Mapping[str, Any], key: str) -> Iterator[Flow]:
+def _otel_config(config: Mapping[str, Any], key: str, where: str | None = None) -> Iterator[Flow]:
+    """A Collector config's exporters; ``where`` names the config when it is no ConfigMap key (``spec.config``)."""
     exporters = config.get("exporters")
     if not isinstance(exporters, dict):
         return
     for name, exporter in exporters.items():
         if not isinstance(exporter, dict):
             continue
-        via = f"data.{key}: exporters.{name}"
+        via = f"{where or 'data.' + key}: exporters.{name}"
         kind = str(name).split("/")[0]
         if kind in _OTEL_AWS and (f := _otel_aws(kind, exporter, via)):
             yield f
@@ -798,11 +833,26 @@ def _datadog_agent(manifest: Mapping[str, Any]) -> Iterator[Flow]:
         yield f
 
 
+def _otel_operator_collector(manifest: Mapping[str, Any]) -> Iterator[Flow]:
+    """The OpenTelemetry Operator's OpenTelemetryCollector: the Collector config is ``spec.config``, a mapping
+    (opentelemetry.io/v1beta1) or a YAML string (v1alpha1), on the line of ``config``."""
+    spec = manifest.get("spec")
+    config = spec.get("config") if isinstance(spec, dict) else None
+    if isinstance(config, str):
+        config = _yaml_mapping(config)
+    if isinstance(config, dict):
+        line = _line(spec, "config")
+        yield from (replace(f, line=line) if f.line is None else f
+                    for f in _otel_config(config, "config", "spec.config"))
+
+
 def _kubernetes_flows(r: Resource) -> Iterator[Flow]:
     m = r.attributes
     kind = m.get("kind")
     if kind == "ConfigMap":
         found = _configmap_flows(m)
+    elif kind == "OpenTelemetryCollector" and str(m.get("apiVersion", "")).startswith("opentelemetry.io/"):
+        found = _otel_operator_collector(m)
     elif kind == "DatadogAgent":
         found = _datadog_agent(m)
     else:

@@ -715,3 +715,55 @@ def test_cdn_edge_caches_by_network(tmp_path):
     ((unknown, kind, _),) = got.pop("google_compute_backend_bucket.var")  # not known statically: never a pass
     assert kind == "unknown" and isinstance(unknown, Unknown)
     assert got == {}  # no cache block, enable_cdn unset (default false): nothing cached at the edge
+
+
+def test_kubernetes_env_expansion_uses_earlier_literals_only():
+    """$(VAR) takes an earlier literal of the same container; $$ escapes; a later or unknown variable is Unknown."""
+    flows = _k8s("""
+apiVersion: v1
+kind: Pod
+metadata: {name: p, namespace: n}
+spec:
+  containers:
+    - name: a
+      image: app
+      env:
+        - {name: HOST, value: otlp.eu01.nr-data.net}
+        - {name: OTEL_EXPORTER_OTLP_ENDPOINT, value: "https://$(HOST):4318"}
+        - {name: OTEL_EXPORTER_OTLP_LOGS_ENDPOINT, value: "https://$(LATER):4318"}
+        - {name: LATER, value: otlp.nr-data.net}
+        - {name: OTEL_EXPORTER_OTLP_METRICS_ENDPOINT, value: "https://$$(HOST).example:4318"}
+    - name: b
+      image: app
+      env:
+        - {name: OTEL_EXPORTER_OTLP_TRACES_ENDPOINT, value: "https://$(HOST):4318"}
+""")
+    got = {f.via.split(".env.")[1] if ".env." in f.via else f.via: f.destination for f in flows["Pod/n/p"].flows}
+    assert got["OTEL_EXPORTER_OTLP_ENDPOINT"] == "https://otlp.eu01.nr-data.net:4318"
+    assert isinstance(got["OTEL_EXPORTER_OTLP_LOGS_ENDPOINT"], Unknown)  # defined after it: not expanded
+    assert got["OTEL_EXPORTER_OTLP_METRICS_ENDPOINT"] == "https://$(HOST).example:4318"  # escaped
+    assert isinstance(got["OTEL_EXPORTER_OTLP_TRACES_ENDPOINT"], Unknown)  # another container's variable
+
+
+def test_otel_operator_collector_spec_config():
+    flows = _k8s("""
+apiVersion: opentelemetry.io/v1beta1
+kind: OpenTelemetryCollector
+metadata: {name: c, namespace: n}
+spec:
+  config:
+    exporters:
+      otlp: {endpoint: "otlp.nr-data.net:4317"}
+      otlp/in: {endpoint: "gw.n.svc:4317"}
+---
+apiVersion: example.com/v1
+kind: OpenTelemetryCollector
+metadata: {name: other, namespace: n}
+spec:
+  config:
+    exporters:
+      otlp: {endpoint: "otlp.nr-data.net:4317"}
+""")
+    (flow,) = flows["OpenTelemetryCollector.opentelemetry.io/n/c"].flows  # the in-cluster gateway is dropped
+    assert (flow.destination, flow.via) == ("otlp.nr-data.net:4317", "spec.config: exporters.otlp.endpoint")
+    assert not any(k.endswith("/n/other") and v for k, v in flows.items())  # another group's kind is not read

@@ -40,7 +40,8 @@ def test_every_kind_has_both_fixtures():
             "env", "otel_collector", "fluent_bit", "datadog_agent", "pubsub_cloud_run", "pubsub_bigquery_storage",
             "diagnostic_eventhub", "kinesis_cross_account", "logging_sink_pubsub", "cloudfront", "fluent_bit_yaml",
             "fluent_bit_aws", "vector", "otel_collector_aws", "newrelic_integration", "lambda_telemetry",
-            "eventgrid_queues", "datadog_provider", "cdn_azure", "cdn_google", "datadog_logs"} <= kinds
+            "eventgrid_queues", "datadog_provider", "cdn_azure", "cdn_google", "datadog_logs",
+            "env_expansion", "otel_operator"} <= kinds
     for kind in kinds:
         assert sum(p.parent.name == kind for p in KINDS) == 2, kind
 

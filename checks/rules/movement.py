@@ -21,11 +21,13 @@ What it checks
     collection and the Confluent account integration at the ``provider "datadog"`` ``api_url`` site
     (not set: US1); and in Kubernetes
     ``DD_SITE``, ``SENTRY_DSN``, ``OTEL_EXPORTER_OTLP_*_ENDPOINT``, ``NEW_RELIC_REGION``,
-    OpenTelemetry Collector, Fluent Bit and Fluentd outputs, the DatadogAgent site, and a Datadog
+    OpenTelemetry Collector (a ConfigMap, or the Operator's ``OpenTelemetryCollector`` ``spec.config``),
+    Fluent Bit and Fluentd outputs, the DatadogAgent site, and a Datadog
     Agent container with no ``DD_SITE`` (the Agent's default site, US1). A Kubernetes destination
     inside the cluster (a single-label Service name, ``*.svc``, ``*.cluster.local``,
     ``localhost``) has not left it and is not read; one set from the environment at run time
-    (``${env:X}``) is unresolved. A host is located by the policy's ``endpoints:`` or the bundled
+    (``${env:X}``, or an env ``$(VAR)`` that is not an earlier literal of the same container, which Kubernetes
+    expands) is unresolved. A host is located by the policy's ``endpoints:`` or the bundled
     endpoint table (Datadog, Sentry, New Relic, Splunk sites, cloud service hosts); an ARN by its
     region (an S3 bucket ARN by the scanned bucket of that name), and an ARN of another AWS
     account the policy's ``principals:`` places by its owner too; a reference by the store it
