@@ -458,6 +458,26 @@ resource "null_resource" "p" {
     assert type(p["unknown"]) is Unknown
 
 
+def test_lookup_default_and_tostring_keep_a_reference(tmp_path):
+    # lookup(var.settings, "kms_key_id", aws_kms_key.this.arn) returns the default when the key is absent, and
+    # tostring() of a computed ARN is that ARN: both were "known only after apply" with no resource named
+    (tmp_path / "main.tf").write_text('''
+variable "m" { default = {} }
+variable "given" { default = { kms = "arn:aws:kms:eu-west-1:111122223333:key/given" } }
+resource "aws_kms_key" "s" {}
+resource "null_resource" "p" {
+  lkdef  = lookup(var.m, "kms", aws_kms_key.s.arn)
+  lkhit  = lookup(var.given, "kms", aws_kms_key.s.arn)
+  tostr  = tostring(aws_kms_key.s.arn)
+  plain  = tostring(5)
+}
+''')
+    p = by_address(load_terraform([tmp_path], tmp_path, TerraformOptions()))["null_resource.p"].attributes
+    assert p["lkdef"] == p["tostr"] == Ref("aws_kms_key.s", "arn")
+    assert p["lkhit"] == "arn:aws:kms:eu-west-1:111122223333:key/given"
+    assert p["plain"] == "5"
+
+
 def test_a_reference_compared_with_null_is_not_null(tmp_path):
     # terraform-google-modules/terraform-google-sql-db modules/postgresql/main.tf (25cf783):
     #   encryption_key = var.encryption_key_name != null ? var.encryption_key_name : ...

@@ -565,6 +565,20 @@ def _e_call(e: tuple, scope: Scope) -> Any:
     if name in ("sensitive", "nonsensitive") and len(arg_exprs) == 1 and not expand:
         # the value itself, unknowns and references included (sensitive(aws_kms_key.k.arn) still names the key)
         return evaluate(arg_exprs[0], scope)
+    if name == "tostring" and len(arg_exprs) == 1 and not expand:
+        v = evaluate(arg_exprs[0], scope)
+        if isinstance(v, (Ref, Partial)):
+            return v  # a computed id/ARN is already a string: tostring() keeps who it names
+        return _call_plain(name, [v])
+    if name == "lookup" and len(arg_exprs) == 3 and not expand:
+        m, key, default = (evaluate(a, scope) for a in arg_exprs)
+        if isinstance(default, (Ref, Partial)) and _opaque(m) is None and first_unknown(key) is None:
+            # lookup(var.settings, "kms_key_id", aws_kms_key.this.arn): the default is a reference Terraform
+            # returns whenever the key is absent, so it keeps naming its resource
+            m = materialise(m)
+            if isinstance(m, dict):
+                return m.get(to_string(key), default)
+        return _call_plain(name, [m, key, default])
     fn = _FUNCS.get(name)
     if fn is None:
         if name in _NONDETERMINISTIC:
