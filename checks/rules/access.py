@@ -69,7 +69,9 @@ What it checks
     argument or provider region picks the account; a Region without one is unresolved). Deny statements
     and negated condition operators never clear a grant. One finding per (store, principal); the
     finding's resource is the store when it is in the scan, else the grant; its message names every
-    statement that grants it (index and Sid) and the grant's FILE:LINE. Severity by action: a
+    statement that grants it (index and Sid), and its FILE:LINE is the first such statement's: the
+    ``statement`` block of a data "aws_iam_policy_document" (or ``binding`` of "google_iam_policy"), even in
+    another file, a statement inside a heredoc, else the policy argument (``jsonencode``). Severity by action: a
     principal that may only deliver into the store (``s3:PutObject`` with the ``s3:GetBucketAcl`` /
     ``GetBucketLocation`` delivery services ask for, CloudWatch Logs, SQS, SNS, Firehose, Kinesis and
     EventBridge sends, ``kms:Encrypt``/``GenerateDataKey``, GCP ``storage.objectCreator``,
