@@ -538,3 +538,17 @@ def test_provider_region_from_a_module_declared_later_is_computed():
     res = by_address(load("provider_module_refs/region"))
     assert res["aws_s3_bucket.root"].provider.region == "eu-central-1"
     assert res["module.store.aws_s3_bucket.state"].provider.region == "eu-central-1"
+
+
+@pytest.mark.parametrize(("text", "value"), [
+    ("local.l.*.r[0]", "us-east-2"),  # attribute-only splat: [0] ends it and indexes the list
+    ("local.l[*].r", ["us-east-2", "eu-west-1"]),
+    ("local.m.*.r[1]", ["z", "w"]),  # the second element's list
+    ("local.m[*].r[1]", ["y", "w"]),  # full splat: [1] applies to each element
+    ("local.l.*.r", ["us-east-2", "eu-west-1"]),
+])
+def test_attribute_only_splat_stops_at_an_index(text, value):
+    """HCL spec, Splat Operators: `.*` takes only attribute steps; python-hcl2's grammar takes the index too."""
+    scope = Scope(lambda name: {"local": {"l": [{"r": "us-east-2"}, {"r": "eu-west-1"}],
+                                          "m": [{"r": ["x", "y"]}, {"r": ["z", "w"]}]}}[name])
+    assert evaluate_value(parse_hcl(f"x = {text}\n", "x.tf").attrs["x"].expr, scope) == value

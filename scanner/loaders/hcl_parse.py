@@ -328,8 +328,19 @@ class _Walker:
         steps = tuple(self._step(s) for s in _subtrees(node.children[1].children))
         return ("splat", base, steps)
 
-    e_attr_splat_expr_term = _splat
     e_full_splat_expr_term = _splat
+
+    def e_attr_splat_expr_term(self, node: Tree) -> Expr:
+        """``base.*.attr[0]``: the legacy attribute-only splat takes only the attribute steps; an index ends it
+        and applies to the resulting list (HCL native syntax spec, "Splat Operators"). python-hcl2's grammar
+        puts the index inside the splat, which would read ``aws_s3_bucket.b.*.arn[0]`` (the first bucket's
+        ARN, common in pre-0.12 modules) as every bucket's ARN indexed, i.e. an unresolved value."""
+        splat = self._splat(node)
+        steps = splat[2]
+        cut = next((n for n, st in enumerate(steps) if st[0] != "a"), len(steps))
+        if cut == len(steps):
+            return splat
+        return ("get", ("splat", splat[1], steps[:cut]), steps[cut:])
 
     def e_conditional(self, node: Tree) -> Expr:
         c, t, f = (self.expr(k) for k in _subtrees(node.children))
