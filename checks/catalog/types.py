@@ -36,7 +36,8 @@ class StoreCatalog:
     ignored: Mapping[str, str]
     #: Terraform type-name prefixes per cloud (``clouds.<cloud>.prefixes``).
     prefixes: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
-    #: (type-name prefix, region-catalog product), GCP only today (``clouds.gcp.products``).
+    #: (type-name prefix, region-catalog product) of every cloud (``clouds.<cloud>.products``): GCP codes spelled
+    #: alike across products, Azure geography products (``communication``, ``aadb2c``).
     products: tuple[tuple[str, str], ...] = ()
 
     def spec(self, resource_type: str) -> TypeSpec | None:

@@ -62,6 +62,38 @@ def _remediation(facts: DataStoreFacts, minimum: Encryption) -> str:
     return f"To reach {minimum.value} encryption at rest, {_HOW[minimum]} on {facts.resource.address}."
 
 
+def _no_default_fix(facts: DataStoreFacts, level: Unknown, minimum: Encryption) -> str | None:
+    """The fix when the catalog grades the type ``default: unresolved``: nothing to set, so verify and waive.
+
+    "Give the settings static values" would send the user looking for an argument that does not exist:
+    the provider documents no at-rest default for the type, so only a person can check how the data is
+    protected and record the decision as a waiver (README "Waivers and baselines"). None when the unknown
+    comes from anything else (a variable, an AMI), where static values are the fix.
+    """
+    from checks.catalog.schema import UNRESOLVED  # lazy: start-up (rule ids are read to check a policy)
+    from checks.catalog.types import load_catalog  # lazy: start-up (rule ids are read to check a policy)
+
+    resource_type = facts.resource.type  # a translated operator kind carries its Terraform type here
+    spec = load_catalog().spec(resource_type)
+    if spec is None or spec.encryption.get("default") != UNRESOLVED:
+        return None
+    reason = spec.encryption.get("reason") or "no documented default"
+    if level.reason != reason:
+        return None
+    inline = (
+        "a `residency.io/ignore.RES003: 'reason=\"...\" expires=YYYY-MM-DD'` annotation"
+        if facts.resource.source == "kubernetes"
+        else "a `# residency:ignore RES003 reason=\"...\" expires=YYYY-MM-DD` comment on the resource"
+    )
+    return (
+        f"The provider documents no at-rest encryption default for {resource_type} ({reason}), so there is "
+        f"no setting to give a value: verify how {facts.resource.address} protects its data (the policy requires "
+        f"at least {minimum.value}) and, if that is acceptable, waive this finding with a reason and an expiry "
+        f"({inline}, or a policy `waivers:` entry; see the README's Waivers and baselines); or, if the type has "
+        "one, choose a configuration that sets a key."
+    )
+
+
 _HOW = {
     Encryption.PROVIDER: "turn on encryption at rest",
     Encryption.CUSTOMER: "reference a customer-managed key (kms_key_id, default_kms_key_name, "
@@ -84,7 +116,8 @@ def check(facts: DataStoreFacts, ctx: RuleContext) -> Iterator[Violation]:
         yield unresolved_violation(
             f"the encryption at rest of {subject}",
             level.reason,
-            f"Give the encryption settings static values; the policy requires at least {minimum.value}.",
+            _no_default_fix(facts, level, minimum)
+            or f"Give the encryption settings static values; the policy requires at least {minimum.value}.",
         )
         return
     if level.rank >= minimum.rank:

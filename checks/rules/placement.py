@@ -44,16 +44,102 @@ Controls
 
 from __future__ import annotations
 
+import functools
+import json
 from collections.abc import Iterator
+from importlib import resources as importlib_resources
 from typing import Any
 
 from checks.locate import judge, location_violations, outside_violation, store_product, suggestion, unresolved_violation
 from checks.rules.api import Rule, RuleContext
 from scanner.model import Category, DataStoreFacts, Location, Severity, Unknown, Violation
 
+#: The location arguments the generic wording already names ("Set location ...", "the region argument").
+_PLAIN_ARGS = frozenset({"location", "region", "zone"})
+
+
+def _location_args(facts: DataStoreFacts) -> tuple[str, ...]:
+    """The catalog entry's own location arguments when they are not the cloud's usual ones, else ().
+
+    A Communication Services resource is placed by ``data_location``, a B2C directory by
+    ``data_residency_location``, a Firestore database by ``location_id``: telling the user to "set
+    location" there names an argument the type does not have. Terraform syntax, so not for manifests.
+    """
+    if facts.resource.source == "kubernetes":
+        return ()
+    from checks.catalog.types import load_catalog  # lazy: start-up (rule ids are read to check a policy)
+
+    spec = load_catalog().spec(facts.resource.type)
+    if spec is None or spec.location.get("from") != "arg":
+        return ()
+    args = tuple(str(a) for a in spec.location.get("arg") or ())
+    return args if set(args) - _PLAIN_ARGS else ()
+
+
+def _geography_codes(cloud: str, product: str) -> tuple[str, ...]:
+    """The geographies the bundled table (scanner/regions/data/locations.json) defines for one product.
+
+    Read from the package data, in table order, because the region catalog only resolves a code it is
+    given; an Azure geography product (``communication``, ``aadb2c``) takes these words, not regions.
+    """
+    if cloud != "azure":
+        return ()
+    return tuple(code for code, products in _location_table() if product in products)
+
+
+@functools.cache
+def _location_table() -> tuple[tuple[str, frozenset[str]], ...]:
+    base = importlib_resources.files("scanner.regions").joinpath("data").joinpath("locations.json")
+    data = json.loads(base.read_text(encoding="utf-8"))
+    return tuple(
+        (rec["code"], frozenset(rec.get("products", ())))
+        for rec in data["locations"]
+        if rec.get("cloud") == "azure"
+    )
+
+
+def _geography_example(facts: DataStoreFacts, ctx: RuleContext, codes: tuple[str, ...]) -> str:
+    """The first geography of the product whose every member region the policy allows, else ''."""
+    product = store_product(facts)
+    for code in codes:
+        loc = ctx.catalog.resolve(facts.cloud, code, product=product)
+        if loc is not None and loc.members and not ctx.allowed.disallowed(loc):
+            return code
+    return ""
+
+
+def _arg_remediation(facts: DataStoreFacts, ctx: RuleContext, args: tuple[str, ...]) -> str:
+    """Name the entry's own location argument, with an example value valid for it."""
+    names = " / ".join(args)
+    which = " (whichever the resource uses)" if len(args) > 1 else ""
+    product = store_product(facts)
+    codes = _geography_codes(facts.cloud, product) if product else ()
+    allowed = ctx.allowed.describe()
+    if codes:
+        example = _geography_example(facts, ctx, codes)
+        if not example:
+            return (
+                f"Set {names}{which} to a geography whose every region is allowed by the policy ({allowed}); "
+                f"no value of {names} in the bundled geography table lies wholly inside it, so keep this data "
+                "in another service or waive the finding with a reason and an expiry."
+            )
+        return (
+            f"Set {names}{which} to a geography whose every region is allowed by the policy ({allowed}) "
+            f"(e.g. {example})."
+        )
+    example = suggestion(ctx, facts.cloud)
+    eg = f" (e.g. {example})" if example else ""
+    return (
+        f"Set {names}{which} to a region that is allowed by the policy ({allowed}){eg}; "
+        "every member of a multi-region must be."
+    )
+
 
 def remediation(facts: DataStoreFacts, ctx: RuleContext) -> str:
     """How to move this resource: which argument to set, with an allowed region as an example."""
+    args = _location_args(facts)
+    if args:
+        return _arg_remediation(facts, ctx, args)
     example = suggestion(ctx, facts.cloud)
     eg = f" (e.g. {example})" if example else ""
     native_kind = facts.resource.source == "kubernetes" and "kubernetes_type" not in facts.resource.extra
@@ -79,6 +165,19 @@ def remediation(facts: DataStoreFacts, ctx: RuleContext) -> str:
     )
 
 
+def _unresolved_fix(facts: DataStoreFacts) -> str:
+    """How to make the location readable; names the entry's own argument when it is not the usual one."""
+    args = _location_args(facts)
+    if not args:
+        return ("Give the location a value the scanner can read statically (a literal, a variable default "
+                "or a tfvars value, a provider region) that is an allowed region code.")
+    product = store_product(facts)
+    kind = "a geography of the provider's list" if product and _geography_codes(facts.cloud, product) else \
+        "an allowed region code"
+    return (f"Give {' / '.join(args)} a value the scanner can read statically (a literal, a variable default "
+            f"or a tfvars value) that is {kind}.")
+
+
 def check(facts: DataStoreFacts, ctx: RuleContext) -> Iterator[Violation]:
     """Yield one violation when the primary location is outside the allowed set or unknown."""
     if facts.location is None:
@@ -88,8 +187,7 @@ def check(facts: DataStoreFacts, ctx: RuleContext) -> Iterator[Violation]:
         facts.location, ctx, category=Category.PLACEMENT,
         subject=f"Data store {subject}",
         unresolved_subject=f"the location of {subject}",
-        unresolved_fix="Give the location a value the scanner can read statically (a literal, a variable default "
-        "or a tfvars value, a provider region) that is an allowed region code.",
+        unresolved_fix=_unresolved_fix(facts),
         remediation=remediation(facts, ctx),
         product=store_product(facts),
     )
