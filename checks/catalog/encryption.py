@@ -218,6 +218,17 @@ def _ebs_level(
     return (got, f"{key_via} = {key}") if got is not None else (Encryption.PROVIDER, source)
 
 
+def _ebs_worst(results: list[tuple[Encryption | Unknown, str]]) -> tuple[Encryption | Unknown, str]:
+    """The grade of a resource with several volumes: its weakest device, the same for every EBS type.
+
+    A volume known unencrypted is reported even when another device is unknown (the fail is certain);
+    a device that may be unencrypted outweighs one known encrypted with an unknown key (AtLeast).
+    """
+    none = [x for x in results if x[0] is Encryption.NONE]
+    unknown = sorted((x for x in results if isinstance(x[0], Unknown)), key=lambda x: isinstance(x[0], AtLeast))
+    return (none or unknown or [min(results, key=lambda x: x[0].rank)])[0]  # type: ignore[union-attr]  # no Unknown here
+
+
 def _enc_launch_template(r: Resource, f: DataStoreFacts, scan: Scan, region: str | None) -> None:
     """``block_device_mappings[].ebs.encrypted``; unmapped devices and unset flags are the AMI's: unresolved.
 
@@ -256,11 +267,7 @@ def _enc_launch_template(r: Resource, f: DataStoreFacts, scan: Scan, region: str
         else:
             reason = f"{prefix}encrypted is not set on {r.address}: the AMI's or snapshot's encryption decides"
             results.append((Unknown(reason), f"{prefix}encrypted not set (the AMI's or snapshot's)"))
-    # a volume known unencrypted is reported even when another device is unknown
-    none = [x for x in results if x[0] is Encryption.NONE]
-    # a device that may be unencrypted outweighs one known encrypted with an unknown key (AtLeast)
-    unknown = sorted((x for x in results if isinstance(x[0], Unknown)), key=lambda x: isinstance(x[0], AtLeast))
-    f.encryption, f.encryption_source = (none or unknown or [min(results, key=lambda x: x[0].rank)])[0]  # type: ignore[union-attr]  # no Unknown here
+    f.encryption, f.encryption_source = _ebs_worst(results)
 
 
 def _enc_eks_node_group(r: Resource, f: DataStoreFacts, scan: Scan, region: str | None) -> None:
@@ -336,17 +343,8 @@ def _enc_ebs(r: Resource, f: DataStoreFacts, scan: Scan, p: Mapping[str, Any]) -
             else (default_key, "aws_ebs_default_kms_key.key_arn")
         )
         base = f"{prefix}encrypted = true" if on else f"aws_ebs_encryption_by_default is enabled in {region}"
-        level: Encryption | Unknown = Encryption.PROVIDER
-        source = base
-        if key is not None:
-            got, use = _interpret_key(r, key, key_via, scan, f.location)
-            if use is not None:
-                f.keys.append(use)
-            if got is not None:
-                level, source = got, f"{key_via} = {key}"
-        results.append((level, source))
-    unknown = [x for x in results if isinstance(x[0], Unknown)]
-    f.encryption, f.encryption_source = unknown[0] if unknown else min(results, key=lambda x: x[0].rank)  # type: ignore[union-attr]  # no Unknown here
+        results.append(_ebs_level(r, f, scan, key, key_via, base))
+    f.encryption, f.encryption_source = _ebs_worst(results)
 
 
 def _enc_rds_instance(r: Resource, f: DataStoreFacts, scan: Scan, p: Mapping[str, Any]) -> None:
