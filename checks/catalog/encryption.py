@@ -270,6 +270,53 @@ def _enc_launch_template(r: Resource, f: DataStoreFacts, scan: Scan, region: str
     f.encryption, f.encryption_source = _ebs_worst(results)
 
 
+def _template_grade(
+    r: Resource, f: DataStoreFacts, scan: Scan, value: Any, attr: str, prefix: str
+) -> tuple[Encryption | Unknown, str]:
+    """The disks of instances launched from a template reference: that scanned template's grade and keys."""
+    target = scan.find(value, {"aws_launch_template": attr})
+    if target is None or target.address not in scan.facts:
+        reason = f"{prefix}{attr} of {r.address} names no scanned aws_launch_template"
+        return Unknown(reason), f"{prefix}{attr} is not in the scan"
+    src = scan.facts[target.address]
+    _ensure_encryption(target, src, scan)
+    f.keys.extend(src.keys)
+    return src.encryption, f"{prefix.rstrip('.')} {target.address}: {src.encryption_source}"  # type: ignore[return-value]  # graded above
+
+
+def _instance_devices(attrs: Mapping[str, Any], prefix: str) -> list[tuple[str, Mapping[str, Any]]]:
+    """``root_block_device`` (an absent one is the AMI's root volume, graded as not encrypted) and each
+    ``ebs_block_device``: the aws_instance schema, shared by spot requests, launch configurations and a spot
+    fleet's launch specifications."""
+    devices: list[tuple[str, Mapping[str, Any]]] = [
+        (f"{prefix}root_block_device.", b) for b in blocks(attrs, "root_block_device")
+    ] or [(f"{prefix}root_block_device.", {})]
+    devices += [(f"{prefix}ebs_block_device[{i}].", b) for i, b in enumerate(blocks(attrs, "ebs_block_device"))]
+    return devices
+
+
+def _enc_spot_fleet(r: Resource, f: DataStoreFacts, scan: Scan, region: str | None) -> None:
+    """A spot fleet's disks: each launch_specification's (as aws_instance) and each launch_template_config's
+    template (as the node group's); the weakest decides."""
+    devices = [
+        d for i, spec in enumerate(blocks(r.attributes, "launch_specification"))
+        for d in _instance_devices(spec, f"launch_specification[{i}].")
+    ]
+    results = _volume_results(r, f, scan, region, devices)
+    for i, cfg in enumerate(blocks(r.attributes, "launch_template_config")):
+        spec = first_block(cfg, "launch_template_specification")
+        attr = next((a for a in ("id", "name") if spec and spec.get(a) is not None), None)
+        prefix = f"launch_template_config[{i}].launch_template_specification."
+        if attr is None:
+            results.append((Unknown(f"{prefix[:-1]} of {r.address} names no template"), f"{prefix}id not set"))
+        else:
+            results.append(_template_grade(r, f, scan, spec[attr], attr, prefix))  # type: ignore[index]  # set above
+    if not results:
+        reason = f"{r.address} has no launch_specification or launch_template_config"
+        results.append((Unknown(reason), "no launch specification"))
+    f.encryption, f.encryption_source = _ebs_worst(results)
+
+
 def _enc_eks_node_group(r: Resource, f: DataStoreFacts, scan: Scan, region: str | None) -> None:
     """A managed node group's disks: its ``launch_template``'s, else the one EKS generates (undocumented)."""
     lt = first_block(r.attributes, "launch_template")
@@ -277,16 +324,7 @@ def _enc_eks_node_group(r: Resource, f: DataStoreFacts, scan: Scan, region: str 
         value = lt.get(attr) if lt else None
         if value is None:
             continue
-        target = scan.find(value, {"aws_launch_template": attr})
-        if target is not None and target.address in scan.facts:
-            src = scan.facts[target.address]
-            _ensure_encryption(target, src, scan)
-            f.encryption = src.encryption
-            f.encryption_source = f"launch_template {target.address}: {src.encryption_source}"
-            f.keys.extend(src.keys)
-        else:
-            f.encryption = Unknown(f"launch_template.{attr} of {r.address} names no scanned aws_launch_template")
-            f.encryption_source = f"launch_template.{attr} is not in the scan"
+        f.encryption, f.encryption_source = _template_grade(r, f, scan, value, attr, "launch_template.")
         return
     by_default, default_key = _ebs_defaults(r, region, scan)
     if by_default:
@@ -310,16 +348,20 @@ def _enc_ebs(r: Resource, f: DataStoreFacts, scan: Scan, p: Mapping[str, Any]) -
     if r.type == "aws_eks_node_group":
         _enc_eks_node_group(r, f, scan, region)
         return
+    if r.type == "aws_spot_fleet_request":
+        _enc_spot_fleet(r, f, scan, region)
+        return
+    # any other type handled here is one volume whose own ``encrypted``/``kms_key_id`` decide
+    one: list[tuple[str, Mapping[str, Any]]] = [("", r.attributes)]
+    devices = _instance_devices(r.attributes, "") if r.type in INSTANCE_DISK_TYPES else one
+    f.encryption, f.encryption_source = _ebs_worst(_volume_results(r, f, scan, region, devices))
+
+
+def _volume_results(
+    r: Resource, f: DataStoreFacts, scan: Scan, region: str | None, devices: list[tuple[str, Mapping[str, Any]]]
+) -> list[tuple[Encryption | Unknown, str]]:
+    """Each volume's grade: ``encrypted`` (bool), else the region's account default (if in the scan)."""
     by_default, default_key = _ebs_defaults(r, region, scan)
-    if r.type in INSTANCE_DISK_TYPES:
-        devices = [("root_block_device.", b) for b in blocks(r.attributes, "root_block_device")] or [
-            ("root_block_device.", {})
-        ]
-        devices += [
-            (f"ebs_block_device[{i}].", b) for i, b in enumerate(blocks(r.attributes, "ebs_block_device"))
-        ]
-    else:
-        devices = [("", r.attributes)]
     results: list[tuple[Encryption | Unknown, str]] = []
     for prefix, dev in devices:
         on = as_bool(dev.get("encrypted"))
@@ -344,7 +386,7 @@ def _enc_ebs(r: Resource, f: DataStoreFacts, scan: Scan, p: Mapping[str, Any]) -
         )
         base = f"{prefix}encrypted = true" if on else f"aws_ebs_encryption_by_default is enabled in {region}"
         results.append(_ebs_level(r, f, scan, key, key_via, base))
-    f.encryption, f.encryption_source = _ebs_worst(results)
+    return results
 
 
 def _enc_rds_instance(r: Resource, f: DataStoreFacts, scan: Scan, p: Mapping[str, Any]) -> None:
