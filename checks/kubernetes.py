@@ -23,7 +23,7 @@ from collections.abc import Iterable, Mapping
 from typing import TYPE_CHECKING, Any
 
 from checks.kubernetes_storage import load_storage_table
-from scanner.model import Copy, DataStoreFacts, Encryption, KeyUse, Location, Resource, Unknown
+from scanner.model import AtLeast, Copy, DataStoreFacts, Encryption, KeyUse, Location, Resource, Unknown
 
 
 def _sub(obj: Any, key: str) -> dict[str, Any]:
@@ -378,10 +378,11 @@ class _VolumeReader(_Reader):
                 or _get(spec, "azureDisk", "diskURI")
             )
             what = f"the disk {handle}" if handle else "the storage it points at"
-            encryption = Unknown(
-                f"a pre-provisioned volume's encryption at rest is decided by {what}, "
-                "not by the PersistentVolume"
-            )
+            decided = f"a pre-provisioned volume's encryption at rest is decided by {what}, not by the PersistentVolume"
+            always = self.family_encryption(spec).get("always")
+            # A family whose disks are always encrypted (Azure SSE, Compute Engine) is known from below: only a
+            # customer key is unknown. Others (EBS: account default) stay unknown.
+            encryption = AtLeast(f"{always}; {decided}", Encryption.PROVIDER) if always else Unknown(decided)
             source, keys = "", []
         return self.facts(
             cloud or _cloud_of(location, None),
@@ -391,6 +392,12 @@ class _VolumeReader(_Reader):
             encryption_source=source,
             keys=list(keys),
         )
+
+    def family_encryption(self, spec: Any) -> Mapping[str, Any]:
+        """The encryption facts of the CSI driver's family (kubernetes_storage.yaml); none for in-tree sources."""
+        driver = _get(spec, "csi", "driver")
+        family = PROVISIONERS[driver][1] if isinstance(driver, str) and driver in PROVISIONERS else None
+        return STORAGE.families[family]["encryption"] if family else {}
 
     def volume_cloud(self, spec: Any) -> str | None:
         driver = _get(spec, "csi", "driver")

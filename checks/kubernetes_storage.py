@@ -51,6 +51,7 @@ _ENCRYPTION = {
     "customer": (_STR, False),
     "provider": (_STR, False),
     "elsewhere": (_MAP, False),
+    "always": (_STR, False),
 }
 _ELSEWHERE = {"param": (_STR, True), "named": (_STR, True), "unnamed": (_STR, True)}
 _SNAPSHOT = {"cloud": (_STR, True), "param": (_STR, True), "default": (_STR, False)}

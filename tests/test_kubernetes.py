@@ -24,7 +24,7 @@ from scanner.loaders.kubernetes import (
     load_kubernetes,
     snake,
 )
-from scanner.model import Category, Encryption, Location, Ref, Unknown
+from scanner.model import AtLeast, Category, Encryption, Location, Ref, Unknown
 from scanner.policy import load_policy
 from scanner.regions import catalog
 
@@ -942,3 +942,22 @@ def test_cluster_region_applies_to_files_the_policy_does_not_map(tmp_path: Path)
     assert run() == {"Deployment/api"}
     assert run("--cluster-region", "us-west-2") == {"Deployment/api", "Deployment/web"}
     assert run("--cluster-region", "eu-west-1") == {"Deployment/api"}  # the mapped US path keeps its cluster
+
+
+@pytest.mark.parametrize(("driver", "always"), [
+    ("disk.csi.azure.com", True),  # Azure managed disks: SSE always on
+    ("pd.csi.storage.gke.io", True),  # Compute Engine encrypts every disk at rest
+    ("ebs.csi.aws.com", False),  # EBS: the account's default decides, so the disk itself must be seen
+])
+def test_pre_provisioned_volume_is_at_least_provider_managed_only_where_the_cloud_always_encrypts(driver, always):
+    """A PersistentVolume with no StorageClass: its disk decides; for a family that is always encrypted at rest
+    (kubernetes_storage.yaml `always`) the level is known from below, else unknown (a false RES003 before on
+    azuredisk-csi-driver's deploy/example/pv-azuredisk-csi.yaml)."""
+    (fact,) = facts_of(
+        "apiVersion: v1\nkind: PersistentVolume\nmetadata: {name: pv}\n"
+        f"spec:\n  capacity: {{storage: 1Gi}}\n  csi: {{driver: {driver}, volumeHandle: disk-1}}\n")
+    enc = fact.encryption
+    assert isinstance(enc, Unknown)  # a customer key is never proven by the PersistentVolume
+    assert isinstance(enc, AtLeast) is always
+    if always:
+        assert enc.meets(Encryption.PROVIDER) and not enc.meets(Encryption.CUSTOMER)
