@@ -538,10 +538,26 @@ def _linked_stores(facts: GrantFacts, ctx: RuleContext) -> list[tuple[str, Resou
     return [opened]
 
 
+@dataclass
+class _Gathered:
+    """What the grants of one (status, principal) add up to while :func:`reaches` reads them."""
+
+    verdict: Verdict
+    grant: Grant  # the first granting statement's: the finding points at it
+    spellings: list[str]
+    actions: list[str]
+    broad: bool
+    vias: list[str]
+
+    def reach(self) -> Reach:
+        return Reach(replace(self.verdict, who=", ".join(self.spellings)), self.grant, tuple(self.actions),
+                     self.broad, tuple(self.vias))
+
+
 def reaches(facts: GrantFacts, ctx: RuleContext) -> list[Reach]:
     """Every principal the grant lets reach its store, one per (status, principal), judged under ``ctx``."""
     judge = _Judge(ctx, access_allowed(ctx))
-    seen: dict[tuple[str, str], tuple[Verdict, Grant, list[str], list[str], list[bool], list[str]]] = {}
+    seen: dict[tuple[str, str], _Gathered] = {}
     for g in facts.grants:
         if g.effect != "Allow":
             continue  # Deny never clears a grant, and grants nothing
@@ -553,18 +569,17 @@ def reaches(facts: GrantFacts, ctx: RuleContext) -> list[Reach]:
         actions = [f"every action except {', '.join(known_actions)}"] if g.except_actions else known_actions
         for v in verdicts:
             key = (v.status, v.key or v.who)
-            if key in seen:
-                _, _, spellings, known, wide, vias = seen[key]
-                known.extend(a for a in actions if a not in known)
-                wide[0] = wide[0] or broad
-                if v.who not in spellings:
-                    spellings.append(v.who)
-                if g.via and g.via not in vias:
-                    vias.append(g.via)  # every statement that grants it is named, not only the first
-            else:
-                seen[key] = (v, g, [v.who], list(actions), [broad], [g.via] if g.via else [])
-    return [Reach(replace(v, who=", ".join(spellings)), g, tuple(actions), wide[0], tuple(vias))
-            for v, g, spellings, actions, wide, vias in seen.values()]
+            got = seen.get(key)
+            if got is None:
+                seen[key] = _Gathered(v, g, [v.who], list(actions), broad, [g.via] if g.via else [])
+                continue
+            got.actions.extend(a for a in actions if a not in got.actions)
+            got.broad = got.broad or broad
+            if v.who not in got.spellings:
+                got.spellings.append(v.who)
+            if g.via and g.via not in got.vias:
+                got.vias.append(g.via)  # every statement that grants it is named, not only the first
+    return [got.reach() for got in seen.values()]
 
 
 # Actions that only deliver into a store (log, event and message delivery, envelope encryption of what is
