@@ -123,6 +123,16 @@ class Location:
     source: str = ""
 
 
+#: Providers whose own argument, not a cloud region, decides where their resources send data (RES007,
+#: checks/flows.py): the argument, and what its value names. ``provider "datadog"`` ``api_url`` is the site
+#: (not set: US1); ``provider "newrelic"`` ``region`` the data center (optional, not set: US). The loaders
+#: read these providers' arguments; the checkov adapter, shown no provider block, marks the argument out of view.
+DESTINATION_SETTINGS: dict[str, tuple[str, str]] = {
+    "datadog": ("api_url", "the Datadog site the data goes to"),
+    "newrelic": ("region", "where the data goes"),
+}
+
+
 @dataclass(frozen=True)
 class ProviderContext:
     """What a Terraform resource inherits from the provider configuration that manages it.
@@ -131,7 +141,7 @@ class ProviderContext:
     (the provider has no such argument, e.g. azurerm). ``source`` is the provenance, e.g.
     ``provider aws.virginia (main.tf:6)``. ``settings`` are the block's other top-level arguments as
     evaluated (``api_url`` of ``provider "datadog"``): some providers' settings, not a region, decide
-    where their resources send data, and only a rule knows which argument means what.
+    where their resources send data (:data:`DESTINATION_SETTINGS`), and only a rule knows how to read it.
     """
 
     name: str  # provider local name: aws, google, azurerm

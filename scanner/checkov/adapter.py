@@ -38,7 +38,7 @@ from checks.rules.placement import RULE as PLACEMENT
 from checks.rules.placement import check_provider
 from scanner.checkov.policy_bundle import SCAN_ROOT
 from scanner.engine import ScanOptions, classify, enabled, judge, policy_rel
-from scanner.model import Category, Finding, ProviderContext, Ref, Resource, Unknown
+from scanner.model import DESTINATION_SETTINGS, Category, Finding, ProviderContext, Ref, Resource, Unknown
 
 #: Phrase carried by every unknown that stands for the provider configuration checkov does not show.
 PROVIDER_MARK = "the provider configuration is not shown to checkov resource checks"
@@ -58,15 +58,21 @@ OUT_OF_VIEW_MARKS = (PROVIDER_MARK, *JOIN_MARKS)
 
 #: Provider local names whose ``region`` places the resources that set none of their own.
 REGION_PROVIDERS = {"aws": "aws", "google": "gcp", "google-beta": "gcp"}
-#: Provider local names whose ``region`` decides where a resource sends data (RES007) and which no checkov
-#: provider check judges: their resources get no result in checkov rather than the provider's default region,
-#: which would fail a configuration that sets ``region = "EU"`` in the provider block checkov does not show.
-FLOW_REGION_PROVIDERS = {"newrelic": Unknown(f"{PROVIDER_MARK}; its region (where the data goes) is judged "
-                                             "only by the native scan")}
-#: Provider local names whose other settings decide where a resource sends data (RES007), likewise not shown to
-#: checkov resource checks: ``provider "datadog"`` ``api_url`` (the site; not set: US1).
-FLOW_SETTING_PROVIDERS = {"datadog": {"api_url": Unknown(f"{PROVIDER_MARK}; its api_url (the Datadog site the data "
-                                                         "goes to) is judged only by the native scan")}}
+
+
+def _destination_mark(arg: str, what: str) -> Unknown:
+    return Unknown(f"{PROVIDER_MARK}; its {arg} ({what}) is judged only by the native scan")
+
+
+#: The providers whose argument decides where a resource sends data (RES007; scanner.model DESTINATION_SETTINGS)
+#: and which no checkov provider check judges: their resources get no result in checkov rather than the
+#: provider's default, which would fail a configuration that sets ``region = "EU"`` (newrelic) or ``api_url``
+#: (datadog) in the provider block checkov does not show. A ``region`` so marked stands for the provider's
+#: region; any other argument for that entry of its settings.
+FLOW_REGION_PROVIDERS = {name: _destination_mark(arg, what)
+                         for name, (arg, what) in DESTINATION_SETTINGS.items() if arg == "region"}
+FLOW_SETTING_PROVIDERS = {name: {arg: _destination_mark(arg, what)}
+                          for name, (arg, what) in DESTINATION_SETTINGS.items() if arg != "region"}
 
 #: Data sources the native Terraform loader computes without the cloud (scanner/loaders/terraform.py
 #: ``_DataValue``) whose values name principals: a policy built by data "aws_iam_policy_document" /
@@ -221,9 +227,9 @@ def terraform_resource(conf: Mapping[str, Any], resource_type: str, file: str) -
     address = str(conf.get("__address__") or f"{resource_type}.unnamed")
     provider_address = str(conf.get("__provider_address__") or "")
     name, _, alias = provider_address.partition(".")
-    name = name or resource_type.split("_", 1)[0]
     own = resource_type.split("_", 1)[0]
-    if name != own and (own in FLOW_SETTING_PROVIDERS or own in FLOW_REGION_PROVIDERS):
+    name = name or own
+    if name != own and own in DESTINATION_SETTINGS:
         # checkov gives a resource without a ``provider`` argument another provider's address (a datadog
         # resource next to provider "aws" shows ``aws.default``); these providers' resources are theirs alone.
         name, alias = own, ""

@@ -43,7 +43,17 @@ from typing import Any
 from scanner.discover import rel
 from scanner.loaders.azapi import translate_azapi
 from scanner.loaders.jsonpos import JsonPath, loads_with_lines
-from scanner.model import Category, LoadResult, Note, Problem, ProviderContext, Ref, Resource, Unknown
+from scanner.model import (
+    DESTINATION_SETTINGS,
+    Category,
+    LoadResult,
+    Note,
+    Problem,
+    ProviderContext,
+    Ref,
+    Resource,
+    Unknown,
+)
 
 
 def _sub(obj: Any, key: str) -> dict[str, Any]:
@@ -56,9 +66,6 @@ _KEEP_ACTIONS = frozenset({"create", "update", "no-op"})
 _SUPPORTED_MAJORS = (0, 1)  # 0.x: Terraform 0.12-1.0; 1.x: 1.1 onwards (minor bumps are compatible)
 _REGION_PROVIDERS = frozenset({"aws", "google", "google-beta"})
 _ZONE_PROVIDERS = frozenset({"google", "google-beta"})
-# Providers whose `region` is optional with a documented default (newrelic: US), so a configuration without it
-# reads as the HCL loader reads it: region None (the rule applies the default), not "from the environment".
-_OPTIONAL_REGION_PROVIDERS = frozenset({"newrelic"})
 _AWS_DEFAULTED = frozenset({"region", "bucket_region"})  # top level only; see _Unknowns
 _AWS_DEFAULT_KEYS = frozenset({"kms_key_id", "kms_key_arn"})  # at any depth; see _Unknowns
 # Optional+Computed attributes a plan shows as unknown on create when the configuration leaves them unset; an
@@ -709,7 +716,9 @@ class _Config:
             return Unknown(f"provider {display} {arg} is {value!r}, not a string")
 
         region = setting("region") if name in _REGION_PROVIDERS else None
-        if name in _OPTIONAL_REGION_PROVIDERS and "region" in expressions:
+        if name in DESTINATION_SETTINGS and DESTINATION_SETTINGS[name][0] == "region" and "region" in expressions:
+            # optional, with a documented default (newrelic: US): without it the region reads as the HCL
+            # loader reads it, None (the rule applies the default), not "from the environment"
             region = setting("region")
         zone = setting("zone") if name in _ZONE_PROVIDERS else None
         tags = self._default_tags(expressions, names, display) if name == "aws" else None
