@@ -722,9 +722,10 @@ class _Config:
             region = setting("region")
         zone = setting("zone") if name in _ZONE_PROVIDERS else None
         tags = self._default_tags(expressions, names, display) if name == "aws" else None
-        settings = {arg: self.evaluate(expr, names, f"provider {display} {arg}")[0]
-                    for arg, expr in expressions.items()
-                    if isinstance(expr, dict) and arg not in ("alias", "region", "zone")}  # a block is a list
+        settings = ({arg: self.evaluate(expr, names, f"provider {display} {arg}")[0]
+                     for arg, expr in expressions.items()
+                     if isinstance(expr, dict) and arg not in ("alias", "region", "zone")}  # a block is a list
+                    if name in DESTINATION_SETTINGS else {})  # as the HCL loader: only where a setting places data
         if vias:
             how += ", " + ", ".join(vias)
         return ProviderContext(name=name, alias=alias, region=region, zone=zone,
