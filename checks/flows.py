@@ -271,8 +271,7 @@ def _diagnostic_setting(r: Resource) -> Iterator[Flow]:
 #: An Azure resource id's segment naming the resource that holds what is delivered to it, and the
 #: scanned (type, attribute) that name matches: an Event Hub or queue lives in its namespace.
 _AZURE_ID_HOLDERS = (
-    (re.compile(r"/providers/Microsoft\.EventHub/namespaces/([^/]+)", re.IGNORECASE),
-     (("azurerm_eventhub_namespace", "name"),)),
+    (_EVENTHUB_NAMESPACE, (("azurerm_eventhub_namespace", "name"),)),
     (re.compile(r"/providers/Microsoft\.ServiceBus/namespaces/([^/]+)", re.IGNORECASE),
      (("azurerm_servicebus_namespace", "name"),)),
     (re.compile(r"/providers/Microsoft\.Storage/storageAccounts/([^/]+)", re.IGNORECASE),
