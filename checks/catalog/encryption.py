@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
 from checks.catalog.index import Handler, Scan, _arn_region, _partial_text, _unknown_from, _values, _wrap
@@ -197,12 +197,6 @@ def _ebs_defaults(r: Resource, region: str | None, scan: Scan) -> tuple[bool, An
 INSTANCE_DISK_TYPES = frozenset({"aws_instance", "aws_spot_instance_request", "aws_launch_configuration"})
 
 
-# Types whose volumes are ``block_device_mappings[].ebs`` (``encrypted`` a string "true"/"false"): a mapping
-# overrides one of the AMI's, and a device the template does not map (or an unset ``encrypted``) keeps the
-# AMI snapshot's encryption, which the configuration does not show.
-TEMPLATE_DISK_TYPES = frozenset({"aws_launch_template"})
-
-
 def _ebs_level(
     r: Resource, f: DataStoreFacts, scan: Scan, key: Any, key_via: str, source: str
 ) -> tuple[Encryption | Unknown, str]:
@@ -237,44 +231,41 @@ def _enc_launch_template(r: Resource, f: DataStoreFacts, scan: Scan, region: str
     encryption; only ``aws_ebs_encryption_by_default`` in the region (EC2 docs, "Encryption by default":
     every new volume, also one from an unencrypted snapshot) settles those.
     """
-    by_default, default_key = _ebs_defaults(r, region, scan)
     devices = [
         (f"block_device_mappings[{i}].ebs.", ebs)
         for i, m in enumerate(blocks(r.attributes, "block_device_mappings"))
         if (ebs := first_block(m, "ebs"))
     ]
-    results: list[tuple[Encryption | Unknown, str]] = []
     if not devices:
-        if by_default:
-            source = f"no EBS mapping; aws_ebs_encryption_by_default is enabled in {region}"
-            results.append(_ebs_level(r, f, scan, default_key, "aws_ebs_default_kms_key.key_arn", source))
-        else:
-            reason = f"{r.address} maps no EBS volume: its instances get the AMI's volumes and their encryption"
-            results.append((Unknown(reason), "no block_device_mappings ebs (the AMI's)"))
-    for prefix, dev in devices:
-        on = as_bool(dev.get("encrypted"))
-        if isinstance(on, Unknown):
-            results.append((Unknown(f"{prefix}encrypted: {on.reason}"), f"{prefix}encrypted is unknown"))
-        elif on or by_default:
-            own_key = dev.get("kms_key_id")
-            key, via = (own_key, f"{prefix}kms_key_id") if own_key is not None else (
-                default_key, "aws_ebs_default_kms_key.key_arn")
-            source = f'{prefix}encrypted = "true"' if on else f"aws_ebs_encryption_by_default is enabled in {region}"
-            results.append(_ebs_level(r, f, scan, key, via, source))
-        elif on is False:
-            results.append((Encryption.NONE, f'{prefix}encrypted = "false" and no enabled '
-                            f"aws_ebs_encryption_by_default for {region or 'its region'} in the scanned configuration"))
-        else:
-            reason = f"{prefix}encrypted is not set on {r.address}: the AMI's or snapshot's encryption decides"
-            results.append((Unknown(reason), f"{prefix}encrypted not set (the AMI's or snapshot's)"))
-    f.encryption, f.encryption_source = _ebs_worst(results)
+        reason = f"{r.address} maps no EBS volume: its instances get the AMI's volumes and their encryption"
+        f.encryption, f.encryption_source = _account_default(
+            r, f, scan, region, "no EBS mapping", (Unknown(reason), "no block_device_mappings ebs (the AMI's)")
+        )
+        return
+    f.encryption, f.encryption_source = _ebs_worst(_volume_results(r, f, scan, region, devices, template=True))
+
+
+def _account_default(
+    r: Resource, f: DataStoreFacts, scan: Scan, region: str | None, missing: str,
+    otherwise: tuple[Encryption | Unknown, str],
+) -> tuple[Encryption | Unknown, str]:
+    """No volume of its own to read (``missing``): the region's account default if the scan enables it."""
+    by_default, default_key = _ebs_defaults(r, region, scan)
+    if not by_default:
+        return otherwise
+    source = f"{missing}; aws_ebs_encryption_by_default is enabled in {region}"
+    return _ebs_level(r, f, scan, default_key, "aws_ebs_default_kms_key.key_arn", source)
 
 
 def _template_grade(
-    r: Resource, f: DataStoreFacts, scan: Scan, value: Any, attr: str, prefix: str
-) -> tuple[Encryption | Unknown, str]:
-    """The disks of instances launched from a template reference: that scanned template's grade and keys."""
-    target = scan.find(value, {"aws_launch_template": attr})
+    r: Resource, f: DataStoreFacts, scan: Scan, ref: Mapping[str, Any] | None, prefix: str
+) -> tuple[Encryption | Unknown, str] | None:
+    """The disks of instances launched from a template reference (its ``id``, else ``name``): that scanned
+    template's grade and keys; None when ``ref`` names no template."""
+    attr = next((a for a in ("id", "name") if ref and ref.get(a) is not None), None)
+    if attr is None:
+        return None
+    target = scan.find(ref[attr], {"aws_launch_template": attr})  # type: ignore[index]  # set above
     if target is None or target.address not in scan.facts:
         reason = f"{prefix}{attr} of {r.address} names no scanned aws_launch_template"
         return Unknown(reason), f"{prefix}{attr} is not in the scan"
@@ -304,13 +295,9 @@ def _enc_spot_fleet(r: Resource, f: DataStoreFacts, scan: Scan, region: str | No
     ]
     results = _volume_results(r, f, scan, region, devices)
     for i, cfg in enumerate(blocks(r.attributes, "launch_template_config")):
-        spec = first_block(cfg, "launch_template_specification")
-        attr = next((a for a in ("id", "name") if spec and spec.get(a) is not None), None)
         prefix = f"launch_template_config[{i}].launch_template_specification."
-        if attr is None:
-            results.append((Unknown(f"{prefix[:-1]} of {r.address} names no template"), f"{prefix}id not set"))
-        else:
-            results.append(_template_grade(r, f, scan, spec[attr], attr, prefix))  # type: ignore[index]  # set above
+        got = _template_grade(r, f, scan, first_block(cfg, "launch_template_specification"), prefix)
+        results.append(got or (Unknown(f"{prefix[:-1]} of {r.address} names no template"), f"{prefix}id not set"))
     if not results:
         reason = f"{r.address} has no launch_specification or launch_template_config"
         results.append((Unknown(reason), "no launch specification"))
@@ -319,30 +306,19 @@ def _enc_spot_fleet(r: Resource, f: DataStoreFacts, scan: Scan, region: str | No
 
 def _enc_eks_node_group(r: Resource, f: DataStoreFacts, scan: Scan, region: str | None) -> None:
     """A managed node group's disks: its ``launch_template``'s, else the one EKS generates (undocumented)."""
-    lt = first_block(r.attributes, "launch_template")
-    for attr in ("id", "name"):
-        value = lt.get(attr) if lt else None
-        if value is None:
-            continue
-        f.encryption, f.encryption_source = _template_grade(r, f, scan, value, attr, "launch_template.")
-        return
-    by_default, default_key = _ebs_defaults(r, region, scan)
-    if by_default:
-        source = f"no launch_template; aws_ebs_encryption_by_default is enabled in {region}"
-        f.encryption, f.encryption_source = _ebs_level(
-            r, f, scan, default_key, "aws_ebs_default_kms_key.key_arn", source
-        )
-        return
-    f.encryption = Unknown(
+    got = _template_grade(r, f, scan, first_block(r.attributes, "launch_template"), "launch_template.")
+    reason = (
         f"{r.address} sets no launch_template: the volume encryption of the template EKS generates is not documented"
     )
-    f.encryption_source = "no launch_template (the EKS-generated one)"
+    f.encryption, f.encryption_source = got or _account_default(
+        r, f, scan, region, "no launch_template", (Unknown(reason), "no launch_template (the EKS-generated one)")
+    )
 
 
 def _enc_ebs(r: Resource, f: DataStoreFacts, scan: Scan, p: Mapping[str, Any]) -> None:
     """Volumes and instance disks: ``encrypted``, else the region's account default (if in the scan)."""
     region = f.location.code if isinstance(f.location, Location) else None
-    if r.type in TEMPLATE_DISK_TYPES:
+    if r.type == "aws_launch_template":
         _enc_launch_template(r, f, scan, region)
         return
     if r.type == "aws_eks_node_group":
@@ -358,10 +334,20 @@ def _enc_ebs(r: Resource, f: DataStoreFacts, scan: Scan, p: Mapping[str, Any]) -
 
 
 def _volume_results(
-    r: Resource, f: DataStoreFacts, scan: Scan, region: str | None, devices: list[tuple[str, Mapping[str, Any]]]
+    r: Resource,
+    f: DataStoreFacts,
+    scan: Scan,
+    region: str | None,
+    devices: Sequence[tuple[str, Mapping[str, Any]]],
+    template: bool = False,
 ) -> list[tuple[Encryption | Unknown, str]]:
-    """Each volume's grade: ``encrypted`` (bool), else the region's account default (if in the scan)."""
+    """Each volume's grade: ``encrypted``, else the region's account default (if in the scan).
+
+    ``template``: launch template mappings, whose ``encrypted`` is a string "true"/"false" and whose unset
+    ``encrypted`` keeps the AMI's or snapshot's encryption (unresolved); an instance's unset one is false.
+    """
     by_default, default_key = _ebs_defaults(r, region, scan)
+    q = '"' if template else ""
     results: list[tuple[Encryption | Unknown, str]] = []
     for prefix, dev in devices:
         on = as_bool(dev.get("encrypted"))
@@ -369,7 +355,11 @@ def _volume_results(
             results.append((Unknown(f"{prefix}encrypted: {on.reason}"), f"{prefix}encrypted is unknown"))
             continue
         if not on and not by_default:
-            state = "= false" if on is False else "not set"
+            if on is None and template:
+                reason = f"{prefix}encrypted is not set on {r.address}: the AMI's or snapshot's encryption decides"
+                results.append((Unknown(reason), f"{prefix}encrypted not set (the AMI's or snapshot's)"))
+                continue
+            state = f"= {q}false{q}" if on is False else "not set"
             results.append(
                 (
                     Encryption.NONE,
@@ -384,7 +374,7 @@ def _volume_results(
             if own_key is not None
             else (default_key, "aws_ebs_default_kms_key.key_arn")
         )
-        base = f"{prefix}encrypted = true" if on else f"aws_ebs_encryption_by_default is enabled in {region}"
+        base = f"{prefix}encrypted = {q}true{q}" if on else f"aws_ebs_encryption_by_default is enabled in {region}"
         results.append(_ebs_level(r, f, scan, key, key_via, base))
     return results
 
