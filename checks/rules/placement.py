@@ -76,13 +76,14 @@ def _location_args(facts: DataStoreFacts) -> tuple[str, ...]:
     return args if set(args) - _PLAIN_ARGS else ()
 
 
-def _geography_codes(cloud: str, product: str) -> tuple[str, ...]:
-    """The geographies the bundled table (scanner/regions/data/locations.json) defines for one product.
+def _geography_codes(facts: DataStoreFacts) -> tuple[str, ...]:
+    """The geographies the bundled table (scanner/regions/data/locations.json) defines for the store's product.
 
     Read from the package data, in table order, because the region catalog only resolves a code it is
     given; an Azure geography product (``communication``, ``aadb2c``) takes these words, not regions.
     """
-    if cloud != "azure":
+    product = store_product(facts)
+    if facts.cloud != "azure" or not product:
         return ()
     return tuple(code for code, products in _location_table() if product in products)
 
@@ -108,42 +109,38 @@ def _geography_example(facts: DataStoreFacts, ctx: RuleContext, codes: tuple[str
     return ""
 
 
-def _arg_remediation(facts: DataStoreFacts, ctx: RuleContext, args: tuple[str, ...]) -> str:
-    """Name the entry's own location argument, with an example value valid for it."""
+def _geography_remediation(
+    facts: DataStoreFacts, ctx: RuleContext, args: tuple[str, ...], codes: tuple[str, ...]
+) -> str:
+    """Name the entry's own geography argument, with a geography wholly inside the policy as the example."""
     names = " / ".join(args)
-    which = " (whichever the resource uses)" if len(args) > 1 else ""
-    product = store_product(facts)
-    codes = _geography_codes(facts.cloud, product) if product else ()
+    set_args = f"Set {names}{_whichever(args)} to a geography whose every region is allowed by the policy"
     allowed = ctx.allowed.describe()
-    if codes:
-        example = _geography_example(facts, ctx, codes)
-        if not example:
-            return (
-                f"Set {names}{which} to a geography whose every region is allowed by the policy ({allowed}); "
-                f"no value of {names} in the bundled geography table lies wholly inside it, so keep this data "
-                "in another service or waive the finding with a reason and an expiry."
-            )
+    example = _geography_example(facts, ctx, codes)
+    if not example:
         return (
-            f"Set {names}{which} to a geography whose every region is allowed by the policy ({allowed}) "
-            f"(e.g. {example})."
+            f"{set_args} ({allowed}); no value of {names} in the bundled geography table lies wholly inside it, "
+            "so keep this data in another service or waive the finding with a reason and an expiry."
         )
-    example = suggestion(ctx, facts.cloud)
-    eg = f" (e.g. {example})" if example else ""
-    return (
-        f"Set {names}{which} to a region that is allowed by the policy ({allowed}){eg}; "
-        "every member of a multi-region must be."
-    )
+    return f"{set_args} ({allowed}) (e.g. {example})."
+
+
+def _whichever(args: tuple[str, ...]) -> str:
+    return " (whichever the resource uses)" if len(args) > 1 else ""
 
 
 def remediation(facts: DataStoreFacts, ctx: RuleContext) -> str:
     """How to move this resource: which argument to set, with an allowed region as an example."""
     args = _location_args(facts)
-    if args:
-        return _arg_remediation(facts, ctx, args)
+    codes = _geography_codes(facts) if args else ()
+    if codes:
+        return _geography_remediation(facts, ctx, args, codes)
     example = suggestion(ctx, facts.cloud)
     eg = f" (e.g. {example})" if example else ""
     native_kind = facts.resource.source == "kubernetes" and "kubernetes_type" not in facts.resource.extra
-    if native_kind and facts.resource.type in ("StorageClass", "PersistentVolume"):
+    if args:  # the entry's own location argument (never a manifest's)
+        how = f"Set {' / '.join(args)}{_whichever(args)} to a region that"
+    elif native_kind and facts.resource.type in ("StorageClass", "PersistentVolume"):
         field = ("parameters.location or allowedTopologies" if facts.resource.type == "StorageClass"
                  else "spec.nodeAffinity")
         how = (f"Set {field} to a region (or zones of one), or deploy to a cluster (kubernetes.clusters in "
@@ -171,9 +168,7 @@ def _unresolved_fix(facts: DataStoreFacts) -> str:
     if not args:
         return ("Give the location a value the scanner can read statically (a literal, a variable default "
                 "or a tfvars value, a provider region) that is an allowed region code.")
-    product = store_product(facts)
-    kind = "a geography of the provider's list" if product and _geography_codes(facts.cloud, product) else \
-        "an allowed region code"
+    kind = "a geography of the provider's list" if _geography_codes(facts) else "an allowed region code"
     return (f"Give {' / '.join(args)} a value the scanner can read statically (a literal, a variable default "
             f"or a tfvars value) that is {kind}.")
 
