@@ -212,8 +212,8 @@ def _ebs_level(
     return (got, f"{key_via} = {key}") if got is not None else (Encryption.PROVIDER, source)
 
 
-def _ebs_worst(results: list[tuple[Encryption | Unknown, str]]) -> tuple[Encryption | Unknown, str]:
-    """The grade of a resource with several volumes: its weakest device, the same for every EBS type.
+def _weakest(results: list[tuple[Encryption | Unknown, str]]) -> tuple[Encryption | Unknown, str]:
+    """The grade of a resource with several volumes (or key blocks): its weakest, the same for every type.
 
     A volume known unencrypted is reported even when another device is unknown (the fail is certain);
     a device that may be unencrypted outweighs one known encrypted with an unknown key (AtLeast).
@@ -242,7 +242,7 @@ def _enc_launch_template(r: Resource, f: DataStoreFacts, scan: Scan, region: str
             r, f, scan, region, "no EBS mapping", (Unknown(reason), "no block_device_mappings ebs (the AMI's)")
         )
         return
-    f.encryption, f.encryption_source = _ebs_worst(_volume_results(r, f, scan, region, devices, template=True))
+    f.encryption, f.encryption_source = _weakest(_volume_results(r, f, scan, region, devices, template=True))
 
 
 def _account_default(
@@ -301,7 +301,7 @@ def _enc_spot_fleet(r: Resource, f: DataStoreFacts, scan: Scan, region: str | No
     if not results:
         reason = f"{r.address} has no launch_specification or launch_template_config"
         results.append((Unknown(reason), "no launch specification"))
-    f.encryption, f.encryption_source = _ebs_worst(results)
+    f.encryption, f.encryption_source = _weakest(results)
 
 
 def _enc_eks_node_group(r: Resource, f: DataStoreFacts, scan: Scan, region: str | None) -> None:
@@ -330,7 +330,7 @@ def _enc_ebs(r: Resource, f: DataStoreFacts, scan: Scan, p: Mapping[str, Any]) -
     # any other type handled here is one volume whose own ``encrypted``/``kms_key_id`` decide
     one: list[tuple[str, Mapping[str, Any]]] = [("", r.attributes)]
     devices = _instance_devices(r.attributes, "") if r.type in INSTANCE_DISK_TYPES else one
-    f.encryption, f.encryption_source = _ebs_worst(_volume_results(r, f, scan, region, devices))
+    f.encryption, f.encryption_source = _weakest(_volume_results(r, f, scan, region, devices))
 
 
 def _volume_results(
@@ -668,8 +668,7 @@ def _enc_securitylake(r: Resource, f: DataStoreFacts, scan: Scan, p: Mapping[str
         results.append((got or Encryption.PROVIDER, f"{via} = {key}"))
     if not results:
         results.append((Encryption.PROVIDER, "no configuration block (SSE-S3)"))
-    unknown = [x for x in results if isinstance(x[0], Unknown)]
-    f.encryption, f.encryption_source = unknown[0] if unknown else min(results, key=lambda x: x[0].rank)  # type: ignore[union-attr]  # no Unknown here
+    f.encryption, f.encryption_source = _weakest(results)
 
 
 ENCRYPTION_HANDLERS: dict[str, Handler] = {
