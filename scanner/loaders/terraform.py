@@ -34,7 +34,17 @@ from scanner.loaders.hcl_parse import (
     static_ref,
 )
 from scanner.loaders.policy_docs import aws_policy_document, document_lines, google_policy_data, self_value
-from scanner.model import Category, LoadResult, Note, Problem, ProviderContext, Ref, Resource, Unknown
+from scanner.model import (
+    DESTINATION_SETTINGS,
+    Category,
+    LoadResult,
+    Note,
+    Problem,
+    ProviderContext,
+    Ref,
+    Resource,
+    Unknown,
+)
 from scanner.regions.elb import elb_log_account
 from scanner.roots import RootContext, rel_name
 
@@ -42,11 +52,6 @@ _META_ARGS = frozenset({"count", "for_each", "provider", "depends_on", "lifecycl
                         "connection"})
 _MODULE_META = frozenset({"source", "version", "providers", "count", "for_each", "depends_on"})
 _COMPLEX_TYPES = ("list", "set", "map", "object", "tuple")
-#: Providers whose other arguments (not region/zone) say where data goes: datadog's api_url names its site.
-#: Only these are evaluated: evaluating every provider's arguments (kubernetes host/exec, helm, aws
-#: assume_role) costs time and makes reads of module outputs that Terraform would order per resource.
-_SETTINGS_PROVIDERS = frozenset({"datadog", "newrelic"})
-
 _REGION_FROM_ENV = {
     "aws": "it would come from AWS_REGION or the profile",
     "google": "it would come from GOOGLE_REGION or the gcloud configuration",
@@ -983,8 +988,11 @@ class _Instance:
                     tags = materialise(evaluate(nb.attrs["tags"].expr, self.scope))
                 except EvalError as exc:
                     tags = Unknown(f"provider {key} default_tags: {exc}")
+        # Only the providers whose own argument says where data goes (DESTINATION_SETTINGS): evaluating every
+        # provider's arguments (kubernetes host/exec, helm, aws assume_role) costs time and reads module outputs
+        # that Terraform would order per resource (a cycle while the module calls are instantiated).
         settings = ({attr: ev(attr) for attr in block.attrs if attr not in ("alias", "region", "zone")}
-                    if name in _SETTINGS_PROVIDERS else {})
+                    if name in DESTINATION_SETTINGS else {})
         return ProviderContext(name=name, alias=alias, region=region, zone=zone, source=source,
                                default_tags=tags, settings=settings)
 
