@@ -86,6 +86,7 @@ class _Item:
     patched_in: str | None = None  # the kustomization whose patch last changed it
     patch_file: str = ""
     patch_line: int = 0
+    original_name: str | None = None  # its name in its own file, before any kustomization renamed it
 
 
 @dataclass
@@ -221,7 +222,8 @@ class _Renderer:
             return []
         target = posixpath.normpath(posixpath.join(folder, entry))
         if target in self.files and not is_kustomization(target):
-            return [_Item(copy.deepcopy(m), target, ln) for m, ln in _objects(self.files[target])]
+            return [_Item(copy.deepcopy(m), target, ln, original_name=str(_meta(m).get("name")))
+                    for m, ln in _objects(self.files[target])]
         inner = self.kustomization_in(target)
         if inner is not None:
             return self.render(inner, stack)
@@ -602,14 +604,6 @@ def _name_references(manifest: dict[str, Any]) -> list[tuple[dict[str, Any], str
     return out
 
 
-def _original_name(files: dict[str, list[tuple[Any, int]]], item: _Item) -> str | None:
-    """The name ``item`` has in its own file (before any kustomization renamed it)."""
-    for manifest, line in _objects(files.get(item.file) or []):
-        if line == item.line:
-            return str(_meta(manifest).get("name"))
-    return None
-
-
 class _PatchError(ValueError):
     """A patch kustomize itself would refuse (a JSON pointer to nothing, a failed test)."""
 
@@ -821,7 +815,7 @@ def render_kustomizations(
         wanted = {(kind, str(holder.get(key))) for i in changed for holder, key, kind in _name_references(i.manifest)}
         base_names = {(str(i.manifest.get("kind")), str(_meta(i.manifest).get("name"))): i for i in items}
         referred = [i for k, i in base_names.items() if k in wanted and i.patched_in != path
-                    and k[1] != _original_name(files, i)]  # renamed: the base's object has another name
+                    and k[1] != i.original_name]  # renamed: the base's object has another name
         for item in changed:
             if hasattr(item.manifest, "line"):
                 item.manifest.line = item.patch_line  # findings point at the patch, not the base
