@@ -110,15 +110,15 @@ def listed_paths(rel_path: str, doc: Any) -> list[str]:
     folder = posixpath.dirname(rel_path)
     out = []
     for key in ("resources", "bases", "components", "patchesStrategicMerge"):
-        for entry in doc.get(key) or [] if isinstance(doc.get(key), list) else []:
+        for entry in _list(doc.get(key)):
             if isinstance(entry, str) and "\n" not in entry and not _REMOTE.search(entry):
                 out.append(posixpath.normpath(posixpath.join(folder, entry)))
     for key in ("patches", "patchesJson6902"):
-        for entry in doc.get(key) or [] if isinstance(doc.get(key), list) else []:
+        for entry in _list(doc.get(key)):
             if isinstance(entry, dict) and isinstance(entry.get("path"), str):
                 out.append(posixpath.normpath(posixpath.join(folder, entry["path"])))
     for key in ("configMapGenerator", "secretGenerator"):  # their files are read with the kustomization
-        for entry in doc.get(key) or [] if isinstance(doc.get(key), list) else []:
+        for entry in _list(doc.get(key)):
             if not isinstance(entry, dict):
                 continue
             paths = [str(f).partition("=")[2] or str(f) for f in _list(entry.get("files"))]
@@ -157,7 +157,7 @@ class _Renderer:
             doc = docs[0][0] if is_kustomization(path) and docs else None
             for key, kind in (("configMapGenerator", "ConfigMap"), ("secretGenerator", "Secret")):
                 entries = doc.get(key) if isinstance(doc, dict) else None
-                for entry in entries if isinstance(entries, list) else []:
+                for entry in _list(entries):
                     if isinstance(entry, dict) and entry.get("name"):
                         self.generated.add((kind, str(entry["name"])))
 
@@ -193,8 +193,7 @@ class _Renderer:
             return items
         folder = posixpath.dirname(path)
         for key in ("resources", "bases", "components"):
-            entries = doc.get(key)
-            for entry in entries if isinstance(entries, list) else []:
+            for entry in _list(doc.get(key)):
                 line = getattr(doc, "key_lines", {}).get(key) or _line(doc, doc_line)
                 items.extend(self.resource(path, folder, entry, line, (*stack, path)))
                 if isinstance(entry, str) and (self.kustomization_in(posixpath.join(folder, entry))
@@ -236,9 +235,8 @@ class _Renderer:
         return []
 
     def helm_charts(self, kpath: str, doc: dict[str, Any], doc_line: int) -> None:
-        charts = doc.get("helmCharts")
         line = getattr(doc, "key_lines", {}).get("helmCharts") or doc_line
-        for chart in charts if isinstance(charts, list) else []:
+        for chart in _list(doc.get("helmCharts")):
             if not isinstance(chart, dict):
                 continue
             self.incomplete.add(kpath)  # a patch on the chart's objects names nothing read: not reported again
@@ -254,9 +252,8 @@ class _Renderer:
         ``replace`` changes the resource's object of that name in place)."""
         out: list[_Item] = []
         for key, kind in (("configMapGenerator", "ConfigMap"), ("secretGenerator", "Secret")):
-            entries = doc.get(key)
             key_line = getattr(doc, "key_lines", {}).get(key) or doc_line
-            for entry in entries if isinstance(entries, list) else []:
+            for entry in _list(doc.get(key)):
                 if not isinstance(entry, dict) or not entry.get("name"):
                     continue
                 name, line = str(entry["name"]), _line(entry, key_line)
@@ -287,22 +284,18 @@ class _Renderer:
 
     def generated_data(self, kpath: str, folder: str, entry: dict[str, Any], kind: str, name: str) -> dict[str, str]:
         data: dict[str, str] = {}
-        literals = entry.get("literals")
-        for literal in literals if isinstance(literals, list) else []:
+        for literal in _list(entry.get("literals")):
             k, sep, v = str(literal).partition("=")
             if sep:
                 data[k.strip()] = v
-        files = entry.get("files")
-        for spec in files if isinstance(files, list) else []:
+        for spec in _list(entry.get("files")):
             k, sep, path = str(spec).partition("=")
             if not sep:
                 k, path = posixpath.basename(k), k
             text = self.generator_file(kpath, folder, path, entry, kind, name)
             if text is not None:
                 data[k.strip()] = text
-        envs = entry.get("envs")
-        env_files = [*(envs if isinstance(envs, list) else []), *([entry["env"]] if isinstance(entry.get("env"), str)
-                                                                 else [])]
+        env_files = [*_list(entry.get("envs")), *([entry["env"]] if isinstance(entry.get("env"), str) else [])]
         for path in env_files:
             text = self.generator_file(kpath, folder, str(path), entry, kind, name)
             for raw in (text or "").splitlines():
@@ -365,14 +358,12 @@ class _Renderer:
                 out.append(_Patch(patch_doc, file, _line(patch_doc, line), target if isinstance(target, dict)
                                   else None, where))
 
-        smp = doc.get("patchesStrategicMerge")
-        for entry in smp if isinstance(smp, list) else []:
+        for entry in _list(doc.get("patchesStrategicMerge")):
             if isinstance(entry, str):
                 inline = "\n" in entry
                 body("patchesStrategicMerge", None if inline else entry, entry if inline else None, None)
         for key in ("patches", "patchesJson6902"):
-            entries = doc.get(key)
-            for entry in entries if isinstance(entries, list) else []:
+            for entry in _list(doc.get(key)):
                 if isinstance(entry, dict):
                     body(key, entry.get("path"), entry.get("patch"), entry.get("target"))
         return out
@@ -408,7 +399,7 @@ class _Renderer:
         labels: dict[str, Any] = {}
         if isinstance(doc.get("commonLabels"), dict):
             labels.update(doc["commonLabels"])
-        for entry in doc.get("labels") or [] if isinstance(doc.get("labels"), list) else []:
+        for entry in _list(doc.get("labels")):
             if isinstance(entry, dict) and isinstance(entry.get("pairs"), dict):
                 labels.update(entry["pairs"])
         for item in items:
@@ -597,7 +588,7 @@ def _name_references(manifest: dict[str, Any]) -> list[tuple[dict[str, Any], str
     if kind == "PersistentVolumeClaim" and isinstance(spec.get("volumeName"), str):
         out.append((spec, "volumeName", "PersistentVolume"))
     templates = spec.get("volumeClaimTemplates") if kind == "StatefulSet" else None
-    for template in templates if isinstance(templates, list) else []:
+    for template in _list(templates):
         tspec = _sub(template, "spec")
         if isinstance(tspec.get("storageClassName"), str):
             out.append((tspec, "storageClassName", "StorageClass"))
